@@ -1,0 +1,43 @@
+//! What the user meant: keys are resolved to actions by [`crate::keymap`].
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Leave archbench (asks again while an answer is not handed off).
+    Quit,
+    /// Send the brief to the agent.
+    Run,
+    /// Stop the running answer; what arrived stays, marked cancelled.
+    Cancel,
+    /// Move keyboard focus to the next pane.
+    FocusNext,
+    /// Move keyboard focus to the previous pane.
+    FocusPrev,
+    /// Show or hide the list of keys.
+    Help,
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+    /// Jump to the top of the answer.
+    Top,
+    /// Jump to the end of the answer and follow it as it grows.
+    Bottom,
+    /// Show the previous attempt's answer.
+    PrevAttempt,
+    /// Show the next attempt's answer.
+    NextAttempt,
+    /// Choose routing option n (0-based).
+    Choose(usize),
+    RouteUp,
+    RouteDown,
+    /// Hand the work off along the chosen route.
+    Confirm,
+    /// Open the feedback editor to send the agent back with notes.
+    Revise,
+    /// Send the feedback: the same role runs again with the conversation so far.
+    SendFeedback,
+    /// Close the feedback editor; its text is kept for later.
+    CloseFeedback,
+    /// Undo in the editor that has focus.
+    Undo,
+}

@@ -1,0 +1,107 @@
+//! The command line. Flags named here are a contract: later versions extend it, never rename it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit codes of archbench, in both modes.
+pub mod exit {
+    /// Done as the policy asked.
+    pub const OK: i32 = 0;
+    /// Bad input: usage, an unreadable brief, a bad role.
+    pub const BAD_INPUT: i32 = 2;
+    /// The provider or the network failed.
+    pub const PROVIDER: i32 = 3;
+    /// The decision needs a person (`--approve agent` and the decision is not unique).
+    pub const NEEDS_PERSON: i32 = 4;
+    /// Interrupted (Ctrl-C).
+    pub const INTERRUPTED: i32 = 130;
+}
+
+const EXIT_CODES: &str = "Exit codes:
+  0    done as the policy asked
+  2    bad input (usage, unreadable brief, bad role)
+  3    provider or network failure
+  4    the decision needs a person (--approve agent and the decision is not unique)
+  130  interrupted";
+
+#[derive(Debug, Parser)]
+#[command(name = "archbench", version, about = "A terminal workbench: run a role-prompted agent on a brief, read its answer, approve where the work goes next.", after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Start the run as soon as the screen is up (scripts and demos).
+    #[arg(long)]
+    pub run: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run headless: stream the answer to standard output and hand off as the policy allows.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// List the roles, their routes, and warnings about them.
+    Roles,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderKind {
+    /// Any OpenAI-compatible chat completions server.
+    Openai,
+    /// The embedded llama.cpp engine with a GGUF model.
+    Local,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// The role to run.
+    #[arg(long, global = true, default_value = "database_architect")]
+    pub role: String,
+    /// The brief, a text or markdown file (`-` reads standard input in `run`).
+    #[arg(long, global = true)]
+    pub brief: Option<PathBuf>,
+    /// Which provider runs the model (default: a configured endpoint whose key is set, else local).
+    #[arg(long, global = true, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1.
+    #[arg(long, global = true, env = "ARCHBENCH_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Model name for the server.
+    #[arg(long, global = true, env = "ARCHBENCH_MODEL")]
+    pub model: Option<String>,
+    /// Environment variable that holds the API key.
+    #[arg(long, global = true, default_value = "OPENAI_API_KEY")]
+    pub api_key_env: String,
+    /// GGUF model file for the local provider.
+    #[arg(long, global = true)]
+    pub model_path: Option<PathBuf>,
+    /// Folder the handoff envelopes are written to.
+    #[arg(long, global = true)]
+    pub outbox: Option<PathBuf>,
+    /// Folder of extra role files (`*.md`).
+    #[arg(long, global = true)]
+    pub roles_dir: Option<PathBuf>,
+    /// Threads for the local model (default: the cores available).
+    #[arg(long, global = true)]
+    pub threads: Option<i32>,
+    /// Sampling temperature.
+    #[arg(long, global = true)]
+    pub temperature: Option<f32>,
+    /// Most tokens the answer may take.
+    #[arg(long, global = true)]
+    pub max_tokens: Option<u32>,
+    /// Sampling seed.
+    #[arg(long, global = true)]
+    pub seed: Option<u32>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Who decides the route: `agent` (hand off only a unique decision), `never`, or a target role.
+    #[arg(long, default_value = "agent")]
+    pub approve: String,
+    /// Print the envelope as JSON on standard output instead of the answer.
+    #[arg(long)]
+    pub json: bool,
+}

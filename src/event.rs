@@ -1,0 +1,31 @@
+//! What happened: the inputs of [`crate::state::update`]. Time comes in on the event, so update
+//! never reads a clock.
+
+use crate::action::Action;
+use crate::provider::AgentEvent;
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A key was pressed.
+    Key(KeyEvent),
+    /// Text was pasted (bracketed paste): it goes into the editor as one edit.
+    Paste(String),
+    /// The terminal changed size.
+    Resize { width: u16, height: u16 },
+    /// A provider reported progress on run `run_id` (events of a cancelled run are ignored).
+    Agent { run_id: u64, event: AgentEvent },
+    /// The handoff envelope was written (or not) by the effect runner.
+    HandoffWritten(Result<PathBuf, String>),
+    /// An action asked for without a key (the `--run` flag).
+    Action(Action),
+}
+
+/// An event and when it happened.
+#[derive(Debug, Clone)]
+pub struct Timed {
+    pub at: DateTime<Utc>,
+    pub event: Event,
+}

@@ -1,0 +1,393 @@
+//! Keys as data: every binding has a context and a description, and the status bar hints and the
+//! help overlay are generated from this table, so they cannot drift from what the keys do.
+
+use crate::action::Action;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Everywhere (unless the help overlay is open).
+    Global,
+    Brief,
+    Answer,
+    Routes,
+    Feedback,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Global => "Everywhere",
+            Self::Brief => "Brief editor",
+            Self::Answer => "Answer",
+            Self::Routes => "Routes",
+            Self::Feedback => "Feedback editor",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
+}
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+impl Key {
+    pub fn matches(&self, event: &KeyEvent) -> bool {
+        // Terminals report Shift with upper-case letters, symbols and BackTab, whose code already
+        // says it; some report it and some do not, so it is ignored there.
+        let mods = match event.code {
+            KeyCode::Char(_) | KeyCode::BackTab => event.modifiers - KeyModifiers::SHIFT,
+            _ => event.modifiers,
+        };
+        self.code == event.code && self.mods == mods
+    }
+
+    pub fn label(&self) -> String {
+        let name = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl-{}", name.to_uppercase())
+        } else {
+            name
+        }
+    }
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    pub action: Action,
+    /// Shown in the help overlay.
+    pub description: &'static str,
+    /// Short label for the status bar; `None` keeps the binding out of the hints.
+    pub hint: Option<&'static str>,
+}
+
+/// Digits choose routing options; listed once in the help as `1-9`.
+pub const DIGIT_HELP: (&str, &str) = ("1-9", "choose routing option n");
+
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        context: Context::Global,
+        keys: &[ctrl('s'), key(KeyCode::F(5))],
+        action: Action::Run,
+        description: "run the agent on the brief",
+        hint: Some("run"),
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[key(KeyCode::Esc)],
+        action: Action::Cancel,
+        description: "cancel the running answer (the partial answer stays)",
+        hint: None,
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[key(KeyCode::Tab)],
+        action: Action::FocusNext,
+        description: "focus the next pane",
+        hint: Some("pane"),
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[key(KeyCode::BackTab)],
+        action: Action::FocusPrev,
+        description: "focus the previous pane",
+        hint: None,
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[key(KeyCode::F(1))],
+        action: Action::Help,
+        description: "show or hide this help",
+        hint: Some("help"),
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[ctrl('q'), ctrl('c')],
+        action: Action::Quit,
+        description: "quit (asks again if the answer is not handed off)",
+        hint: Some("quit"),
+    },
+    Binding {
+        context: Context::Brief,
+        keys: &[ctrl('z'), ctrl('u')],
+        action: Action::Undo,
+        description: "undo (Ctrl-R redoes; Alt-F/Alt-B move by word)",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::ScrollUp,
+        description: "scroll up",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::ScrollDown,
+        description: "scroll down",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[key(KeyCode::PageUp), ch('b')],
+        action: Action::PageUp,
+        description: "page up",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[key(KeyCode::PageDown), ch(' ')],
+        action: Action::PageDown,
+        description: "page down",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[key(KeyCode::Home), ch('g')],
+        action: Action::Top,
+        description: "top of the answer",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[key(KeyCode::End), ch('G')],
+        action: Action::Bottom,
+        description: "end of the answer, and follow it",
+        hint: Some("follow"),
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('[')],
+        action: Action::PrevAttempt,
+        description: "show the previous attempt",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch(']')],
+        action: Action::NextAttempt,
+        description: "show the next attempt",
+        hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::RouteUp,
+        description: "previous routing option",
+        hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::RouteDown,
+        description: "next routing option",
+        hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[key(KeyCode::Enter)],
+        action: Action::Confirm,
+        description: "hand off along the chosen route",
+        hint: Some("confirm"),
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[ch('r')],
+        action: Action::Revise,
+        description: "send the agent back with feedback",
+        hint: Some("revise"),
+    },
+    Binding {
+        context: Context::Feedback,
+        keys: &[ctrl('s')],
+        action: Action::SendFeedback,
+        description: "send the feedback and run again",
+        hint: Some("send"),
+    },
+    Binding {
+        context: Context::Feedback,
+        keys: &[key(KeyCode::Esc)],
+        action: Action::CloseFeedback,
+        description: "close (the feedback is kept)",
+        hint: Some("close"),
+    },
+];
+
+/// The action bound to `event` in `context` (falling back to global bindings).
+pub fn resolve(context: Context, event: &KeyEvent) -> Option<Action> {
+    let local = BINDINGS
+        .iter()
+        .find(|b| b.context == context && b.keys.iter().any(|k| k.matches(event)));
+    if let Some(binding) = local {
+        return Some(binding.action);
+    }
+    if matches!(context, Context::Routes | Context::Answer) {
+        if let KeyCode::Char(c @ '1'..='9') = event.code {
+            if event.modifiers.is_empty() {
+                return Some(Action::Choose(c as usize - '1' as usize));
+            }
+        }
+    }
+    // The feedback editor owns Esc and Ctrl-S itself; other global keys still work there.
+    BINDINGS
+        .iter()
+        .find(|b| b.context == Context::Global && b.keys.iter().any(|k| k.matches(event)))
+        .map(|b| b.action)
+}
+
+/// Hints for the status bar: the context's own bindings first, then the global ones.
+pub fn hints(context: Context) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    if matches!(context, Context::Routes) {
+        out.push(("1-9".into(), "choose"));
+    }
+    for context in [context, Context::Global] {
+        for b in BINDINGS.iter().filter(|b| b.context == context) {
+            if let (Some(hint), Some(k)) = (b.hint, b.keys.first()) {
+                if !out.iter().any(|(_, h)| *h == hint) {
+                    out.push((k.label(), hint));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn context_bindings_win_over_global_ones() {
+        assert_eq!(
+            resolve(Context::Feedback, &press(KeyCode::Esc, KeyModifiers::NONE)),
+            Some(Action::CloseFeedback)
+        );
+        assert_eq!(
+            resolve(Context::Answer, &press(KeyCode::Esc, KeyModifiers::NONE)),
+            Some(Action::Cancel)
+        );
+        assert_eq!(
+            resolve(
+                Context::Feedback,
+                &press(KeyCode::Char('s'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::SendFeedback)
+        );
+        assert_eq!(
+            resolve(
+                Context::Brief,
+                &press(KeyCode::Char('s'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Run)
+        );
+    }
+
+    #[test]
+    fn digits_choose_routes_outside_editors() {
+        assert_eq!(
+            resolve(
+                Context::Routes,
+                &press(KeyCode::Char('2'), KeyModifiers::NONE)
+            ),
+            Some(Action::Choose(1))
+        );
+        assert_eq!(
+            resolve(
+                Context::Brief,
+                &press(KeyCode::Char('2'), KeyModifiers::NONE)
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn shifted_letters_match_their_own_binding() {
+        assert_eq!(
+            resolve(
+                Context::Answer,
+                &press(KeyCode::Char('G'), KeyModifiers::SHIFT)
+            ),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            resolve(
+                Context::Answer,
+                &press(KeyCode::Char('g'), KeyModifiers::NONE)
+            ),
+            Some(Action::Top)
+        );
+        assert_eq!(
+            resolve(
+                Context::Global,
+                &press(KeyCode::BackTab, KeyModifiers::SHIFT)
+            ),
+            Some(Action::FocusPrev)
+        );
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for (i, a) in BINDINGS.iter().enumerate() {
+            for b in &BINDINGS[i + 1..] {
+                if a.context == b.context {
+                    for k in a.keys {
+                        assert!(
+                            !b.keys.contains(k),
+                            "{} bound twice in {:?}",
+                            k.label(),
+                            a.context
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hints_come_from_the_table() {
+        let hints = hints(Context::Routes);
+        assert_eq!(hints[0], ("1-9".to_string(), "choose"));
+        assert!(hints.contains(&("Enter".to_string(), "confirm")));
+        assert!(hints.contains(&("Ctrl-S".to_string(), "run")));
+    }
+}

@@ -1,0 +1,24 @@
+//! archbench: a terminal workbench that runs a role-prompted LLM agent on a brief, renders its
+//! answer live, and hands the work off only after a person approves the route.
+//!
+//! The shape follows `ARCHITECTURE.md`: one state changed in one place ([`state::update`]), effects
+//! returned as data and run by [`app`], drawing that only reads state ([`ui`]).
+
+pub mod action;
+pub mod app;
+pub mod cli;
+pub mod effect;
+pub mod event;
+pub mod headless;
+pub mod keymap;
+pub mod paths;
+pub mod provider;
+pub mod render;
+pub mod reviewer;
+pub mod role;
+pub mod routing;
+pub mod sanitize;
+pub mod state;
+pub mod store;
+pub mod terminal;
+pub mod ui;

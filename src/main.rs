@@ -1,0 +1,246 @@
+//! archbench's entry point: parse the command line, load the role and the brief, pick the
+//! provider, then run the workbench (default), a headless run, or a listing.
+
+use archbench::cli::{exit, Cli, Command, CommonArgs};
+use archbench::headless::{self, Approval, HeadlessRun};
+use archbench::provider::choose::{self, Choice};
+use archbench::provider::{Params, ProviderInfo};
+use archbench::reviewer::Reviewer;
+use archbench::role::{Role, RoleBook};
+use archbench::state::{Notice, NoticeLevel, Session, State};
+use archbench::{app, paths};
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let code = match &cli.command {
+        Some(Command::Roles) => list_roles(&cli.common),
+        Some(Command::Run(run)) => {
+            with_runtime(|| async {
+                let common = &cli.common;
+                let role = match load_role(common) {
+                    Ok(role) => role,
+                    Err(code) => return code,
+                };
+                let approval = match Approval::parse(&run.approve, &role) {
+                    Ok(a) => a,
+                    Err(e) => return fail(exit::BAD_INPUT, &e),
+                };
+                let Some(brief_path) = &common.brief else {
+                    return fail(exit::BAD_INPUT, "run needs a brief: pass --brief FILE (or --brief - to read standard input)");
+                };
+                let brief = match read_brief(brief_path) {
+                    Ok(b) => b,
+                    Err(e) => return fail(exit::BAD_INPUT, &e),
+                };
+                let choice = choose::choose(common, env, paths::default_model_path());
+                if let Err(e) = check_model(&choice) {
+                    return fail(exit::PROVIDER, &e);
+                }
+                let provider = match choose::build(&choice, common.threads, env) {
+                    Ok(p) => p,
+                    Err(e) => return fail(exit::PROVIDER, &e.to_string()),
+                };
+                let job = HeadlessRun {
+                    role,
+                    brief,
+                    params: params(common),
+                    approval,
+                    json: run.json,
+                    outbox: outbox(common),
+                    reviewer: Reviewer::detect(),
+                };
+                headless::run(job, provider).await
+            })
+        }
+        None => with_runtime(|| tui(&cli)),
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn fail(code: i32, message: &str) -> i32 {
+    eprintln!("archbench: {message}");
+    code
+}
+
+fn with_runtime<F, Fut>(f: F) -> i32
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = i32>,
+{
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(f()),
+        Err(e) => fail(
+            exit::PROVIDER,
+            &format!("cannot start the async runtime: {e}"),
+        ),
+    }
+}
+
+/// Logs go to a file in the data folder, never to the screen.
+fn init_logging() {
+    let dir = paths::data_dir();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if let Ok(file) = options.open(dir.join("archbench.log")) {
+        let filter = tracing_subscriber::EnvFilter::try_from_env("ARCHBENCH_LOG")
+            .unwrap_or_else(|_| "info".into());
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .with_env_filter(filter)
+            .try_init();
+    }
+}
+
+fn role_book(common: &CommonArgs) -> Result<RoleBook, i32> {
+    let dir = common
+        .roles_dir
+        .clone()
+        .unwrap_or_else(paths::user_roles_dir);
+    RoleBook::load(Some(&dir)).map_err(|e| fail(exit::BAD_INPUT, &e.to_string()))
+}
+
+fn load_role(common: &CommonArgs) -> Result<Role, i32> {
+    let book = role_book(common)?;
+    book.get(&common.role).cloned().ok_or_else(|| {
+        fail(
+            exit::BAD_INPUT,
+            &format!(
+                "no role `{}`; known roles: {} (see `archbench roles`)",
+                common.role,
+                book.ids().join(", ")
+            ),
+        )
+    })
+}
+
+fn read_brief(path: &Path) -> Result<String, String> {
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("cannot read the brief from standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the brief {}: {e}", path.display()))?
+    };
+    if text.trim().is_empty() {
+        return Err(format!(
+            "the brief {} is empty: write what the architect should design",
+            path.display()
+        ));
+    }
+    Ok(text)
+}
+
+fn params(common: &CommonArgs) -> Params {
+    Params {
+        temperature: common.temperature,
+        max_tokens: common.max_tokens,
+        seed: common.seed,
+    }
+}
+
+fn outbox(common: &CommonArgs) -> PathBuf {
+    common.outbox.clone().unwrap_or_else(paths::default_outbox)
+}
+
+/// A local model file that is not there is reported before any work, with what to do.
+fn check_model(choice: &Choice) -> Result<(), String> {
+    match choice {
+        Choice::Local { path } if !path.is_file() => Err(format!(
+            "no model file at {}: run `scripts/fetch-model.sh` to fetch the default model, pass --model-path FILE, or use --provider openai",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn list_roles(common: &CommonArgs) -> i32 {
+    let book = match role_book(common) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    for role in book.all() {
+        println!("{} — {}", role.id, role.title);
+        println!("  {}", role.description);
+        println!("  source: {}", role.source);
+        if !role.sections.is_empty() {
+            println!("  sections: {}", role.sections.join(", "));
+        }
+        for (i, option) in role.routes.iter().enumerate() {
+            println!(
+                "  {}. {:<16} → {:<28} ({})",
+                i + 1,
+                option.label,
+                option.target,
+                option.id
+            );
+        }
+        for warning in role.warnings() {
+            println!("  warning: {warning}");
+        }
+        println!();
+    }
+    exit::OK
+}
+
+async fn tui(cli: &Cli) -> i32 {
+    let common = &cli.common;
+    let role = match load_role(common) {
+        Ok(role) => role,
+        Err(code) => return code,
+    };
+    let brief = match &common.brief {
+        Some(path) => match read_brief(path) {
+            Ok(b) => b,
+            Err(e) => return fail(exit::BAD_INPUT, &e),
+        },
+        None => String::new(),
+    };
+    let choice = choose::choose(common, env, paths::default_model_path());
+    let model_problem = check_model(&choice).err();
+    let provider = match choose::build(&choice, common.threads, env) {
+        Ok(p) => p,
+        Err(e) => return fail(exit::PROVIDER, &e.to_string()),
+    };
+    let info: ProviderInfo = provider.info();
+    let session = Session {
+        role,
+        provider: info,
+        params: params(common),
+        reviewer: Reviewer::detect(),
+        chain_id: uuid::Uuid::now_v7().to_string(),
+    };
+    let mut state = State::new(session, &brief, 80, 24);
+    if let Some(problem) = &model_problem {
+        state.notice = Some(Notice {
+            level: NoticeLevel::Error,
+            text: problem.clone(),
+        });
+    }
+    let autorun = cli.run && model_problem.is_none();
+    match app::run_tui(state, provider, outbox(common), autorun).await {
+        Ok(()) => exit::OK,
+        Err(e) => fail(exit::PROVIDER, &format!("{e}")),
+    }
+}

@@ -1,0 +1,164 @@
+//! Providers run a model behind one trait. A run streams [`AgentEvent`]s into a channel and stops
+//! when its [`RunHandle`] is cancelled; nothing else about a provider leaks into the state.
+
+pub mod choose;
+#[cfg(feature = "local")]
+pub mod local;
+pub mod openai;
+pub mod sse;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+/// Who said a message of the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Speaker {
+    System,
+    User,
+    Assistant,
+}
+
+impl Speaker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Speaker,
+    pub content: String,
+}
+
+impl Message {
+    pub fn new(role: Speaker, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+        }
+    }
+}
+
+/// Sampling parameters; `None` leaves the provider's default. Recorded in every envelope.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u32>,
+}
+
+/// One request: the whole conversation so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRequest {
+    pub messages: Vec<Message>,
+    pub params: Params,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its answer.
+    Stop,
+    /// The token limit cut the answer off.
+    Length,
+    /// Anything else the server reported.
+    Other(String),
+}
+
+impl FinishReason {
+    pub fn from_wire(s: &str) -> Self {
+        match s {
+            "stop" | "end_turn" | "eos" => Self::Stop,
+            "length" | "max_tokens" => Self::Length,
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
+/// What a provider reports while a run goes on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    /// The provider has accepted the request; the model is named as the server reports it.
+    Started { model: String },
+    /// A piece of the answer, in order.
+    Delta(String),
+    /// Token counts, when the provider reports them.
+    Usage(Usage),
+    /// The answer is complete.
+    Finished(FinishReason),
+    /// The run failed; any text already streamed stays.
+    Failed(ProviderError),
+}
+
+/// A failure the user can act on; the message says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("cannot reach {url}: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("the server refused the key (HTTP {status}); check the key in {key_source}")]
+    Unauthorized { status: u16, key_source: String },
+    #[error("HTTP {status} from {url}: {body}")]
+    Http {
+        status: u16,
+        url: String,
+        body: String,
+    },
+    #[error("the stream broke off: {0}")]
+    Stream(String),
+    #[error("the server sent an event archbench cannot read: {0}")]
+    Malformed(String),
+    #[error("local model: {0}")]
+    Local(String),
+}
+
+/// Description of the provider, shown in the status bar and recorded in the envelope (never a key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    /// `openai` or `local`.
+    pub kind: String,
+    pub model: String,
+    /// Base URL for HTTP providers, model file for the local one.
+    pub endpoint: String,
+}
+
+/// Stops a run: the provider stops producing and sends no more events.
+#[derive(Debug, Clone, Default)]
+pub struct RunHandle {
+    cancel: CancellationToken,
+}
+
+impl RunHandle {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+    pub fn token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+}
+
+/// A model behind an API or in this process.
+pub trait Provider: Send + Sync {
+    fn info(&self) -> ProviderInfo;
+    /// Starts a run and returns at once; events arrive on `events` until `Finished` or `Failed`,
+    /// or until the handle is cancelled (then nothing more is sent).
+    fn start(&self, request: ChatRequest, events: UnboundedSender<AgentEvent>) -> RunHandle;
+}

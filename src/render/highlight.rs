@@ -1,0 +1,185 @@
+//! Code highlighting with syntect and two-face's grammars, loaded once per process. The parse
+//! state is carried across the lines of one code block (so multi-line comments and strings come
+//! out right) and never across blocks.
+
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
+use std::sync::OnceLock;
+use syntect::highlighting::{FontStyle, HighlightIterator, HighlightState, Highlighter, Theme};
+use syntect::parsing::{ParseState, ScopeStack, SyntaxReference, SyntaxSet};
+
+/// Bytes of one line that are highlighted; the rest is plain, so one pathological line
+/// (an 8 KB base64 blob in a bash block) cannot stall a frame.
+pub const HIGHLIGHT_LIMIT: usize = 1024;
+
+pub struct Highlighting {
+    syntaxes: SyntaxSet,
+    theme: Theme,
+}
+
+/// The grammars and theme; the first call loads them (tens of milliseconds), so the app calls
+/// [`warm_up`] at start to pay that off the UI's path.
+pub fn highlighting() -> &'static Highlighting {
+    static LOADED: OnceLock<Highlighting> = OnceLock::new();
+    LOADED.get_or_init(|| Highlighting {
+        syntaxes: two_face::syntax::extra_newlines(),
+        theme: two_face::theme::extra()
+            .get(two_face::theme::EmbeddedThemeName::Base16OceanDark)
+            .clone(),
+    })
+}
+
+/// Loads the grammars on a background thread.
+pub fn warm_up() {
+    let _ = std::thread::Builder::new()
+        .name("syntect-load".into())
+        .spawn(|| {
+            highlighting();
+        });
+}
+
+/// Fence names models use that the grammars know by another name.
+fn canonical(lang: &str) -> &str {
+    match lang {
+        "postgresql" | "postgres" | "psql" | "pgsql" | "plpgsql" | "mysql" | "sqlite" | "tsql" => {
+            "sql"
+        }
+        "shell" | "sh" | "zsh" | "console" | "shell-session" => "bash",
+        "yml" => "yaml",
+        "jsonc" | "json5" => "json",
+        "py" => "python",
+        "ts" => "typescript",
+        "js" => "javascript",
+        "dockerfile" => "Dockerfile",
+        other => other,
+    }
+}
+
+fn find_syntax<'a>(set: &'a SyntaxSet, lang: &str) -> Option<&'a SyntaxReference> {
+    let lang = lang.trim().to_ascii_lowercase();
+    let lang = canonical(&lang);
+    set.find_syntax_by_token(lang)
+        .or_else(|| set.find_syntax_by_name(lang))
+}
+
+/// Highlighting state of one code block.
+#[derive(Clone)]
+pub struct CodeState {
+    parse: ParseState,
+    highlight: HighlightState,
+}
+
+impl CodeState {
+    /// State for a block in `lang`; `None` when no grammar knows the language (plain text then).
+    pub fn new(lang: &str) -> Option<Self> {
+        let hl = highlighting();
+        let syntax = find_syntax(&hl.syntaxes, lang)?;
+        let highlighter = Highlighter::new(&hl.theme);
+        Some(Self {
+            parse: ParseState::new(syntax),
+            highlight: HighlightState::new(&highlighter, ScopeStack::new()),
+        })
+    }
+
+    /// Highlights one line (without its newline), advancing the block's state.
+    pub fn highlight_line(&mut self, line: &str) -> Vec<Span<'static>> {
+        let hl = highlighting();
+        let cut = floor_char_boundary(line, HIGHLIGHT_LIMIT);
+        let (head, rest) = line.split_at(cut);
+        let with_newline = format!("{head}\n");
+        let Ok(ops) = self.parse.parse_line(&with_newline, &hl.syntaxes) else {
+            return vec![Span::raw(line.to_string())];
+        };
+        let highlighter = Highlighter::new(&hl.theme);
+        let mut spans: Vec<Span<'static>> =
+            HighlightIterator::new(&mut self.highlight, &ops, &with_newline, &highlighter)
+                .filter_map(|(style, text)| {
+                    let text = text.trim_end_matches('\n');
+                    (!text.is_empty()).then(|| Span::styled(text.to_string(), convert(style)))
+                })
+                .collect();
+        if !rest.is_empty() {
+            spans.push(Span::raw(rest.to_string()));
+        }
+        spans
+    }
+}
+
+fn convert(style: syntect::highlighting::Style) -> Style {
+    let fg = style.foreground;
+    let mut out = Style::new().fg(Color::Rgb(fg.r, fg.g, fg.b));
+    if style.font_style.contains(FontStyle::BOLD) {
+        out = out.add_modifier(Modifier::BOLD);
+    }
+    if style.font_style.contains(FontStyle::ITALIC) {
+        out = out.add_modifier(Modifier::ITALIC);
+    }
+    if style.font_style.contains(FontStyle::UNDERLINE) {
+        out = out.add_modifier(Modifier::UNDERLINED);
+    }
+    out
+}
+
+pub fn floor_char_boundary(s: &str, mut index: usize) -> usize {
+    if index >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn colours(spans: &[Span]) -> Vec<Option<Color>> {
+        spans.iter().map(|s| s.style.fg).collect()
+    }
+
+    #[test]
+    fn common_languages_have_grammars() {
+        for lang in [
+            "sql",
+            "postgresql",
+            "yaml",
+            "yml",
+            "json",
+            "bash",
+            "sh",
+            "python",
+            "typescript",
+            "ts",
+            "toml",
+        ] {
+            assert!(CodeState::new(lang).is_some(), "{lang}");
+        }
+        assert!(CodeState::new("no-such-language").is_none());
+    }
+
+    #[test]
+    fn state_carries_a_multiline_comment_across_lines() {
+        let mut block = CodeState::new("sql").unwrap();
+        block.highlight_line("/* start of a comment");
+        let inside = block.highlight_line("SELECT still comment");
+        let mut fresh = CodeState::new("sql").unwrap();
+        let outside = fresh.highlight_line("SELECT still comment");
+        assert_ne!(colours(&inside), colours(&outside));
+        assert_eq!(
+            inside.len(),
+            1,
+            "the whole line is one comment span: {inside:?}"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_highlighted_only_up_to_the_limit() {
+        let mut block = CodeState::new("bash").unwrap();
+        let line = format!("echo {}", "A".repeat(8000));
+        let spans = block.highlight_line(&line);
+        let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, line);
+        assert_eq!(spans.last().unwrap().style, Style::default());
+    }
+}

@@ -1,0 +1,254 @@
+//! The handoff envelope of `HANDOFF.md`: one JSON document per handoff, `archbench.handoff/1`.
+//!
+//! [`HandoffRequest`] is what the review decided, built without I/O; [`Envelope::build`] adds the
+//! id and the time, and refuses when the response about to be sent is not the one reviewed.
+
+use super::decision::Decision;
+use crate::provider::{FinishReason, Params, ProviderInfo, Usage};
+use crate::reviewer::Reviewer;
+use crate::role::RouteOption;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const SCHEMA: &str = "archbench.handoff/1";
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Who settled the route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// A person at the workbench.
+    Human,
+    /// The agent's unique decision, accepted by the `--approve agent` policy.
+    Agent,
+    /// A forced route (`--approve TARGET`).
+    Policy,
+}
+
+/// The reviewer's action, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAction {
+    /// The agent's own (unique) route.
+    Confirm,
+    /// Another listed option, or one of several the agent's line matched.
+    Choose,
+    /// A headless policy.
+    Policy,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub number: u32,
+    /// Feedback that started this attempt (none for the first).
+    pub feedback: Option<String>,
+    pub response_sha256: String,
+    pub finish_reason: Option<FinishReason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleRef {
+    pub id: String,
+    pub title: String,
+    pub prompt_sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timestamps {
+    pub run_started: Option<DateTime<Utc>>,
+    pub first_token: Option<DateTime<Utc>>,
+    pub response_completed: Option<DateTime<Utc>>,
+    pub decided: DateTime<Utc>,
+    /// Set by [`Envelope::build`].
+    pub handed_off: Option<DateTime<Utc>>,
+}
+
+/// Everything the review settled, ready to become an envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandoffRequest {
+    pub chain_id: String,
+    pub parent_id: Option<String>,
+    pub role: RoleRef,
+    pub provider: ProviderInfo,
+    pub parameters: Params,
+    pub brief: String,
+    pub response: String,
+    /// sha256 of the response as the reviewer saw it when deciding.
+    pub seen_sha256: String,
+    pub finish_reason: Option<FinishReason>,
+    pub usage: Option<Usage>,
+    pub options: Vec<RouteOption>,
+    pub decision: Decision,
+    pub reviewer: Reviewer,
+    pub action: ReviewAction,
+    pub chosen: RouteOption,
+    pub decided_by: DecidedBy,
+    pub attempts: Vec<AttemptRecord>,
+    pub timestamps: Timestamps,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    pub text: String,
+    pub sha256: String,
+    pub finish_reason: Option<FinishReason>,
+    pub usage: Option<Usage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewRecord {
+    pub reviewer: Reviewer,
+    pub action: ReviewAction,
+    pub option_id: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteRecord {
+    /// The next role, or `end`.
+    pub target: String,
+    pub option_id: String,
+    pub decided_by: DecidedBy,
+    /// The route chosen is one the agent's decision line named.
+    pub agreed_with_agent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payload {
+    /// The role that receives the work (`end`: none).
+    pub role: String,
+    /// The brief composed for it.
+    pub brief: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Routing {
+    pub options: Vec<RouteOption>,
+}
+
+/// The document handed off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub schema: String,
+    pub id: String,
+    pub chain_id: String,
+    pub parent_id: Option<String>,
+    pub attempt: u32,
+    pub role: RoleRef,
+    pub provider: ProviderInfo,
+    pub parameters: Params,
+    pub brief: String,
+    pub response: ResponseRecord,
+    pub routing: Routing,
+    pub decision: Decision,
+    pub review: ReviewRecord,
+    pub route: RouteRecord,
+    pub payload: Payload,
+    pub attempts: Vec<AttemptRecord>,
+    pub timestamps: Timestamps,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("the answer changed after you reviewed it (reviewed {seen}, now {now}); nothing was sent — review it again")]
+    ResponseChanged { seen: String, now: String },
+}
+
+impl Envelope {
+    /// Builds the envelope, refusing when the response is not the one the reviewer saw.
+    pub fn build(
+        request: HandoffRequest,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> Result<Self, EnvelopeError> {
+        let sha = sha256_hex(&request.response);
+        if sha != request.seen_sha256 {
+            return Err(EnvelopeError::ResponseChanged {
+                seen: short(&request.seen_sha256),
+                now: short(&sha),
+            });
+        }
+        let agreed = request.decision.candidates.contains(&request.chosen.id);
+        let payload = Payload {
+            role: request.chosen.target.clone(),
+            brief: compose_brief(&request),
+        };
+        let mut timestamps = request.timestamps;
+        timestamps.handed_off = Some(now);
+        Ok(Self {
+            schema: SCHEMA.to_string(),
+            id,
+            chain_id: request.chain_id,
+            parent_id: request.parent_id,
+            attempt: request.attempts.len().max(1) as u32,
+            role: request.role,
+            provider: request.provider,
+            parameters: request.parameters,
+            brief: request.brief,
+            response: ResponseRecord {
+                text: request.response,
+                sha256: sha,
+                finish_reason: request.finish_reason,
+                usage: request.usage,
+            },
+            routing: Routing {
+                options: request.options,
+            },
+            decision: request.decision,
+            review: ReviewRecord {
+                reviewer: request.reviewer,
+                action: request.action,
+                option_id: request.chosen.id.clone(),
+                at: timestamps.decided,
+            },
+            route: RouteRecord {
+                target: request.chosen.target,
+                option_id: request.chosen.id,
+                decided_by: request.decided_by,
+                agreed_with_agent: agreed,
+            },
+            payload,
+            attempts: request.attempts,
+            timestamps,
+        })
+    }
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(12).collect()
+}
+
+/// The brief the next role receives: the original brief, the approved answer (without its
+/// routing line, which was meant for archbench), and the reviewer's notes.
+pub fn compose_brief(request: &HandoffRequest) -> String {
+    let mut answer: Vec<&str> = request.response.lines().collect();
+    if let Some(n) = request.decision.line_number {
+        if n >= 1 && n <= answer.len() {
+            answer.remove(n - 1);
+        }
+    }
+    let answer = answer.join("\n");
+    let mut brief = format!(
+        "# Original brief\n\n{}\n\n# Approved answer from {} ({})\n\n{}\n",
+        request.brief.trim_end(),
+        request.role.title,
+        request.role.id,
+        answer.trim_end()
+    );
+    let notes: Vec<&str> = request
+        .attempts
+        .iter()
+        .filter_map(|a| a.feedback.as_deref())
+        .collect();
+    if !notes.is_empty() {
+        brief.push_str("\n# Reviewer notes\n\n");
+        for note in notes {
+            brief.push_str(&format!("- {}\n", note.trim().replace('\n', "\n  ")));
+        }
+    }
+    brief
+}

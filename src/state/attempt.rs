@@ -1,0 +1,73 @@
+//! One attempt of a chain step: the answer as it streams, its phase, usage and times.
+
+use crate::provider::{FinishReason, Usage};
+use crate::render::{AnswerDoc, MdStyles};
+use crate::routing::Decision;
+use chrono::{DateTime, Utc};
+
+/// Where an attempt's answer stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Sent; no token yet (the local model may be loading).
+    Waiting,
+    /// Tokens are arriving.
+    Streaming,
+    /// The model ended its answer.
+    Complete(FinishReason),
+    /// The reviewer stopped it; the partial answer stays.
+    Cancelled,
+    /// The provider failed; the partial answer stays.
+    Failed(String),
+}
+
+impl Phase {
+    pub fn is_live(&self) -> bool {
+        matches!(self, Self::Waiting | Self::Streaming)
+    }
+}
+
+pub struct Attempt {
+    pub number: u32,
+    pub run_id: u64,
+    /// The feedback that asked for this attempt (none for the first).
+    pub feedback: Option<String>,
+    pub doc: AnswerDoc,
+    pub phase: Phase,
+    pub model: Option<String>,
+    pub usage: Option<Usage>,
+    pub decision: Option<Decision>,
+    /// sha256 of the answer when it completed: what the reviewer is shown and approves.
+    pub reviewed_sha256: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub first_token_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Attempt {
+    pub fn new(
+        number: u32,
+        run_id: u64,
+        feedback: Option<String>,
+        styles: MdStyles,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            number,
+            run_id,
+            feedback,
+            doc: AnswerDoc::new(styles),
+            phase: Phase::Waiting,
+            model: None,
+            usage: None,
+            decision: None,
+            reviewed_sha256: None,
+            started_at: at,
+            first_token_at: None,
+            completed_at: None,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        self.doc.text()
+    }
+}

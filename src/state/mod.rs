@@ -1,0 +1,176 @@
+//! The workbench's state, changed only by [`update`]: the brief, the attempts of the current
+//! chain step with their answers, the review, focus and scrolling. No I/O, no clock, no tasks.
+
+mod attempt;
+mod review;
+mod update;
+
+pub use attempt::{Attempt, Phase};
+pub use review::{HandoffStatus, Review, ReviewMode};
+pub use update::update;
+
+use crate::event::Timed;
+use crate::keymap::Context;
+use crate::provider::{Params, ProviderInfo};
+use crate::render::{MdStyles, WrappedView};
+use crate::reviewer::Reviewer;
+use crate::role::Role;
+use crate::sanitize::sanitize;
+use ratatui_textarea::TextArea;
+
+/// Facts fixed for the whole workbench session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub role: Role,
+    pub provider: ProviderInfo,
+    pub params: Params,
+    pub reviewer: Reviewer,
+    pub chain_id: String,
+}
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Brief,
+    Answer,
+    Routes,
+}
+
+impl Focus {
+    pub fn next(self) -> Self {
+        match self {
+            Self::Brief => Self::Answer,
+            Self::Answer => Self::Routes,
+            Self::Routes => Self::Brief,
+        }
+    }
+    pub fn prev(self) -> Self {
+        self.next().next()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeLevel {
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+/// A message for the status line: what happened, or what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub level: NoticeLevel,
+    pub text: String,
+}
+
+pub struct State {
+    pub session: Session,
+    pub brief: TextArea<'static>,
+    pub focus: Focus,
+    pub width: u16,
+    pub height: u16,
+    pub attempts: Vec<Attempt>,
+    /// Index of the attempt on screen (the latest unless the reviewer looks back).
+    pub shown: usize,
+    pub view: WrappedView,
+    /// First visible row of the answer.
+    pub scroll: usize,
+    /// Keep the end of the answer in view as it grows.
+    pub follow: bool,
+    pub review: Review,
+    pub notice: Option<Notice>,
+    pub help: bool,
+    /// Quit was pressed once while work would be lost.
+    pub quit_armed: bool,
+    /// Run was pressed once while an answer not handed off is on screen.
+    pub rerun_armed: bool,
+    /// The run whose events are accepted; events of any other run are stale.
+    pub running: Option<u64>,
+    pub next_run_id: u64,
+    pub styles: MdStyles,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(session: Session, brief: &str, width: u16, height: u16) -> Self {
+        let mut state = Self {
+            session,
+            brief: new_editor(
+                brief,
+                "Write the brief: what should the data layer do, for whom, at what scale…",
+            ),
+            focus: Focus::Brief,
+            width,
+            height,
+            attempts: Vec::new(),
+            shown: 0,
+            view: WrappedView::default(),
+            scroll: 0,
+            follow: true,
+            review: Review::default(),
+            notice: None,
+            help: false,
+            quit_armed: false,
+            rerun_armed: false,
+            running: None,
+            next_run_id: 1,
+            styles: MdStyles::default(),
+            quit: false,
+        };
+        state.review.feedback = new_editor(
+            "",
+            "What should the agent change? Ctrl-S sends, Esc closes.",
+        );
+        state
+    }
+
+    pub fn brief_text(&self) -> String {
+        self.brief.lines().join("\n")
+    }
+
+    /// The attempt on screen.
+    pub fn shown_attempt(&self) -> Option<&Attempt> {
+        self.attempts.get(self.shown)
+    }
+
+    /// The attempt a handoff would send: always the latest.
+    pub fn latest(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+
+    pub fn key_context(&self) -> Context {
+        if self.review.mode == ReviewMode::Feedback {
+            return Context::Feedback;
+        }
+        match self.focus {
+            Focus::Brief => Context::Brief,
+            Focus::Answer => Context::Answer,
+            Focus::Routes => Context::Routes,
+        }
+    }
+
+    /// Feeds one event through [`update`]; a convenience for the loop and for tests.
+    pub fn handle(&mut self, event: Timed) -> Vec<crate::effect::Effect> {
+        update(self, event)
+    }
+}
+
+/// An editor holding `text`, with control characters made visible (a brief read from disk or
+/// pasted is untrusted text too).
+pub fn new_editor(text: &str, placeholder: &str) -> TextArea<'static> {
+    let clean = sanitize(&text.replace("\r\n", "\n")).into_owned();
+    let lines: Vec<String> = if clean.is_empty() {
+        vec![String::new()]
+    } else {
+        clean.lines().map(str::to_string).collect()
+    };
+    let mut editor = TextArea::new(lines);
+    editor.set_placeholder_text(placeholder);
+    editor.set_cursor_line_style(ratatui::style::Style::default());
+    editor.set_max_histories(500);
+    editor
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,633 @@
+//! The one place the state changes: an event in, effects out.
+
+use super::{Attempt, Focus, HandoffStatus, Notice, NoticeLevel, Phase, ReviewMode, State};
+use crate::action::Action;
+use crate::effect::Effect;
+use crate::event::{Event, Timed};
+use crate::keymap;
+use crate::provider::{AgentEvent, ChatRequest, FinishReason, Message, Speaker};
+use crate::routing::decision::DecisionStatus;
+use crate::routing::envelope::{
+    sha256_hex, AttemptRecord, DecidedBy, ReviewAction, RoleRef, Timestamps,
+};
+use crate::routing::{parse_decision, HandoffRequest};
+use crate::sanitize::sanitize;
+use crate::ui::layout;
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+/// Applies one event to the state and returns what must be done about it.
+pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
+    let at = timed.at;
+    match timed.event {
+        Event::Key(key) => on_key(state, key, at),
+        Event::Paste(text) => {
+            on_paste(state, &text);
+            Vec::new()
+        }
+        Event::Resize { width, height } => {
+            state.width = width;
+            state.height = height;
+            sync_view(state);
+            Vec::new()
+        }
+        Event::Agent { run_id, event } => {
+            on_agent(state, run_id, event, at);
+            Vec::new()
+        }
+        Event::HandoffWritten(result) => {
+            on_handoff_written(state, result);
+            Vec::new()
+        }
+        Event::Action(action) => apply(state, action, at),
+    }
+}
+
+fn notice(state: &mut State, level: NoticeLevel, text: impl Into<String>) {
+    state.notice = Some(Notice {
+        level,
+        text: text.into(),
+    });
+}
+
+fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    if state.help {
+        // Any key closes the help; it does nothing else.
+        state.help = false;
+        return Vec::new();
+    }
+    state.notice = None;
+    let context = state.key_context();
+    let action = keymap::resolve(context, &key);
+    if action != Some(Action::Quit) {
+        state.quit_armed = false;
+    }
+    if action != Some(Action::Run) {
+        state.rerun_armed = false;
+    }
+    match action {
+        Some(action) => apply(state, action, at),
+        None => {
+            match context {
+                keymap::Context::Brief => {
+                    state.brief.input(key);
+                }
+                keymap::Context::Feedback => {
+                    state.review.feedback.input(key);
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn on_paste(state: &mut State, text: &str) {
+    let text = sanitize(&text.replace("\r\n", "\n").replace('\r', "\n")).into_owned();
+    if state.review.mode == ReviewMode::Feedback {
+        state.review.feedback.insert_str(&text);
+    } else if state.focus == Focus::Brief {
+        state.brief.insert_str(&text);
+    } else {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "Paste goes into the brief: focus it with Tab first.",
+        );
+    }
+}
+
+fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
+    match action {
+        Action::Quit => quit(state),
+        Action::Run => run(state, at),
+        Action::Cancel => cancel(state),
+        Action::FocusNext => {
+            state.focus = state.focus.next();
+            Vec::new()
+        }
+        Action::FocusPrev => {
+            state.focus = state.focus.prev();
+            Vec::new()
+        }
+        Action::Help => {
+            state.help = true;
+            Vec::new()
+        }
+        Action::ScrollUp => scroll_by(state, -1),
+        Action::ScrollDown => scroll_by(state, 1),
+        Action::PageUp => scroll_by(state, -(page(state) as isize)),
+        Action::PageDown => scroll_by(state, page(state) as isize),
+        Action::Top => {
+            state.follow = false;
+            state.scroll = 0;
+            Vec::new()
+        }
+        Action::Bottom => {
+            state.follow = true;
+            sync_view(state);
+            Vec::new()
+        }
+        Action::PrevAttempt => show_attempt(state, state.shown.checked_sub(1)),
+        Action::NextAttempt => show_attempt(state, Some(state.shown + 1)),
+        Action::Choose(index) => choose(state, index),
+        Action::RouteUp | Action::RouteDown => {
+            let count = state.session.role.routes.len();
+            if count > 0 && reviewable(state) {
+                let step = if action == Action::RouteDown {
+                    1
+                } else {
+                    count - 1
+                };
+                let next = state.review.selected.map_or(0, |s| (s + step) % count);
+                state.review.selected = Some(next);
+            }
+            Vec::new()
+        }
+        Action::Confirm => confirm(state, at),
+        Action::Revise => open_feedback(state),
+        Action::SendFeedback => send_feedback(state, at),
+        Action::CloseFeedback => {
+            state.review.mode = ReviewMode::Choosing;
+            Vec::new()
+        }
+        Action::Undo => {
+            state.brief.undo();
+            Vec::new()
+        }
+    }
+}
+
+fn work_at_risk(state: &State) -> bool {
+    state.running.is_some()
+        || (state.latest().is_some()
+            && !matches!(state.review.handoff, Some(HandoffStatus::Written { .. })))
+}
+
+fn quit(state: &mut State) -> Vec<Effect> {
+    if work_at_risk(state) && !state.quit_armed {
+        state.quit_armed = true;
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "The answer is not handed off. Press Ctrl-Q again to quit anyway.",
+        );
+        return Vec::new();
+    }
+    state.quit = true;
+    let mut effects: Vec<Effect> = state
+        .running
+        .take()
+        .map(|run_id| Effect::CancelRun { run_id })
+        .into_iter()
+        .collect();
+    effects.push(Effect::Quit);
+    effects
+}
+
+/// The system prompt and brief, then each earlier answer with the feedback that followed it.
+fn conversation(state: &State) -> Vec<Message> {
+    let mut messages = vec![
+        Message::new(Speaker::System, state.session.role.prompt.clone()),
+        Message::new(Speaker::User, state.brief_text()),
+    ];
+    for attempt in &state.attempts {
+        if let Some(feedback) = &attempt.feedback {
+            messages.push(Message::new(Speaker::User, feedback.clone()));
+        }
+        if !attempt.phase.is_live() {
+            messages.push(Message::new(Speaker::Assistant, attempt.text().to_string()));
+        }
+    }
+    messages
+}
+
+fn start_attempt(state: &mut State, feedback: Option<String>, at: DateTime<Utc>) -> Vec<Effect> {
+    let run_id = state.next_run_id;
+    state.next_run_id += 1;
+    let number = state.attempts.len() as u32 + 1;
+    state.attempts.push(Attempt::new(
+        number,
+        run_id,
+        feedback,
+        state.styles.clone(),
+        at,
+    ));
+    let request = ChatRequest {
+        messages: conversation(state),
+        params: state.session.params.clone(),
+    };
+    state.running = Some(run_id);
+    state.shown = state.attempts.len() - 1;
+    state.review.selected = None;
+    state.review.handoff = None;
+    state.follow = true;
+    state.scroll = 0;
+    state.view = Default::default();
+    sync_view(state);
+    state.focus = Focus::Answer;
+    notice(
+        state,
+        NoticeLevel::Info,
+        format!(
+            "Attempt {number} sent to {}. Esc cancels.",
+            state.session.provider.model
+        ),
+    );
+    vec![Effect::StartRun { run_id, request }]
+}
+
+fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
+    if state.running.is_some() {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "An answer is still streaming: wait for it, or press Esc to cancel it.",
+        );
+        return Vec::new();
+    }
+    if state.brief_text().trim().is_empty() {
+        state.focus = Focus::Brief;
+        notice(
+            state,
+            NoticeLevel::Error,
+            "The brief is empty: write what the architect should design, then press Ctrl-S.",
+        );
+        return Vec::new();
+    }
+    let handed_off = matches!(state.review.handoff, Some(HandoffStatus::Written { .. }));
+    if !state.attempts.is_empty() && !handed_off && !state.rerun_armed {
+        state.rerun_armed = true;
+        notice(state, NoticeLevel::Warning, "Ctrl-S again discards this answer and runs the brief anew; r sends it back with feedback instead.");
+        return Vec::new();
+    }
+    state.rerun_armed = false;
+    state.attempts.clear();
+    start_attempt(state, None, at)
+}
+
+fn cancel(state: &mut State) -> Vec<Effect> {
+    let Some(run_id) = state.running.take() else {
+        return Vec::new();
+    };
+    if let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) {
+        attempt.doc.finish();
+        attempt.phase = Phase::Cancelled;
+    }
+    sync_view(state);
+    notice(
+        state,
+        NoticeLevel::Warning,
+        "Cancelled. The partial answer stays; r sends it back with feedback, Ctrl-S runs again.",
+    );
+    vec![Effect::CancelRun { run_id }]
+}
+
+fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {
+    if state.running != Some(run_id) {
+        return;
+    }
+    let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) else {
+        return;
+    };
+    match event {
+        AgentEvent::Started { model } => attempt.model = Some(model),
+        AgentEvent::Delta(text) => {
+            if attempt.first_token_at.is_none() {
+                attempt.first_token_at = Some(at);
+            }
+            attempt.phase = Phase::Streaming;
+            attempt.doc.push(&text);
+        }
+        AgentEvent::Usage(usage) => attempt.usage = Some(usage),
+        AgentEvent::Finished(reason) => {
+            attempt.doc.finish();
+            attempt.completed_at = Some(at);
+            let decision = parse_decision(attempt.text(), &state.session.role.routes);
+            attempt.reviewed_sha256 = Some(sha256_hex(attempt.text()));
+            let cut = reason == FinishReason::Length;
+            attempt.phase = Phase::Complete(reason);
+            state.running = None;
+            state.review.selected = decision
+                .unique_candidate()
+                .and_then(|id| state.session.role.routes.iter().position(|o| o.id == id));
+            let message = decision_notice(&decision, cut);
+            attempt.decision = Some(decision);
+            state.focus = Focus::Routes;
+            notice(state, message.0, message.1);
+        }
+        AgentEvent::Failed(error) => {
+            attempt.doc.finish();
+            attempt.completed_at = Some(at);
+            attempt.phase = Phase::Failed(error.to_string());
+            state.running = None;
+            notice(
+                state,
+                NoticeLevel::Error,
+                format!("{error}. The partial answer stays; Ctrl-S runs again."),
+            );
+        }
+    }
+    sync_view(state);
+}
+
+fn decision_notice(decision: &crate::routing::Decision, cut: bool) -> (NoticeLevel, String) {
+    let prefix = if cut {
+        "The answer was cut off at the token limit. "
+    } else {
+        ""
+    };
+    let (level, text) = match decision.status {
+        DecisionStatus::Unique => (
+            NoticeLevel::Info,
+            "The agent chose a route: Enter confirms it, 1-9 picks another, r revises.",
+        ),
+        DecisionStatus::Ambiguous => (
+            NoticeLevel::Warning,
+            "The agent's decision matches several routes: choose one with 1-9, then Enter.",
+        ),
+        DecisionStatus::Invalid => (
+            NoticeLevel::Warning,
+            "The agent's decision names no listed route: choose one with 1-9, or r to revise.",
+        ),
+        DecisionStatus::Missing => (
+            NoticeLevel::Warning,
+            "The agent gave no DECISION line: choose a route with 1-9, or r to revise.",
+        ),
+        DecisionStatus::Misplaced => (
+            NoticeLevel::Warning,
+            "The DECISION line is not the last line: check it, choose with 1-9, then Enter.",
+        ),
+    };
+    (
+        if cut { NoticeLevel::Warning } else { level },
+        format!("{prefix}{text}"),
+    )
+}
+
+fn reviewable(state: &State) -> bool {
+    state
+        .latest()
+        .is_some_and(|a| matches!(a.phase, Phase::Complete(_)))
+}
+
+fn choose(state: &mut State, index: usize) -> Vec<Effect> {
+    let count = state.session.role.routes.len();
+    if !reviewable(state) {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "There is no finished answer to route yet.",
+        );
+    } else if index >= count {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            format!(
+                "There is no option {}: this role offers {count}.",
+                index + 1
+            ),
+        );
+    } else {
+        state.review.selected = Some(index);
+        state.focus = Focus::Routes;
+    }
+    Vec::new()
+}
+
+fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
+    if let Some(status) = &state.review.handoff {
+        let text = match status {
+            HandoffStatus::Sending { target } => {
+                format!("The handoff to {target} is being written.")
+            }
+            HandoffStatus::Written { target, path } => {
+                format!("Already handed off to {target}: {}", path.display())
+            }
+        };
+        notice(state, NoticeLevel::Info, text);
+        return Vec::new();
+    }
+    let Some(attempt) = state.latest() else {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "Nothing to hand off yet: write a brief and press Ctrl-S.",
+        );
+        return Vec::new();
+    };
+    let problem = match &attempt.phase {
+        Phase::Waiting | Phase::Streaming => Some("The answer is still streaming: wait for it to finish, or Esc to cancel."),
+        Phase::Cancelled => Some("This answer was cancelled and is incomplete: r sends it back with feedback, Ctrl-S runs again."),
+        Phase::Failed(_) => Some("This answer failed and is incomplete: Ctrl-S runs again."),
+        Phase::Complete(_) => None,
+    };
+    if let Some(problem) = problem {
+        notice(state, NoticeLevel::Warning, problem);
+        return Vec::new();
+    }
+    if state.shown + 1 != state.attempts.len() {
+        notice(state, NoticeLevel::Warning, format!("You are looking at attempt {}; the handoff sends the latest. Press ] to review it first.", state.shown + 1));
+        return Vec::new();
+    }
+    let Some(index) = state.review.selected else {
+        let text = match attempt.decision.as_ref().map(|d| d.status) {
+            Some(DecisionStatus::Ambiguous) => "The agent's decision is ambiguous: choose one of the marked routes with 1-9, then Enter.",
+            _ => "No route is chosen: pick one with 1-9 or the arrows, then Enter.",
+        };
+        notice(state, NoticeLevel::Warning, text);
+        return Vec::new();
+    };
+    let Some(chosen) = state.session.role.routes.get(index).cloned() else {
+        return Vec::new();
+    };
+    let Some(decision) = attempt.decision.clone() else {
+        return Vec::new();
+    };
+    let action = if decision.unique_candidate() == Some(chosen.id.as_str()) {
+        ReviewAction::Confirm
+    } else {
+        ReviewAction::Choose
+    };
+    let session = &state.session;
+    let request = HandoffRequest {
+        chain_id: session.chain_id.clone(),
+        parent_id: None,
+        role: RoleRef {
+            id: session.role.id.clone(),
+            title: session.role.title.clone(),
+            prompt_sha256: session.role.prompt_sha256(),
+        },
+        provider: session.provider.clone(),
+        parameters: session.params.clone(),
+        brief: state.brief_text(),
+        response: attempt.text().to_string(),
+        seen_sha256: attempt.reviewed_sha256.clone().unwrap_or_default(),
+        finish_reason: match &attempt.phase {
+            Phase::Complete(reason) => Some(reason.clone()),
+            _ => None,
+        },
+        usage: attempt.usage,
+        options: session.role.routes.clone(),
+        decision,
+        reviewer: session.reviewer.clone(),
+        action,
+        chosen: chosen.clone(),
+        decided_by: DecidedBy::Human,
+        attempts: state
+            .attempts
+            .iter()
+            .map(|a| AttemptRecord {
+                number: a.number,
+                feedback: a.feedback.clone(),
+                response_sha256: sha256_hex(a.text()),
+                finish_reason: match &a.phase {
+                    Phase::Complete(reason) => Some(reason.clone()),
+                    _ => None,
+                },
+            })
+            .collect(),
+        timestamps: Timestamps {
+            run_started: Some(attempt.started_at),
+            first_token: attempt.first_token_at,
+            response_completed: attempt.completed_at,
+            decided: at,
+            handed_off: None,
+        },
+    };
+    state.review.handoff = Some(HandoffStatus::Sending {
+        target: chosen.target.clone(),
+    });
+    notice(
+        state,
+        NoticeLevel::Info,
+        format!("Handing off to {}…", chosen.target),
+    );
+    vec![Effect::Handoff(Box::new(request))]
+}
+
+fn on_handoff_written(state: &mut State, result: Result<std::path::PathBuf, String>) {
+    let target = match &state.review.handoff {
+        Some(HandoffStatus::Sending { target }) => target.clone(),
+        _ => return,
+    };
+    match result {
+        Ok(path) => {
+            notice(
+                state,
+                NoticeLevel::Success,
+                format!("Handed off to {target}: {}", path.display()),
+            );
+            state.review.handoff = Some(HandoffStatus::Written { target, path });
+        }
+        Err(message) => {
+            state.review.handoff = None;
+            notice(
+                state,
+                NoticeLevel::Error,
+                format!("{message}. Nothing was handed off; Enter tries again."),
+            );
+        }
+    }
+}
+
+fn open_feedback(state: &mut State) -> Vec<Effect> {
+    let problem = match state.latest().map(|a| &a.phase) {
+        None => Some("There is no answer to revise yet: press Ctrl-S to run the brief first."),
+        Some(Phase::Waiting | Phase::Streaming) => {
+            Some("Wait for the answer to finish (or Esc to cancel) before revising.")
+        }
+        Some(_) if matches!(state.review.handoff, Some(HandoffStatus::Written { .. })) => {
+            Some("This answer is already handed off.")
+        }
+        Some(_) => None,
+    };
+    match problem {
+        Some(problem) => notice(state, NoticeLevel::Warning, problem),
+        None => state.review.mode = ReviewMode::Feedback,
+    }
+    Vec::new()
+}
+
+fn send_feedback(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
+    let feedback = state.review.feedback.lines().join("\n");
+    if feedback.trim().is_empty() {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "The feedback is empty: say what the agent should change, then Ctrl-S.",
+        );
+        return Vec::new();
+    }
+    state.review.mode = ReviewMode::Choosing;
+    state.review.feedback = super::new_editor(
+        "",
+        "What should the agent change? Ctrl-S sends, Esc closes.",
+    );
+    start_attempt(state, Some(feedback.trim().to_string()), at)
+}
+
+fn show_attempt(state: &mut State, index: Option<usize>) -> Vec<Effect> {
+    match index {
+        Some(i) if i < state.attempts.len() => {
+            state.shown = i;
+            state.view = Default::default();
+            state.follow = i + 1 == state.attempts.len();
+            state.scroll = 0;
+            sync_view(state);
+            notice(
+                state,
+                NoticeLevel::Info,
+                format!("Attempt {} of {}", i + 1, state.attempts.len()),
+            );
+        }
+        _ => notice(
+            state,
+            NoticeLevel::Info,
+            format!(
+                "{} attempt(s); [ and ] move between them.",
+                state.attempts.len()
+            ),
+        ),
+    }
+    Vec::new()
+}
+
+fn page(state: &State) -> usize {
+    layout::areas(state.width, state.height)
+        .map_or(10, |a| a.answer_inner().height as usize)
+        .max(1)
+}
+
+fn max_scroll(state: &State) -> usize {
+    state.view.total_rows().saturating_sub(page(state))
+}
+
+fn scroll_by(state: &mut State, delta: isize) -> Vec<Effect> {
+    let max = max_scroll(state);
+    let next = (state.scroll as isize + delta).clamp(0, max as isize) as usize;
+    state.scroll = next;
+    // Scrolling back to the end resumes following the stream.
+    state.follow = next >= max;
+    Vec::new()
+}
+
+/// Re-measures the shown answer at the pane's width and keeps the end in view when following.
+pub(super) fn sync_view(state: &mut State) {
+    let Some(areas) = layout::areas(state.width, state.height) else {
+        return;
+    };
+    let width = areas.answer_inner().width;
+    if let Some(attempt) = state.attempts.get(state.shown) {
+        state.view.sync(&attempt.doc, width);
+    }
+    let max = max_scroll(state);
+    if state.follow {
+        state.scroll = max;
+    } else {
+        state.scroll = state.scroll.min(max);
+    }
+}

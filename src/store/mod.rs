@@ -1,0 +1,3 @@
+//! What archbench writes to disk.
+
+pub mod outbox;

@@ -1,0 +1,64 @@
+//! Drawing: reads the state, never changes it. Markdown was parsed and highlighted when the text
+//! arrived; here only the visible rows are sliced out of the cache.
+
+pub mod layout;
+mod panes;
+pub mod theme;
+
+use crate::state::State;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+use theme::Palette;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, state: &State) {
+    let palette = Palette::dark();
+    let size = frame.area();
+    let Some(areas) = layout::areas(size.width, size.height) else {
+        too_small(frame, size);
+        return;
+    };
+    panes::header(frame, areas.header, state, &palette);
+    panes::brief(frame, areas.brief, state, &palette);
+    panes::answer(frame, areas.answer, state, &palette);
+    panes::routes(frame, areas.routes, state, &palette);
+    panes::notice(frame, areas.notice, state, &palette);
+    panes::hints(frame, areas.hints, state, &palette);
+    if state.review.mode == crate::state::ReviewMode::Feedback {
+        panes::feedback(frame, areas.answer, state, &palette);
+    }
+    if state.help {
+        panes::help(frame, size, &palette);
+    }
+}
+
+fn too_small(frame: &mut Frame, size: Rect) {
+    let text = vec![
+        Line::from("archbench needs a terminal of at least"),
+        Line::from(format!(
+            "{}x{}; this one is {}x{}.",
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT,
+            size.width,
+            size.height
+        )),
+        Line::from("Enlarge the window; nothing is lost."),
+    ];
+    let top = size.height.saturating_sub(3) / 2;
+    let area = Rect::new(
+        size.x,
+        size.y + top,
+        size.width,
+        size.height.saturating_sub(top),
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true })
+            .style(Style::default()),
+        area,
+    );
+}

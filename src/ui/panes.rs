@@ -1,0 +1,396 @@
+//! The panes of the workbench screen.
+
+use super::theme::Palette;
+use crate::keymap::{self, Context, BINDINGS, DIGIT_HELP};
+use crate::provider::FinishReason;
+use crate::routing::decision::DecisionStatus;
+use crate::sanitize::sanitize_line;
+use crate::state::{Focus, HandoffStatus, NoticeLevel, Phase, State};
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+fn pane<'a>(title: String, focused: bool, palette: &Palette) -> Block<'a> {
+    let colour = if focused {
+        palette.focus
+    } else {
+        palette.border
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(Style::default().fg(colour))
+        .title(Span::styled(
+            title,
+            Style::default()
+                .fg(if focused {
+                    palette.focus
+                } else {
+                    palette.title
+                })
+                .add_modifier(Modifier::BOLD),
+        ))
+}
+
+pub fn header(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    let s = &state.session;
+    let attempt = match state.attempts.len() {
+        0 => String::new(),
+        n => format!(" · attempt {}/{n}", state.shown + 1),
+    };
+    let text = format!(
+        " archbench · {} ({}) · {}: {}{attempt}",
+        s.role.title, s.role.id, s.provider.kind, s.provider.model
+    );
+    frame.render_widget(
+        Paragraph::new(sanitize_line(&text).into_owned()).style(
+            Style::default()
+                .bg(palette.header_bg)
+                .fg(palette.title)
+                .add_modifier(Modifier::BOLD),
+        ),
+        area,
+    );
+}
+
+pub fn brief(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    let focused =
+        state.focus == Focus::Brief && state.review.mode == crate::state::ReviewMode::Choosing;
+    let block = pane(" Brief ".into(), focused, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&state.brief, inner);
+}
+
+fn phase_label(phase: &Phase) -> (String, Option<NoticeLevel>) {
+    match phase {
+        Phase::Waiting => ("waiting for the model…".into(), None),
+        Phase::Streaming => ("streaming…".into(), None),
+        Phase::Complete(FinishReason::Stop) => ("complete".into(), Some(NoticeLevel::Success)),
+        Phase::Complete(FinishReason::Length) => (
+            "cut off at the token limit".into(),
+            Some(NoticeLevel::Warning),
+        ),
+        Phase::Complete(FinishReason::Other(r)) => {
+            (format!("complete ({r})"), Some(NoticeLevel::Success))
+        }
+        Phase::Cancelled => (
+            "cancelled — partial answer".into(),
+            Some(NoticeLevel::Warning),
+        ),
+        Phase::Failed(_) => ("failed — partial answer".into(), Some(NoticeLevel::Error)),
+    }
+}
+
+fn level_colour(level: NoticeLevel, palette: &Palette) -> ratatui::style::Color {
+    match level {
+        NoticeLevel::Info => palette.info,
+        NoticeLevel::Success => palette.success,
+        NoticeLevel::Warning => palette.warning,
+        NoticeLevel::Error => palette.error,
+    }
+}
+
+pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    let focused =
+        state.focus == Focus::Answer && state.review.mode == crate::state::ReviewMode::Choosing;
+    let Some(attempt) = state.shown_attempt() else {
+        let block = pane(" Answer ".into(), focused, palette);
+        let text = vec![
+            Line::from(""),
+            Line::from(Span::styled(
+                "  No answer yet.",
+                Style::default().fg(palette.dim),
+            )),
+            Line::from(Span::styled(
+                format!(
+                    "  Ctrl-S sends the brief to the {}.",
+                    state.session.role.title.to_lowercase()
+                ),
+                Style::default().fg(palette.dim),
+            )),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let (label, level) = phase_label(&attempt.phase);
+    let mut block = pane(
+        format!(" Answer · attempt {} ", attempt.number),
+        focused,
+        palette,
+    );
+    let colour = level.map_or(palette.info, |l| level_colour(l, palette));
+    block = block.title_bottom(
+        Line::from(Span::styled(
+            format!(" {label} "),
+            Style::default().fg(colour),
+        ))
+        .right_aligned(),
+    );
+    let total = state.view.total_rows();
+    let position = if state.follow {
+        "following".to_string()
+    } else {
+        format!("row {}/{}", state.scroll + 1, total.max(1))
+    };
+    block = block.title_bottom(
+        Line::from(Span::styled(
+            format!(" {position} "),
+            Style::default().fg(palette.dim),
+        ))
+        .left_aligned(),
+    );
+    let inner = area.inner(Margin::new(1, 1));
+    frame.render_widget(block, area);
+    let rows = state
+        .view
+        .visible(&attempt.doc, state.scroll, inner.height as usize);
+    frame.render_widget(Paragraph::new(rows), inner);
+}
+
+pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    let focused =
+        state.focus == Focus::Routes && state.review.mode == crate::state::ReviewMode::Choosing;
+    let block = pane(" Routes ".into(), focused, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let role = &state.session.role;
+    let attempt = state
+        .latest()
+        .filter(|a| matches!(a.phase, Phase::Complete(_)));
+    let decision = attempt.and_then(|a| a.decision.as_ref());
+    let mut lines: Vec<Line> = Vec::new();
+    if role.routes.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "This role ends the chain.",
+            Style::default().fg(palette.dim),
+        )));
+    }
+    for (i, option) in role.routes.iter().enumerate() {
+        let candidate = decision.is_some_and(|d| d.candidates.contains(&option.id));
+        let selected = attempt.is_some() && state.review.selected == Some(i);
+        let marker = if candidate { "★" } else { " " };
+        let style = if selected {
+            Style::default()
+                .fg(palette.selected_fg)
+                .bg(palette.selected_bg)
+                .add_modifier(Modifier::BOLD)
+        } else if candidate {
+            Style::default().fg(palette.candidate)
+        } else {
+            Style::default()
+        };
+        let pointer = if selected { "▸" } else { " " };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{pointer}{} {marker} ", i + 1), style),
+            Span::styled(
+                format!(
+                    "{} → {}",
+                    sanitize_line(&option.label),
+                    sanitize_line(&option.target)
+                ),
+                style,
+            ),
+        ]));
+    }
+    lines.push(Line::from(""));
+    match (state.latest(), decision) {
+        (None, _) => lines.push(Line::from(Span::styled(
+            "The agent's decision shows here when its answer ends.",
+            Style::default().fg(palette.dim),
+        ))),
+        (Some(a), None) if a.phase.is_live() => lines.push(Line::from(Span::styled(
+            "Waiting for the answer to end…",
+            Style::default().fg(palette.dim),
+        ))),
+        (Some(_), None) => lines.push(Line::from(Span::styled(
+            "The answer is incomplete: no decision to read.",
+            Style::default().fg(palette.warning),
+        ))),
+        (Some(_), Some(d)) => {
+            let colour = match d.status {
+                DecisionStatus::Unique => palette.success,
+                DecisionStatus::Ambiguous | DecisionStatus::Misplaced => palette.warning,
+                DecisionStatus::Invalid | DecisionStatus::Missing => palette.error,
+            };
+            let mut status = vec![
+                Span::raw("Decision: "),
+                Span::styled(
+                    d.status.as_str(),
+                    Style::default().fg(colour).add_modifier(Modifier::BOLD),
+                ),
+            ];
+            if d.multiple {
+                status.push(Span::styled(
+                    " (several DECISION lines)",
+                    Style::default().fg(palette.warning),
+                ));
+            }
+            lines.push(Line::from(status));
+            if let (Some(raw), Some(n)) = (&d.raw_line, d.line_number) {
+                lines.push(Line::from(Span::styled(
+                    format!("line {n}:"),
+                    Style::default().fg(palette.dim),
+                )));
+                lines.push(Line::from(Span::styled(
+                    sanitize_line(raw).into_owned(),
+                    Style::default().fg(palette.dim),
+                )));
+            }
+            if d.status != DecisionStatus::Unique && d.candidates.len() > 1 {
+                lines.push(Line::from(Span::styled(
+                    "★ marks the routes it matches.",
+                    Style::default().fg(palette.dim),
+                )));
+            }
+        }
+    }
+    if let Some(status) = &state.review.handoff {
+        lines.push(Line::from(""));
+        match status {
+            HandoffStatus::Sending { target } => lines.push(Line::from(Span::styled(
+                format!("Handing off to {target}…"),
+                Style::default().fg(palette.info),
+            ))),
+            HandoffStatus::Written { target, path } => {
+                lines.push(Line::from(Span::styled(
+                    format!("✔ Handed off to {target}"),
+                    Style::default()
+                        .fg(palette.success)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(Span::styled(
+                    sanitize_line(&path.display().to_string()).into_owned(),
+                    Style::default().fg(palette.dim),
+                )));
+            }
+        }
+    }
+    if let Some(a) = state.latest() {
+        if let (Some(usage), Some(first), Some(done)) = (a.usage, a.first_token_at, a.completed_at)
+        {
+            let seconds = (done - first).num_milliseconds().max(1) as f64 / 1000.0;
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} in · {} out · {:.1} tok/s",
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.completion_tokens as f64 / seconds
+                ),
+                Style::default().fg(palette.dim),
+            )));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+pub fn notice(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    let Some(notice) = &state.notice else { return };
+    let line = Line::from(Span::styled(
+        format!(" {}", sanitize_line(&notice.text)),
+        Style::default().fg(level_colour(notice.level, palette)),
+    ));
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+pub fn hints(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    let context = state.key_context();
+    let mut spans = vec![Span::styled(
+        format!(" {} ", context.title()),
+        Style::default().fg(palette.selected_fg).bg(palette.focus),
+    )];
+    for (key, hint) in keymap::hints(context) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            key,
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!(" {hint}"),
+            Style::default().fg(palette.dim),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
+pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette) {
+    let area = centered(
+        over,
+        over.width.saturating_sub(4),
+        over.height.saturating_sub(2).max(6),
+    );
+    frame.render_widget(Clear, area);
+    let block = pane(
+        format!(
+            " Feedback for attempt {} · Ctrl-S sends · Esc closes ",
+            state.attempts.len() + 1
+        ),
+        true,
+        palette,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&state.review.feedback, inner);
+}
+
+pub fn help(frame: &mut Frame, screen: Rect, palette: &Palette) {
+    let mut lines: Vec<Line> = Vec::new();
+    for context in [
+        Context::Global,
+        Context::Brief,
+        Context::Answer,
+        Context::Routes,
+        Context::Feedback,
+    ] {
+        lines.push(Line::from(Span::styled(
+            context.title(),
+            Style::default()
+                .fg(palette.focus)
+                .add_modifier(Modifier::BOLD),
+        )));
+        if context == Context::Routes {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {:<16}", DIGIT_HELP.0),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(DIGIT_HELP.1),
+            ]));
+        }
+        for b in BINDINGS.iter().filter(|b| b.context == context) {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {:<16}", keys.join(" / ")),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(b.description),
+            ]));
+        }
+    }
+    let height = (lines.len() as u16 + 2).min(screen.height);
+    let area = centered(screen, 72, height);
+    frame.render_widget(Clear, area);
+    let block = pane(" Keys · any key closes ".into(), true, palette);
+    let [inner] = Layout::vertical([Constraint::Min(0)]).areas(block.inner(area));
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
