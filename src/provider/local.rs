@@ -3,7 +3,8 @@
 //! kept for later runs) and streams tokens into the run's channel; the UI never waits on it.
 
 use super::{
-    AgentEvent, ChatRequest, FinishReason, Provider, ProviderError, ProviderInfo, RunHandle, Usage,
+    AgentEvent, ChatRequest, FinishReason, Params, Provider, ProviderError, ProviderInfo,
+    RunHandle, Usage,
 };
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -23,6 +24,8 @@ const MAX_CONTEXT: u32 = 8192;
 const BATCH: usize = 512;
 /// Answers of a local model stop here unless the request sets `max_tokens`.
 pub const DEFAULT_MAX_TOKENS: u32 = 1536;
+const DEFAULT_TEMPERATURE: f32 = 0.7;
+const DEFAULT_SEED: u32 = 0x5eed;
 
 /// llama.cpp's backend may be initialised once per process.
 fn backend() -> Result<&'static LlamaBackend, ProviderError> {
@@ -159,8 +162,8 @@ impl Engine {
                 .map_err(|e| local("decoding the prompt failed", &e))?;
         }
 
-        let temperature = request.params.temperature.unwrap_or(0.7);
-        let seed = request.params.seed.unwrap_or(0x5eed);
+        let temperature = request.params.temperature.unwrap_or(DEFAULT_TEMPERATURE);
+        let seed = request.params.seed.unwrap_or(DEFAULT_SEED);
         let mut sampler = if temperature <= 0.0 {
             LlamaSampler::chain_simple([
                 LlamaSampler::penalties(-1, 64, 1.1, 0.0, 0.0),
@@ -312,6 +315,14 @@ impl Provider for LocalProvider {
             kind: "local".into(),
             model: model_name(&self.path),
             endpoint: self.path.display().to_string(),
+        }
+    }
+
+    fn default_params(&self) -> Params {
+        Params {
+            temperature: Some(DEFAULT_TEMPERATURE),
+            max_tokens: Some(DEFAULT_MAX_TOKENS),
+            seed: Some(DEFAULT_SEED),
         }
     }
 

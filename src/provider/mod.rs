@@ -56,6 +56,17 @@ pub struct Params {
     pub seed: Option<u32>,
 }
 
+impl Params {
+    /// These parameters, with any left unset taken from `defaults`.
+    pub fn or(self, defaults: &Params) -> Params {
+        Params {
+            temperature: self.temperature.or(defaults.temperature),
+            max_tokens: self.max_tokens.or(defaults.max_tokens),
+            seed: self.seed.or(defaults.seed),
+        }
+    }
+}
+
 /// One request: the whole conversation so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
@@ -158,6 +169,11 @@ impl RunHandle {
 /// A model behind an API or in this process.
 pub trait Provider: Send + Sync {
     fn info(&self) -> ProviderInfo;
+    /// Parameters this provider uses when the request leaves them unset, so that the envelope
+    /// records what was really used. Remote servers' defaults are unknown: none by default.
+    fn default_params(&self) -> Params {
+        Params::default()
+    }
     /// Starts a run and returns at once; events arrive on `events` until `Finished` or `Failed`,
     /// or until the handle is cancelled (then nothing more is sent).
     fn start(&self, request: ChatRequest, events: UnboundedSender<AgentEvent>) -> RunHandle;

@@ -169,6 +169,7 @@ pub fn new_editor(text: &str, placeholder: &str) -> TextArea<'static> {
     editor.set_placeholder_text(placeholder);
     editor.set_cursor_line_style(ratatui::style::Style::default());
     editor.set_max_histories(500);
+    editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
     editor
 }
 

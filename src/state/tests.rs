@@ -1,1 +1,507 @@
+//! `update` driven by events: state and effects out, no I/O, no clock, no runtime.
 
+use super::*;
+use crate::effect::Effect;
+use crate::event::Event;
+use crate::provider::{AgentEvent, FinishReason, ProviderError, Speaker, Usage};
+use crate::role::RoleBook;
+use crate::routing::decision::DecisionStatus;
+use crate::routing::envelope::{DecidedBy, ReviewAction};
+use crate::ui::layout;
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub(crate) fn session() -> Session {
+    let role = RoleBook::load(None)
+        .unwrap()
+        .get("database_architect")
+        .unwrap()
+        .clone();
+    Session {
+        role,
+        provider: ProviderInfo {
+            kind: "openai".into(),
+            model: "test-model".into(),
+            endpoint: "http://127.0.0.1/v1".into(),
+        },
+        params: Params {
+            temperature: Some(0.2),
+            max_tokens: Some(2000),
+            seed: Some(7),
+        },
+        reviewer: Reviewer {
+            name: "Ada Reviewer".into(),
+            email: Some("ada@example.com".into()),
+            source: "git".into(),
+        },
+        chain_id: "chain-1".into(),
+    }
+}
+
+fn at(second: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap() + chrono::Duration::seconds(second.into())
+}
+
+struct Bench {
+    state: State,
+    clock: u32,
+}
+
+impl Bench {
+    fn new(brief: &str) -> Self {
+        Self {
+            state: State::new(session(), brief, 100, 30),
+            clock: 0,
+        }
+    }
+    fn send(&mut self, event: Event) -> Vec<Effect> {
+        self.clock += 1;
+        self.state.handle(Timed {
+            at: at(self.clock),
+            event,
+        })
+    }
+    fn key(&mut self, code: KeyCode) -> Vec<Effect> {
+        self.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+    fn ctrl(&mut self, c: char) -> Vec<Effect> {
+        self.send(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )))
+    }
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let code = if c == '\n' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(c)
+            };
+            self.key(code);
+        }
+    }
+    fn agent(&mut self, run_id: u64, event: AgentEvent) -> Vec<Effect> {
+        self.send(Event::Agent { run_id, event })
+    }
+    /// Runs the brief and streams `answer` to completion; returns the run id.
+    fn answer(&mut self, answer: &str) -> u64 {
+        let effects = self.ctrl('s');
+        let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+            panic!("no run started: {effects:?}")
+        };
+        let run_id = *run_id;
+        self.stream(run_id, answer);
+        run_id
+    }
+    fn stream(&mut self, run_id: u64, answer: &str) {
+        self.agent(
+            run_id,
+            AgentEvent::Started {
+                model: "test-model".into(),
+            },
+        );
+        for piece in answer
+            .as_bytes()
+            .chunks(7)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+        {
+            self.agent(run_id, AgentEvent::Delta(piece));
+        }
+        self.agent(
+            run_id,
+            AgentEvent::Usage(Usage {
+                prompt_tokens: 100,
+                completion_tokens: 50,
+            }),
+        );
+        self.agent(run_id, AgentEvent::Finished(FinishReason::Stop));
+    }
+    fn notice(&self) -> String {
+        self.state
+            .notice
+            .as_ref()
+            .map(|n| n.text.clone())
+            .unwrap_or_default()
+    }
+}
+
+const UNIQUE: &str = "# Data modeling\n\nTenants table.\n\nDECISION: backup_disaster_specialist\n";
+const AMBIGUOUS: &str = "# Data modeling\n\nTenants table.\n\nDECISION: completed\n";
+
+#[test]
+fn running_an_empty_brief_is_refused_with_what_to_do() {
+    let mut b = Bench::new("  \n");
+    assert!(b.ctrl('s').is_empty());
+    assert!(b.notice().contains("The brief is empty"));
+    assert!(b.state.attempts.is_empty());
+}
+
+#[test]
+fn run_sends_the_role_prompt_and_the_brief() {
+    let mut b = Bench::new("Design a bookstore.");
+    let effects = b.ctrl('s');
+    let [Effect::StartRun { run_id, request }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(*run_id, 1);
+    assert_eq!(request.messages.len(), 2);
+    assert_eq!(request.messages[0].role, Speaker::System);
+    assert_eq!(request.messages[0].content, b.state.session.role.prompt);
+    assert_eq!(request.messages[1].content, "Design a bookstore.");
+    assert_eq!(request.params.seed, Some(7));
+    assert_eq!(b.state.focus, Focus::Answer);
+    assert_eq!(b.state.latest().unwrap().phase, Phase::Waiting);
+}
+
+#[test]
+fn typing_edits_the_brief_and_undo_reverts() {
+    let mut b = Bench::new("");
+    b.type_text("abc");
+    assert_eq!(b.state.brief_text(), "abc");
+    b.ctrl('z');
+    assert_ne!(b.state.brief_text(), "abc");
+}
+
+#[test]
+fn deltas_stream_into_the_answer_and_the_view_follows() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.agent(1, AgentEvent::Delta("# Sch".into()));
+    assert_eq!(b.state.latest().unwrap().phase, Phase::Streaming);
+    b.agent(1, AgentEvent::Delta("ema\n".into()));
+    for i in 0..60 {
+        b.agent(1, AgentEvent::Delta(format!("line {i}\n")));
+    }
+    let attempt = b.state.latest().unwrap();
+    assert_eq!(attempt.doc.headings()[0].text, "Schema");
+    assert!(b.state.follow);
+    assert!(b.state.scroll > 0, "following keeps the end in view");
+    assert_eq!(
+        b.state.scroll + layout::areas(100, 30).unwrap().answer_inner().height as usize,
+        b.state.view.total_rows()
+    );
+    assert_eq!(attempt.first_token_at, Some(at(2)));
+}
+
+#[test]
+fn scrolling_up_stops_following_and_end_resumes() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.agent(1, AgentEvent::Delta("x\n".repeat(100)));
+    b.key(KeyCode::Up);
+    assert!(!b.state.follow);
+    let held = b.state.scroll;
+    b.agent(1, AgentEvent::Delta("y\n".repeat(10)));
+    assert_eq!(b.state.scroll, held, "the view stays where the reader is");
+    b.key(KeyCode::End);
+    assert!(b.state.follow);
+    assert_eq!(
+        b.state.scroll,
+        b.state.view.total_rows() - layout::areas(100, 30).unwrap().answer_inner().height as usize
+    );
+}
+
+#[test]
+fn events_of_another_run_are_ignored() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.agent(99, AgentEvent::Delta("stale".into()));
+    assert_eq!(b.state.latest().unwrap().text(), "");
+}
+
+#[test]
+fn a_unique_decision_is_preselected_and_enter_confirms_it() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    let attempt = b.state.latest().unwrap();
+    assert_eq!(
+        attempt.decision.as_ref().unwrap().status,
+        DecisionStatus::Unique
+    );
+    assert_eq!(b.state.focus, Focus::Routes);
+    assert_eq!(b.state.review.selected, Some(2));
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::Handoff(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(request.action, ReviewAction::Confirm);
+    assert_eq!(request.decided_by, DecidedBy::Human);
+    assert_eq!(request.chosen.target, "backup_disaster_specialist");
+    assert_eq!(request.response, UNIQUE);
+    assert_eq!(
+        request.seen_sha256,
+        crate::routing::envelope::sha256_hex(UNIQUE)
+    );
+    assert_eq!(request.reviewer.name, "Ada Reviewer");
+    assert_eq!(request.usage.unwrap().completion_tokens, 50);
+    assert!(matches!(
+        b.state.review.handoff,
+        Some(HandoffStatus::Sending { .. })
+    ));
+}
+
+#[test]
+fn an_ambiguous_decision_cannot_be_confirmed_until_a_route_is_chosen() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    assert_eq!(b.state.review.selected, None);
+    assert!(
+        b.key(KeyCode::Enter).is_empty(),
+        "confirm on ambiguous is refused"
+    );
+    assert!(b.notice().contains("ambiguous"));
+    b.key(KeyCode::Char('2'));
+    assert_eq!(b.state.review.selected, Some(1));
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::Handoff(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(request.action, ReviewAction::Choose);
+    assert_eq!(request.chosen.target, "product_catalog_manager");
+}
+
+#[test]
+fn choosing_another_route_than_the_agents_is_recorded_as_choose() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    b.key(KeyCode::Up);
+    assert_eq!(b.state.review.selected, Some(1));
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::Handoff(request)] = effects.as_slice() else {
+        panic!()
+    };
+    assert_eq!(request.action, ReviewAction::Choose);
+}
+
+#[test]
+fn choosing_an_option_that_does_not_exist_says_so() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Char('7'));
+    assert_eq!(b.state.review.selected, None);
+    assert!(b.notice().contains("no option 7"), "{}", b.notice());
+}
+
+#[test]
+fn routes_cannot_be_chosen_before_an_answer_exists() {
+    let mut b = Bench::new("brief");
+    b.key(KeyCode::Tab);
+    b.key(KeyCode::Tab);
+    assert_eq!(b.state.focus, Focus::Routes);
+    b.key(KeyCode::Char('1'));
+    assert_eq!(b.state.review.selected, None);
+    assert!(b.key(KeyCode::Enter).is_empty());
+}
+
+#[test]
+fn the_handoff_result_is_shown_and_a_second_confirm_sends_nothing() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    b.key(KeyCode::Enter);
+    b.send(Event::HandoffWritten(Ok("/outbox/e.json".into())));
+    assert_eq!(
+        b.state.review.handoff,
+        Some(HandoffStatus::Written {
+            target: "backup_disaster_specialist".into(),
+            path: "/outbox/e.json".into()
+        })
+    );
+    assert!(b.notice().contains("/outbox/e.json"));
+    assert!(b.key(KeyCode::Enter).is_empty());
+}
+
+#[test]
+fn a_failed_handoff_loses_nothing_and_can_be_retried() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    b.key(KeyCode::Enter);
+    b.send(Event::HandoffWritten(Err(
+        "cannot write the envelope into /ro: Permission denied".into(),
+    )));
+    assert_eq!(b.state.review.handoff, None);
+    assert!(b.notice().contains("Permission denied"));
+    assert_eq!(b.state.review.selected, Some(2), "the choice is kept");
+    assert!(matches!(
+        b.key(KeyCode::Enter).as_slice(),
+        [Effect::Handoff(_)]
+    ));
+}
+
+#[test]
+fn escape_cancels_and_keeps_the_partial_answer() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.agent(1, AgentEvent::Delta("# Partial\nsome".into()));
+    let effects = b.key(KeyCode::Esc);
+    assert_eq!(effects, [Effect::CancelRun { run_id: 1 }]);
+    let attempt = b.state.latest().unwrap();
+    assert_eq!(attempt.phase, Phase::Cancelled);
+    assert_eq!(attempt.text(), "# Partial\nsome");
+    assert_eq!(
+        attempt.doc.committed().len(),
+        2,
+        "the open tail is kept too"
+    );
+    assert!(b.agent(1, AgentEvent::Delta("late".into())).is_empty());
+    assert_eq!(b.state.latest().unwrap().text(), "# Partial\nsome");
+    b.key(KeyCode::Tab);
+    assert!(
+        b.key(KeyCode::Enter).is_empty(),
+        "a cancelled answer is not handed off"
+    );
+    assert!(b.notice().contains("cancelled"));
+}
+
+#[test]
+fn a_failed_run_keeps_what_arrived_and_says_what_happened() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.agent(1, AgentEvent::Delta("half an answer".into()));
+    b.agent(
+        1,
+        AgentEvent::Failed(ProviderError::Stream("connection reset".into())),
+    );
+    let attempt = b.state.latest().unwrap();
+    assert!(matches!(&attempt.phase, Phase::Failed(m) if m.contains("connection reset")));
+    assert_eq!(attempt.text(), "half an answer");
+    assert!(b.notice().contains("connection reset"));
+    assert_eq!(b.state.running, None);
+}
+
+#[test]
+fn revise_runs_the_same_role_again_with_the_conversation_and_feedback() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Char('r'));
+    assert_eq!(b.state.review.mode, ReviewMode::Feedback);
+    assert!(b.ctrl('s').is_empty(), "empty feedback is refused");
+    b.type_text("Add row-level security.");
+    b.key(KeyCode::Esc);
+    assert_eq!(
+        b.state.review.mode,
+        ReviewMode::Choosing,
+        "Esc closes the editor"
+    );
+    b.key(KeyCode::Char('r'));
+    assert_eq!(
+        b.state.review.feedback.lines(),
+        ["Add row-level security."],
+        "and keeps the text"
+    );
+    let effects = b.ctrl('s');
+    let [Effect::StartRun { run_id: 2, request }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let roles: Vec<Speaker> = request.messages.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [
+            Speaker::System,
+            Speaker::User,
+            Speaker::Assistant,
+            Speaker::User
+        ]
+    );
+    assert_eq!(request.messages[2].content, AMBIGUOUS);
+    assert_eq!(request.messages[3].content, "Add row-level security.");
+    assert_eq!(b.state.attempts.len(), 2);
+    assert_eq!(b.state.latest().unwrap().number, 2);
+    b.stream(2, UNIQUE);
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::Handoff(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(request.attempts.len(), 2);
+    assert_eq!(
+        request.attempts[1].feedback.as_deref(),
+        Some("Add row-level security.")
+    );
+}
+
+#[test]
+fn earlier_attempts_stay_viewable_and_only_the_latest_is_handed_off() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Char('r'));
+    b.type_text("more");
+    b.ctrl('s');
+    b.stream(2, UNIQUE);
+    b.key(KeyCode::BackTab);
+    assert_eq!(b.state.focus, Focus::Answer);
+    b.key(KeyCode::Char('['));
+    assert_eq!(b.state.shown, 0);
+    assert_eq!(b.state.shown_attempt().unwrap().text(), AMBIGUOUS);
+    b.key(KeyCode::Tab);
+    assert!(b.key(KeyCode::Enter).is_empty());
+    assert!(b.notice().contains("attempt 1"), "{}", b.notice());
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::Char(']'));
+    b.key(KeyCode::Tab);
+    assert!(matches!(
+        b.key(KeyCode::Enter).as_slice(),
+        [Effect::Handoff(_)]
+    ));
+}
+
+#[test]
+fn running_again_over_an_answer_asks_first() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    assert!(b.ctrl('s').is_empty());
+    assert!(b.notice().contains("again discards"));
+    assert!(matches!(
+        b.ctrl('s').as_slice(),
+        [Effect::StartRun { run_id: 2, .. }]
+    ));
+    assert_eq!(b.state.attempts.len(), 1);
+}
+
+#[test]
+fn quitting_with_work_not_handed_off_asks_first() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    assert!(b.ctrl('q').is_empty());
+    assert!(!b.state.quit);
+    assert_eq!(b.ctrl('q'), [Effect::Quit]);
+    assert!(b.state.quit);
+}
+
+#[test]
+fn quitting_while_streaming_cancels_the_run() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.ctrl('q');
+    assert_eq!(b.ctrl('q'), [Effect::CancelRun { run_id: 1 }, Effect::Quit]);
+}
+
+#[test]
+fn quitting_with_nothing_at_stake_is_immediate() {
+    let mut b = Bench::new("");
+    assert_eq!(b.ctrl('q'), [Effect::Quit]);
+}
+
+#[test]
+fn paste_goes_into_the_brief_with_controls_made_visible() {
+    let mut b = Bench::new("");
+    b.send(Event::Paste("line one\r\nline \x1b[31mtwo".into()));
+    assert_eq!(b.state.brief_text(), "line one\nline ␛[31mtwo");
+    b.key(KeyCode::Tab);
+    b.send(Event::Paste("x".into()));
+    assert!(b.notice().contains("Paste goes into the brief"));
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it_without_acting() {
+    let mut b = Bench::new("brief");
+    b.key(KeyCode::F(1));
+    assert!(b.state.help);
+    assert!(b.ctrl('s').is_empty());
+    assert!(!b.state.help);
+    assert!(b.state.attempts.is_empty());
+}
+
+#[test]
+fn a_brief_from_disk_has_its_controls_made_visible() {
+    let b = Bench::new("Design\x1b]0;x\x07 it");
+    assert_eq!(b.state.brief_text(), "Design␛]0;x␇ it");
+}

@@ -189,15 +189,12 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         let pointer = if selected { "▸" } else { " " };
         lines.push(Line::from(vec![
             Span::styled(format!("{pointer}{} {marker} ", i + 1), style),
-            Span::styled(
-                format!(
-                    "{} → {}",
-                    sanitize_line(&option.label),
-                    sanitize_line(&option.target)
-                ),
-                style,
-            ),
+            Span::styled(sanitize_line(&option.target).into_owned(), style),
         ]));
+        lines.push(Line::from(Span::styled(
+            format!("     {}", sanitize_line(&option.label)),
+            Style::default().fg(palette.dim),
+        )));
     }
     lines.push(Line::from(""));
     match (state.latest(), decision) {
