@@ -35,7 +35,8 @@ pub fn areas(width: u16, height: u16) -> Option<Areas> {
         Constraint::Length(1),
     ])
     .areas(screen);
-    let side = (width / 4).clamp(28, 48);
+    // Wide enough at 80 columns for `backup_disaster_specialist` under its label.
+    let side = (width / 4).clamp(30, 48);
     let [left, routes] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(side)]).areas(body);
     let brief_rows = (body.height / 3).clamp(6, 14);

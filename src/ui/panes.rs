@@ -3,6 +3,8 @@
 use super::theme::Palette;
 use crate::keymap::{self, Context, BINDINGS, DIGIT_HELP};
 use crate::provider::FinishReason;
+use crate::render::wrap::wrap;
+use crate::render::{LineKind, RenderedLine};
 use crate::routing::decision::DecisionStatus;
 use crate::sanitize::sanitize_line;
 use crate::state::{Focus, HandoffStatus, NoticeLevel, Phase, State};
@@ -45,8 +47,8 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         n => format!(" · attempt {}/{n}", state.shown + 1),
     };
     let text = format!(
-        " archbench · {} ({}) · {}: {}{attempt}",
-        s.role.title, s.role.id, s.provider.kind, s.provider.model
+        " archbench · {} · {}: {}{attempt}",
+        s.role.title, s.provider.kind, s.provider.model
     );
     frame.render_widget(
         Paragraph::new(sanitize_line(&text).into_owned()).style(
@@ -189,12 +191,17 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         let pointer = if selected { "▸" } else { " " };
         lines.push(Line::from(vec![
             Span::styled(format!("{pointer}{} {marker} ", i + 1), style),
-            Span::styled(sanitize_line(&option.target).into_owned(), style),
+            Span::styled(sanitize_line(&option.label).into_owned(), style),
         ]));
-        lines.push(Line::from(Span::styled(
-            format!("     {}", sanitize_line(&option.label)),
-            Style::default().fg(palette.dim),
-        )));
+        let target_style = if selected {
+            style
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        };
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(sanitize_line(&option.target).into_owned(), target_style),
+        ]));
     }
     lines.push(Line::from(""));
     match (state.latest(), decision) {
@@ -348,46 +355,98 @@ pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette)
     frame.render_widget(&state.review.feedback, inner);
 }
 
+/// Rows of one help section wrapped to `width`, descriptions hanging under their own column.
+fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'static>> {
+    const KEYS: usize = 16;
+    let entry = |keys: String, description: &'static str| RenderedLine {
+        line: Line::from(vec![
+            Span::styled(
+                format!("  {keys:<width$} ", width = KEYS - 3),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(description),
+        ]),
+        kind: LineKind::Prose,
+        hang: KEYS as u16,
+    };
+    let mut entries = Vec::new();
+    if context == Context::Routes {
+        entries.push(entry(DIGIT_HELP.0.to_string(), DIGIT_HELP.1));
+    }
+    for b in BINDINGS.iter().filter(|b| b.context == context) {
+        let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+        entries.push(entry(keys.join("/"), b.description));
+    }
+    let mut lines = vec![Line::from(Span::styled(
+        context.title(),
+        Style::default()
+            .fg(palette.focus)
+            .add_modifier(Modifier::BOLD),
+    ))];
+    for e in &entries {
+        lines.extend(wrap(e, width));
+    }
+    lines
+}
+
 pub fn help(frame: &mut Frame, screen: Rect, palette: &Palette) {
-    let mut lines: Vec<Line> = Vec::new();
-    for context in [
+    const CONTEXTS: [Context; 5] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
         Context::Routes,
         Context::Feedback,
-    ] {
-        lines.push(Line::from(Span::styled(
-            context.title(),
-            Style::default()
-                .fg(palette.focus)
-                .add_modifier(Modifier::BOLD),
-        )));
-        if context == Context::Routes {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {:<16}", DIGIT_HELP.0),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(DIGIT_HELP.1),
-            ]));
+    ];
+    let single_width = screen.width.min(78);
+    let single: Vec<Line> = CONTEXTS
+        .iter()
+        .flat_map(|c| help_section(*c, single_width - 2, palette))
+        .collect();
+    let columns: Vec<Vec<Line>> = if single.len() as u16 + 2 <= screen.height {
+        vec![single]
+    } else {
+        // Two columns: the split of sections (each kept whole, in order) with the shortest tallest column.
+        let column_width = (screen.width - 2) / 2;
+        let sections: Vec<Vec<Line>> = CONTEXTS
+            .iter()
+            .map(|c| help_section(*c, column_width - 1, palette))
+            .collect();
+        let best = (0u32..1 << sections.len())
+            .min_by_key(|mask| {
+                let left: usize = sections
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, s)| s.len())
+                    .sum();
+                let right: usize = sections.iter().map(Vec::len).sum::<usize>() - left;
+                left.max(right)
+            })
+            .unwrap_or(0);
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        for (i, section) in sections.into_iter().enumerate() {
+            if best & (1 << i) != 0 {
+                left.extend(section)
+            } else {
+                right.extend(section)
+            }
         }
-        for b in BINDINGS.iter().filter(|b| b.context == context) {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {:<16}", keys.join(" / ")),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(b.description),
-            ]));
-        }
-    }
-    let height = (lines.len() as u16 + 2).min(screen.height);
-    let area = centered(screen, 72, height);
+        vec![left, right]
+    };
+    let rows = columns.iter().map(Vec::len).max().unwrap_or(0) as u16;
+    let width = if columns.len() == 1 {
+        single_width
+    } else {
+        screen.width
+    };
+    let area = centered(screen, width, rows + 2);
     frame.render_widget(Clear, area);
     let block = pane(" Keys · any key closes ".into(), true, palette);
-    let [inner] = Layout::vertical([Constraint::Min(0)]).areas(block.inner(area));
+    let inner = block.inner(area);
     frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(lines), inner);
+    let constraints = vec![Constraint::Ratio(1, columns.len() as u32); columns.len()];
+    let parts = Layout::horizontal(constraints).split(inner);
+    for (column, part) in columns.into_iter().zip(parts.iter()) {
+        frame.render_widget(Paragraph::new(column), *part);
+    }
 }

@@ -1,0 +1,112 @@
+//! Helpers shared by the integration tests: a workbench state to drive, a screen to read, and a
+//! loopback server that speaks OpenAI-style streaming.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod server;
+
+use archbench::event::{Event, Timed};
+use archbench::provider::{Params, ProviderInfo};
+use archbench::reviewer::Reviewer;
+use archbench::role::RoleBook;
+use archbench::state::{Session, State};
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+pub fn session(role: &str) -> Session {
+    Session {
+        role: RoleBook::load(None).unwrap().get(role).unwrap().clone(),
+        provider: ProviderInfo {
+            kind: "openai".into(),
+            model: "test-model".into(),
+            endpoint: "http://127.0.0.1/v1".into(),
+        },
+        params: Params {
+            temperature: Some(0.2),
+            max_tokens: Some(2000),
+            seed: Some(7),
+        },
+        reviewer: Reviewer {
+            name: "Ada Reviewer".into(),
+            email: Some("ada@example.com".into()),
+            source: "git".into(),
+        },
+        chain_id: "chain-1".into(),
+    }
+}
+
+/// A workbench driven by events at a fixed pace of one second per event.
+pub struct Driver {
+    pub state: State,
+    clock: i64,
+}
+
+impl Driver {
+    pub fn new(brief: &str, width: u16, height: u16) -> Self {
+        let mut driver = Self {
+            state: State::new(session("database_architect"), brief, width, height),
+            clock: 0,
+        };
+        driver.send(Event::Resize { width, height });
+        driver
+    }
+
+    pub fn send(&mut self, event: Event) -> Vec<archbench::effect::Effect> {
+        self.clock += 1;
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+            + chrono::Duration::seconds(self.clock);
+        self.state.handle(Timed { at, event })
+    }
+
+    pub fn key(&mut self, code: KeyCode) -> Vec<archbench::effect::Effect> {
+        self.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    pub fn ctrl(&mut self, c: char) -> Vec<archbench::effect::Effect> {
+        self.send(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )))
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(if c == '\n' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(c)
+            });
+        }
+    }
+
+    /// The screen as text, one line per row.
+    pub fn screen(&self) -> String {
+        let area = (self.state.width, self.state.height);
+        let mut terminal = Terminal::new(TestBackend::new(area.0, area.1)).unwrap();
+        terminal
+            .draw(|frame| archbench::ui::draw(frame, &self.state))
+            .unwrap();
+        buffer_text(terminal.backend().buffer())
+    }
+}
+
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,115 @@
+//! A loopback HTTP server that streams OpenAI-style chat completion chunks, as real servers do,
+//! in whatever pieces the test asks for. It records every request body it receives.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+/// What one request is answered with.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// 200 with an SSE body, written in these pieces (flushed one by one).
+    Stream(Vec<Vec<u8>>),
+    /// Any status with a body.
+    Status(u16, String),
+}
+
+pub struct Server {
+    pub port: u16,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Serves `replies` in order, one per connection, then stops accepting.
+    pub fn start(replies: Vec<Reply>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        thread::spawn(move || {
+            for reply in replies {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let body = read_request(&stream);
+                seen.lock().unwrap().push(body);
+                let _ = respond(stream, &reply);
+            }
+        });
+        Self { port, requests }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    pub fn request_json(&self, index: usize) -> serde_json::Value {
+        serde_json::from_str(&self.requests.lock().unwrap()[index]).unwrap()
+    }
+}
+
+fn read_request(stream: &TcpStream) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(value) = lower.strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
+    match reply {
+        Reply::Status(code, body) => {
+            write!(stream, "HTTP/1.1 {code} Status\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+        }
+        Reply::Stream(pieces) => {
+            write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")?;
+            stream.flush()?;
+            stream.set_nodelay(true)?;
+            for piece in pieces {
+                stream.write_all(piece)?;
+                stream.flush()?;
+            }
+        }
+    }
+    stream.flush()
+}
+
+/// The SSE body a server sends for `answer`, one chunk per piece of `chunk_chars` characters,
+/// then the finish reason, the usage chunk and `[DONE]`.
+pub fn openai_sse(answer: &str, chunk_chars: usize, finish_reason: &str) -> Vec<u8> {
+    let mut body = String::new();
+    let chars: Vec<char> = answer.chars().collect();
+    body.push_str(&event(&serde_json::json!({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]})));
+    for piece in chars.chunks(chunk_chars.max(1)) {
+        let text: String = piece.iter().collect();
+        body.push_str(&event(&serde_json::json!({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":text},"finish_reason":null}]})));
+    }
+    body.push_str(&event(&serde_json::json!({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":finish_reason}]})));
+    body.push_str(&event(&serde_json::json!({"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":1200,"completion_tokens":340,"total_tokens":1540}})));
+    body.push_str("data: [DONE]\n\n");
+    body.into_bytes()
+}
+
+fn event(value: &serde_json::Value) -> String {
+    format!("data: {value}\n\n")
+}
+
+/// Cuts `bytes` into pieces of `size` bytes (cutting UTF-8 characters and SSE lines anywhere).
+pub fn split(bytes: &[u8], size: usize) -> Vec<Vec<u8>> {
+    bytes.chunks(size.max(1)).map(<[u8]>::to_vec).collect()
+}

@@ -1,0 +1,150 @@
+//! Every screen state as an insta snapshot, driven by key events, at 80x24 and 160x48.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use archbench::event::Event;
+use archbench::provider::{AgentEvent, FinishReason, ProviderError, Usage};
+use common::Driver;
+use crossterm::event::KeyCode;
+
+const BRIEF: &str = "Design the data layer for a multi-tenant bookstore: 340 tenants, 12M editions, 45k orders/day.";
+const ANSWER: &str = include_str!("fixtures/answer.md");
+
+fn stream(d: &mut Driver, text: &str) {
+    d.send(Event::Agent {
+        run_id: 1,
+        event: AgentEvent::Started {
+            model: "test-model".into(),
+        },
+    });
+    for piece in text.as_bytes().chunks(5) {
+        d.send(Event::Agent {
+            run_id: 1,
+            event: AgentEvent::Delta(String::from_utf8_lossy(piece).into_owned()),
+        });
+    }
+}
+
+fn finish(d: &mut Driver, text: &str) {
+    stream(d, text);
+    d.send(Event::Agent {
+        run_id: 1,
+        event: AgentEvent::Usage(Usage {
+            prompt_tokens: 1200,
+            completion_tokens: 340,
+        }),
+    });
+    d.send(Event::Agent {
+        run_id: 1,
+        event: AgentEvent::Finished(FinishReason::Stop),
+    });
+}
+
+fn done_with(decision: &str, w: u16, h: u16) -> Driver {
+    let mut d = Driver::new(BRIEF, w, h);
+    d.ctrl('s');
+    finish(&mut d, &format!("{ANSWER}{decision}"));
+    d
+}
+
+macro_rules! screens {
+    ($($name:ident => $build:expr;)*) => {
+        mod small {
+            use super::*;
+            $(#[test] fn $name() { let d: Driver = ($build)(80, 24); insta::assert_snapshot!(d.screen()); })*
+        }
+        mod wide {
+            use super::*;
+            $(#[test] fn $name() { let d: Driver = ($build)(160, 48); insta::assert_snapshot!(d.screen()); })*
+        }
+    };
+}
+
+screens! {
+    empty => |w, h| Driver::new("", w, h);
+    editing => |w, h| {
+        let mut d = Driver::new("", w, h);
+        d.type_text("Design the data layer\nfor a bookstore.");
+        d
+    };
+    streaming => |w, h| {
+        let mut d = Driver::new(BRIEF, w, h);
+        d.ctrl('s');
+        stream(&mut d, &ANSWER[..ANSWER.find("CREATE INDEX").unwrap()]);
+        d
+    };
+    done_unique => |w, h| done_with("\nDECISION: backup_disaster_specialist\n", w, h);
+    done_ambiguous => |w, h| done_with("\nDECISION: completed\n", w, h);
+    done_invalid => |w, h| done_with("\nDECISION: ship_it\n", w, h);
+    done_missing => |w, h| done_with("\nThat is the design.\n", w, h);
+    done_misplaced => |w, h| done_with("\nDECISION: fullstack_developer\nI chose it because the API comes next.\n", w, h);
+    option_chosen => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('2'));
+        d
+    };
+    revise_prompt => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('r'));
+        d.type_text("Add row-level security policies\nand the partitioning DDL.");
+        d
+    };
+    handoff_written => |w, h| {
+        let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
+        d.key(KeyCode::Enter);
+        d.send(Event::HandoffWritten(Ok("/home/ada/.local/share/archbench/outbox/0193-e1.json".into())));
+        d
+    };
+    error => |w, h| {
+        let mut d = Driver::new(BRIEF, w, h);
+        d.ctrl('s');
+        stream(&mut d, "# Bookstore data layer\n\n## 1. Data mod");
+        d.send(Event::Agent { run_id: 1, event: AgentEvent::Failed(ProviderError::Stream("the server closed the connection before the answer finished".into())) });
+        d
+    };
+    cancelled => |w, h| {
+        let mut d = Driver::new(BRIEF, w, h);
+        d.ctrl('s');
+        stream(&mut d, "# Bookstore data layer\n\n## 1. Data mod");
+        d.key(KeyCode::Esc);
+        d
+    };
+    help => |w, h| {
+        let mut d = Driver::new(BRIEF, w, h);
+        d.key(KeyCode::F(1));
+        d
+    };
+}
+
+#[test]
+fn a_terminal_below_80x24_gets_a_message_not_a_panic() {
+    for (w, h) in [(79, 24), (80, 23), (40, 10), (1, 1), (0, 0)] {
+        let mut d = Driver::new(BRIEF, 100, 30);
+        d.ctrl('s');
+        stream(&mut d, ANSWER);
+        d.send(Event::Resize {
+            width: w,
+            height: h,
+        });
+        let screen = d.screen();
+        if w >= 30 && h >= 3 {
+            assert!(screen.contains("at least"), "{w}x{h}:\n{screen}");
+        }
+    }
+    let d = Driver::new(BRIEF, 60, 20);
+    insta::assert_snapshot!(d.screen());
+}
+
+#[test]
+fn resizing_keeps_the_answer_and_the_end_in_view() {
+    let mut d = Driver::new(BRIEF, 160, 48);
+    d.ctrl('s');
+    finish(&mut d, &format!("{ANSWER}\nDECISION: completed\n"));
+    d.send(Event::Resize {
+        width: 80,
+        height: 24,
+    });
+    let screen = d.screen();
+    assert!(screen.contains("DECISION: completed"), "{screen}");
+}
