@@ -1,0 +1,435 @@
+//! The whole loop against a real HTTP server on 127.0.0.1 streaming OpenAI-style events:
+//! run → decision → handoff, headless (the binary) and in the workbench (update + effect runner).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use archbench::app::EffectRunner;
+use archbench::effect::Effect;
+use archbench::event::Event;
+use archbench::provider::openai::OpenAiProvider;
+use archbench::provider::AgentEvent;
+use archbench::role::RoleBook;
+use archbench::state::{HandoffStatus, Phase};
+use common::server::{openai_sse, split, Reply, Server};
+use common::Driver;
+use crossterm::event::KeyCode;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use tokio::sync::mpsc::unbounded_channel;
+
+const CANARY: &str = "sk-canary-9f2c1e7d0b";
+const UNIQUE: &str = "# Data layer — multi-tenant bookstore\n\n## 1. Data modeling\n\nShared `edition` reference data; per-tenant `listing`.\n\n```sql\nCREATE TABLE listing (tenant_id bigint, edition_id bigint, price_cents int);\n```\n\nDECISION: completed: Go to backup_disaster_specialist\n";
+const AMBIGUOUS: &str = "# Data layer\n\nRow-level security for tenants – naïve approaches fail 😀.\n\nDECISION: completed\n";
+
+fn sha(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+struct Run {
+    out: Output,
+    home: tempfile::TempDir,
+}
+
+impl Run {
+    fn outbox(&self) -> std::path::PathBuf {
+        self.home.path().join("outbox")
+    }
+    fn envelopes(&self) -> Vec<Value> {
+        let Ok(entries) = std::fs::read_dir(self.outbox()) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
+            .collect()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    fn code(&self) -> i32 {
+        self.out.status.code().unwrap()
+    }
+}
+
+/// Runs `archbench run` headless against `server` with a brief, in a fresh home.
+fn headless(server: Option<&Server>, extra: &[&str]) -> Run {
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(
+        &brief,
+        "Design the data layer for a multi-tenant bookstore.",
+    )
+    .unwrap();
+    let base = server
+        .map(Server::base_url)
+        .unwrap_or_else(|| "http://127.0.0.1:9/v1".into());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_archbench"));
+    cmd.args([
+        "run",
+        "--provider",
+        "openai",
+        "--model",
+        "arch-model",
+        "--base-url",
+        &base,
+        "--brief",
+    ])
+    .arg(&brief)
+    .arg("--outbox")
+    .arg(home.path().join("outbox"))
+    .args(extra)
+    .env("OPENAI_API_KEY", CANARY)
+    .env("XDG_DATA_HOME", home.path().join("data"))
+    .env("XDG_CONFIG_HOME", home.path().join("config"))
+    .env("XDG_CACHE_HOME", home.path().join("cache"))
+    .env_remove("ARCHBENCH_BASE_URL")
+    .env_remove("ARCHBENCH_MODEL");
+    let out = cmd.output().unwrap();
+    Run { out, home }
+}
+
+fn no_file_holds_the_key(root: &Path) {
+    for entry in walk(root) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(CANARY),
+            "the key leaked into {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files.extend(walk(&p))
+            } else {
+                files.push(p)
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn headless_unique_answer_is_handed_off_with_its_envelope() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(UNIQUE, 3, "stop"),
+        17,
+    ))]);
+    let run = headless(
+        Some(&server),
+        &["--json", "--temperature", "0.3", "--seed", "11"],
+    );
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let printed: Value = serde_json::from_str(&run.stdout()).unwrap();
+    let written = run.envelopes();
+    assert_eq!(
+        written,
+        [printed.clone()],
+        "stdout and the outbox hold the same envelope"
+    );
+    let e = &printed;
+    let role = RoleBook::load(None)
+        .unwrap()
+        .get("database_architect")
+        .unwrap()
+        .clone();
+    assert_eq!(e["schema"], "archbench.handoff/1");
+    assert_eq!(
+        e["response"]["text"], UNIQUE,
+        "the answer is exactly what was streamed"
+    );
+    assert_eq!(e["response"]["sha256"], sha(UNIQUE));
+    assert_eq!(e["response"]["finish_reason"], "stop");
+    assert_eq!(e["response"]["usage"]["completion_tokens"], 340);
+    assert_eq!(e["role"]["id"], "database_architect");
+    assert_eq!(e["role"]["prompt_sha256"], sha(&role.prompt));
+    assert_eq!(e["provider"]["kind"], "openai");
+    assert_eq!(e["provider"]["model"], "arch-model");
+    assert_eq!(e["provider"]["endpoint"], server.base_url());
+    assert_eq!(e["parameters"]["temperature"].as_f64().unwrap() as f32, 0.3);
+    assert_eq!(e["parameters"]["seed"], 11);
+    assert_eq!(e["decision"]["status"], "unique");
+    assert_eq!(e["decision"]["line_number"], 11);
+    assert_eq!(
+        e["decision"]["raw_line"],
+        "DECISION: completed: Go to backup_disaster_specialist"
+    );
+    assert_eq!(e["route"]["target"], "backup_disaster_specialist");
+    assert_eq!(e["route"]["decided_by"], "agent");
+    assert_eq!(e["route"]["agreed_with_agent"], true);
+    assert_eq!(e["review"]["action"], "policy");
+    assert_eq!(e["payload"]["role"], "backup_disaster_specialist");
+    assert!(e["payload"]["brief"]
+        .as_str()
+        .unwrap()
+        .contains("CREATE TABLE listing"));
+    assert!(
+        !e["payload"]["brief"]
+            .as_str()
+            .unwrap()
+            .contains("DECISION:"),
+        "the routing line is for archbench, not the next role"
+    );
+    assert_eq!(e["routing"]["options"].as_array().unwrap().len(), 3);
+    assert!(e["timestamps"]["handed_off"].is_string());
+    // What the server received.
+    let request = server.request_json(0);
+    assert_eq!(request["model"], "arch-model");
+    assert_eq!(request["stream"], true);
+    assert_eq!(request["messages"][0]["role"], "system");
+    assert_eq!(request["messages"][0]["content"], role.prompt);
+    assert_eq!(
+        request["messages"][1]["content"],
+        "Design the data layer for a multi-tenant bookstore."
+    );
+    no_file_holds_the_key(run.home.path());
+    assert!(run.stderr().contains("decision unique"), "{}", run.stderr());
+}
+
+#[test]
+fn headless_streams_the_answer_to_stdout_exactly() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(UNIQUE, 5, "stop"),
+        64,
+    ))]);
+    let run = headless(Some(&server), &["--approve", "never"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    assert_eq!(run.stdout(), UNIQUE);
+    assert!(
+        run.envelopes().is_empty(),
+        "--approve never hands nothing off"
+    );
+}
+
+#[test]
+fn headless_ambiguous_answer_needs_a_person() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(AMBIGUOUS, 4, "stop"),
+        9,
+    ))]);
+    let run = headless(Some(&server), &["--approve", "agent"]);
+    assert_eq!(run.code(), 4, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("decision ambiguous"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("a person must decide"));
+    assert!(run.envelopes().is_empty());
+}
+
+#[test]
+fn headless_forced_route_is_recorded_as_policy() {
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(AMBIGUOUS, 4, "stop")])]);
+    let run = headless(Some(&server), &["--approve", "product_catalog_manager"]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let e = &run.envelopes()[0];
+    assert_eq!(e["route"]["target"], "product_catalog_manager");
+    assert_eq!(e["route"]["decided_by"], "policy");
+    assert_eq!(
+        e["route"]["agreed_with_agent"], true,
+        "the ambiguous line named it among others"
+    );
+    assert_eq!(e["decision"]["status"], "ambiguous");
+}
+
+#[test]
+fn headless_cut_off_answer_is_not_handed_off_by_the_agent_policy() {
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(UNIQUE, 4, "length")])]);
+    let run = headless(Some(&server), &[]);
+    assert_eq!(run.code(), 4, "{}", run.stderr());
+    assert!(run.stderr().contains("cut off"));
+}
+
+#[test]
+fn headless_bad_input_exits_2_with_a_message() {
+    let run = headless(None, &["--role", "no_such_role"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr().contains("no role `no_such_role`"),
+        "{}",
+        run.stderr()
+    );
+    let run = headless(None, &["--approve", "somebody_else"]);
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr().contains("has no such route"),
+        "{}",
+        run.stderr()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["run", "--brief", "/no/such/brief.md"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read the brief /no/such/brief.md")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run needs a brief"));
+    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["run", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
+}
+
+#[test]
+fn headless_empty_brief_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let brief = dir.path().join("empty.md");
+    std::fs::write(&brief, "\n  \n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["run", "--provider", "openai", "--brief"])
+        .arg(&brief)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is empty"));
+}
+
+#[test]
+fn headless_provider_failures_exit_3_and_say_why() {
+    let server = Server::start(vec![Reply::Status(
+        500,
+        "{\"error\":{\"message\":\"overloaded\"}}".into(),
+    )]);
+    let run = headless(Some(&server), &[]);
+    assert_eq!(run.code(), 3);
+    assert!(run.stderr().contains("HTTP 500"), "{}", run.stderr());
+    let server = Server::start(vec![Reply::Status(401, "{}".into())]);
+    let run = headless(Some(&server), &[]);
+    assert_eq!(run.code(), 3);
+    assert!(
+        run.stderr().contains("OPENAI_API_KEY"),
+        "names the variable: {}",
+        run.stderr()
+    );
+    assert!(!run.stderr().contains(CANARY), "never the key itself");
+    let run = headless(None, &[]);
+    assert_eq!(run.code(), 3);
+    assert!(run.stderr().contains("cannot reach"), "{}", run.stderr());
+}
+
+#[test]
+fn headless_stream_cut_mid_answer_exits_3() {
+    let full = openai_sse(UNIQUE, 4, "stop");
+    let server = Server::start(vec![Reply::Stream(vec![full[..full.len() / 2].to_vec()])]);
+    let run = headless(Some(&server), &[]);
+    assert_eq!(run.code(), 3, "{}", run.stderr());
+    assert!(
+        run.stderr().contains("before the answer finished"),
+        "{}",
+        run.stderr()
+    );
+}
+
+/// Drives the workbench: keys into `update`, effects into the real runner, provider events back.
+async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::TempDir) {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(answer, 2, "stop"),
+        11,
+    ))]);
+    let outbox = tempfile::tempdir().unwrap();
+    let provider = Arc::new(
+        OpenAiProvider::new(&server.base_url(), "arch-model", None, "none".into()).unwrap(),
+    );
+    let (agent_tx, mut agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
+    let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
+    let mut runner =
+        EffectRunner::new(provider, outbox.path().to_path_buf(), agent_tx, internal_tx);
+    let mut d = Driver::new(
+        "Design the data layer for a multi-tenant bookstore.",
+        120,
+        40,
+    );
+    for effect in d.ctrl('s') {
+        runner.run(effect);
+    }
+    while d.state.running.is_some() {
+        let (run_id, event) = agent_rx.recv().await.unwrap();
+        for effect in d.send(Event::Agent { run_id, event }) {
+            runner.run(effect);
+        }
+    }
+    if let Some(c) = choose {
+        d.key(KeyCode::Char(c));
+    }
+    let effects = d.key(KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Handoff(_)]),
+        "{effects:?}"
+    );
+    for effect in effects {
+        runner.run(effect);
+    }
+    let written = internal_rx.recv().await.unwrap();
+    d.send(written);
+    (d, outbox)
+}
+
+fn only_envelope(dir: &Path) -> Value {
+    let files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workbench_confirms_a_unique_route_and_writes_the_envelope() {
+    let (d, outbox) = workbench(UNIQUE, None).await;
+    let attempt = d.state.latest().unwrap();
+    assert_eq!(
+        attempt.text(),
+        UNIQUE,
+        "the answer is exactly what was streamed"
+    );
+    assert!(matches!(attempt.phase, Phase::Complete(_)));
+    let Some(HandoffStatus::Written { path, target }) = &d.state.review.handoff else {
+        panic!("{:?}", d.state.notice)
+    };
+    assert_eq!(target, "backup_disaster_specialist");
+    let e = only_envelope(outbox.path());
+    assert_eq!(
+        path,
+        &outbox
+            .path()
+            .join(format!("{}.json", e["id"].as_str().unwrap()))
+    );
+    assert_eq!(e["response"]["text"], UNIQUE);
+    assert_eq!(e["review"]["action"], "confirm");
+    assert_eq!(e["review"]["reviewer"]["name"], "Ada Reviewer");
+    assert_eq!(e["route"]["decided_by"], "human");
+    assert_eq!(e["chain_id"], "chain-1");
+    assert_eq!(e["attempt"], 1);
+    assert!(d.screen().contains("Handed off"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workbench_resolves_an_ambiguous_route_by_choice() {
+    let (d, outbox) = workbench(AMBIGUOUS, Some('1')).await;
+    assert_eq!(d.state.latest().unwrap().text(), AMBIGUOUS);
+    let e = only_envelope(outbox.path());
+    assert_eq!(e["decision"]["status"], "ambiguous");
+    assert_eq!(e["decision"]["candidates"].as_array().unwrap().len(), 3);
+    assert_eq!(e["review"]["action"], "choose");
+    assert_eq!(e["route"]["target"], "fullstack_developer");
+    assert_eq!(e["route"]["agreed_with_agent"], true);
+}

@@ -1,0 +1,173 @@
+//! The binary as a person uses it: tmux runs it, send-keys types, capture-pane reads the screen.
+//! A loopback server plays the model, so the answer and its decision are known.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::server::{openai_sse, split, Reply, Server};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const ANSWER: &str = "# Data layer\n\n## 1. Data modeling\n\n```sql\nCREATE TABLE tenant (id bigint PRIMARY KEY);\n```\n\nDECISION: completed\n";
+
+/// A tmux server of the test's own (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(command: &str, width: u16, height: u16) -> Self {
+        let socket = format!("archbench-test-{}-{}", std::process::id(), rand_suffix());
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                command,
+            ])
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux is needed for this test: scripts/setup.sh installs it");
+        assert!(status.success());
+        Self { socket }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "0"])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn text(&self, text: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "0", "-l", text])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `needle` (the program works at its own pace).
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{needle}` never appeared; the screen:\n{screen}"
+            );
+            std::thread::park_timeout(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+fn archbench_command(server: &Server, home: &Path) -> String {
+    format!(
+        "env XDG_DATA_HOME={home}/data XDG_CONFIG_HOME={home}/config XDG_CACHE_HOME={home}/cache {bin} --provider openai --base-url {url} --model tmux-model --outbox {home}/outbox",
+        home = home.display(),
+        bin = env!("CARGO_BIN_EXE_archbench"),
+        url = server.base_url()
+    )
+}
+
+#[test]
+fn type_a_brief_run_choose_a_route_and_confirm() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(ANSWER, 3, "stop"),
+        40,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    tmux.wait_for("No answer yet");
+    tmux.text("Design the data layer for a bookstore.");
+    tmux.keys(&["Enter"]);
+    tmux.text("340 tenants, EU residency.");
+    tmux.wait_for("340 tenants");
+    tmux.keys(&["C-s"]);
+    let screen = tmux.wait_for("Decision: ambiguous");
+    assert!(screen.contains("CREATE TABLE tenant"), "{screen}");
+    tmux.keys(&["2"]);
+    tmux.wait_for("▸2");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Handed off to product_catalog_manager");
+    let files: Vec<_> = std::fs::read_dir(home.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    assert_eq!(envelope["route"]["target"], "product_catalog_manager");
+    assert_eq!(
+        envelope["brief"],
+        "Design the data layer for a bookstore.\n340 tenants, EU residency."
+    );
+    assert_eq!(envelope["response"]["text"], ANSWER);
+    let request = server.request_json(0);
+    assert_eq!(
+        request["messages"][1]["content"],
+        "Design the data layer for a bookstore.\n340 tenants, EU residency."
+    );
+    // Quitting after the handoff is immediate and gives the terminal back.
+    tmux.keys(&["C-q"]);
+}
+
+#[test]
+fn a_small_terminal_gets_a_message_and_recovers_on_resize() {
+    let server = Server::start(vec![]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 60, 20);
+    tmux.wait_for("at least");
+    let status = Command::new("tmux")
+        .args([
+            "-L",
+            &tmux.socket,
+            "resize-window",
+            "-t",
+            "0",
+            "-x",
+            "100",
+            "-y",
+            "30",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.wait_for("No answer yet");
+}
