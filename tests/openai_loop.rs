@@ -135,7 +135,7 @@ fn headless_unique_answer_is_handed_off_with_its_envelope() {
     let written = run.envelopes();
     assert_eq!(
         written,
-        [printed.clone()],
+        std::slice::from_ref(&printed),
         "stdout and the outbox hold the same envelope"
     );
     let e = &printed;
