@@ -252,3 +252,92 @@ pub fn compose_brief(request: &HandoffRequest) -> String {
     }
     brief
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::RoleBook;
+    use crate::routing::parse_decision;
+    use chrono::TimeZone;
+
+    fn request(response: &str) -> HandoffRequest {
+        let role = RoleBook::load(None)
+            .unwrap()
+            .get("database_architect")
+            .unwrap()
+            .clone();
+        let decision = parse_decision(response, &role.routes);
+        HandoffRequest {
+            chain_id: "c".into(),
+            parent_id: None,
+            role: RoleRef {
+                id: role.id.clone(),
+                title: role.title.clone(),
+                prompt_sha256: role.prompt_sha256(),
+            },
+            provider: ProviderInfo {
+                kind: "openai".into(),
+                model: "m".into(),
+                endpoint: "http://x/v1".into(),
+            },
+            parameters: Params::default(),
+            brief: "Brief.".into(),
+            response: response.into(),
+            seen_sha256: sha256_hex(response),
+            finish_reason: Some(FinishReason::Stop),
+            usage: None,
+            options: role.routes.clone(),
+            decision,
+            reviewer: Reviewer {
+                name: "r".into(),
+                email: None,
+                source: "os".into(),
+            },
+            action: ReviewAction::Confirm,
+            chosen: role.routes[0].clone(),
+            decided_by: DecidedBy::Human,
+            attempts: vec![AttemptRecord {
+                number: 1,
+                feedback: Some("tighten".into()),
+                response_sha256: sha256_hex(response),
+                finish_reason: None,
+            }],
+            timestamps: Timestamps {
+                run_started: None,
+                first_token: None,
+                response_completed: None,
+                decided: Utc.timestamp_opt(0, 0).unwrap(),
+                handed_off: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_response_that_changed_after_review_is_not_sent() {
+        let mut r = request("answer\nDECISION: fullstack_developer");
+        r.response.push_str(" and more");
+        let err = Envelope::build(r, "id".into(), Utc::now()).unwrap_err();
+        assert!(err.to_string().contains("changed after you reviewed it"));
+    }
+
+    #[test]
+    fn the_envelope_carries_the_route_and_the_composed_brief() {
+        let e = Envelope::build(
+            request("answer\nDECISION: fullstack_developer"),
+            "id-1".into(),
+            Utc.timestamp_opt(5, 0).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(e.schema, SCHEMA);
+        assert_eq!(e.route.target, "fullstack_developer");
+        assert!(e.route.agreed_with_agent);
+        assert_eq!(
+            e.timestamps.handed_off,
+            Some(Utc.timestamp_opt(5, 0).unwrap())
+        );
+        assert_eq!(e.payload.brief, "# Original brief\n\nBrief.\n\n# Approved answer from Database architect (database_architect)\n\nanswer\n\n# Reviewer notes\n\n- tighten\n");
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["decision"]["status"], "unique");
+        assert_eq!(json["response"]["finish_reason"], "stop");
+    }
+}
