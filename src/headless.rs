@@ -108,7 +108,8 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             Some(AgentEvent::Finished(reason)) => break reason,
             Some(AgentEvent::Failed(error)) => {
                 let _ = out.flush();
-                eprintln!("\narchbench: {error}");
+                // The message may quote the server's reply: untrusted text too.
+                eprintln!("\narchbench: {}", sanitize(&error.to_string()));
                 return exit::PROVIDER;
             }
             None => {

@@ -433,3 +433,48 @@ async fn workbench_resolves_an_ambiguous_route_by_choice() {
     assert_eq!(e["route"]["target"], "fullstack_developer");
     assert_eq!(e["route"]["agreed_with_agent"], true);
 }
+
+#[test]
+fn headless_interrupt_exits_130_and_hands_nothing_off() {
+    let started = openai_sse("# Partial answer\n", 4, "stop");
+    let cut = started.windows(6).position(|w| w == b"[DONE]").unwrap();
+    let server = Server::start(vec![Reply::Stall(vec![started[..cut - 20].to_vec()])]);
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "brief").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args([
+            "run",
+            "--provider",
+            "openai",
+            "--base-url",
+            &server.base_url(),
+            "--brief",
+        ])
+        .arg(&brief)
+        .arg("--outbox")
+        .arg(home.path().join("outbox"))
+        .env("XDG_DATA_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the partial answer has reached standard output.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("Partial") {
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        assert!(n > 0, "the answer never started");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted; nothing was handed off"));
+    assert!(!home.path().join("outbox").exists());
+}

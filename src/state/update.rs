@@ -18,6 +18,24 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 /// Applies one event to the state and returns what must be done about it.
 pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
+    let effects = dispatch(state, timed);
+    show_cursors(state);
+    effects
+}
+
+/// Only the editor that has the keyboard shows its cursor.
+fn show_cursors(state: &mut State) {
+    let cursor = ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
+    let brief = state.focus == Focus::Brief && state.review.mode == ReviewMode::Choosing;
+    state.brief.set_cursor_style(if brief {
+        cursor
+    } else {
+        ratatui::style::Style::default()
+    });
+    state.review.feedback.set_cursor_style(cursor);
+}
+
+fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
     let at = timed.at;
     match timed.event {
         Event::Key(key) => on_key(state, key, at),

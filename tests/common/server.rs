@@ -14,6 +14,8 @@ pub enum Reply {
     Stream(Vec<Vec<u8>>),
     /// Any status with a body.
     Status(u16, String),
+    /// 200, these pieces, then the connection held open with nothing more until the client leaves.
+    Stall(Vec<Vec<u8>>),
 }
 
 pub struct Server {
@@ -75,6 +77,19 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
     match reply {
         Reply::Status(code, body) => {
             write!(stream, "HTTP/1.1 {code} Status\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+        }
+        Reply::Stall(pieces) => {
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+            )?;
+            for piece in pieces {
+                stream.write_all(piece)?;
+            }
+            stream.flush()?;
+            // Blocks until the client closes its side.
+            let mut sink = [0u8; 64];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
         }
         Reply::Stream(pieces) => {
             write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")?;
