@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::time::Instant;
 
 /// At most about 60 frames a second, however fast deltas arrive.
@@ -87,6 +87,153 @@ impl EffectRunner {
     }
 }
 
+/// The effect runner and the channels that bring results back to the loop.
+pub struct Wiring {
+    pub runner: EffectRunner,
+    pub agent_rx: UnboundedReceiver<(u64, AgentEvent)>,
+    pub internal_rx: UnboundedReceiver<Event>,
+}
+
+impl Wiring {
+    pub fn new(provider: Arc<dyn Provider>, outbox: PathBuf) -> Self {
+        let (agent_tx, agent_rx) = unbounded_channel();
+        let (internal_tx, internal_rx) = unbounded_channel();
+        Self {
+            runner: EffectRunner::new(provider, outbox, agent_tx, internal_tx),
+            agent_rx,
+            internal_rx,
+        }
+    }
+}
+
+/// How long one wake-up may spend taking queued provider events before it lets keys and frames
+/// in: at an unlimited stream rate the queue never empties, and a key must still reach the screen.
+const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+
+/// Timings the loop records about itself (the benchmark reads them).
+#[derive(Debug, Default, Clone)]
+pub struct Instruments {
+    /// Duration of each frame drawn.
+    pub frames: Vec<Duration>,
+    /// Duration of each update call.
+    pub updates: Vec<Duration>,
+    /// For each key: from its arrival to the end of the frame that showed its effect.
+    pub key_to_frame: Vec<Duration>,
+    /// When the first frame finished.
+    pub first_frame: Option<Instant>,
+}
+
+/// What the loop listens to besides the providers: terminal input, or a script in tests and
+/// benchmarks. `None` ends the loop.
+pub enum Input {
+    Event(Event),
+    /// The input source is gone (the terminal closed, ssh dropped).
+    Closed,
+}
+
+/// The loop itself, on any ratatui backend: inputs and provider events go through `update`,
+/// effects run, frames are drawn at most every [`FRAME`]. Returns when the state says quit, the
+/// input closes, or `stop` fires.
+pub async fn drive<B, I>(
+    state: &mut State,
+    terminal: &mut ratatui::Terminal<B>,
+    mut inputs: I,
+    wiring: &mut Wiring,
+    stop: impl std::future::Future<Output = ()>,
+    instruments: &mut Instruments,
+) -> color_eyre::Result<()>
+where
+    B: ratatui::backend::Backend,
+    B::Error: Send + Sync + 'static,
+    I: futures_util::Stream<Item = Input> + Unpin,
+{
+    tokio::pin!(stop);
+    let Wiring {
+        runner,
+        agent_rx,
+        internal_rx,
+    } = wiring;
+    let handle = |state: &mut State,
+                  event: Event,
+                  runner: &mut EffectRunner,
+                  instruments: &mut Instruments| {
+        let started = Instant::now();
+        let effects = update(
+            state,
+            Timed {
+                at: Utc::now(),
+                event,
+            },
+        );
+        instruments.updates.push(started.elapsed());
+        for effect in effects {
+            runner.run(effect);
+        }
+    };
+    let mut dirty = true;
+    let mut last_frame = Instant::now() - FRAME;
+    let mut keys_waiting: Vec<Instant> = Vec::new();
+    loop {
+        if dirty && last_frame.elapsed() >= FRAME {
+            let started = Instant::now();
+            terminal.draw(|frame| crate::ui::draw(frame, state))?;
+            let now = Instant::now();
+            instruments.frames.push(now - started);
+            instruments.first_frame.get_or_insert(now);
+            instruments
+                .key_to_frame
+                .extend(keys_waiting.drain(..).map(|k| now - k));
+            last_frame = now;
+            dirty = false;
+        }
+        if state.quit {
+            break;
+        }
+        let next_frame = last_frame + FRAME;
+        tokio::select! {
+            input = inputs.next() => match input {
+                Some(Input::Event(event)) => {
+                    if matches!(event, Event::Key(_)) {
+                        keys_waiting.push(Instant::now());
+                    }
+                    handle(state, event, runner, instruments);
+                }
+                Some(Input::Closed) | None => break,
+            },
+            Some((run_id, event)) = agent_rx.recv() => {
+                handle(state, Event::Agent { run_id, event }, runner, instruments);
+                let budget = Instant::now() + DRAIN_BUDGET;
+                while Instant::now() < budget {
+                    let Ok((run_id, event)) = agent_rx.try_recv() else { break };
+                    handle(state, Event::Agent { run_id, event }, runner, instruments);
+                }
+            }
+            Some(event) = internal_rx.recv() => handle(state, event, runner, instruments),
+            _ = tokio::time::sleep_until(next_frame), if dirty => continue,
+            _ = &mut stop => break,
+        }
+        dirty = true;
+    }
+    runner.run(Effect::Quit);
+    Ok(())
+}
+
+/// Terminal events as loop inputs.
+fn terminal_inputs() -> impl futures_util::Stream<Item = Input> + Unpin {
+    EventStream::new().filter_map(|event| {
+        let input = match event {
+            Ok(TermEvent::Key(key)) => Some(Input::Event(Event::Key(key))),
+            Ok(TermEvent::Paste(text)) => Some(Input::Event(Event::Paste(text))),
+            Ok(TermEvent::Resize(width, height)) => {
+                Some(Input::Event(Event::Resize { width, height }))
+            }
+            Ok(_) => None,
+            Err(_) => Some(Input::Closed),
+        };
+        std::future::ready(input)
+    })
+}
+
 /// Runs the full-screen workbench until the user quits or the terminal goes away.
 pub async fn run_tui(
     mut state: State,
@@ -96,75 +243,34 @@ pub async fn run_tui(
 ) -> color_eyre::Result<()> {
     crate::render::highlight::warm_up();
     let (mut terminal, _guard) = terminal::enter()?;
-    let (agent_tx, mut agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
-    let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
-    let mut runner = EffectRunner::new(provider, outbox, agent_tx, internal_tx.clone());
-    let mut keys = EventStream::new();
+    let mut wiring = Wiring::new(provider, outbox);
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-
-    let size = terminal.size()?;
-    let handle = |state: &mut State, event: Event, runner: &mut EffectRunner| {
-        for effect in update(
-            state,
-            Timed {
-                at: Utc::now(),
-                event,
-            },
-        ) {
-            runner.run(effect);
+    // The ssh connection dropped (SIGHUP) or the system asks to stop (SIGTERM): leave cleanly.
+    let stop = async move {
+        tokio::select! {
+            _ = hangup.recv() => {}
+            _ = terminate.recv() => {}
         }
     };
-    handle(
-        &mut state,
-        Event::Resize {
-            width: size.width,
-            height: size.height,
-        },
-        &mut runner,
-    );
+    let size = terminal.size()?;
+    let mut first = vec![Event::Resize {
+        width: size.width,
+        height: size.height,
+    }];
     if autorun {
-        handle(
-            &mut state,
-            Event::Action(crate::action::Action::Run),
-            &mut runner,
-        );
+        first.push(Event::Action(crate::action::Action::Run));
     }
-    let mut dirty = true;
-    let mut last_frame = Instant::now() - FRAME;
-    loop {
-        if dirty && last_frame.elapsed() >= FRAME {
-            terminal.draw(|frame| crate::ui::draw(frame, &state))?;
-            last_frame = Instant::now();
-            dirty = false;
-        }
-        let next_frame = last_frame + FRAME;
-        tokio::select! {
-            input = keys.next() => match input {
-                Some(Ok(TermEvent::Key(key))) => handle(&mut state, Event::Key(key), &mut runner),
-                Some(Ok(TermEvent::Paste(text))) => handle(&mut state, Event::Paste(text), &mut runner),
-                Some(Ok(TermEvent::Resize(width, height))) => handle(&mut state, Event::Resize { width, height }, &mut runner),
-                Some(Ok(_)) => continue,
-                // The terminal is gone (ssh dropped): leave; the guard restores what it can.
-                Some(Err(_)) | None => break,
-            },
-            Some((run_id, event)) = agent_rx.recv() => {
-                handle(&mut state, Event::Agent { run_id, event }, &mut runner);
-                // Everything already queued goes in before the next frame.
-                while let Ok((run_id, event)) = agent_rx.try_recv() {
-                    handle(&mut state, Event::Agent { run_id, event }, &mut runner);
-                }
-            }
-            Some(event) = internal_rx.recv() => handle(&mut state, event, &mut runner),
-            _ = tokio::time::sleep_until(next_frame), if dirty => continue,
-            _ = hangup.recv() => break,
-            _ = terminate.recv() => break,
-        }
-        dirty = true;
-        if state.quit {
-            break;
-        }
-    }
-    runner.run(Effect::Quit);
-    Ok(())
+    let inputs =
+        futures_util::stream::iter(first.into_iter().map(Input::Event)).chain(terminal_inputs());
+    let mut instruments = Instruments::default();
+    drive(
+        &mut state,
+        &mut terminal,
+        inputs,
+        &mut wiring,
+        stop,
+        &mut instruments,
+    )
+    .await
 }
