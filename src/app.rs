@@ -4,7 +4,7 @@
 
 use crate::effect::Effect;
 use crate::event::{Event, Timed};
-use crate::provider::{AgentEvent, Provider, RunHandle};
+use crate::provider::{AgentEvent, EventSink, Provider, RunHandle};
 use crate::routing::Envelope;
 use crate::state::{update, State};
 use crate::store::outbox;
@@ -50,16 +50,9 @@ impl EffectRunner {
     pub fn run(&mut self, effect: Effect) {
         match effect {
             Effect::StartRun { run_id, request } => {
-                let (tx, mut rx) = unbounded_channel::<AgentEvent>();
-                let forward = self.agent_tx.clone();
-                tokio::spawn(async move {
-                    while let Some(event) = rx.recv().await {
-                        if forward.send((run_id, event)).is_err() {
-                            break;
-                        }
-                    }
-                });
-                let handle = self.provider.start(request, tx);
+                let handle = self
+                    .provider
+                    .start(request, EventSink::new(run_id, self.agent_tx.clone()));
                 self.runs.insert(run_id, handle);
             }
             Effect::CancelRun { run_id } => {
@@ -133,13 +126,14 @@ pub enum Input {
 
 /// The loop itself, on any ratatui backend: inputs and provider events go through `update`,
 /// effects run, frames are drawn at most every [`FRAME`]. Returns when the state says quit, the
-/// input closes, or `stop` fires.
+/// input closes, `stop` fires, or `until` holds once the screen shows the latest state.
 pub async fn drive<B, I>(
     state: &mut State,
     terminal: &mut ratatui::Terminal<B>,
     mut inputs: I,
     wiring: &mut Wiring,
     stop: impl std::future::Future<Output = ()>,
+    until: impl Fn(&State) -> bool,
     instruments: &mut Instruments,
 ) -> color_eyre::Result<()>
 where
@@ -176,6 +170,7 @@ where
     loop {
         if dirty && last_frame.elapsed() >= FRAME {
             let started = Instant::now();
+            state.prepare_frame();
             terminal.draw(|frame| crate::ui::draw(frame, state))?;
             let now = Instant::now();
             instruments.frames.push(now - started);
@@ -186,7 +181,7 @@ where
             last_frame = now;
             dirty = false;
         }
-        if state.quit {
+        if state.quit || (!dirty && until(state)) {
             break;
         }
         let next_frame = last_frame + FRAME;
@@ -270,6 +265,7 @@ pub async fn run_tui(
         inputs,
         &mut wiring,
         stop,
+        |_| false,
         &mut instruments,
     )
     .await

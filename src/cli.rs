@@ -43,6 +43,31 @@ pub enum Command {
     Run(RunArgs),
     /// List the roles, their routes, and warnings about them.
     Roles,
+    /// Measure the answer view against PERFORMANCE.md and print the figures (build with --release).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Answer sizes in tokens.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10000,20000,50000,100000"
+    )]
+    pub sizes: Vec<usize>,
+    /// Sizes at which the naive baseline (re-render everything on every line) runs too.
+    #[arg(long, value_delimiter = ',', default_value = "10000,20000")]
+    pub naive_sizes: Vec<usize>,
+    /// Runs per size; figures are medians.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Also stream the largest size at this rate (tokens a second).
+    #[arg(long, default_value_t = 3000.0)]
+    pub rate: f64,
+    /// Internal: stream N tokens and print the peak resident memory in KiB.
+    #[arg(long, hide = true)]
+    pub memory_probe: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

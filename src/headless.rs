@@ -71,7 +71,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     };
     let started = Utc::now();
     let (tx, mut rx) = unbounded_channel();
-    let handle = provider.start(request, tx);
+    let handle = provider.start(request, crate::provider::EventSink::new(0, tx));
     let stdout = std::io::stdout();
     let to_terminal = stdout.is_terminal();
     let mut out = stdout.lock();
@@ -80,7 +80,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let mut usage: Option<Usage> = None;
     let finish: FinishReason = loop {
         let event = tokio::select! {
-            event = rx.recv() => event,
+            event = rx.recv() => event.map(|(_, event)| event),
             _ = tokio::signal::ctrl_c() => {
                 handle.cancel();
                 let _ = out.flush();

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod effect;
 pub mod event;

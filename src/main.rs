@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     init_logging();
     let code = match &cli.command {
         Some(Command::Roles) => list_roles(&cli.common),
+        Some(Command::Bench(args)) => bench(args),
         Some(Command::Run(run)) => {
             with_runtime(|| async {
                 let common = &cli.common;
@@ -172,6 +173,34 @@ fn check_model(choice: &Choice) -> Result<(), String> {
             path.display()
         )),
         _ => Ok(()),
+    }
+}
+
+fn bench(args: &archbench::cli::BenchArgs) -> i32 {
+    if let Some(tokens) = args.memory_probe {
+        return match archbench::bench::memory_probe(tokens) {
+            Ok(kb) => {
+                println!("{kb}");
+                exit::OK
+            }
+            Err(e) => fail(exit::PROVIDER, &e),
+        };
+    }
+    let config = archbench::bench::Config {
+        sizes: args.sizes.clone(),
+        naive_sizes: args.naive_sizes.clone(),
+        runs: args.runs,
+        paced_rate: Some(args.rate),
+        memory_probe: std::env::current_exe().ok(),
+    };
+    match archbench::bench::run(&config, |step| eprintln!("bench: {step}")) {
+        Ok(report) => {
+            let command: Vec<String> = std::env::args().collect();
+            println!("{}", report.markdown());
+            println!("Command: `{}`", command.join(" "));
+            exit::OK
+        }
+        Err(e) => fail(exit::PROVIDER, &e),
     }
 }
 

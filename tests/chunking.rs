@@ -22,11 +22,11 @@ async fn stream_through_client(body: Vec<Vec<u8>>) -> String {
         messages: vec![Message::new(Speaker::User, "brief")],
         params: Params::default(),
     };
-    let _handle = provider.start(request, tx);
+    let _handle = provider.start(request, archbench::provider::EventSink::new(1, tx));
     let mut text = String::new();
     let mut doc = AnswerDoc::new(MdStyles::default());
     loop {
-        match rx.recv().await.unwrap() {
+        match rx.recv().await.unwrap().1 {
             AgentEvent::Delta(piece) => {
                 text.push_str(&piece);
                 doc.push(&piece);

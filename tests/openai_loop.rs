@@ -394,7 +394,7 @@ fn only_envelope(dir: &Path) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn workbench_confirms_a_unique_route_and_writes_the_envelope() {
-    let (d, outbox) = workbench(UNIQUE, None).await;
+    let (mut d, outbox) = workbench(UNIQUE, None).await;
     let attempt = d.state.latest().unwrap();
     assert_eq!(
         attempt.text(),

@@ -52,11 +52,11 @@ macro_rules! screens {
     ($($name:ident => $build:expr;)*) => {
         mod small {
             use super::*;
-            $(#[test] fn $name() { let d: Driver = ($build)(80, 24); insta::assert_snapshot!(d.screen()); })*
+            $(#[test] fn $name() { let mut d: Driver = ($build)(80, 24); insta::assert_snapshot!(d.screen()); })*
         }
         mod wide {
             use super::*;
-            $(#[test] fn $name() { let d: Driver = ($build)(160, 48); insta::assert_snapshot!(d.screen()); })*
+            $(#[test] fn $name() { let mut d: Driver = ($build)(160, 48); insta::assert_snapshot!(d.screen()); })*
         }
     };
 }
@@ -132,7 +132,7 @@ fn a_terminal_below_80x24_gets_a_message_not_a_panic() {
             assert!(screen.contains("at least"), "{w}x{h}:\n{screen}");
         }
     }
-    let d = Driver::new(BRIEF, 60, 20);
+    let mut d = Driver::new(BRIEF, 60, 20);
     insta::assert_snapshot!(d.screen());
 }
 

@@ -3,8 +3,8 @@
 //! kept for later runs) and streams tokens into the run's channel; the UI never waits on it.
 
 use super::{
-    AgentEvent, ChatRequest, FinishReason, Params, Provider, ProviderError, ProviderInfo,
-    RunHandle, Usage,
+    AgentEvent, ChatRequest, EventSink, FinishReason, Params, Provider, ProviderError,
+    ProviderInfo, RunHandle, Usage,
 };
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -16,7 +16,6 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::OnceLock;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 /// Largest context archbench asks for; the model's own training context may be smaller.
@@ -241,7 +240,7 @@ fn emit_complete_utf8(pending: &mut Vec<u8>, on_piece: &mut impl FnMut(&str)) {
 
 struct Job {
     request: ChatRequest,
-    events: UnboundedSender<AgentEvent>,
+    events: EventSink,
     cancel: CancellationToken,
 }
 
@@ -265,7 +264,7 @@ impl LocalProvider {
                         match Engine::load(&worker_path, threads) {
                             Ok(e) => engine = Some(e),
                             Err(error) => {
-                                let _ = job.events.send(AgentEvent::Failed(error));
+                                job.events.send(AgentEvent::Failed(error));
                                 continue;
                             }
                         }
@@ -284,20 +283,20 @@ impl LocalProvider {
 
 fn run_job(engine: &Engine, job: &Job, path: &Path) {
     let model = model_name(path);
-    let _ = job.events.send(AgentEvent::Started { model });
+    job.events.send(AgentEvent::Started { model });
     let result = engine.generate(&job.request, &job.cancel, |piece| {
-        let _ = job.events.send(AgentEvent::Delta(piece.to_string()));
+        job.events.send(AgentEvent::Delta(piece.to_string()));
     });
     if job.cancel.is_cancelled() {
         return;
     }
     match result {
         Ok((finish, usage)) => {
-            let _ = job.events.send(AgentEvent::Usage(usage));
-            let _ = job.events.send(AgentEvent::Finished(finish));
+            job.events.send(AgentEvent::Usage(usage));
+            job.events.send(AgentEvent::Finished(finish));
         }
         Err(error) => {
-            let _ = job.events.send(AgentEvent::Failed(error));
+            job.events.send(AgentEvent::Failed(error));
         }
     }
 }
@@ -326,7 +325,7 @@ impl Provider for LocalProvider {
         }
     }
 
-    fn start(&self, request: ChatRequest, events: UnboundedSender<AgentEvent>) -> RunHandle {
+    fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
         let handle = RunHandle::new();
         let job = Job {
             request,
@@ -334,7 +333,7 @@ impl Provider for LocalProvider {
             cancel: handle.token(),
         };
         if self.jobs.send(job).is_err() {
-            let _ = events.send(AgentEvent::Failed(ProviderError::Local(
+            events.send(AgentEvent::Failed(ProviderError::Local(
                 "the llama worker thread has stopped".into(),
             )));
         }

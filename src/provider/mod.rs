@@ -166,6 +166,25 @@ impl RunHandle {
     }
 }
 
+/// Where a run's events go: the loop's channel, each event tagged with the run it belongs to,
+/// so the loop can drop events of a run it has cancelled.
+#[derive(Debug, Clone)]
+pub struct EventSink {
+    run_id: u64,
+    tx: UnboundedSender<(u64, AgentEvent)>,
+}
+
+impl EventSink {
+    pub fn new(run_id: u64, tx: UnboundedSender<(u64, AgentEvent)>) -> Self {
+        Self { run_id, tx }
+    }
+
+    /// Sends one event; false once the loop is gone.
+    pub fn send(&self, event: AgentEvent) -> bool {
+        self.tx.send((self.run_id, event)).is_ok()
+    }
+}
+
 /// A model behind an API or in this process.
 pub trait Provider: Send + Sync {
     fn info(&self) -> ProviderInfo;
@@ -176,5 +195,5 @@ pub trait Provider: Send + Sync {
     }
     /// Starts a run and returns at once; events arrive on `events` until `Finished` or `Failed`,
     /// or until the handle is cancelled (then nothing more is sent).
-    fn start(&self, request: ChatRequest, events: UnboundedSender<AgentEvent>) -> RunHandle;
+    fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle;
 }

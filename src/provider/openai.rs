@@ -3,12 +3,12 @@
 
 use super::sse::SseParser;
 use super::{
-    AgentEvent, ChatRequest, FinishReason, Provider, ProviderError, ProviderInfo, RunHandle, Usage,
+    AgentEvent, ChatRequest, EventSink, FinishReason, Provider, ProviderError, ProviderInfo,
+    RunHandle, Usage,
 };
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedSender;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
@@ -78,11 +78,7 @@ impl OpenAiProvider {
         body
     }
 
-    async fn run(
-        &self,
-        request: ChatRequest,
-        events: &UnboundedSender<AgentEvent>,
-    ) -> Result<(), ProviderError> {
+    async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
         let url = format!("{}/chat/completions", self.base_url);
         let mut call = self.client.post(&url).json(&self.body(&request));
         if let Some(key) = &self.api_key {
@@ -107,7 +103,7 @@ impl OpenAiProvider {
                 body: body.chars().take(500).collect(),
             });
         }
-        let _ = events.send(AgentEvent::Started {
+        events.send(AgentEvent::Started {
             model: self.model.clone(),
         });
         let mut parser = SseParser::new();
@@ -117,7 +113,7 @@ impl OpenAiProvider {
             let chunk = chunk.map_err(|e| ProviderError::Stream(error_chain(&e)))?;
             for event in parser.push(&chunk) {
                 if event.data.trim() == "[DONE]" {
-                    let _ = events.send(AgentEvent::Finished(finish.unwrap_or(FinishReason::Stop)));
+                    events.send(AgentEvent::Finished(finish.unwrap_or(FinishReason::Stop)));
                     return Ok(());
                 }
                 read_chunk(&event.data, events, &mut finish)?;
@@ -126,7 +122,7 @@ impl OpenAiProvider {
         match finish {
             // Some servers close after the last chunk without `[DONE]`.
             Some(reason) => {
-                let _ = events.send(AgentEvent::Finished(reason));
+                events.send(AgentEvent::Finished(reason));
                 Ok(())
             }
             None => Err(ProviderError::Stream(
@@ -136,20 +132,54 @@ impl OpenAiProvider {
     }
 }
 
+/// One chat completion chunk, borrowed from the event's text where it can be (most deltas hold
+/// no escapes), so a token costs one small parse and one copy.
+#[derive(serde::Deserialize)]
+struct Chunk<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<Choice<'a>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct Choice<'a> {
+    #[serde(default, borrow)]
+    delta: Option<Delta<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Delta<'a> {
+    #[serde(default, borrow)]
+    content: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u32,
+    #[serde(default)]
+    completion_tokens: u32,
+}
+
 /// Reads one `data:` payload of a chat completion chunk.
 fn read_chunk(
     data: &str,
-    events: &UnboundedSender<AgentEvent>,
+    events: &EventSink,
     finish: &mut Option<FinishReason>,
 ) -> Result<(), ProviderError> {
-    let value: Value = serde_json::from_str(data).map_err(|e| {
+    let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
         tracing::warn!(line = %data, "malformed event from the server");
         ProviderError::Malformed(format!(
             "{e} in `{}`",
             data.chars().take(120).collect::<String>()
         ))
     })?;
-    if let Some(error) = value.get("error") {
+    if let Some(error) = chunk.error {
         let message = error
             .get("message")
             .and_then(Value::as_str)
@@ -158,21 +188,20 @@ fn read_chunk(
             "the server reported an error: {message}"
         )));
     }
-    if let Some(choice) = value.get("choices").and_then(|c| c.get(0)) {
-        if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str) {
+    if let Some(choice) = chunk.choices.into_iter().next() {
+        if let Some(text) = choice.delta.and_then(|d| d.content) {
             if !text.is_empty() {
-                let _ = events.send(AgentEvent::Delta(text.to_string()));
+                events.send(AgentEvent::Delta(text.into_owned()));
             }
         }
-        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
-            *finish = Some(FinishReason::from_wire(reason));
+        if let Some(reason) = choice.finish_reason {
+            *finish = Some(FinishReason::from_wire(&reason));
         }
     }
-    if let Some(usage) = value.get("usage").filter(|u| !u.is_null()) {
-        let count = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0) as u32;
-        let _ = events.send(AgentEvent::Usage(Usage {
-            prompt_tokens: count("prompt_tokens"),
-            completion_tokens: count("completion_tokens"),
+    if let Some(usage) = chunk.usage {
+        events.send(AgentEvent::Usage(Usage {
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
         }));
     }
     Ok(())
@@ -199,7 +228,7 @@ impl Provider for OpenAiProvider {
         }
     }
 
-    fn start(&self, request: ChatRequest, events: UnboundedSender<AgentEvent>) -> RunHandle {
+    fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
         let handle = RunHandle::new();
         let token = handle.token();
         let this = Self {
@@ -214,7 +243,7 @@ impl Provider for OpenAiProvider {
                 _ = token.cancelled() => {}
                 result = this.run(request, &events) => {
                     if let Err(error) = result {
-                        let _ = events.send(AgentEvent::Failed(error));
+                        events.send(AgentEvent::Failed(error));
                     }
                 }
             }

@@ -66,6 +66,8 @@ pub struct AnswerDoc {
     provisional: Vec<RenderedLine>,
     headings: Vec<Heading>,
     finished: bool,
+    /// The open tail changed since `provisional` was rendered.
+    tail_dirty: bool,
 }
 
 impl AnswerDoc {
@@ -80,6 +82,7 @@ impl AnswerDoc {
             provisional: Vec::new(),
             headings: Vec::new(),
             finished: false,
+            tail_dirty: false,
         }
     }
 
@@ -91,8 +94,10 @@ impl AnswerDoc {
         doc
     }
 
-    /// Appends streamed text. Only the new bytes are searched for line ends, so a long line that
-    /// arrives in many small deltas costs time in proportion to its length, not its square.
+    /// Appends streamed text and renders the lines it completes. Only the new bytes are searched
+    /// for line ends, and the open tail is not rendered here but in [`AnswerDoc::refresh`], once
+    /// per frame: a long line arriving in many small deltas costs time in proportion to its
+    /// length, not its square.
     pub fn push(&mut self, delta: &str) {
         if delta.is_empty() {
             return;
@@ -109,7 +114,15 @@ impl AnswerDoc {
             self.tail_start = end + 1;
             search = self.tail_start;
         }
-        self.refresh_provisional();
+        self.tail_dirty = true;
+    }
+
+    /// Renders the open tail (and a table still streaming) if they changed: called before a frame.
+    pub fn refresh(&mut self) {
+        if self.tail_dirty {
+            self.refresh_provisional();
+            self.tail_dirty = false;
+        }
     }
 
     /// The stream has ended: the open tail and any pending table become final.
@@ -126,6 +139,7 @@ impl AnswerDoc {
         }
         self.flush_table();
         self.provisional.clear();
+        self.tail_dirty = false;
         self.finished = true;
     }
 
@@ -138,7 +152,8 @@ impl AnswerDoc {
         &self.committed
     }
 
-    /// Lines still open: a table being streamed and the unfinished last line.
+    /// Lines still open: a table being streamed and the unfinished last line, as of the last
+    /// [`AnswerDoc::refresh`].
     pub fn provisional(&self) -> &[RenderedLine] {
         &self.provisional
     }

@@ -92,8 +92,14 @@ fn open_tail_is_provisional_until_its_newline() {
     let mut doc = AnswerDoc::new(MdStyles::default());
     doc.push("## Sche");
     assert!(doc.committed().is_empty());
+    assert!(
+        doc.provisional().is_empty(),
+        "the tail is rendered per frame, not per delta"
+    );
+    doc.refresh();
     assert_eq!(text_of(doc.provisional()), ["Sche"]);
     doc.push("ma\nnext");
+    doc.refresh();
     assert_eq!(text_of(doc.committed()), ["Schema"]);
     assert_eq!(text_of(doc.provisional()), ["next"]);
     doc.finish();
@@ -105,6 +111,7 @@ fn open_tail_is_provisional_until_its_newline() {
 fn a_streaming_table_shows_provisionally() {
     let mut doc = AnswerDoc::new(MdStyles::default());
     doc.push("| a | b |\n|---|---|\n| 1 | 2");
+    doc.refresh();
     assert!(doc.committed().is_empty());
     assert_eq!(doc.provisional().len(), 3);
 }

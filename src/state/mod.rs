@@ -90,6 +90,8 @@ pub struct State {
     pub next_run_id: u64,
     pub styles: MdStyles,
     pub quit: bool,
+    /// The panes at the current size (`None` below the minimum); solved once per resize.
+    pub areas: Option<crate::ui::layout::Areas>,
 }
 
 impl State {
@@ -117,6 +119,7 @@ impl State {
             next_run_id: 1,
             styles: MdStyles::default(),
             quit: false,
+            areas: crate::ui::layout::areas(width, height),
         };
         state.review.feedback = new_editor(
             "",
@@ -148,6 +151,16 @@ impl State {
             Focus::Answer => Context::Answer,
             Focus::Routes => Context::Routes,
         }
+    }
+
+    /// Brings what the next frame shows up to date: the open tail of the answer on screen is
+    /// rendered and measured. The loop calls it once before each frame, so many deltas between
+    /// two frames cost one render of the tail.
+    pub fn prepare_frame(&mut self) {
+        if let Some(attempt) = self.attempts.get_mut(self.shown) {
+            attempt.doc.refresh();
+        }
+        update::sync_view(self);
     }
 
     /// Feeds one event through [`update`]; a convenience for the loop and for tests.

@@ -46,6 +46,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Resize { width, height } => {
             state.width = width;
             state.height = height;
+            state.areas = layout::areas(width, height);
             sync_view(state);
             Vec::new()
         }
@@ -635,7 +636,7 @@ fn scroll_by(state: &mut State, delta: isize) -> Vec<Effect> {
 
 /// Re-measures the shown answer at the pane's width and keeps the end in view when following.
 pub(super) fn sync_view(state: &mut State) {
-    let Some(areas) = layout::areas(state.width, state.height) else {
+    let Some(areas) = state.areas else {
         return;
     };
     let width = areas.answer_inner().width;

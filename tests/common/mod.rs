@@ -81,7 +81,8 @@ impl Driver {
     }
 
     /// The screen as text, one line per row.
-    pub fn screen(&self) -> String {
+    pub fn screen(&mut self) -> String {
+        self.state.prepare_frame();
         let area = (self.state.width, self.state.height);
         let mut terminal = Terminal::new(TestBackend::new(area.0, area.1)).unwrap();
         terminal
