@@ -55,6 +55,9 @@ pub struct SizeFigures {
     pub key_p99: Duration,
     pub key_max: Duration,
     pub update_max: Duration,
+    /// Frames drawn and keys measured during the run.
+    pub frame_count: usize,
+    pub key_count: usize,
     /// Renderer alone, fed token by token: incremental and naive CPU per 1k tokens.
     pub incremental_render_per_1k: Duration,
     pub naive_render_per_1k: Option<Duration>,
@@ -81,14 +84,19 @@ fn thread_cpu() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// Peak resident memory of this process, in KiB.
+/// Peak resident memory of this process, in KiB: `VmHWM`, which belongs to this address space
+/// (`getrusage`'s figure carries over the parent's peak across fork and exec).
 pub fn peak_rss_kb() -> u64 {
-    // SAFETY: getrusage fills the struct we own.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-    }
-    usage.ru_maxrss as u64
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmHWM:")
+                    .map(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+        })
+        .flatten()
+        .unwrap_or(0)
 }
 
 fn percentile(values: &[Duration], p: f64) -> Duration {
@@ -166,9 +174,9 @@ fn stream_run(tokens: usize, rate: Option<f64>, press_keys: bool) -> Result<Stre
             ]
             .map(Input::Event),
         );
-        // While the answer streams, a reader scrolls up and back to the end every 50 ms.
+        // While the answer streams, a reader scrolls up and back to the end every 10 ms.
         let keys = futures_util::stream::unfold(0u64, move |n| async move {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
             let code = if n % 2 == 0 {
                 KeyCode::Up
             } else {
@@ -290,6 +298,8 @@ fn measure_size(tokens: usize, config: &Config, rate: Option<f64>) -> Result<Siz
             key_p99: percentile(&i.key_to_frame, 0.99),
             key_max: percentile(&i.key_to_frame, 1.0),
             update_max: percentile(&i.updates, 1.0),
+            frame_count: i.frames.len(),
+            key_count: i.key_to_frame.len(),
             incremental_render_per_1k: per_1k(incremental, count),
             naive_render_per_1k: naive.map(|n| per_1k(n, count)),
         });
@@ -319,8 +329,12 @@ pub fn run(config: &Config, progress: impl Fn(&str)) -> Result<Report, String> {
         start_to_first_frame: start_to_first_frame()?,
         ..Report::default()
     };
-    // Grammars load once per process, off the UI's path (the app warms them up at start).
+    // Grammars load once per process, off the UI's path (the app warms them up at start); one
+    // untimed run pays the other first-time costs (connections, allocator growth).
     crate::render::highlight::warm_up_now();
+    if let Some(&size) = config.sizes.first() {
+        stream_run(size, None, false)?;
+    }
     for &size in &config.sizes {
         progress(&format!("{size} tokens…"));
         report.sizes.push(measure_size(size, config, None)?);
@@ -362,18 +376,20 @@ impl Report {
         let (Some(first), Some(last)) = (self.sizes.first(), self.sizes.last()) else {
             return out;
         };
-        out.push_str("| size (tokens) | pipeline CPU / 1k tokens | stream CPU / render once | throughput (tok/s) | frame p99 / max | key→frame p99 / max | max update | render / 1k: incremental | render / 1k: naive |\n|---|---|---|---|---|---|---|---|---|\n");
+        out.push_str("| size (tokens) | pipeline CPU / 1k tokens | stream CPU / render once | throughput (tok/s) | frame p99 / max (frames) | key→frame p99 / max (keys) | max update | render / 1k: incremental | render / 1k: naive |\n|---|---|---|---|---|---|---|---|---|\n");
         for s in &self.sizes {
             out.push_str(&format!(
-                "| {} | {} | {:.2}x | {:.0} | {} / {} | {} / {} | {} | {} | {} |\n",
+                "| {} | {} | {:.2}x | {:.0} | {} / {} ({}) | {} / {} ({}) | {} | {} | {} |\n",
                 s.tokens,
                 ms(s.stream_cpu_per_1k),
                 s.stream_cpu.as_secs_f64() / s.once_cpu.as_secs_f64().max(1e-9),
                 s.throughput,
                 ms(s.frame_p99),
                 ms(s.frame_max),
+                s.frame_count,
                 ms(s.key_p99),
                 ms(s.key_max),
+                s.key_count,
                 ms(s.update_max),
                 ms(s.incremental_render_per_1k),
                 s.naive_render_per_1k
@@ -442,12 +458,14 @@ impl Report {
         }
         if let Some((rate, paced)) = &self.paced {
             out.push_str(&format!(
-                "\nAt a paced {rate:.0} tokens/s ({} tokens): frame p99 {} · max {}; key→frame p99 {} · max {}; pipeline CPU {} per 1k tokens.\n",
+                "\nAt a paced {rate:.0} tokens/s ({} tokens): frame p99 {} · max {} ({} frames); key→frame p99 {} · max {} ({} keys); pipeline CPU {} per 1k tokens.\n",
                 paced.tokens,
                 ms(paced.frame_p99),
                 ms(paced.frame_max),
+                paced.frame_count,
                 ms(paced.key_p99),
                 ms(paced.key_max),
+                paced.key_count,
                 ms(paced.stream_cpu_per_1k)
             ));
         }
