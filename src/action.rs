@@ -40,4 +40,12 @@ pub enum Action {
     CloseFeedback,
     /// Undo in the editor that has focus.
     Undo,
+    /// Previous row of the outline.
+    OutlineUp,
+    /// Next row of the outline.
+    OutlineDown,
+    /// Scroll the answer to the chosen heading.
+    OutlineJump,
+    /// Fold or unfold the chosen heading's subsections in the outline.
+    OutlineFold,
 }

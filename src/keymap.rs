@@ -11,6 +11,7 @@ pub enum Context {
     Global,
     Brief,
     Answer,
+    Outline,
     Routes,
     Feedback,
 }
@@ -21,6 +22,7 @@ impl Context {
             Self::Global => "Everywhere",
             Self::Brief => "Brief editor",
             Self::Answer => "Answer",
+            Self::Outline => "Outline",
             Self::Routes => "Routes",
             Self::Feedback => "Feedback editor",
         }
@@ -203,6 +205,34 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::NextAttempt,
         description: "show the next attempt",
         hint: None,
+    },
+    Binding {
+        context: Context::Outline,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::OutlineUp,
+        description: "previous heading",
+        hint: None,
+    },
+    Binding {
+        context: Context::Outline,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::OutlineDown,
+        description: "next heading",
+        hint: None,
+    },
+    Binding {
+        context: Context::Outline,
+        keys: &[key(KeyCode::Enter)],
+        action: Action::OutlineJump,
+        description: "show this section in the answer",
+        hint: Some("jump"),
+    },
+    Binding {
+        context: Context::Outline,
+        keys: &[ch(' '), key(KeyCode::Left), key(KeyCode::Right)],
+        action: Action::OutlineFold,
+        description: "fold or unfold its subsections",
+        hint: Some("fold"),
     },
     Binding {
         context: Context::Routes,

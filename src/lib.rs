@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod paths;
 pub mod provider;
 pub mod render;
+pub mod review;
 pub mod reviewer;
 pub mod role;
 pub mod routing;

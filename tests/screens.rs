@@ -110,6 +110,12 @@ screens! {
         d.key(KeyCode::Esc);
         d
     };
+    outline => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::BackTab);
+        d.key(KeyCode::Down);
+        d
+    };
     help => |w, h| {
         let mut d = Driver::new(BRIEF, w, h);
         d.key(KeyCode::F(1));

@@ -33,6 +33,7 @@ pub struct Session {
 pub enum Focus {
     Brief,
     Answer,
+    Outline,
     Routes,
 }
 
@@ -40,12 +41,13 @@ impl Focus {
     pub fn next(self) -> Self {
         match self {
             Self::Brief => Self::Answer,
-            Self::Answer => Self::Routes,
+            Self::Answer => Self::Outline,
+            Self::Outline => Self::Routes,
             Self::Routes => Self::Brief,
         }
     }
     pub fn prev(self) -> Self {
-        self.next().next()
+        self.next().next().next()
     }
 }
 
@@ -92,6 +94,10 @@ pub struct State {
     pub quit: bool,
     /// The panes at the current size (`None` below the minimum); solved once per resize.
     pub areas: Option<crate::ui::layout::Areas>,
+    /// The row chosen in the outline.
+    pub outline_selected: usize,
+    /// Lines of the headings whose subsections are folded in the outline.
+    pub folded: Vec<usize>,
 }
 
 impl State {
@@ -120,6 +126,8 @@ impl State {
             styles: MdStyles::default(),
             quit: false,
             areas: crate::ui::layout::areas(width, height),
+            outline_selected: 0,
+            folded: Vec::new(),
         };
         state.review.feedback = new_editor(
             "",
@@ -149,6 +157,7 @@ impl State {
         match self.focus {
             Focus::Brief => Context::Brief,
             Focus::Answer => Context::Answer,
+            Focus::Outline => Context::Outline,
             Focus::Routes => Context::Routes,
         }
     }
@@ -161,6 +170,36 @@ impl State {
             attempt.doc.refresh();
         }
         update::sync_view(self);
+    }
+
+    /// The outline of the answer on screen: every heading (minus folded subsections) and the
+    /// expected sections not covered. Headings are few; this is cheap enough to build per frame.
+    pub fn outline(&self) -> Vec<crate::review::outline::Item> {
+        use crate::review::outline::{build, Item};
+        let (headings, live) = match self.shown_attempt() {
+            Some(a) => (a.doc.headings(), a.phase.is_live()),
+            None => (&[][..], true),
+        };
+        let items = build(headings, &self.session.role.sections, live);
+        let mut hidden_below: Option<u8> = None;
+        items
+            .into_iter()
+            .filter(|item| {
+                let Item::Heading { line, level, .. } = item else {
+                    return true;
+                };
+                if let Some(fold_level) = hidden_below {
+                    if *level > fold_level {
+                        return false;
+                    }
+                    hidden_below = None;
+                }
+                if self.folded.contains(line) {
+                    hidden_below = Some(*level);
+                }
+                true
+            })
+            .collect()
     }
 
     /// Feeds one event through [`update`]; a convenience for the loop and for tests.

@@ -285,8 +285,7 @@ fn choosing_an_option_that_does_not_exist_says_so() {
 #[test]
 fn routes_cannot_be_chosen_before_an_answer_exists() {
     let mut b = Bench::new("brief");
-    b.key(KeyCode::Tab);
-    b.key(KeyCode::Tab);
+    b.key(KeyCode::BackTab);
     assert_eq!(b.state.focus, Focus::Routes);
     b.key(KeyCode::Char('1'));
     assert_eq!(b.state.review.selected, None);
@@ -345,11 +344,13 @@ fn escape_cancels_and_keeps_the_partial_answer() {
     assert!(b.agent(1, AgentEvent::Delta("late".into())).is_empty());
     assert_eq!(b.state.latest().unwrap().text(), "# Partial\nsome");
     b.key(KeyCode::Tab);
+    b.key(KeyCode::Tab);
+    assert_eq!(b.state.focus, Focus::Routes);
     assert!(
         b.key(KeyCode::Enter).is_empty(),
         "a cancelled answer is not handed off"
     );
-    assert!(b.notice().contains("cancelled"));
+    assert!(b.notice().contains("cancelled"), "{}", b.notice());
 }
 
 #[test]
@@ -427,15 +428,20 @@ fn earlier_attempts_stay_viewable_and_only_the_latest_is_handed_off() {
     b.ctrl('s');
     b.stream(2, UNIQUE);
     b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
     assert_eq!(b.state.focus, Focus::Answer);
     b.key(KeyCode::Char('['));
     assert_eq!(b.state.shown, 0);
     assert_eq!(b.state.shown_attempt().unwrap().text(), AMBIGUOUS);
     b.key(KeyCode::Tab);
+    b.key(KeyCode::Tab);
+    assert_eq!(b.state.focus, Focus::Routes);
     assert!(b.key(KeyCode::Enter).is_empty());
     assert!(b.notice().contains("attempt 1"), "{}", b.notice());
     b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
     b.key(KeyCode::Char(']'));
+    b.key(KeyCode::Tab);
     b.key(KeyCode::Tab);
     assert!(matches!(
         b.key(KeyCode::Enter).as_slice(),
@@ -504,4 +510,86 @@ fn help_opens_and_any_key_closes_it_without_acting() {
 fn a_brief_from_disk_has_its_controls_made_visible() {
     let b = Bench::new("Design\x1b]0;x\x07 it");
     assert_eq!(b.state.brief_text(), "Design␛]0;x␇ it");
+}
+
+#[test]
+fn the_outline_follows_the_answer_and_jumps_to_a_section() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.agent(
+        1,
+        AgentEvent::Delta("# Design\n\n## 1. Data Modeling\n".into()),
+    );
+    b.agent(
+        1,
+        AgentEvent::Delta(format!(
+            "{}## 2. Schema design\n{}",
+            "text\n".repeat(80),
+            "more\n".repeat(80)
+        )),
+    );
+    let items = b.state.outline();
+    use crate::review::outline::{Item, SectionState};
+    assert!(matches!(
+        items[1],
+        Item::Heading {
+            section: Some((0, SectionState::Done)),
+            ..
+        }
+    ));
+    assert!(matches!(
+        items[2],
+        Item::Heading {
+            section: Some((1, SectionState::Streaming)),
+            ..
+        }
+    ));
+    assert!(matches!(
+        &items[3],
+        Item::Absent {
+            state: SectionState::Pending,
+            ..
+        }
+    ));
+    b.key(KeyCode::Tab);
+    assert_eq!(b.state.focus, Focus::Outline);
+    b.key(KeyCode::Down);
+    b.key(KeyCode::Enter);
+    assert!(!b.state.follow, "a jump stops following");
+    let line = b.state.latest().unwrap().doc.headings()[1].line;
+    assert_eq!(b.state.scroll, b.state.view.row_of_line(line));
+    b.key(KeyCode::Down);
+    b.key(KeyCode::Down);
+    b.key(KeyCode::Enter);
+    assert!(
+        b.notice()
+            .contains("Indexing strategy is not in the answer yet"),
+        "{}",
+        b.notice()
+    );
+}
+
+#[test]
+fn folding_a_heading_hides_its_subsections_in_the_outline() {
+    let mut b = Bench::new("brief");
+    b.answer("# Design\n## Data modeling\n### Entities\n### Relations\n## Schema design\nDECISION: completed\n");
+    let headings = |b: &Bench| {
+        b.state
+            .outline()
+            .iter()
+            .filter(|i| matches!(i, crate::review::outline::Item::Heading { .. }))
+            .count()
+    };
+    assert_eq!(headings(&b), 5);
+    b.key(KeyCode::BackTab);
+    assert_eq!(b.state.focus, Focus::Outline);
+    b.key(KeyCode::Down);
+    b.key(KeyCode::Char(' '));
+    assert_eq!(
+        headings(&b),
+        3,
+        "Entities and Relations are folded under Data modeling"
+    );
+    b.key(KeyCode::Char(' '));
+    assert_eq!(headings(&b), 5);
 }

@@ -177,6 +177,60 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             state.brief.undo();
             Vec::new()
         }
+        Action::OutlineUp | Action::OutlineDown => {
+            let count = state.outline().len();
+            if count > 0 {
+                let current = state.outline_selected.min(count - 1);
+                state.outline_selected = if action == Action::OutlineDown {
+                    (current + 1).min(count - 1)
+                } else {
+                    current.saturating_sub(1)
+                };
+            }
+            Vec::new()
+        }
+        Action::OutlineJump => {
+            outline_jump(state);
+            Vec::new()
+        }
+        Action::OutlineFold => {
+            if let Some(crate::review::outline::Item::Heading { line, .. }) =
+                state.outline().get(state.outline_selected)
+            {
+                let line = *line;
+                match state.folded.iter().position(|l| *l == line) {
+                    Some(i) => {
+                        state.folded.remove(i);
+                    }
+                    None => state.folded.push(line),
+                }
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn outline_jump(state: &mut State) {
+    use crate::review::outline::Item;
+    match state.outline().get(state.outline_selected) {
+        Some(Item::Heading { line, .. }) => {
+            let row = state.view.row_of_line(*line);
+            state.follow = false;
+            state.scroll = row.min(max_scroll(state));
+        }
+        Some(Item::Absent { name, .. }) => {
+            let when = if state.shown_attempt().is_some_and(|a| a.phase.is_live()) {
+                "yet"
+            } else {
+                "at all"
+            };
+            notice(
+                state,
+                NoticeLevel::Info,
+                format!("{name} is not in the answer {when}."),
+            );
+        }
+        None => {}
     }
 }
 
@@ -243,6 +297,8 @@ fn start_attempt(state: &mut State, feedback: Option<String>, at: DateTime<Utc>)
     state.shown = state.attempts.len() - 1;
     state.review.selected = None;
     state.review.handoff = None;
+    state.outline_selected = 0;
+    state.folded.clear();
     state.follow = true;
     state.scroll = 0;
     state.view = Default::default();

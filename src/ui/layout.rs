@@ -11,6 +11,9 @@ pub struct Areas {
     pub brief: Rect,
     pub answer: Rect,
     pub routes: Rect,
+    /// The outline above the routes, on terminals tall enough for both; otherwise the side pane
+    /// shows whichever of the two has focus.
+    pub outline: Option<Rect>,
     pub notice: Rect,
     pub hints: Rect,
 }
@@ -37,16 +40,24 @@ pub fn areas(width: u16, height: u16) -> Option<Areas> {
     .areas(screen);
     // Wide enough at 80 columns for `backup_disaster_specialist` under its label.
     let side = (width / 4).clamp(30, 48);
-    let [left, routes] =
+    let [left, side] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(side)]).areas(body);
     let brief_rows = (body.height / 3).clamp(6, 14);
     let [brief, answer] =
         Layout::vertical([Constraint::Length(brief_rows), Constraint::Min(0)]).areas(left);
+    let (outline, routes) = if side.height >= 36 {
+        let [outline, routes] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(20)]).areas(side);
+        (Some(outline), routes)
+    } else {
+        (None, side)
+    };
     Some(Areas {
         header,
         brief,
         answer,
         routes,
+        outline,
         notice,
         hints,
     })

@@ -24,7 +24,16 @@ pub fn draw(frame: &mut Frame, state: &State) {
     panes::header(frame, areas.header, state, &palette);
     panes::brief(frame, areas.brief, state, &palette);
     panes::answer(frame, areas.answer, state, &palette);
-    panes::routes(frame, areas.routes, state, &palette);
+    match areas.outline {
+        Some(outline) => {
+            panes::outline(frame, outline, state, &palette);
+            panes::routes(frame, areas.routes, state, &palette);
+        }
+        None if state.focus == crate::state::Focus::Outline => {
+            panes::outline(frame, areas.routes, state, &palette)
+        }
+        None => panes::routes(frame, areas.routes, state, &palette),
+    }
     panes::notice(frame, areas.notice, state, &palette);
     panes::hints(frame, areas.hints, state, &palette);
     if state.review.mode == crate::state::ReviewMode::Feedback {

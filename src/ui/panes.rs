@@ -295,6 +295,113 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
+pub fn outline(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    use crate::review::outline::{coverage, Item, SectionState};
+    let focused =
+        state.focus == Focus::Outline && state.review.mode == crate::state::ReviewMode::Choosing;
+    let block = pane(" Outline ".into(), focused, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let items = state.outline();
+    let live = state.shown_attempt().is_none_or(|a| a.phase.is_live());
+    let expected = state.session.role.sections.len();
+    let mut lines: Vec<Line> = Vec::new();
+    if expected > 0 {
+        let text = coverage(&items, expected, live);
+        let colour = if text.contains("missing") {
+            palette.warning
+        } else {
+            palette.dim
+        };
+        let line = RenderedLine {
+            line: Line::from(Span::styled(text, Style::default().fg(colour))),
+            kind: LineKind::Prose,
+            hang: 2,
+        };
+        lines.extend(wrap(&line, inner.width));
+    }
+    let header_rows = lines.len();
+    let marker = |state: SectionState| match state {
+        SectionState::Done => ("● ", palette.success),
+        SectionState::Streaming => ("◐ ", palette.info),
+        SectionState::Pending => ("○ ", palette.dim),
+        SectionState::Missing => ("✗ ", palette.warning),
+    };
+    let rows: Vec<Line> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let selected = focused && i == state.outline_selected;
+            let base = if selected {
+                Style::default()
+                    .fg(palette.selected_fg)
+                    .bg(palette.selected_bg)
+            } else {
+                Style::default()
+            };
+            match item {
+                Item::Heading {
+                    line,
+                    level,
+                    text,
+                    section,
+                } => {
+                    let indent = "  ".repeat((*level as usize).saturating_sub(1).min(4));
+                    let fold = if state.folded.contains(line) {
+                        "▸"
+                    } else {
+                        " "
+                    };
+                    let (mark, colour) = section.map_or(("  ", palette.dim), |(_, s)| marker(s));
+                    Line::from(vec![
+                        Span::styled(format!("{indent}{fold}"), base),
+                        Span::styled(mark, base.fg(colour)),
+                        Span::styled(
+                            sanitize_line(text).into_owned(),
+                            if selected {
+                                base
+                            } else {
+                                base.add_modifier(if *level <= 2 {
+                                    Modifier::BOLD
+                                } else {
+                                    Modifier::empty()
+                                })
+                            },
+                        ),
+                    ])
+                }
+                Item::Absent {
+                    name,
+                    state: section_state,
+                    ..
+                } => {
+                    let (mark, colour) = marker(*section_state);
+                    Line::from(vec![
+                        Span::styled(" ", base),
+                        Span::styled(mark, base.fg(colour)),
+                        Span::styled(
+                            name.clone(),
+                            base.fg(if selected {
+                                palette.selected_fg
+                            } else {
+                                palette.dim
+                            }),
+                        ),
+                    ])
+                }
+            }
+        })
+        .collect();
+    // Keep the chosen row in view.
+    let room = (inner.height as usize).saturating_sub(header_rows).max(1);
+    let first = state
+        .outline_selected
+        .saturating_sub(room - 1)
+        .min(rows.len().saturating_sub(room));
+    lines.extend(rows.into_iter().skip(first).take(room));
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
 pub fn notice(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     let Some(notice) = &state.notice else { return };
     let line = Line::from(Span::styled(
@@ -390,10 +497,11 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 }
 
 pub fn help(frame: &mut Frame, screen: Rect, palette: &Palette) {
-    const CONTEXTS: [Context; 5] = [
+    const CONTEXTS: [Context; 6] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
+        Context::Outline,
         Context::Routes,
         Context::Feedback,
     ];

@@ -1,0 +1,4 @@
+//! Reading aids for the reviewer: the outline of the answer and its coverage of the sections the
+//! role expects.
+
+pub mod outline;
