@@ -48,4 +48,27 @@ pub enum Action {
     OutlineJump,
     /// Fold or unfold the chosen heading's subsections in the outline.
     OutlineFold,
+    /// Scroll half a page.
+    HalfPageUp,
+    HalfPageDown,
+    /// Jump to the previous / next code block.
+    PrevBlock,
+    NextBlock,
+    /// Copy the code block in view to the clipboard.
+    CopyBlock,
+    /// Copy the whole answer to the clipboard.
+    CopyAnswer,
+    /// Ask for a folder and save every code block there.
+    SaveBlocks,
+    /// Ask for a folder and export the answer as markdown there.
+    ExportAnswer,
+    /// Ask for a search term.
+    Search,
+    /// Next / previous search match.
+    NextMatch,
+    PrevMatch,
+    /// Accept the one-line prompt.
+    SubmitPrompt,
+    /// Close the one-line prompt.
+    ClosePrompt,
 }

@@ -13,7 +13,7 @@ use chrono::Utc;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -71,12 +71,96 @@ impl EffectRunner {
                     let _ = done.send(Event::HandoffWritten(result));
                 });
             }
+            Effect::Copy { text, what } => {
+                let done = self.internal_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = done.send(Event::Reported(copy_to_clipboard(&text, &what)));
+                });
+            }
+            Effect::SaveBlocks { blocks, dir } => {
+                let done = self.internal_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = crate::review::blocks::save_blocks(&blocks, &dir)
+                        .map(|paths| {
+                            let names: Vec<String> = paths
+                                .iter()
+                                .filter_map(|p| p.file_name())
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .collect();
+                            format!(
+                                "Saved {} code block(s) to {}: {}",
+                                paths.len(),
+                                dir.display(),
+                                names.join(", ")
+                            )
+                        })
+                        .map_err(|e| {
+                            format!(
+                                "Could not save into {}: {e}. Nothing is lost; s tries again.",
+                                dir.display()
+                            )
+                        });
+                    let _ = done.send(Event::Reported(result));
+                });
+            }
+            Effect::Export { path, text } => {
+                let done = self.internal_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let result = crate::store::outbox::write_atomic(&dir, &name, text.as_bytes())
+                        .map(|p| format!("Exported the answer to {}", p.display()))
+                        .map_err(|e| format!("Could not export into {}: {e}", dir.display()));
+                    let _ = done.send(Event::Reported(result));
+                });
+            }
             Effect::Quit => {
                 for (_, handle) in self.runs.drain() {
                     handle.cancel();
                 }
             }
         }
+    }
+}
+
+/// Puts `text` on the clipboard two ways: the OSC 52 sequence to the terminal (works over ssh and
+/// in tmux, but the terminal may refuse it silently, so the message says so), and the native
+/// clipboard tool when a display is there to use it.
+fn copy_to_clipboard(text: &str, what: &str) -> Result<String, String> {
+    use std::io::Write;
+    let sequence = crate::review::blocks::osc52(text, std::env::var_os("TMUX").is_some());
+    let mut out = std::io::stdout();
+    let sent = out
+        .write_all(sequence.as_bytes())
+        .and_then(|_| out.flush())
+        .is_ok();
+    let tools: &[(&str, &[&str], &str)] = &[
+        ("wl-copy", &[], "WAYLAND_DISPLAY"),
+        ("xclip", &["-selection", "clipboard"], "DISPLAY"),
+        ("xsel", &["--clipboard", "--input"], "DISPLAY"),
+        ("pbcopy", &[], ""),
+    ];
+    let native = tools.iter().find_map(|(tool, args, needs)| {
+        if !needs.is_empty() && std::env::var_os(needs).is_none() {
+            return None;
+        }
+        let mut child = std::process::Command::new(tool)
+            .args(*args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+        child.wait().ok()?.success().then_some(*tool)
+    });
+    match (sent, native) {
+        (_, Some(tool)) => Ok(format!("Copied {what} ({} bytes) with {tool}, and sent it by OSC 52.", text.len())),
+        (true, None) => Ok(format!("Sent {what} ({} bytes) by OSC 52; your terminal decides whether to accept it (tmux: set-clipboard on).", text.len())),
+        (false, None) => Err(format!("Could not copy {what}: no terminal to send OSC 52 to and no clipboard tool found.")),
     }
 }
 

@@ -12,6 +12,18 @@ pub enum Effect {
     CancelRun { run_id: u64 },
     /// Build the envelope, check the response hash, and write it to the sinks.
     Handoff(Box<HandoffRequest>),
+    /// Put text on the clipboard: OSC 52 to the terminal, and the native clipboard where one exists.
+    Copy { text: String, what: String },
+    /// Save code blocks into a folder, under names from their sections and languages.
+    SaveBlocks {
+        blocks: Vec<crate::render::CodeBlock>,
+        dir: std::path::PathBuf,
+    },
+    /// Write the exported answer to a file.
+    Export {
+        path: std::path::PathBuf,
+        text: String,
+    },
     /// Leave the program.
     Quit,
 }

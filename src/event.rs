@@ -21,6 +21,8 @@ pub enum Event {
     HandoffWritten(Result<PathBuf, String>),
     /// An action asked for without a key (the `--run` flag).
     Action(Action),
+    /// A copy, save or export finished: what to tell the user.
+    Reported(Result<String, String>),
 }
 
 /// An event and when it happened.

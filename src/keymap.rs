@@ -14,6 +14,8 @@ pub enum Context {
     Outline,
     Routes,
     Feedback,
+    /// The one-line prompt (search, a folder).
+    Prompt,
 }
 
 impl Context {
@@ -25,6 +27,7 @@ impl Context {
             Self::Outline => "Outline",
             Self::Routes => "Routes",
             Self::Feedback => "Feedback editor",
+            Self::Prompt => "Prompt",
         }
     }
 }
@@ -72,6 +75,8 @@ impl Key {
             KeyCode::BackTab => "Shift-Tab".into(),
             KeyCode::Up => "↑".into(),
             KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
             KeyCode::Home => "Home".into(),
@@ -205,6 +210,97 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::NextAttempt,
         description: "show the next attempt",
         hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ctrl('u')],
+        action: Action::HalfPageUp,
+        description: "half a page up",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ctrl('d')],
+        action: Action::HalfPageDown,
+        description: "half a page down",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('{')],
+        action: Action::PrevBlock,
+        description: "previous code block",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('}')],
+        action: Action::NextBlock,
+        description: "next code block",
+        hint: Some("block"),
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('y')],
+        action: Action::CopyBlock,
+        description: "copy the code block in view (OSC 52)",
+        hint: Some("copy"),
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('Y')],
+        action: Action::CopyAnswer,
+        description: "copy the whole answer",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('s')],
+        action: Action::SaveBlocks,
+        description: "save every code block to a folder",
+        hint: Some("save"),
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('e')],
+        action: Action::ExportAnswer,
+        description: "export the answer as markdown",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('/')],
+        action: Action::Search,
+        description: "search the answer",
+        hint: Some("search"),
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('n')],
+        action: Action::NextMatch,
+        description: "next match",
+        hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('N')],
+        action: Action::PrevMatch,
+        description: "previous match",
+        hint: None,
+    },
+    Binding {
+        context: Context::Prompt,
+        keys: &[key(KeyCode::Enter)],
+        action: Action::SubmitPrompt,
+        description: "accept",
+        hint: Some("accept"),
+    },
+    Binding {
+        context: Context::Prompt,
+        keys: &[key(KeyCode::Esc)],
+        action: Action::ClosePrompt,
+        description: "cancel",
+        hint: Some("cancel"),
     },
     Binding {
         context: Context::Outline,

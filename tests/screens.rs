@@ -116,9 +116,25 @@ screens! {
         d.key(KeyCode::Down);
         d
     };
+    search_prompt => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::BackTab);
+        d.key(KeyCode::BackTab);
+        d.key(KeyCode::Char('/'));
+        d.type_text("listing");
+        d
+    };
     help => |w, h| {
         let mut d = Driver::new(BRIEF, w, h);
         d.key(KeyCode::F(1));
+        d
+    };
+    help_scrolled_to_the_end => |w, h| {
+        let mut d = Driver::new(BRIEF, w, h);
+        d.key(KeyCode::F(1));
+        for _ in 0..10 {
+            d.key(KeyCode::PageDown);
+        }
         d
     };
 }

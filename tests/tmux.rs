@@ -171,3 +171,37 @@ fn a_small_terminal_gets_a_message_and_recovers_on_resize() {
     assert!(status.success());
     tmux.wait_for("No answer yet");
 }
+
+#[test]
+fn copying_a_code_block_reaches_the_clipboard_by_osc52() {
+    let answer = "# Data layer\n\n## Schema design\n\n```sql\nCREATE TABLE tenant (id bigint PRIMARY KEY);\n```\n\nDECISION: completed\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 8, "stop")])]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let status = Command::new("tmux")
+        .args(["-L", &tmux.socket, "set", "-g", "set-clipboard", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tmux.wait_for("No answer yet");
+    tmux.text("brief");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Decision: ambiguous");
+    tmux.keys(&["BTab", "BTab"]);
+    tmux.wait_for(" Answer ");
+    tmux.keys(&["g", "}", "y"]);
+    tmux.wait_for("by OSC 52");
+    let out = Command::new("tmux")
+        .args(["-L", &tmux.socket, "show-buffer"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "CREATE TABLE tenant (id bigint PRIMARY KEY);\n"
+    );
+    let screen = tmux.screen();
+    assert!(
+        !screen.contains("]52;"),
+        "the sequence is not shown as text:\n{screen}"
+    );
+}

@@ -43,6 +43,32 @@ pub struct Heading {
     pub text: String,
 }
 
+/// A fenced code block of the answer, with its source as the model wrote it (for copying and
+/// saving; the screen shows a sanitised rendering).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeBlock {
+    pub lang: String,
+    /// The heading the block sits under, if any.
+    pub section: Option<String>,
+    /// Rendered line of its opening fence.
+    pub line: usize,
+    pub code: String,
+    /// The closing fence arrived.
+    pub closed: bool,
+}
+
+impl CodeBlock {
+    pub fn line_count(&self) -> usize {
+        self.code.lines().count()
+    }
+    pub fn first_line(&self) -> &str {
+        self.code
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+    }
+}
+
 #[derive(Clone)]
 enum Block {
     Normal,
@@ -68,6 +94,7 @@ pub struct AnswerDoc {
     finished: bool,
     /// The open tail changed since `provisional` was rendered.
     tail_dirty: bool,
+    blocks: Vec<CodeBlock>,
 }
 
 impl AnswerDoc {
@@ -83,6 +110,7 @@ impl AnswerDoc {
             headings: Vec::new(),
             finished: false,
             tail_dirty: false,
+            blocks: Vec::new(),
         }
     }
 
@@ -162,6 +190,11 @@ impl AnswerDoc {
         &self.headings
     }
 
+    /// The code blocks whose opening fence has arrived.
+    pub fn code_blocks(&self) -> &[CodeBlock] {
+        &self.blocks
+    }
+
     pub fn line_count(&self) -> usize {
         self.committed.len() + self.provisional.len()
     }
@@ -171,6 +204,7 @@ impl AnswerDoc {
         if matches!(self.block, Block::Normal) && !is_table_row(&line) {
             self.flush_table();
         }
+        let was_code = matches!(self.block, Block::Fence { .. });
         let mut out = Vec::new();
         render_line(
             &line,
@@ -179,6 +213,29 @@ impl AnswerDoc {
             &mut out,
             &self.styles,
         );
+        match (was_code, matches!(self.block, Block::Fence { .. })) {
+            (false, true) => self.blocks.push(CodeBlock {
+                lang: opening_fence(&line)
+                    .map(|(_, lang)| lang)
+                    .unwrap_or_default(),
+                section: self.headings.last().map(|h| h.text.clone()),
+                line: self.committed.len(),
+                code: String::new(),
+                closed: false,
+            }),
+            (true, true) => {
+                if let Some(block) = self.blocks.last_mut() {
+                    block.code.push_str(raw);
+                    block.code.push('\n');
+                }
+            }
+            (true, false) => {
+                if let Some(block) = self.blocks.last_mut() {
+                    block.closed = true;
+                }
+            }
+            (false, false) => {}
+        }
         for rendered in out {
             if let LineKind::Heading(level) = rendered.kind {
                 let text: String = rendered

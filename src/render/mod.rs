@@ -10,6 +10,6 @@ mod table;
 pub mod view;
 pub mod wrap;
 
-pub use markdown::{AnswerDoc, LineKind, RenderedLine};
+pub use markdown::{AnswerDoc, CodeBlock, LineKind, RenderedLine};
 pub use style::MdStyles;
 pub use view::WrappedView;

@@ -1,4 +1,5 @@
 //! Reading aids for the reviewer: the outline of the answer and its coverage of the sections the
 //! role expects.
 
+pub mod blocks;
 pub mod outline;

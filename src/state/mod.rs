@@ -28,6 +28,30 @@ pub struct Session {
     pub chain_id: String,
 }
 
+/// What the one-line prompt asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    SaveBlocks,
+    Export,
+}
+
+impl PromptKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Search => "Search",
+            Self::SaveBlocks => "Save code blocks to folder",
+            Self::Export => "Export the answer to folder",
+        }
+    }
+}
+
+/// The one-line prompt shown in the status line.
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: TextArea<'static>,
+}
+
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -83,6 +107,8 @@ pub struct State {
     pub review: Review,
     pub notice: Option<Notice>,
     pub help: bool,
+    /// First line of the help overlay shown.
+    pub help_scroll: usize,
     /// Quit was pressed once while work would be lost.
     pub quit_armed: bool,
     /// Run was pressed once while an answer not handed off is on screen.
@@ -98,6 +124,11 @@ pub struct State {
     pub outline_selected: usize,
     /// Lines of the headings whose subsections are folded in the outline.
     pub folded: Vec<usize>,
+    pub prompt: Option<Prompt>,
+    /// The search term, once one is given.
+    pub search: Option<String>,
+    /// Where code blocks are saved and answers exported, unless the reviewer types another folder.
+    pub blocks_dir: std::path::PathBuf,
 }
 
 impl State {
@@ -119,6 +150,7 @@ impl State {
             review: Review::default(),
             notice: None,
             help: false,
+            help_scroll: 0,
             quit_armed: false,
             rerun_armed: false,
             running: None,
@@ -128,6 +160,9 @@ impl State {
             areas: crate::ui::layout::areas(width, height),
             outline_selected: 0,
             folded: Vec::new(),
+            prompt: None,
+            search: None,
+            blocks_dir: std::path::PathBuf::from("archbench-blocks"),
         };
         state.review.feedback = new_editor(
             "",
@@ -151,6 +186,9 @@ impl State {
     }
 
     pub fn key_context(&self) -> Context {
+        if self.prompt.is_some() {
+            return Context::Prompt;
+        }
         if self.review.mode == ReviewMode::Feedback {
             return Context::Feedback;
         }

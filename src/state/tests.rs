@@ -593,3 +593,166 @@ fn folding_a_heading_hides_its_subsections_in_the_outline() {
     b.key(KeyCode::Char(' '));
     assert_eq!(headings(&b), 5);
 }
+
+const BLOCKS: &str = "# Design\n\n## Schema design\n\n```sql\nCREATE TABLE t (id bigint);\n```\n\ntext\n\n## Backup strategy\n\n```yaml\nretention: 35d\n```\n\nDECISION: completed\n";
+
+fn long_answer() -> String {
+    format!("{}{}{}", "intro\n".repeat(40), BLOCKS, "outro\n".repeat(40))
+}
+
+#[test]
+fn braces_jump_between_code_blocks_and_y_copies_the_one_in_view() {
+    let mut b = Bench::new("brief");
+    b.answer(&long_answer());
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
+    assert_eq!(b.state.focus, Focus::Answer);
+    b.key(KeyCode::Home);
+    b.key(KeyCode::Char('}'));
+    let blocks = b.state.latest().unwrap().doc.code_blocks().to_vec();
+    assert_eq!(b.state.scroll, b.state.view.row_of_line(blocks[0].line));
+    assert!(b.notice().contains("Code block 1 of 2"), "{}", b.notice());
+    let effects = b.key(KeyCode::Char('y'));
+    assert_eq!(
+        effects,
+        [Effect::Copy {
+            text: "CREATE TABLE t (id bigint);\n".into(),
+            what: "code block 1 (sql, 1 lines)".into()
+        }]
+    );
+    b.key(KeyCode::Char('}'));
+    assert!(
+        matches!(b.key(KeyCode::Char('y')).as_slice(), [Effect::Copy { text, .. }] if text == "retention: 35d\n")
+    );
+    b.key(KeyCode::Char('{'));
+    assert_eq!(b.state.scroll, b.state.view.row_of_line(blocks[0].line));
+    assert!(
+        matches!(b.key(KeyCode::Char('Y')).as_slice(), [Effect::Copy { text, .. }] if *text == long_answer())
+    );
+}
+
+#[test]
+fn search_finds_moves_between_and_reports_matches() {
+    let mut b = Bench::new("brief");
+    b.answer(&long_answer());
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::Home);
+    b.key(KeyCode::Char('/'));
+    assert_eq!(b.state.key_context(), crate::keymap::Context::Prompt);
+    b.type_text("RETENTION");
+    b.key(KeyCode::Enter);
+    assert!(b.state.prompt.is_none());
+    assert!(b.notice().contains("Match 1 of 1"), "{}", b.notice());
+    let line = b
+        .state
+        .latest()
+        .unwrap()
+        .doc
+        .committed()
+        .iter()
+        .position(|l| l.line.spans.iter().any(|s| s.content.contains("retention")))
+        .unwrap();
+    assert_eq!(
+        b.state.scroll,
+        b.state
+            .view
+            .row_of_line(line)
+            .min(b.state.view.total_rows() - 26)
+    );
+    b.key(KeyCode::Char('/'));
+    b.type_text("outro");
+    b.key(KeyCode::Enter);
+    assert!(b.notice().contains("of 40"), "{}", b.notice());
+    let first = b.state.scroll;
+    b.key(KeyCode::Char('N'));
+    assert_ne!(b.state.scroll, first);
+    b.key(KeyCode::Char('/'));
+    b.type_text("no such words");
+    b.key(KeyCode::Enter);
+    assert!(
+        b.notice().contains("is not in the answer"),
+        "{}",
+        b.notice()
+    );
+}
+
+#[test]
+fn escape_closes_the_prompt_without_acting() {
+    let mut b = Bench::new("brief");
+    b.answer(BLOCKS);
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::Char('s'));
+    assert!(b.state.prompt.is_some());
+    assert!(b.key(KeyCode::Esc).is_empty());
+    assert!(b.state.prompt.is_none());
+    assert_eq!(
+        b.state.running, None,
+        "Esc in the prompt cancels nothing else"
+    );
+}
+
+#[test]
+fn save_and_export_ask_for_a_folder() {
+    let mut b = Bench::new("brief");
+    b.answer(BLOCKS);
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::Char('s'));
+    assert_eq!(
+        b.state.prompt.as_ref().unwrap().input.lines(),
+        ["archbench-blocks"]
+    );
+    b.type_text("/tmp/out");
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::SaveBlocks { blocks, dir }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(dir, &std::path::PathBuf::from("/tmp/out"));
+    b.key(KeyCode::Char('e'));
+    assert_eq!(
+        b.state.prompt.as_ref().unwrap().input.lines(),
+        ["/tmp/out"],
+        "the folder is remembered"
+    );
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::Export { path, text }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        path,
+        &std::path::PathBuf::from("/tmp/out/database_architect-attempt-1.md")
+    );
+    assert!(text.starts_with("---\nrole: \"database_architect\"\nmodel: \"test-model\"\n"));
+    assert!(text.ends_with(BLOCKS));
+    b.send(Event::Reported(Err(
+        "Could not export into /tmp/out: denied".into(),
+    )));
+    assert!(b.notice().contains("denied"));
+}
+
+#[test]
+fn half_pages_scroll_half_the_pane() {
+    let mut b = Bench::new("brief");
+    b.answer(&long_answer());
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::Home);
+    b.ctrl('d');
+    let page = layout::areas(100, 30).unwrap().answer_inner().height as usize;
+    assert_eq!(b.state.scroll, page / 2);
+    b.ctrl('u');
+    assert_eq!(b.state.scroll, 0);
+}
+
+#[test]
+fn copying_with_no_blocks_says_so() {
+    let mut b = Bench::new("brief");
+    b.answer("Just prose.\nDECISION: completed\n");
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
+    assert!(b.key(KeyCode::Char('y')).is_empty());
+    assert!(b.notice().contains("no code block"));
+}

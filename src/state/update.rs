@@ -14,7 +14,7 @@ use crate::routing::{parse_decision, HandoffRequest};
 use crate::sanitize::sanitize;
 use crate::ui::layout;
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 /// Applies one event to the state and returns what must be done about it.
 pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
@@ -59,6 +59,13 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             Vec::new()
         }
         Event::Action(action) => apply(state, action, at),
+        Event::Reported(result) => {
+            match result {
+                Ok(text) => notice(state, NoticeLevel::Success, text),
+                Err(text) => notice(state, NoticeLevel::Error, text),
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -74,8 +81,28 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
         return Vec::new();
     }
     if state.help {
-        // Any key closes the help; it does nothing else.
-        state.help = false;
+        // Arrows and page keys scroll the help; any other key closes it and does nothing else.
+        let total = crate::ui::panes::help_lines(
+            crate::ui::panes::help_width(state.width),
+            &crate::ui::theme::Palette::dark(),
+        )
+        .len();
+        let rows = (state.height as usize).saturating_sub(2);
+        let last = total.saturating_sub(rows);
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => {
+                state.help_scroll = state.help_scroll.saturating_sub(1)
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                state.help_scroll = (state.help_scroll + 1).min(last)
+            }
+            KeyCode::PageUp => state.help_scroll = state.help_scroll.saturating_sub(rows),
+            KeyCode::PageDown => state.help_scroll = (state.help_scroll + rows).min(last),
+            _ => {
+                state.help = false;
+                state.help_scroll = 0;
+            }
+        }
         return Vec::new();
     }
     state.notice = None;
@@ -97,6 +124,11 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
                 keymap::Context::Feedback => {
                     state.review.feedback.input(key);
                 }
+                keymap::Context::Prompt => {
+                    if let Some(prompt) = &mut state.prompt {
+                        prompt.input.input(key);
+                    }
+                }
                 _ => {}
             }
             Vec::new()
@@ -106,7 +138,9 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
 
 fn on_paste(state: &mut State, text: &str) {
     let text = sanitize(&text.replace("\r\n", "\n").replace('\r', "\n")).into_owned();
-    if state.review.mode == ReviewMode::Feedback {
+    if let Some(prompt) = &mut state.prompt {
+        prompt.input.insert_str(text.replace('\n', " "));
+    } else if state.review.mode == ReviewMode::Feedback {
         state.review.feedback.insert_str(&text);
     } else if state.focus == Focus::Brief {
         state.brief.insert_str(&text);
@@ -193,6 +227,40 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             outline_jump(state);
             Vec::new()
         }
+        Action::HalfPageUp => scroll_by(state, -((page(state) / 2).max(1) as isize)),
+        Action::HalfPageDown => scroll_by(state, (page(state) / 2).max(1) as isize),
+        Action::PrevBlock | Action::NextBlock => {
+            jump_block(state, action == Action::NextBlock);
+            Vec::new()
+        }
+        Action::CopyBlock => copy_block(state),
+        Action::CopyAnswer => match state.shown_attempt() {
+            Some(a) if !a.text().is_empty() => vec![Effect::Copy {
+                text: a.text().to_string(),
+                what: format!("the answer of attempt {}", a.number),
+            }],
+            _ => {
+                notice(
+                    state,
+                    NoticeLevel::Warning,
+                    "There is no answer to copy yet.",
+                );
+                Vec::new()
+            }
+        },
+        Action::SaveBlocks | Action::ExportAnswer | Action::Search => {
+            open_prompt(state, action);
+            Vec::new()
+        }
+        Action::SubmitPrompt => submit_prompt(state),
+        Action::ClosePrompt => {
+            state.prompt = None;
+            Vec::new()
+        }
+        Action::NextMatch | Action::PrevMatch => {
+            find(state, action == Action::NextMatch);
+            Vec::new()
+        }
         Action::OutlineFold => {
             if let Some(crate::review::outline::Item::Heading { line, .. }) =
                 state.outline().get(state.outline_selected)
@@ -208,6 +276,237 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+fn block_rows(state: &State) -> Vec<(usize, usize)> {
+    state
+        .shown_attempt()
+        .map(|a| {
+            a.doc
+                .code_blocks()
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (i, state.view.row_of_line(b.line)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn jump_block(state: &mut State, forward: bool) {
+    let rows = block_rows(state);
+    let target = if forward {
+        rows.iter().find(|(_, r)| *r > state.scroll)
+    } else {
+        rows.iter().rev().find(|(_, r)| *r < state.scroll)
+    };
+    match target {
+        Some((i, row)) => {
+            state.follow = false;
+            state.scroll = (*row).min(max_scroll(state));
+            notice(
+                state,
+                NoticeLevel::Info,
+                format!(
+                    "Code block {} of {}: y copies it, s saves every block.",
+                    i + 1,
+                    rows.len()
+                ),
+            );
+        }
+        None if rows.is_empty() => {
+            notice(state, NoticeLevel::Info, "The answer has no code blocks.")
+        }
+        None => notice(
+            state,
+            NoticeLevel::Info,
+            if forward {
+                "No more code blocks below."
+            } else {
+                "No code blocks above."
+            },
+        ),
+    }
+}
+
+/// The block in view: the first one starting in the pane, else the last one started above it
+/// (its code fills the view), else the first.
+fn copy_block(state: &mut State) -> Vec<Effect> {
+    let rows = block_rows(state);
+    let (top, bottom) = (state.scroll, state.scroll + page(state));
+    let chosen = rows
+        .iter()
+        .find(|(_, r)| (top..bottom).contains(r))
+        .or_else(|| rows.iter().rev().find(|(_, r)| *r < top))
+        .or_else(|| rows.first());
+    let Some((index, _)) = chosen.copied() else {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "There is no code block to copy.",
+        );
+        return Vec::new();
+    };
+    let Some(block) = state
+        .shown_attempt()
+        .and_then(|a| a.doc.code_blocks().get(index))
+    else {
+        return Vec::new();
+    };
+    let lang = if block.lang.is_empty() {
+        "text".to_string()
+    } else {
+        block.lang.clone()
+    };
+    vec![Effect::Copy {
+        text: block.code.clone(),
+        what: format!(
+            "code block {} ({lang}, {} lines)",
+            index + 1,
+            block.line_count()
+        ),
+    }]
+}
+
+fn open_prompt(state: &mut State, action: Action) {
+    let (kind, text) = match action {
+        Action::Search => (
+            super::PromptKind::Search,
+            state.search.clone().unwrap_or_default(),
+        ),
+        Action::SaveBlocks => (
+            super::PromptKind::SaveBlocks,
+            state.blocks_dir.display().to_string(),
+        ),
+        _ => (
+            super::PromptKind::Export,
+            state.blocks_dir.display().to_string(),
+        ),
+    };
+    if kind != super::PromptKind::Search
+        && state.shown_attempt().is_none_or(|a| a.text().is_empty())
+    {
+        notice(state, NoticeLevel::Warning, "There is no answer yet.");
+        return;
+    }
+    let mut input = super::new_editor(&text, "");
+    // The last term or folder, selected: Enter keeps it, typing replaces it.
+    input.select_all();
+    state.prompt = Some(super::Prompt { kind, input });
+}
+
+fn submit_prompt(state: &mut State) -> Vec<Effect> {
+    let Some(prompt) = state.prompt.take() else {
+        return Vec::new();
+    };
+    let text = prompt.input.lines().join(" ").trim().to_string();
+    if text.is_empty() {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "Nothing was typed; nothing was done.",
+        );
+        return Vec::new();
+    }
+    let Some(attempt) = state.shown_attempt() else {
+        return Vec::new();
+    };
+    match prompt.kind {
+        super::PromptKind::Search => {
+            state.search = Some(text);
+            state.scroll = state.scroll.saturating_sub(1);
+            find(state, true);
+            Vec::new()
+        }
+        super::PromptKind::SaveBlocks => {
+            let blocks = attempt.doc.code_blocks().to_vec();
+            state.blocks_dir = std::path::PathBuf::from(&text);
+            if blocks.is_empty() {
+                notice(
+                    state,
+                    NoticeLevel::Warning,
+                    "The answer has no code blocks to save.",
+                );
+                return Vec::new();
+            }
+            vec![Effect::SaveBlocks {
+                blocks,
+                dir: state.blocks_dir.clone(),
+            }]
+        }
+        super::PromptKind::Export => {
+            let decision = attempt
+                .decision
+                .as_ref()
+                .map(|d| d.candidates.join(", "))
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| "none".into());
+            let body = crate::review::blocks::export_markdown(
+                attempt.text(),
+                &state.session.role.id,
+                &state.session.provider.model,
+                &decision,
+            );
+            let name = format!("{}-attempt-{}.md", state.session.role.id, attempt.number);
+            state.blocks_dir = std::path::PathBuf::from(&text);
+            vec![Effect::Export {
+                path: state.blocks_dir.join(name),
+                text: body,
+            }]
+        }
+    }
+}
+
+/// Moves to the next (or previous) line of the answer holding the search term.
+fn find(state: &mut State, forward: bool) {
+    let Some(query) = state.search.clone().map(|q| q.to_lowercase()) else {
+        notice(state, NoticeLevel::Info, "Press / to search the answer.");
+        return;
+    };
+    let Some(attempt) = state.shown_attempt() else {
+        return;
+    };
+    let rows: Vec<usize> = attempt
+        .doc
+        .committed()
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            l.line
+                .spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+                .to_lowercase()
+                .contains(&query)
+        })
+        .map(|(i, _)| state.view.row_of_line(i))
+        .collect();
+    if rows.is_empty() {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            format!("`{query}` is not in the answer."),
+        );
+        return;
+    }
+    let position = if forward {
+        rows.iter().position(|r| *r > state.scroll).unwrap_or(0)
+    } else {
+        rows.iter()
+            .rposition(|r| *r < state.scroll)
+            .unwrap_or(rows.len() - 1)
+    };
+    state.follow = false;
+    state.scroll = rows[position].min(max_scroll(state));
+    notice(
+        state,
+        NoticeLevel::Info,
+        format!(
+            "Match {} of {} — n next, N previous.",
+            position + 1,
+            rows.len()
+        ),
+    );
 }
 
 fn outline_jump(state: &mut State) {

@@ -2,7 +2,7 @@
 //! arrived; here only the visible rows are sliced out of the cache.
 
 pub mod layout;
-mod panes;
+pub mod panes;
 pub mod theme;
 
 use crate::state::State;
@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         panes::feedback(frame, areas.answer, state, &palette);
     }
     if state.help {
-        panes::help(frame, size, &palette);
+        panes::help(frame, size, state.help_scroll, &palette);
     }
 }
 

@@ -150,10 +150,70 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     );
     let inner = area.inner(Margin::new(1, 1));
     frame.render_widget(block, area);
-    let rows = state
+    let mut rows = state
         .view
         .visible(&attempt.doc, state.scroll, inner.height as usize);
+    if let Some(query) = state.search.as_deref().filter(|q| !q.is_empty()) {
+        let style = Style::default()
+            .fg(palette.selected_fg)
+            .bg(palette.candidate);
+        rows = rows
+            .into_iter()
+            .map(|row| mark_matches(row, query, style))
+            .collect();
+    }
     frame.render_widget(Paragraph::new(rows), inner);
+}
+
+/// `row` with every case-insensitive occurrence of `query` in `style` (visible rows only: the
+/// cost is bounded by the pane, not the answer).
+fn mark_matches(row: Line<'static>, query: &str, style: Style) -> Line<'static> {
+    let text: String = row.spans.iter().map(|s| s.content.as_ref()).collect();
+    let lower = text.to_lowercase();
+    let needle = query.to_lowercase();
+    // Lowercasing can change byte lengths outside ASCII; only mark when offsets still line up.
+    if lower.len() != text.len() || !lower.contains(&needle) {
+        return row;
+    }
+    let mut marked = vec![false; text.len()];
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&needle) {
+        let start = from + at;
+        marked[start..start + needle.len()]
+            .iter_mut()
+            .for_each(|m| *m = true);
+        from = start + needle.len().max(1);
+    }
+    let mut spans = Vec::new();
+    let mut offset = 0;
+    for span in row.spans {
+        let content = span.content.as_ref();
+        let mut piece = String::new();
+        let mut piece_marked = None;
+        for (i, c) in content.char_indices() {
+            let m = marked[offset + i];
+            if piece_marked.is_some_and(|p| p != m) {
+                let s = if piece_marked == Some(true) {
+                    span.style.patch(style)
+                } else {
+                    span.style
+                };
+                spans.push(Span::styled(std::mem::take(&mut piece), s));
+            }
+            piece_marked = Some(m);
+            piece.push(c);
+        }
+        if !piece.is_empty() {
+            let s = if piece_marked == Some(true) {
+                span.style.patch(style)
+            } else {
+                span.style
+            };
+            spans.push(Span::styled(piece, s));
+        }
+        offset += content.len();
+    }
+    Line::from(spans)
 }
 
 pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
@@ -403,6 +463,23 @@ pub fn outline(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) 
 }
 
 pub fn notice(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    if let Some(prompt) = &state.prompt {
+        let label = format!(" {}: ", prompt.kind.label());
+        let width = (label.chars().count() as u16).min(area.width);
+        let [label_area, input_area] =
+            Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                label,
+                Style::default()
+                    .fg(palette.focus)
+                    .add_modifier(Modifier::BOLD),
+            )),
+            label_area,
+        );
+        frame.render_widget(&prompt.input, input_area);
+        return;
+    }
     let Some(notice) = &state.notice else { return };
     let line = Line::from(Span::styled(
         format!(" {}", sanitize_line(&notice.text)),
@@ -496,65 +573,46 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
     lines
 }
 
-pub fn help(frame: &mut Frame, screen: Rect, palette: &Palette) {
-    const CONTEXTS: [Context; 6] = [
+/// Every binding, section by section, wrapped to `width`.
+pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
+    const CONTEXTS: [Context; 7] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
         Context::Outline,
         Context::Routes,
         Context::Feedback,
+        Context::Prompt,
     ];
-    let single_width = screen.width.min(78);
-    let single: Vec<Line> = CONTEXTS
+    CONTEXTS
         .iter()
-        .flat_map(|c| help_section(*c, single_width - 2, palette))
-        .collect();
-    let columns: Vec<Vec<Line>> = if single.len() as u16 + 2 <= screen.height {
-        vec![single]
-    } else {
-        // Two columns: the split of sections (each kept whole, in order) with the shortest tallest column.
-        let column_width = (screen.width - 2) / 2;
-        let sections: Vec<Vec<Line>> = CONTEXTS
-            .iter()
-            .map(|c| help_section(*c, column_width - 1, palette))
-            .collect();
-        let best = (0u32..1 << sections.len())
-            .min_by_key(|mask| {
-                let left: usize = sections
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| mask & (1 << i) != 0)
-                    .map(|(_, s)| s.len())
-                    .sum();
-                let right: usize = sections.iter().map(Vec::len).sum::<usize>() - left;
-                left.max(right)
-            })
-            .unwrap_or(0);
-        let (mut left, mut right) = (Vec::new(), Vec::new());
-        for (i, section) in sections.into_iter().enumerate() {
-            if best & (1 << i) != 0 {
-                left.extend(section)
-            } else {
-                right.extend(section)
-            }
-        }
-        vec![left, right]
-    };
-    let rows = columns.iter().map(Vec::len).max().unwrap_or(0) as u16;
-    let width = if columns.len() == 1 {
-        single_width
-    } else {
-        screen.width
-    };
-    let area = centered(screen, width, rows + 2);
+        .flat_map(|c| help_section(*c, width, palette))
+        .collect()
+}
+
+/// The width of the help overlay's text on a screen `screen_width` wide.
+pub fn help_width(screen_width: u16) -> u16 {
+    screen_width.min(78).saturating_sub(2)
+}
+
+pub fn help(frame: &mut Frame, screen: Rect, scroll: usize, palette: &Palette) {
+    let width = help_width(screen.width);
+    let lines = help_lines(width, palette);
+    let height = (lines.len() as u16 + 2).min(screen.height);
+    let area = centered(screen, width + 2, height);
     frame.render_widget(Clear, area);
-    let block = pane(" Keys · any key closes ".into(), true, palette);
+    let rows = height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(rows));
+    let title = if lines.len() > rows {
+        " Keys · ↑↓ PgUp PgDn scroll · any other key closes "
+    } else {
+        " Keys · any key closes "
+    };
+    let block = pane(title.into(), true, palette);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let constraints = vec![Constraint::Ratio(1, columns.len() as u32); columns.len()];
-    let parts = Layout::horizontal(constraints).split(inner);
-    for (column, part) in columns.into_iter().zip(parts.iter()) {
-        frame.render_widget(Paragraph::new(column), *part);
-    }
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()),
+        inner,
+    );
 }
