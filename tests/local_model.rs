@@ -109,7 +109,11 @@ async fn the_workbench_handles_whatever_the_local_model_decides() {
     }
     let mut deltas = 0;
     while d.state.running.is_some() {
-        let (run_id, event) = agent_rx.recv().await.unwrap();
+        let (run_id, event) =
+            tokio::time::timeout(std::time::Duration::from_secs(300), agent_rx.recv())
+                .await
+                .expect("no event for 5 minutes")
+                .unwrap();
         deltas += usize::from(matches!(event, AgentEvent::Delta(_)));
         for effect in d.send(Event::Agent { run_id, event }) {
             runner.run(effect);
@@ -139,7 +143,12 @@ async fn the_workbench_handles_whatever_the_local_model_decides() {
     for effect in effects {
         runner.run(effect);
     }
-    d.send(internal_rx.recv().await.unwrap());
+    d.send(
+        tokio::time::timeout(std::time::Duration::from_secs(60), internal_rx.recv())
+            .await
+            .expect("no handoff result")
+            .unwrap(),
+    );
     let Some(HandoffStatus::Written { path, .. }) = &d.state.review.handoff else {
         panic!("{:?}", d.state.notice)
     };

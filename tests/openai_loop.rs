@@ -362,7 +362,11 @@ async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::Tem
         runner.run(effect);
     }
     while d.state.running.is_some() {
-        let (run_id, event) = agent_rx.recv().await.unwrap();
+        let (run_id, event) =
+            tokio::time::timeout(std::time::Duration::from_secs(300), agent_rx.recv())
+                .await
+                .expect("no event for 5 minutes")
+                .unwrap();
         for effect in d.send(Event::Agent { run_id, event }) {
             runner.run(effect);
         }
@@ -378,7 +382,10 @@ async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::Tem
     for effect in effects {
         runner.run(effect);
     }
-    let written = internal_rx.recv().await.unwrap();
+    let written = tokio::time::timeout(std::time::Duration::from_secs(60), internal_rx.recv())
+        .await
+        .expect("no handoff result")
+        .unwrap();
     d.send(written);
     (d, outbox)
 }

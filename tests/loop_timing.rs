@@ -1,0 +1,121 @@
+//! The loop's timing on tokio's paused clock: many deltas between two frames cost one frame, and
+//! a key reaches the screen within one frame interval, whatever the stream does.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use archbench::app::{drive, Input, Instruments, Wiring};
+use archbench::event::Event;
+use archbench::provider::{
+    AgentEvent, ChatRequest, EventSink, FinishReason, Provider, ProviderInfo, RunHandle,
+};
+use archbench::state::State;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use futures_util::StreamExt;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A provider whose whole answer is already there: every delta arrives at once.
+struct Burst {
+    deltas: usize,
+}
+
+impl Provider for Burst {
+    fn info(&self) -> ProviderInfo {
+        ProviderInfo {
+            kind: "test".into(),
+            model: "burst".into(),
+            endpoint: String::new(),
+        }
+    }
+    fn start(&self, _request: ChatRequest, events: EventSink) -> RunHandle {
+        for i in 0..self.deltas {
+            events.send(AgentEvent::Delta(format!("line {i} of the answer\n")));
+        }
+        events.send(AgentEvent::Finished(FinishReason::Stop));
+        RunHandle::new()
+    }
+}
+
+async fn run(
+    deltas: usize,
+    late_key: Option<Duration>,
+    until: impl Fn(&State) -> bool,
+) -> (State, Instruments) {
+    let outbox = tempfile::tempdir().unwrap();
+    let mut wiring = Wiring::new(Arc::new(Burst { deltas }), outbox.path().to_path_buf());
+    let mut state = State::new(common::session("database_architect"), "brief", 120, 40);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let start = futures_util::stream::iter(
+        [
+            Event::Resize {
+                width: 120,
+                height: 40,
+            },
+            Event::Action(archbench::action::Action::Run),
+        ]
+        .map(Input::Event),
+    );
+    let key = futures_util::stream::once(async move {
+        match late_key {
+            Some(delay) => {
+                tokio::time::sleep(delay).await;
+                Input::Event(Event::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE)))
+            }
+            None => std::future::pending().await,
+        }
+    });
+    let inputs = start.chain(key).chain(futures_util::stream::pending());
+    let mut instruments = Instruments::default();
+    // On the paused clock a loop that never stops reaches this limit at once, in virtual time.
+    let driven = drive(
+        &mut state,
+        &mut terminal,
+        Box::pin(inputs),
+        &mut wiring,
+        std::future::pending(),
+        until,
+        &mut instruments,
+    );
+    tokio::time::timeout(Duration::from_secs(600), driven)
+        .await
+        .expect("the loop never stopped")
+        .unwrap();
+    (state, instruments)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thousand_deltas_between_two_frames_cost_one_frame() {
+    let (state, instruments) = run(1000, None, |s| {
+        s.latest().is_some_and(|a| !a.phase.is_live())
+    })
+    .await;
+    assert_eq!(state.latest().unwrap().doc.committed().len(), 1000);
+    assert!(
+        instruments.updates.len() >= 1002,
+        "every event went through update"
+    );
+    assert_eq!(
+        instruments.frames.len(),
+        2,
+        "the first frame, then one for the whole burst"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_key_reaches_the_screen_within_one_frame() {
+    // The answer has ended by then and focus is on the routes: Up chooses a route.
+    let (state, instruments) = run(5000, Some(Duration::from_millis(100)), |s| {
+        s.review.selected.is_some()
+    })
+    .await;
+    assert_eq!(state.review.selected, Some(0), "the key chose a route");
+    assert_eq!(instruments.key_to_frame.len(), 1);
+    assert!(
+        instruments.key_to_frame[0] <= Duration::from_millis(16),
+        "{:?}",
+        instruments.key_to_frame
+    );
+}
