@@ -67,6 +67,10 @@ pub enum Action {
     /// Next / previous search match.
     NextMatch,
     PrevMatch,
+    /// Show the numbered list of code blocks.
+    BlockList,
+    /// Copy the chosen heading's whole section.
+    CopySection,
     /// Accept the one-line prompt.
     SubmitPrompt,
     /// Close the one-line prompt.

@@ -16,6 +16,8 @@ pub enum Context {
     Feedback,
     /// The one-line prompt (search, a folder).
     Prompt,
+    /// The list of code blocks.
+    Blocks,
 }
 
 impl Context {
@@ -28,6 +30,7 @@ impl Context {
             Self::Routes => "Routes",
             Self::Feedback => "Feedback editor",
             Self::Prompt => "Prompt",
+            Self::Blocks => "Code blocks",
         }
     }
 }
@@ -301,6 +304,62 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::ClosePrompt,
         description: "cancel",
         hint: Some("cancel"),
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('c')],
+        action: Action::BlockList,
+        description: "list the code blocks",
+        hint: Some("blocks"),
+    },
+    Binding {
+        context: Context::Outline,
+        keys: &[ch('y')],
+        action: Action::CopySection,
+        description: "copy this whole section",
+        hint: Some("copy"),
+    },
+    Binding {
+        context: Context::Blocks,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::OutlineUp,
+        description: "previous block",
+        hint: None,
+    },
+    Binding {
+        context: Context::Blocks,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::OutlineDown,
+        description: "next block",
+        hint: None,
+    },
+    Binding {
+        context: Context::Blocks,
+        keys: &[key(KeyCode::Enter)],
+        action: Action::OutlineJump,
+        description: "show the block in the answer",
+        hint: Some("jump"),
+    },
+    Binding {
+        context: Context::Blocks,
+        keys: &[ch('y')],
+        action: Action::CopyBlock,
+        description: "copy the block",
+        hint: Some("copy"),
+    },
+    Binding {
+        context: Context::Blocks,
+        keys: &[ch('s')],
+        action: Action::SaveBlocks,
+        description: "save every block to a folder",
+        hint: Some("save"),
+    },
+    Binding {
+        context: Context::Blocks,
+        keys: &[key(KeyCode::Esc), ch('c')],
+        action: Action::ClosePrompt,
+        description: "close the list",
+        hint: Some("close"),
     },
     Binding {
         context: Context::Outline,

@@ -124,6 +124,14 @@ screens! {
         d.type_text("listing");
         d
     };
+    block_list => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::BackTab);
+        d.key(KeyCode::BackTab);
+        d.key(KeyCode::Char('c'));
+        d.key(KeyCode::Down);
+        d
+    };
     help => |w, h| {
         let mut d = Driver::new(BRIEF, w, h);
         d.key(KeyCode::F(1));

@@ -98,6 +98,48 @@ fn free_name(dir: &Path, name: &str) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
+/// The source of the `index`-th ATX heading of `text` (headings inside code fences do not count,
+/// as the renderer does not count them), down to the next heading of the same or a higher level.
+pub fn section_source(text: &str, index: usize) -> Option<&str> {
+    let mut headings: Vec<(usize, usize)> = Vec::new(); // (byte offset, level)
+    let mut fence: Option<String> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        let marker: String = trimmed
+            .chars()
+            .take_while(|c| *c == '`' || *c == '~')
+            .collect();
+        match &fence {
+            Some(open)
+                if marker.len() >= open.len()
+                    && marker.starts_with(&open[..1])
+                    && trimmed.len() == marker.len() =>
+            {
+                fence = None
+            }
+            Some(_) => {}
+            None if marker.len() >= 3 => fence = Some(marker),
+            None => {
+                let level = trimmed.chars().take_while(|c| *c == '#').count();
+                if (1..=6).contains(&level)
+                    && trimmed[level..].starts_with(' ')
+                    && line.len() - line.trim_start().len() <= 3
+                {
+                    headings.push((offset, level));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    let (start, level) = *headings.get(index)?;
+    let end = headings[index + 1..]
+        .iter()
+        .find(|(_, l)| *l <= level)
+        .map_or(text.len(), |(o, _)| *o);
+    Some(&text[start..end])
+}
+
 /// The answer as a markdown file with a front matter naming the role, the model and the decision.
 pub fn export_markdown(answer: &str, role: &str, model: &str, decision: &str) -> String {
     let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
@@ -199,6 +241,19 @@ mod tests {
             osc52("SELECT 1;", true),
             "\x1b]52;c;U0VMRUNUIDE7\x07\x1bPtmux;\x1b\x1b]52;c;U0VMRUNUIDE7\x07\x1b\\"
         );
+    }
+
+    #[test]
+    fn a_section_runs_to_the_next_heading_of_its_level() {
+        assert_eq!(section_source(ANSWER, 1).unwrap(), "## 2. Schema Design\n\n```sql\nCREATE TABLE t (\n\tid bigint\n);\n```\n\n```postgresql\nCREATE INDEX i ON t (id);\n```\n\n");
+        assert!(
+            section_source(ANSWER, 0).unwrap().ends_with("plain\n```\n"),
+            "the top heading holds everything"
+        );
+        assert!(section_source("```\n# not a heading\n```\n# Real\nx\n", 0)
+            .unwrap()
+            .starts_with("# Real"));
+        assert_eq!(section_source(ANSWER, 9), None);
     }
 
     #[test]

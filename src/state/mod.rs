@@ -129,6 +129,8 @@ pub struct State {
     pub search: Option<String>,
     /// Where code blocks are saved and answers exported, unless the reviewer types another folder.
     pub blocks_dir: std::path::PathBuf,
+    /// The code-block list is open, with this block chosen.
+    pub block_list: Option<usize>,
 }
 
 impl State {
@@ -163,6 +165,7 @@ impl State {
             prompt: None,
             search: None,
             blocks_dir: std::path::PathBuf::from("archbench-blocks"),
+            block_list: None,
         };
         state.review.feedback = new_editor(
             "",
@@ -188,6 +191,9 @@ impl State {
     pub fn key_context(&self) -> Context {
         if self.prompt.is_some() {
             return Context::Prompt;
+        }
+        if self.block_list.is_some() {
+            return Context::Blocks;
         }
         if self.review.mode == ReviewMode::Feedback {
             return Context::Feedback;

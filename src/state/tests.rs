@@ -756,3 +756,52 @@ fn copying_with_no_blocks_says_so() {
     assert!(b.key(KeyCode::Char('y')).is_empty());
     assert!(b.notice().contains("no code block"));
 }
+
+#[test]
+fn the_block_list_numbers_jumps_and_copies() {
+    let mut b = Bench::new("brief");
+    b.answer(&long_answer());
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::BackTab);
+    b.key(KeyCode::Char('c'));
+    assert_eq!(b.state.block_list, Some(0));
+    assert_eq!(b.state.key_context(), crate::keymap::Context::Blocks);
+    b.key(KeyCode::Down);
+    b.key(KeyCode::Down);
+    assert_eq!(b.state.block_list, Some(1), "stops at the last block");
+    assert!(
+        matches!(b.key(KeyCode::Char('y')).as_slice(), [Effect::Copy { text, .. }] if text == "retention: 35d\n")
+    );
+    b.key(KeyCode::Enter);
+    assert_eq!(b.state.block_list, None);
+    let line = b.state.latest().unwrap().doc.code_blocks()[1].line;
+    assert_eq!(
+        b.state.scroll,
+        b.state
+            .view
+            .row_of_line(line)
+            .min(b.state.view.total_rows() - 26)
+    );
+    b.key(KeyCode::Char('c'));
+    b.key(KeyCode::Esc);
+    assert_eq!(b.state.block_list, None);
+    assert_eq!(b.state.running, None);
+}
+
+#[test]
+fn y_in_the_outline_copies_the_whole_section() {
+    let mut b = Bench::new("brief");
+    b.answer(BLOCKS);
+    b.key(KeyCode::BackTab);
+    assert_eq!(b.state.focus, Focus::Outline);
+    b.key(KeyCode::Down);
+    let effects = b.key(KeyCode::Char('y'));
+    let [Effect::Copy { text, what }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        text,
+        "## Schema design\n\n```sql\nCREATE TABLE t (id bigint);\n```\n\ntext\n\n"
+    );
+    assert_eq!(what, "the section “Schema design”");
+}

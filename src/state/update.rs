@@ -154,6 +154,9 @@ fn on_paste(state: &mut State, text: &str) {
 }
 
 fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
+    if let Some(selected) = state.block_list {
+        return block_list(state, action, selected, at);
+    }
     match action {
         Action::Quit => quit(state),
         Action::Run => run(state, at),
@@ -234,6 +237,18 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             Vec::new()
         }
         Action::CopyBlock => copy_block(state),
+        Action::BlockList => {
+            if state
+                .shown_attempt()
+                .is_some_and(|a| !a.doc.code_blocks().is_empty())
+            {
+                state.block_list = Some(0);
+            } else {
+                notice(state, NoticeLevel::Info, "The answer has no code blocks.");
+            }
+            Vec::new()
+        }
+        Action::CopySection => copy_section(state),
         Action::CopyAnswer => match state.shown_attempt() {
             Some(a) if !a.text().is_empty() => vec![Effect::Copy {
                 text: a.text().to_string(),
@@ -273,6 +288,110 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
                     None => state.folded.push(line),
                 }
             }
+            Vec::new()
+        }
+    }
+}
+
+/// Keys while the code-block list is open: move, jump, copy, save, close.
+fn block_list(
+    state: &mut State,
+    action: Action,
+    selected: usize,
+    at: DateTime<Utc>,
+) -> Vec<Effect> {
+    let count = state
+        .shown_attempt()
+        .map_or(0, |a| a.doc.code_blocks().len());
+    match action {
+        Action::OutlineUp => state.block_list = Some(selected.saturating_sub(1)),
+        Action::OutlineDown => state.block_list = Some((selected + 1).min(count.saturating_sub(1))),
+        Action::OutlineJump => {
+            state.block_list = None;
+            if let Some(line) = state
+                .shown_attempt()
+                .and_then(|a| a.doc.code_blocks().get(selected))
+                .map(|b| b.line)
+            {
+                state.follow = false;
+                state.scroll = state.view.row_of_line(line).min(max_scroll(state));
+            }
+        }
+        Action::CopyBlock => return copy_block_at(state, selected),
+        Action::SaveBlocks => {
+            state.block_list = None;
+            open_prompt(state, Action::SaveBlocks);
+        }
+        Action::ClosePrompt => state.block_list = None,
+        // Global keys (quit, help, run…) still work; anything else closes the list first.
+        other => {
+            state.block_list = None;
+            return apply(state, other, at);
+        }
+    }
+    Vec::new()
+}
+
+fn copy_block_at(state: &mut State, index: usize) -> Vec<Effect> {
+    let Some(block) = state
+        .shown_attempt()
+        .and_then(|a| a.doc.code_blocks().get(index))
+    else {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "There is no code block to copy.",
+        );
+        return Vec::new();
+    };
+    let lang = if block.lang.is_empty() {
+        "text".to_string()
+    } else {
+        block.lang.clone()
+    };
+    vec![Effect::Copy {
+        text: block.code.clone(),
+        what: format!(
+            "code block {} ({lang}, {} lines)",
+            index + 1,
+            block.line_count()
+        ),
+    }]
+}
+
+/// Copies the source of the heading chosen in the outline, down to the next heading of the same
+/// or a higher level.
+fn copy_section(state: &mut State) -> Vec<Effect> {
+    use crate::review::outline::Item;
+    let Some(Item::Heading { text, .. }) = state.outline().get(state.outline_selected).cloned()
+    else {
+        notice(
+            state,
+            NoticeLevel::Info,
+            "Choose a heading of the answer to copy its section.",
+        );
+        return Vec::new();
+    };
+    let Some(attempt) = state.shown_attempt() else {
+        return Vec::new();
+    };
+    let index = attempt
+        .doc
+        .headings()
+        .iter()
+        .position(|h| h.text == text)
+        .unwrap_or(0);
+    match crate::review::blocks::section_source(attempt.text(), index) {
+        Some(source) => vec![Effect::Copy {
+            text: source.to_string(),
+            what: format!("the section “{text}”"),
+        }],
+        None => {
+            notice(
+                state,
+                NoticeLevel::Warning,
+                "That section could not be found in the answer's text.",
+            );
             Vec::new()
         }
     }

@@ -519,6 +519,74 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
+/// The numbered list of the answer's code blocks: language, section, first line, line count.
+pub fn block_list(
+    frame: &mut Frame,
+    over: Rect,
+    state: &State,
+    selected: usize,
+    palette: &Palette,
+) {
+    let Some(attempt) = state.shown_attempt() else {
+        return;
+    };
+    let blocks = attempt.doc.code_blocks();
+    let names = crate::review::blocks::file_names(blocks);
+    let height = (blocks.len() as u16 * 2 + 2).min(over.height);
+    let area = centered(over, over.width.saturating_sub(2), height);
+    frame.render_widget(Clear, area);
+    let block = pane(format!(" Code blocks · {} ", blocks.len()), true, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows_each = 2usize;
+    let room = (inner.height as usize / rows_each).max(1);
+    let first = selected.saturating_sub(room - 1);
+    let mut lines = Vec::new();
+    for (i, (b, name)) in blocks.iter().zip(&names).enumerate().skip(first).take(room) {
+        let style = if i == selected {
+            Style::default()
+                .fg(palette.selected_fg)
+                .bg(palette.selected_bg)
+        } else {
+            Style::default()
+        };
+        let lang = if b.lang.is_empty() {
+            "text"
+        } else {
+            b.lang.as_str()
+        };
+        let section = b
+            .section
+            .as_deref()
+            .map(|s| sanitize_line(s).into_owned())
+            .unwrap_or_else(|| "(no section)".into());
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>2} ", i + 1), style.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{lang:<10} "),
+                style.fg(if i == selected {
+                    palette.selected_fg
+                } else {
+                    palette.candidate
+                }),
+            ),
+            Span::styled(
+                format!(
+                    "{section} · {} line{} · {name}",
+                    b.line_count(),
+                    if b.line_count() == 1 { "" } else { "s" }
+                ),
+                style,
+            ),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("    {}", sanitize_line(b.first_line())),
+            Style::default().fg(palette.dim),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
 pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette) {
     let area = centered(
         over,
@@ -575,7 +643,7 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 7] = [
+    const CONTEXTS: [Context; 8] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
@@ -583,6 +651,7 @@ pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
         Context::Routes,
         Context::Feedback,
         Context::Prompt,
+        Context::Blocks,
     ];
     CONTEXTS
         .iter()
