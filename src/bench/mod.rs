@@ -61,6 +61,8 @@ pub struct SizeFigures {
     /// Renderer alone, fed token by token: incremental and naive CPU per 1k tokens.
     pub incremental_render_per_1k: Duration,
     pub naive_render_per_1k: Option<Duration>,
+    /// Re-measuring every line of the whole answer at a new width (a resize).
+    pub resize: Duration,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -270,6 +272,16 @@ fn render_fed(text: &str, naive: bool) -> Duration {
     thread_cpu() - before
 }
 
+/// Wall time to re-wrap the whole answer for a new width, as a resize does.
+fn resize_cost(text: &str) -> Duration {
+    let doc = AnswerDoc::render_whole(text, MdStyles::default());
+    let mut view = WrappedView::default();
+    view.sync(&doc, WIDTH - 2);
+    let started = Instant::now();
+    view.sync(&doc, WIDTH / 2);
+    started.elapsed()
+}
+
 fn per_1k(cpu: Duration, tokens: usize) -> Duration {
     cpu.mul_f64(1000.0 / tokens.max(1) as f64)
 }
@@ -302,6 +314,7 @@ fn measure_size(tokens: usize, config: &Config, rate: Option<f64>) -> Result<Siz
             key_count: i.key_to_frame.len(),
             incremental_render_per_1k: per_1k(incremental, count),
             naive_render_per_1k: naive.map(|n| per_1k(n, count)),
+            resize: resize_cost(&text),
         });
     }
     Ok(median_by(runs, |r| r.stream_cpu))
@@ -376,10 +389,10 @@ impl Report {
         let (Some(first), Some(last)) = (self.sizes.first(), self.sizes.last()) else {
             return out;
         };
-        out.push_str("| size (tokens) | pipeline CPU / 1k tokens | stream CPU / render once | throughput (tok/s) | frame p99 / max (frames) | key→frame p99 / max (keys) | max update | render / 1k: incremental | render / 1k: naive |\n|---|---|---|---|---|---|---|---|---|\n");
+        out.push_str("| size (tokens) | pipeline CPU / 1k tokens | stream CPU / render once | throughput (tok/s) | frame p99 / max (frames) | key→frame p99 / max (keys) | max update | render / 1k: incremental | render / 1k: naive | re-wrap on resize |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for s in &self.sizes {
             out.push_str(&format!(
-                "| {} | {} | {:.2}x | {:.0} | {} / {} ({}) | {} / {} ({}) | {} | {} | {} |\n",
+                "| {} | {} | {:.2}x | {:.0} | {} / {} ({}) | {} / {} ({}) | {} | {} | {} | {} |\n",
                 s.tokens,
                 ms(s.stream_cpu_per_1k),
                 s.stream_cpu.as_secs_f64() / s.once_cpu.as_secs_f64().max(1e-9),
@@ -395,6 +408,7 @@ impl Report {
                 s.naive_render_per_1k
                     .map(ms)
                     .unwrap_or_else(|| "not run".into()),
+                ms(s.resize),
             ));
         }
         let growth =
