@@ -205,3 +205,64 @@ fn copying_a_code_block_reaches_the_clipboard_by_osc52() {
         "the sequence is not shown as text:\n{screen}"
     );
 }
+
+#[test]
+fn hostile_answers_show_placeholders_and_change_nothing_in_the_terminal() {
+    // Clear screen, set the window title, write the clipboard, move the cursor, bidi override.
+    let answer = "# Safe heading\n\nA\u{1b}[2J\u{1b}[H clear\n\u{1b}]0;pwned-title\u{7} title\n\u{1b}]52;c;cHduZWQ=\u{7} clipboard\n\u{1b}[10;10H move\nabc\u{202e}fed bidi\n\u{9b}31m c1\n\nDECISION: completed\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 3, "stop")])]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let status = Command::new("tmux")
+        .args(["-L", &tmux.socket, "set", "-g", "set-clipboard", "on"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let title_before = pane_title(&tmux);
+    tmux.wait_for("No answer yet");
+    tmux.text("brief");
+    tmux.keys(&["C-s"]);
+    let screen = tmux.wait_for("Decision: ambiguous");
+    for placeholder in [
+        "␛[2J␛[H clear",
+        "␛]0;pwned-title␇ title",
+        "␛]52;c;cHduZWQ=␇ clipboard",
+        "␛[10;10H move",
+        "abc⟨U+202E⟩fed bidi",
+        "⟨U+009B⟩31m c1",
+    ] {
+        assert!(
+            screen.contains(placeholder),
+            "`{placeholder}` not shown:\n{screen}"
+        );
+    }
+    assert!(
+        screen.contains("Safe heading"),
+        "the screen was not cleared:\n{screen}"
+    );
+    assert_eq!(pane_title(&tmux), title_before, "the title is unchanged");
+    let buffers = Command::new("tmux")
+        .args(["-L", &tmux.socket, "list-buffers"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&buffers.stdout).trim().is_empty(),
+        "no clipboard buffer was written"
+    );
+}
+
+fn pane_title(tmux: &Tmux) -> String {
+    let out = Command::new("tmux")
+        .args([
+            "-L",
+            &tmux.socket,
+            "display-message",
+            "-p",
+            "-t",
+            "0",
+            "#{pane_title}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}

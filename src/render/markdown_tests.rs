@@ -154,3 +154,22 @@ proptest! {
         prop_assert_eq!(doc.headings(), expected.headings());
     }
 }
+
+#[test]
+fn highlighting_state_never_crosses_blocks() {
+    let after_unclosed = whole("```sql\n/* never closed\n```\n\n```sql\nSELECT 1;\n```\n");
+    let fresh = whole("```sql\nSELECT 1;\n```\n");
+    let select = |doc: &AnswerDoc| {
+        doc.committed()
+            .iter()
+            .find(|l| l.line.spans.iter().any(|s| s.content == "SELECT"))
+            .unwrap()
+            .line
+            .clone()
+    };
+    assert_eq!(
+        select(&after_unclosed),
+        select(&fresh),
+        "the second block starts from a clean state"
+    );
+}
