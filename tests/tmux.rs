@@ -40,6 +40,15 @@ impl Tmux {
         Self { socket }
     }
 
+    /// Lets applications set tmux's clipboard by OSC 52, as `set -g set-clipboard on` does.
+    fn accept_clipboard(&self) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "set", "-g", "set-clipboard", "on"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
     fn keys(&self, keys: &[&str]) {
         let status = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-t", "0"])
@@ -178,11 +187,7 @@ fn copying_a_code_block_reaches_the_clipboard_by_osc52() {
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 8, "stop")])]);
     let home = tempfile::tempdir().unwrap();
     let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
-    let status = Command::new("tmux")
-        .args(["-L", &tmux.socket, "set", "-g", "set-clipboard", "on"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    tmux.accept_clipboard();
     tmux.wait_for("No answer yet");
     tmux.text("brief");
     tmux.keys(&["C-s"]);
@@ -213,11 +218,7 @@ fn hostile_answers_show_placeholders_and_change_nothing_in_the_terminal() {
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 3, "stop")])]);
     let home = tempfile::tempdir().unwrap();
     let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
-    let status = Command::new("tmux")
-        .args(["-L", &tmux.socket, "set", "-g", "set-clipboard", "on"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    tmux.accept_clipboard();
     let title_before = pane_title(&tmux);
     tmux.wait_for("No answer yet");
     tmux.text("brief");

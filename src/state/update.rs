@@ -465,25 +465,7 @@ fn copy_block(state: &mut State) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let Some(block) = state
-        .shown_attempt()
-        .and_then(|a| a.doc.code_blocks().get(index))
-    else {
-        return Vec::new();
-    };
-    let lang = if block.lang.is_empty() {
-        "text".to_string()
-    } else {
-        block.lang.clone()
-    };
-    vec![Effect::Copy {
-        text: block.code.clone(),
-        what: format!(
-            "code block {} ({lang}, {} lines)",
-            index + 1,
-            block.line_count()
-        ),
-    }]
+    copy_block_at(state, index)
 }
 
 fn open_prompt(state: &mut State, action: Action) {

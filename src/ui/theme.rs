@@ -65,7 +65,13 @@ impl Palette {
         })
     }
 
+    /// The shipped dark palette, parsed once.
     pub fn dark() -> Self {
+        static DARK_PALETTE: std::sync::OnceLock<Palette> = std::sync::OnceLock::new();
+        DARK_PALETTE.get_or_init(Self::parse_dark).clone()
+    }
+
+    fn parse_dark() -> Self {
         // The shipped theme is checked by a test; should it ever fail, plain colours still work.
         Self::parse(DARK).unwrap_or(Self {
             border: Color::DarkGray,
