@@ -26,6 +26,8 @@ const FRAME: Duration = Duration::from_millis(16);
 pub struct EffectRunner {
     provider: Arc<dyn Provider>,
     outbox: PathBuf,
+    /// Audit entries go to one writer thread, in order.
+    audit: Option<std::sync::mpsc::Sender<crate::store::audit::AuditEntry>>,
     runs: HashMap<u64, RunHandle>,
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
     internal_tx: UnboundedSender<Event>,
@@ -41,9 +43,41 @@ impl EffectRunner {
         Self {
             provider,
             outbox,
+            audit: None,
             runs: HashMap::new(),
             agent_tx,
             internal_tx,
+        }
+    }
+
+    /// Appends audit entries to the log at `path`, from a thread of its own so the UI never waits
+    /// on the disk, and in the order they happened.
+    pub fn with_audit_log(mut self, path: PathBuf) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<crate::store::audit::AuditEntry>();
+        let report = self.internal_tx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("audit".into())
+            .spawn(move || {
+                for entry in rx {
+                    if let Err(e) = crate::store::audit::append(&path, &entry) {
+                        tracing::error!("audit log {}: {e}", path.display());
+                        let _ = report.send(Event::Reported(Err(format!(
+                            "The audit log {} could not be written: {e}",
+                            path.display()
+                        ))));
+                    }
+                }
+            });
+        if spawned.is_ok() {
+            self.audit = Some(tx);
+        }
+        self
+    }
+
+    /// Queues one audit entry for the log (dropped when no log is configured).
+    pub fn audit(&self, entry: crate::store::audit::AuditEntry) {
+        if let Some(tx) = &self.audit {
+            let _ = tx.send(entry);
         }
     }
 
@@ -181,6 +215,12 @@ impl Wiring {
             internal_rx,
         }
     }
+
+    /// Records every state change in the audit log at `path`.
+    pub fn with_audit_log(mut self, path: PathBuf) -> Self {
+        self.runner = self.runner.with_audit_log(path);
+        self
+    }
 }
 
 /// How long one wake-up may spend taking queued provider events before it lets keys and frames
@@ -244,6 +284,9 @@ where
             },
         );
         instruments.updates.push(started.elapsed());
+        for entry in state.audit.drain(..) {
+            runner.audit(entry);
+        }
         for effect in effects {
             runner.run(effect);
         }
@@ -322,7 +365,7 @@ pub async fn run_tui(
 ) -> color_eyre::Result<()> {
     crate::render::highlight::warm_up();
     let (mut terminal, _guard) = terminal::enter()?;
-    let mut wiring = Wiring::new(provider, outbox);
+    let mut wiring = Wiring::new(provider, outbox).with_audit_log(crate::paths::audit_log());
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     // The ssh connection dropped (SIGHUP) or the system asks to stop (SIGTERM): leave cleanly.

@@ -13,6 +13,8 @@ pub mod exit {
     pub const PROVIDER: i32 = 3;
     /// The decision needs a person (`--approve agent` and the decision is not unique).
     pub const NEEDS_PERSON: i32 = 4;
+    /// `audit verify` found the log edited, cut or reordered.
+    pub const TAMPERED: i32 = 5;
     /// Interrupted (Ctrl-C).
     pub const INTERRUPTED: i32 = 130;
 }
@@ -22,6 +24,7 @@ const EXIT_CODES: &str = "Exit codes:
   2    bad input (usage, unreadable brief, bad role)
   3    provider or network failure
   4    the decision needs a person (--approve agent and the decision is not unique)
+  5    audit verify: the audit log was tampered with
   130  interrupted";
 
 #[derive(Debug, Parser)]
@@ -45,6 +48,32 @@ pub enum Command {
     Roles,
     /// Measure the answer view against PERFORMANCE.md and print the figures (build with --release).
     Bench(BenchArgs),
+    /// Check or read the audit log of runs, review actions and handoffs.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// The log to read (default: audit.jsonl in the data folder).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Check the chain of hashes: exits 5 and names each edited, deleted, inserted or reordered record.
+    Verify,
+    /// Print the log as a table.
+    Show {
+        /// Only this chain (a prefix of its id is enough).
+        #[arg(long)]
+        chain: Option<String>,
+        /// Only this role.
+        #[arg(long)]
+        role: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

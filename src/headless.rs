@@ -58,6 +58,36 @@ pub struct HeadlessRun {
     pub json: bool,
     pub outbox: PathBuf,
     pub reviewer: Reviewer,
+    /// The audit log to append to (none in some tests).
+    pub audit_log: Option<PathBuf>,
+}
+
+/// Writes the run's records to the audit log; a log that cannot be written is reported, and the
+/// run goes on.
+struct Recorder {
+    log: Option<PathBuf>,
+    role: String,
+    chain_id: String,
+}
+
+impl Recorder {
+    fn record(&self, kind: &str, data: serde_json::Value) {
+        let Some(path) = &self.log else { return };
+        let entry = crate::store::audit::AuditEntry {
+            kind: kind.into(),
+            chain_id: self.chain_id.clone(),
+            role: self.role.clone(),
+            attempt: 1,
+            at: Utc::now(),
+            data,
+        };
+        if let Err(e) = crate::store::audit::append(path, &entry) {
+            eprintln!(
+                "archbench: the audit log {} could not be written: {e}",
+                path.display()
+            );
+        }
+    }
 }
 
 /// Runs once and returns the exit code.
@@ -70,6 +100,13 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         params: job.params.clone(),
     };
     let started = Utc::now();
+    let chain_id = uuid::Uuid::now_v7().to_string();
+    let recorder = Recorder {
+        log: job.audit_log.clone(),
+        role: job.role.id.clone(),
+        chain_id: chain_id.clone(),
+    };
+    recorder.record("run_started", serde_json::json!({ "provider": provider.info(), "parameters": job.params, "prompt_sha256": job.role.prompt_sha256(), "brief_sha256": sha256_hex(&job.brief), "mode": "headless" }));
     let (tx, mut rx) = unbounded_channel();
     let handle = provider.start(request, crate::provider::EventSink::new(0, tx));
     let stdout = std::io::stdout();
@@ -110,6 +147,10 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
                 let _ = out.flush();
                 // The message may quote the server's reply: untrusted text too.
                 eprintln!("\narchbench: {}", sanitize(&error.to_string()));
+                recorder.record(
+                    "run_failed",
+                    serde_json::json!({ "error": error.to_string(), "bytes_kept": text.len() }),
+                );
                 return exit::PROVIDER;
             }
             None => {
@@ -124,6 +165,11 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     drop(out);
     let completed = Utc::now();
     let decision = parse_decision(&text, &job.role.routes);
+    recorder.record("answer_complete", serde_json::json!({ "finish_reason": finish, "response_sha256": sha256_hex(&text), "usage": usage, "bytes": text.len() }));
+    recorder.record(
+        "decision_parsed",
+        serde_json::to_value(&decision).unwrap_or_default(),
+    );
     let candidates: Vec<&str> = decision.candidates.iter().map(String::as_str).collect();
     let raw = decision
         .raw_line
@@ -149,6 +195,10 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let (chosen, action, decided_by) = match &job.approval {
         Approval::Never => {
             eprintln!("archbench: --approve never: nothing handed off");
+            recorder.record(
+                "review_action",
+                serde_json::json!({ "action": "policy", "policy": "never" }),
+            );
             return exit::OK;
         }
         Approval::Agent => {
@@ -166,6 +216,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
                         "the decision is not unique"
                     };
                     eprintln!("archbench: {why}: a person must decide (run the workbench, or pass --approve TARGET)");
+                    recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": "agent", "outcome": "needs a person", "why": why }));
                     return exit::NEEDS_PERSON;
                 }
             }
@@ -173,8 +224,9 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         Approval::Route(option) => (option.clone(), ReviewAction::Policy, DecidedBy::Policy),
     };
     let sha = sha256_hex(&text);
+    recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": format!("{:?}", job.approval).to_lowercase(), "option_id": chosen.id, "target": chosen.target, "decided_by": decided_by }));
     let request = HandoffRequest {
-        chain_id: uuid::Uuid::now_v7().to_string(),
+        chain_id: chain_id.clone(),
         parent_id: None,
         role: RoleRef {
             id: job.role.id.clone(),
@@ -190,7 +242,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         usage,
         options: job.role.routes.clone(),
         decision,
-        reviewer: job.reviewer,
+        reviewer: job.reviewer.clone(),
         action,
         chosen,
         decided_by,
@@ -216,13 +268,17 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         }
     };
     match outbox::write_envelope(&job.outbox, &envelope) {
-        Ok(path) => eprintln!(
-            "archbench: handed off to {}: {}",
-            envelope.route.target,
-            path.display()
-        ),
+        Ok(path) => {
+            eprintln!(
+                "archbench: handed off to {}: {}",
+                envelope.route.target,
+                path.display()
+            );
+            recorder.record("handoff_sent", serde_json::json!({ "target": envelope.route.target, "path": path, "sink": "outbox", "envelope_id": envelope.id }));
+        }
         Err(e) => {
             eprintln!("archbench: {e}");
+            recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "error": e, "sink": "outbox" }));
             return exit::BAD_INPUT;
         }
     }

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
     let code = match &cli.command {
         Some(Command::Roles) => list_roles(&cli.common),
         Some(Command::Bench(args)) => bench(args),
+        Some(Command::Audit(args)) => audit(args),
         Some(Command::Run(run)) => {
             with_runtime(|| async {
                 let common = &cli.common;
@@ -48,11 +49,12 @@ fn main() -> ExitCode {
                 let job = HeadlessRun {
                     role,
                     brief,
-                    params: params(common),
+                    params: params(common).or(&provider.default_params()),
                     approval,
                     json: run.json,
                     outbox: outbox(common),
                     reviewer: Reviewer::detect(),
+                    audit_log: Some(paths::audit_log()),
                 };
                 headless::run(job, provider).await
             })
@@ -176,6 +178,90 @@ fn check_model(choice: &Choice) -> Result<(), String> {
     }
 }
 
+fn audit(args: &archbench::cli::AuditArgs) -> i32 {
+    use archbench::cli::AuditCommand;
+    use archbench::store::audit;
+    let path = args.log.clone().unwrap_or_else(paths::audit_log);
+    match &args.command {
+        AuditCommand::Verify => match audit::verify(&path) {
+            Ok(n) => {
+                println!("{}: {n} records, the chain is intact", path.display());
+                exit::OK
+            }
+            Err(problems) => {
+                for p in &problems {
+                    eprintln!("{}:{}: {}", path.display(), p.line, p.message);
+                }
+                eprintln!(
+                    "archbench: the audit log has been tampered with ({} problem(s))",
+                    problems.len()
+                );
+                exit::TAMPERED
+            }
+        },
+        AuditCommand::Show { chain, role } => match audit::read(&path) {
+            Ok(records) => {
+                println!(
+                    "{:>5}  {:<19}  {:<15}  {:<26}  {:>3}  {:<10}  detail",
+                    "seq", "time (UTC)", "kind", "role", "try", "chain"
+                );
+                let wanted = |r: &audit::AuditRecord| {
+                    chain
+                        .as_ref()
+                        .is_none_or(|c| r.chain_id.starts_with(c.as_str()))
+                        && role.as_ref().is_none_or(|x| &r.role == x)
+                };
+                for r in records.iter().filter(|r| wanted(r)) {
+                    let detail =
+                        archbench::sanitize::sanitize_line(&audit_detail(&r.data)).into_owned();
+                    let chain_short: String = r.chain_id.chars().take(10).collect();
+                    println!(
+                        "{:>5}  {:<19}  {:<15}  {:<26}  {:>3}  {:<10}  {}",
+                        r.seq,
+                        r.at.format("%Y-%m-%d %H:%M:%S"),
+                        r.kind,
+                        r.role,
+                        r.attempt,
+                        chain_short,
+                        detail
+                    );
+                }
+                exit::OK
+            }
+            Err(e) => fail(
+                exit::BAD_INPUT,
+                &format!("cannot read the audit log {}: {e}", path.display()),
+            ),
+        },
+    }
+}
+
+/// The few fields of a record's data a person scans for.
+fn audit_detail(data: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    for key in [
+        "action",
+        "status",
+        "target",
+        "finish_reason",
+        "error",
+        "feedback",
+        "path",
+    ] {
+        if let Some(v) = data.get(key).filter(|v| !v.is_null()) {
+            let text = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            parts.push(format!(
+                "{key}={}",
+                text.chars().take(60).collect::<String>()
+            ));
+        }
+    }
+    parts.join(" ")
+}
+
 fn bench(args: &archbench::cli::BenchArgs) -> i32 {
     if let Some(tokens) = args.memory_probe {
         return match archbench::bench::memory_probe(tokens) {
@@ -256,7 +342,7 @@ async fn tui(cli: &Cli) -> i32 {
     let session = Session {
         role,
         provider: info,
-        params: params(common),
+        params: params(common).or(&provider.default_params()),
         reviewer: Reviewer::detect(),
         chain_id: uuid::Uuid::now_v7().to_string(),
     };

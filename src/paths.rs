@@ -51,3 +51,8 @@ pub fn default_outbox() -> PathBuf {
 pub fn user_roles_dir() -> PathBuf {
     config_dir().join("roles")
 }
+
+/// The append-only audit log of every run, review action and handoff.
+pub fn audit_log() -> PathBuf {
+    data_dir().join("audit.jsonl")
+}

@@ -57,6 +57,8 @@ fn headless_run_on_the_local_model_streams_tokens() {
         .arg("--brief")
         .arg(&brief)
         .env("XDG_DATA_HOME", home.path())
+        .arg("--outbox")
+        .arg(home.path().join("outbox"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -485,3 +485,72 @@ fn headless_interrupt_exits_130_and_hands_nothing_off() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted; nothing was handed off"));
     assert!(!home.path().join("outbox").exists());
 }
+
+#[test]
+fn headless_runs_are_audited_and_tampering_is_detected() {
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(UNIQUE, 6, "stop")])]);
+    let run = headless(Some(&server), &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let log = run.home.path().join("data/archbench/audit.jsonl");
+    let records: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "run_started",
+            "answer_complete",
+            "decision_parsed",
+            "review_action",
+            "handoff_sent"
+        ]
+    );
+    assert_eq!(records[4]["data"]["envelope_id"], run.envelopes()[0]["id"]);
+    assert_eq!(records[0]["chain_id"], run.envelopes()[0]["chain_id"]);
+    let verify = |log: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_archbench"))
+            .args(["audit", "--log"])
+            .arg(log)
+            .arg("verify")
+            .output()
+            .unwrap()
+    };
+    let out = verify(&log);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 records, the chain is intact"));
+    let show = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["audit", "--log"])
+        .arg(&log)
+        .args(["show", "--role", "database_architect"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        table.contains("handoff_sent") && table.contains("target=backup_disaster_specialist"),
+        "{table}"
+    );
+    let edited = std::fs::read_to_string(&log)
+        .unwrap()
+        .replace("\"status\":\"unique\"", "\"status\":\"ambiguous\"");
+    std::fs::write(&log, edited).unwrap();
+    let out = verify(&log);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            ":4: record 4 does not match the record before it: that record (line 3) was edited"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

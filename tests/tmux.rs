@@ -153,6 +153,43 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
         request["messages"][1]["content"],
         "Design the data layer for a bookstore.\n340 tenants, EU residency."
     );
+    // The session's audit log: every state change, in order, the chain intact. The log is written
+    // by its own thread, so wait for its last record.
+    let log = home.path().join("data/archbench/audit.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let kinds = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let kinds: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        if kinds.last().is_some_and(|k| k == "handoff_sent") || Instant::now() > deadline {
+            break kinds;
+        }
+        std::thread::park_timeout(Duration::from_millis(50));
+    };
+    assert_eq!(
+        kinds,
+        [
+            "run_started",
+            "answer_complete",
+            "decision_parsed",
+            "review_action",
+            "handoff_sent"
+        ]
+    );
+    let verify = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["audit", "--log"])
+        .arg(&log)
+        .arg("verify")
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(0));
     // Quitting after the handoff is immediate and gives the terminal back.
     tmux.keys(&["C-q"]);
 }

@@ -131,6 +131,9 @@ pub struct State {
     pub blocks_dir: std::path::PathBuf,
     /// The code-block list is open, with this block chosen.
     pub block_list: Option<usize>,
+    /// State changes for the audit log, queued by `update` as data; the loop takes them out and
+    /// appends them, in order.
+    pub audit: Vec<crate::store::audit::AuditEntry>,
 }
 
 impl State {
@@ -166,6 +169,7 @@ impl State {
             search: None,
             blocks_dir: std::path::PathBuf::from("archbench-blocks"),
             block_list: None,
+            audit: Vec::new(),
         };
         state.review.feedback = new_editor(
             "",

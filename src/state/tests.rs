@@ -805,3 +805,46 @@ fn y_in_the_outline_copies_the_whole_section() {
     );
     assert_eq!(what, "the section “Schema design”");
 }
+
+#[test]
+fn every_state_change_is_queued_for_the_audit_log_in_order() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Char('r'));
+    b.type_text("Add RLS.");
+    b.ctrl('s');
+    b.stream(2, UNIQUE);
+    b.key(KeyCode::Enter);
+    b.send(Event::HandoffWritten(Ok("/outbox/e.json".into())));
+    let kinds: Vec<(&str, u32)> = b
+        .state
+        .audit
+        .iter()
+        .map(|e| (e.kind.as_str(), e.attempt))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("run_started", 1),
+            ("answer_complete", 1),
+            ("decision_parsed", 1),
+            ("review_action", 1),
+            ("run_started", 2),
+            ("answer_complete", 2),
+            ("decision_parsed", 2),
+            ("review_action", 2),
+            ("handoff_sent", 2)
+        ]
+    );
+    let revise = &b.state.audit[3];
+    assert_eq!(revise.data["action"], "revise");
+    assert_eq!(revise.data["feedback"], "Add RLS.");
+    assert_eq!(b.state.audit[6].data["status"], "unique");
+    assert_eq!(b.state.audit[7].data["action"], "confirm");
+    assert_eq!(b.state.audit[7].data["reviewer"]["name"], "Ada Reviewer");
+    assert!(b
+        .state
+        .audit
+        .iter()
+        .all(|e| e.chain_id == "chain-1" && e.role == "database_architect"));
+}

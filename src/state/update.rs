@@ -55,7 +55,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             Vec::new()
         }
         Event::HandoffWritten(result) => {
-            on_handoff_written(state, result);
+            on_handoff_written(state, result, at);
             Vec::new()
         }
         Event::Action(action) => apply(state, action, at),
@@ -67,6 +67,19 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Queues one record for the audit log.
+fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serde_json::Value) {
+    let attempt = state.attempts.last().map_or(0, |a| a.number);
+    state.audit.push(crate::store::audit::AuditEntry {
+        kind: kind.to_string(),
+        chain_id: state.session.chain_id.clone(),
+        role: state.session.role.id.clone(),
+        attempt,
+        at,
+        data,
+    });
 }
 
 fn notice(state: &mut State, level: NoticeLevel, text: impl Into<String>) {
@@ -160,7 +173,7 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     match action {
         Action::Quit => quit(state),
         Action::Run => run(state, at),
-        Action::Cancel => cancel(state),
+        Action::Cancel => cancel(state, at),
         Action::FocusNext => {
             state.focus = state.focus.next();
             Vec::new()
@@ -693,6 +706,15 @@ fn start_attempt(state: &mut State, feedback: Option<String>, at: DateTime<Utc>)
         messages: conversation(state),
         params: state.session.params.clone(),
     };
+    let feedback = state.attempts.last().and_then(|a| a.feedback.clone());
+    let data = serde_json::json!({
+        "provider": state.session.provider,
+        "parameters": state.session.params,
+        "prompt_sha256": state.session.role.prompt_sha256(),
+        "brief_sha256": sha256_hex(&state.brief_text()),
+        "feedback": feedback,
+    });
+    audit(state, "run_started", at, data);
     state.running = Some(run_id);
     state.shown = state.attempts.len() - 1;
     state.review.selected = None;
@@ -744,7 +766,7 @@ fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     start_attempt(state, None, at)
 }
 
-fn cancel(state: &mut State) -> Vec<Effect> {
+fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     let Some(run_id) = state.running.take() else {
         return Vec::new();
     };
@@ -757,6 +779,13 @@ fn cancel(state: &mut State) -> Vec<Effect> {
         state,
         NoticeLevel::Warning,
         "Cancelled. The partial answer stays; r sends it back with feedback, Ctrl-S runs again.",
+    );
+    let bytes = state.latest().map_or(0, |a| a.text().len());
+    audit(
+        state,
+        "review_action",
+        at,
+        serde_json::json!({ "action": "cancel", "bytes_kept": bytes }),
     );
     vec![Effect::CancelRun { run_id }]
 }
@@ -784,21 +813,38 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
             let decision = parse_decision(attempt.text(), &state.session.role.routes);
             attempt.reviewed_sha256 = Some(sha256_hex(attempt.text()));
             let cut = reason == FinishReason::Length;
+            let finish_json = serde_json::to_value(&reason).unwrap_or_default();
             attempt.phase = Phase::Complete(reason);
             state.running = None;
             state.review.selected = decision
                 .unique_candidate()
                 .and_then(|id| state.session.role.routes.iter().position(|o| o.id == id));
             let message = decision_notice(&decision, cut);
+            let complete = serde_json::json!({
+                "finish_reason": finish_json,
+                "response_sha256": attempt.reviewed_sha256,
+                "usage": attempt.usage,
+                "bytes": attempt.text().len(),
+            });
+            let parsed = serde_json::to_value(&decision).unwrap_or_default();
             attempt.decision = Some(decision);
             state.focus = Focus::Routes;
             notice(state, message.0, message.1);
+            audit(state, "answer_complete", at, complete);
+            audit(state, "decision_parsed", at, parsed);
         }
         AgentEvent::Failed(error) => {
             attempt.doc.finish();
             attempt.completed_at = Some(at);
             attempt.phase = Phase::Failed(error.to_string());
+            let bytes = attempt.text().len();
             state.running = None;
+            audit(
+                state,
+                "run_failed",
+                at,
+                serde_json::json!({ "error": error.to_string(), "bytes_kept": bytes }),
+            );
             notice(
                 state,
                 NoticeLevel::Error,
@@ -981,10 +1027,24 @@ fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         NoticeLevel::Info,
         format!("Handing off to {}…", chosen.target),
     );
+    let data = serde_json::json!({
+        "action": request.action,
+        "option_id": chosen.id,
+        "target": chosen.target,
+        "decided_by": request.decided_by,
+        "agreed_with_agent": request.decision.candidates.contains(&chosen.id),
+        "reviewer": request.reviewer,
+        "response_sha256": request.seen_sha256,
+    });
+    audit(state, "review_action", at, data);
     vec![Effect::Handoff(Box::new(request))]
 }
 
-fn on_handoff_written(state: &mut State, result: Result<std::path::PathBuf, String>) {
+fn on_handoff_written(
+    state: &mut State,
+    result: Result<std::path::PathBuf, String>,
+    at: DateTime<Utc>,
+) {
     let target = match &state.review.handoff {
         Some(HandoffStatus::Sending { target }) => target.clone(),
         _ => return,
@@ -996,9 +1056,21 @@ fn on_handoff_written(state: &mut State, result: Result<std::path::PathBuf, Stri
                 NoticeLevel::Success,
                 format!("Handed off to {target}: {}", path.display()),
             );
+            audit(
+                state,
+                "handoff_sent",
+                at,
+                serde_json::json!({ "target": target, "path": path, "sink": "outbox" }),
+            );
             state.review.handoff = Some(HandoffStatus::Written { target, path });
         }
         Err(message) => {
+            audit(
+                state,
+                "handoff_failed",
+                at,
+                serde_json::json!({ "target": target, "error": message, "sink": "outbox" }),
+            );
             state.review.handoff = None;
             notice(
                 state,
@@ -1041,6 +1113,13 @@ fn send_feedback(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     state.review.feedback = super::new_editor(
         "",
         "What should the agent change? Ctrl-S sends, Esc closes.",
+    );
+    let reviewer = state.session.reviewer.clone();
+    audit(
+        state,
+        "review_action",
+        at,
+        serde_json::json!({ "action": "revise", "feedback": feedback.trim(), "reviewer": reviewer }),
     );
     start_attempt(state, Some(feedback.trim().to_string()), at)
 }

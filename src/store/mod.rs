@@ -1,3 +1,4 @@
 //! What archbench writes to disk.
 
+pub mod audit;
 pub mod outbox;
