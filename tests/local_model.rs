@@ -46,7 +46,8 @@ fn headless_run_on_the_local_model_streams_tokens() {
             "--provider",
             "local",
             "--approve",
-            "never",
+            "backup_disaster_specialist",
+            "--json",
             "--max-tokens",
             "48",
             "--seed",
@@ -56,18 +57,34 @@ fn headless_run_on_the_local_model_streams_tokens() {
         .arg(model())
         .arg("--brief")
         .arg(&brief)
-        .env("XDG_DATA_HOME", home.path())
         .arg("--outbox")
         .arg(home.path().join("outbox"))
+        .env("XDG_DATA_HOME", home.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(
-        !String::from_utf8_lossy(&out.stdout).trim().is_empty(),
-        "tokens reached standard output"
-    );
     assert!(stderr.contains("archbench: decision "), "{stderr}");
+    let envelope: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::assert_valid_envelope(&envelope);
+    assert!(
+        !envelope["response"]["text"].as_str().unwrap().is_empty(),
+        "tokens were generated"
+    );
+    assert!(
+        envelope["response"]["usage"]["completion_tokens"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // The parameters really used: the flags, and the local engine's defaults for the rest.
+    assert_eq!(envelope["parameters"]["max_tokens"], 48);
+    assert_eq!(envelope["parameters"]["seed"], 3);
+    assert_eq!(
+        envelope["parameters"]["temperature"].as_f64().unwrap() as f32,
+        0.7
+    );
+    assert_eq!(envelope["route"]["decided_by"], "policy");
 }
 
 #[test]
@@ -156,6 +173,7 @@ async fn the_workbench_handles_whatever_the_local_model_decides() {
     };
     let envelope: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    common::assert_valid_envelope(&envelope);
     assert_eq!(envelope["response"]["text"], attempt_text(&d));
     assert_eq!(envelope["decision"]["status"], decision.status.as_str());
 }

@@ -139,6 +139,7 @@ fn headless_unique_answer_is_handed_off_with_its_envelope() {
         "stdout and the outbox hold the same envelope"
     );
     let e = &printed;
+    common::assert_valid_envelope(e);
     let role = RoleBook::load(None)
         .unwrap()
         .get("database_architect")
@@ -235,6 +236,7 @@ fn headless_forced_route_is_recorded_as_policy() {
     let run = headless(Some(&server), &["--approve", "product_catalog_manager"]);
     assert_eq!(run.code(), 0, "{}", run.stderr());
     let e = &run.envelopes()[0];
+    common::assert_valid_envelope(e);
     assert_eq!(e["route"]["target"], "product_catalog_manager");
     assert_eq!(e["route"]["decided_by"], "policy");
     assert_eq!(
@@ -414,6 +416,7 @@ async fn workbench_confirms_a_unique_route_and_writes_the_envelope() {
     };
     assert_eq!(target, "backup_disaster_specialist");
     let e = only_envelope(outbox.path());
+    common::assert_valid_envelope(&e);
     assert_eq!(
         path,
         &outbox
@@ -434,6 +437,7 @@ async fn workbench_resolves_an_ambiguous_route_by_choice() {
     let (d, outbox) = workbench(AMBIGUOUS, Some('1')).await;
     assert_eq!(d.state.latest().unwrap().text(), AMBIGUOUS);
     let e = only_envelope(outbox.path());
+    common::assert_valid_envelope(&e);
     assert_eq!(e["decision"]["status"], "ambiguous");
     assert_eq!(e["decision"]["candidates"].as_array().unwrap().len(), 3);
     assert_eq!(e["review"]["action"], "choose");
@@ -552,5 +556,19 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         ),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_schema_rejects_fields_it_does_not_know() {
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(UNIQUE, 6, "stop")])]);
+    let run = headless(Some(&server), &[]);
+    let mut e = run.envelopes().remove(0);
+    common::assert_valid_envelope(&e);
+    e["provider"]["api_key"] = Value::from("sk-should-never-be-here");
+    let rejected = std::panic::catch_unwind(|| common::assert_valid_envelope(&e));
+    assert!(
+        rejected.is_err(),
+        "an envelope with a key field must not validate"
     );
 }

@@ -142,6 +142,7 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
     assert_eq!(files.len(), 1);
     let envelope: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    common::assert_valid_envelope(&envelope);
     assert_eq!(envelope["route"]["target"], "product_catalog_manager");
     assert_eq!(
         envelope["brief"],

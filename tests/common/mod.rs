@@ -111,3 +111,19 @@ pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
     }
     out
 }
+
+/// Checks `envelope` against the published JSON Schema of the envelope.
+pub fn assert_valid_envelope(envelope: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/schema/handoff-1.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(envelope)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the envelope does not match docs/schema/handoff-1.schema.json:\n{}",
+        errors.join("\n")
+    );
+}
