@@ -31,6 +31,15 @@ pub enum Approval {
 }
 
 impl Approval {
+    /// How the audit log names the policy: `agent`, `never` or `route:<target>`.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Agent => "agent".into(),
+            Self::Never => "never".into(),
+            Self::Route(option) => format!("route:{}", option.target),
+        }
+    }
+
     /// Reads `--approve`; a target must be one of the role's routes.
     pub fn parse(value: &str, role: &Role) -> Result<Self, String> {
         match value {
@@ -224,7 +233,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         Approval::Route(option) => (option.clone(), ReviewAction::Policy, DecidedBy::Policy),
     };
     let sha = sha256_hex(&text);
-    recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": format!("{:?}", job.approval).to_lowercase(), "option_id": chosen.id, "target": chosen.target, "decided_by": decided_by }));
+    recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": job.approval.name(), "option_id": chosen.id, "target": chosen.target, "decided_by": decided_by }));
     let request = HandoffRequest {
         chain_id: chain_id.clone(),
         parent_id: None,

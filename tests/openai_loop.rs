@@ -516,6 +516,7 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         ]
     );
     assert_eq!(records[4]["data"]["envelope_id"], run.envelopes()[0]["id"]);
+    assert_eq!(records[3]["data"]["policy"], "agent");
     assert_eq!(records[0]["chain_id"], run.envelopes()[0]["chain_id"]);
     let verify = |log: &Path| {
         Command::new(env!("CARGO_BIN_EXE_archbench"))
