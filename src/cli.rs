@@ -28,7 +28,7 @@ const EXIT_CODES: &str = "Exit codes:
   130  interrupted";
 
 #[derive(Debug, Parser)]
-#[command(name = "archbench", version, about = "A terminal workbench: run a role-prompted agent on a brief, read its answer, approve where the work goes next.", after_help = EXIT_CODES)]
+#[command(name = "archbench", version, args_override_self = true, about = "A terminal workbench: run a role-prompted agent on a brief, read its answer, approve where the work goes next.", after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonArgs,

@@ -95,3 +95,16 @@ fn help_documents_the_exit_codes_and_the_flags() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("--run"));
 }
+
+#[test]
+fn a_flag_given_twice_takes_the_last_value() {
+    let cli = <archbench::cli::Cli as clap::Parser>::try_parse_from([
+        "archbench",
+        "--seed",
+        "2",
+        "--seed",
+        "5",
+    ])
+    .unwrap();
+    assert_eq!(cli.common.seed, Some(5));
+}
