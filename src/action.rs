@@ -71,6 +71,10 @@ pub enum Action {
     BlockList,
     /// Copy the chosen heading's whole section.
     CopySection,
+    /// Hand off to a role the prompt does not list, with a reason.
+    Override,
+    /// Reject the answer: nothing is handed off, the chain stops.
+    Reject,
     /// Accept the one-line prompt.
     SubmitPrompt,
     /// Close the one-line prompt.

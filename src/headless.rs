@@ -254,6 +254,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         reviewer: job.reviewer.clone(),
         action,
         chosen,
+        reason: None,
         decided_by,
         attempts: vec![AttemptRecord {
             number: 1,

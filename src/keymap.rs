@@ -313,6 +313,20 @@ pub const BINDINGS: &[Binding] = &[
         hint: Some("blocks"),
     },
     Binding {
+        context: Context::Routes,
+        keys: &[ch('o')],
+        action: Action::Override,
+        description: "override: hand off to an unlisted role, with a reason",
+        hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[ch('x')],
+        action: Action::Reject,
+        description: "reject: hand nothing off, the chain stops",
+        hint: None,
+    },
+    Binding {
         context: Context::Outline,
         keys: &[ch('y')],
         action: Action::CopySection,

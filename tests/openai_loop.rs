@@ -571,3 +571,46 @@ fn the_schema_rejects_fields_it_does_not_know() {
         "an envelope with a key field must not validate"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_override_is_handed_off_with_its_reason_and_matches_the_schema() {
+    let outbox = tempfile::tempdir().unwrap();
+    let provider =
+        Arc::new(OpenAiProvider::new("http://127.0.0.1:9/v1", "m", None, "none".into()).unwrap());
+    let mut wiring = archbench::app::Wiring::new(provider, outbox.path().to_path_buf());
+    let mut d = Driver::new("Design the data layer.", 120, 40);
+    d.ctrl('s');
+    for event in [
+        AgentEvent::Delta(AMBIGUOUS.into()),
+        AgentEvent::Finished(archbench::provider::FinishReason::Stop),
+    ] {
+        d.send(Event::Agent { run_id: 1, event });
+    }
+    d.key(KeyCode::Char('o'));
+    d.type_text("security_auditor");
+    d.key(KeyCode::Enter);
+    d.type_text("PCI scope needs review first");
+    for effect in d.key(KeyCode::Enter) {
+        wiring.runner.run(effect);
+    }
+    let written = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        wiring.internal_rx.recv(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    d.send(written);
+    let mut e = only_envelope(outbox.path());
+    common::assert_valid_envelope(&e);
+    assert_eq!(e["review"]["action"], "override");
+    assert_eq!(e["review"]["reason"], "PCI scope needs review first");
+    assert_eq!(e["route"]["target"], "security_auditor");
+    assert_eq!(e["route"]["agreed_with_agent"], false);
+    assert_eq!(e["payload"]["role"], "security_auditor");
+    e["review"]["reason"] = Value::Null;
+    assert!(
+        std::panic::catch_unwind(|| common::assert_valid_envelope(&e)).is_err(),
+        "the schema requires a reason for an override"
+    );
+}

@@ -132,6 +132,21 @@ screens! {
         d.key(KeyCode::Down);
         d
     };
+    override_reason_prompt => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('o'));
+        d.type_text("security_auditor");
+        d.key(KeyCode::Enter);
+        d.key(KeyCode::Enter);
+        d
+    };
+    rejected => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('x'));
+        d.type_text("Wrong tenancy model");
+        d.key(KeyCode::Enter);
+        d
+    };
     help => |w, h| {
         let mut d = Driver::new(BRIEF, w, h);
         d.key(KeyCode::F(1));

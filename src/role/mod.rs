@@ -6,7 +6,7 @@ mod parse;
 mod routes;
 
 pub use parse::{parse_role, RoleError};
-pub use routes::{parse_routes, RouteOption};
+pub use routes::{is_role_id, parse_routes, RouteOption};
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -39,6 +39,8 @@ pub enum ReviewAction {
     Choose,
     /// A headless policy.
     Policy,
+    /// A role the prompt does not list, with a reason.
+    Override,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +88,8 @@ pub struct HandoffRequest {
     pub reviewer: Reviewer,
     pub action: ReviewAction,
     pub chosen: RouteOption,
+    /// The reviewer's reason, for an override.
+    pub reason: Option<String>,
     pub decided_by: DecidedBy,
     pub attempts: Vec<AttemptRecord>,
     pub timestamps: Timestamps,
@@ -104,6 +108,8 @@ pub struct ReviewRecord {
     pub reviewer: Reviewer,
     pub action: ReviewAction,
     pub option_id: String,
+    /// Why the reviewer overrode the listed routes (required for an override).
+    pub reason: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -203,6 +209,7 @@ impl Envelope {
                 reviewer: request.reviewer,
                 action: request.action,
                 option_id: request.chosen.id.clone(),
+                reason: request.reason.clone(),
                 at: timestamps.decided,
             },
             route: RouteRecord {
@@ -295,6 +302,7 @@ mod tests {
             },
             action: ReviewAction::Confirm,
             chosen: role.routes[0].clone(),
+            reason: None,
             decided_by: DecidedBy::Human,
             attempts: vec![AttemptRecord {
                 number: 1,

@@ -29,19 +29,28 @@ pub struct Session {
 }
 
 /// What the one-line prompt asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptKind {
     Search,
     SaveBlocks,
     Export,
+    /// The role to hand off to instead of the listed ones.
+    OverrideRole,
+    /// Why, for an override to this role (required).
+    OverrideReason(String),
+    /// Why the answer is rejected (optional).
+    Reject,
 }
 
 impl PromptKind {
-    pub fn label(self) -> &'static str {
+    pub fn label(&self) -> &'static str {
         match self {
             Self::Search => "Search",
             Self::SaveBlocks => "Save code blocks to folder",
             Self::Export => "Export the answer to folder",
+            Self::OverrideRole => "Override: hand off to role",
+            Self::OverrideReason(_) => "Reason for the override (required)",
+            Self::Reject => "Reject: the chain stops here. Reason (optional)",
         }
     }
 }

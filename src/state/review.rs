@@ -19,6 +19,8 @@ pub enum HandoffStatus {
     Sending { target: String },
     /// Written to the outbox.
     Written { target: String, path: PathBuf },
+    /// The reviewer rejected the answer: nothing is handed off and the chain stops.
+    Rejected { reason: Option<String> },
 }
 
 #[derive(Default)]

@@ -848,3 +848,83 @@ fn every_state_change_is_queued_for_the_audit_log_in_order() {
         .iter()
         .all(|e| e.chain_id == "chain-1" && e.role == "database_architect"));
 }
+
+#[test]
+fn override_needs_an_unlisted_role_and_a_reason() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Char('o'));
+    b.type_text("fullstack_developer");
+    b.key(KeyCode::Enter);
+    assert!(
+        b.notice()
+            .contains("fullstack_developer is listed: choose it with 1"),
+        "{}",
+        b.notice()
+    );
+    b.key(KeyCode::Char('o'));
+    b.type_text("not a role!");
+    b.key(KeyCode::Enter);
+    assert!(b.notice().contains("is not a role id"), "{}", b.notice());
+    b.key(KeyCode::Char('o'));
+    b.type_text("security_auditor");
+    b.key(KeyCode::Enter);
+    assert_eq!(
+        b.state.prompt.as_ref().unwrap().kind,
+        PromptKind::OverrideReason("security_auditor".into())
+    );
+    assert!(
+        b.key(KeyCode::Enter).is_empty(),
+        "an override without a reason is refused"
+    );
+    assert!(b.notice().contains("An override needs a reason"));
+    assert!(b.state.prompt.is_some(), "and the prompt stays open");
+    b.type_text("PCI scope needs review first");
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::Handoff(request)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(request.action, ReviewAction::Override);
+    assert_eq!(request.chosen.target, "security_auditor");
+    assert_eq!(request.chosen.id, "override:security_auditor");
+    assert_eq!(
+        request.reason.as_deref(),
+        Some("PCI scope needs review first")
+    );
+    let audit = b.state.audit.last().unwrap();
+    assert_eq!(audit.data["action"], "override");
+    assert_eq!(audit.data["reason"], "PCI scope needs review first");
+}
+
+#[test]
+fn reject_stops_the_chain_and_nothing_is_handed_off() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    b.key(KeyCode::Char('x'));
+    assert_eq!(b.state.prompt.as_ref().unwrap().kind, PromptKind::Reject);
+    assert!(b.key(KeyCode::Enter).is_empty(), "the reason is optional");
+    assert_eq!(
+        b.state.review.handoff,
+        Some(HandoffStatus::Rejected { reason: None })
+    );
+    assert!(
+        b.key(KeyCode::Enter).is_empty(),
+        "a rejected answer is not handed off"
+    );
+    assert!(b.notice().contains("rejected"), "{}", b.notice());
+    assert!(b.key(KeyCode::Char('o')).is_empty());
+    assert!(b.state.prompt.is_none(), "nor overridden");
+    assert_eq!(b.state.audit.last().unwrap().data["action"], "reject");
+    assert_eq!(b.ctrl('q'), [Effect::Quit], "nothing is at stake any more");
+}
+
+#[test]
+fn override_and_reject_wait_for_a_finished_answer() {
+    let mut b = Bench::new("brief");
+    b.ctrl('s');
+    b.key(KeyCode::Tab);
+    b.key(KeyCode::Tab);
+    b.key(KeyCode::Char('x'));
+    assert!(b.state.prompt.is_none());
+    assert!(b.notice().contains("still streaming"), "{}", b.notice());
+}

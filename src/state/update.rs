@@ -6,6 +6,7 @@ use crate::effect::Effect;
 use crate::event::{Event, Timed};
 use crate::keymap;
 use crate::provider::{AgentEvent, ChatRequest, FinishReason, Message, Speaker};
+use crate::role::RouteOption;
 use crate::routing::decision::DecisionStatus;
 use crate::routing::envelope::{
     sha256_hex, AttemptRecord, DecidedBy, ReviewAction, RoleRef, Timestamps,
@@ -280,7 +281,15 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             open_prompt(state, action);
             Vec::new()
         }
-        Action::SubmitPrompt => submit_prompt(state),
+        Action::SubmitPrompt => submit_prompt(state, at),
+        Action::Override => {
+            open_review_prompt(state, super::PromptKind::OverrideRole);
+            Vec::new()
+        }
+        Action::Reject => {
+            open_review_prompt(state, super::PromptKind::Reject);
+            Vec::new()
+        }
         Action::ClosePrompt => {
             state.prompt = None;
             Vec::new()
@@ -508,11 +517,31 @@ fn open_prompt(state: &mut State, action: Action) {
     state.prompt = Some(super::Prompt { kind, input });
 }
 
-fn submit_prompt(state: &mut State) -> Vec<Effect> {
+fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     let Some(prompt) = state.prompt.take() else {
         return Vec::new();
     };
     let text = prompt.input.lines().join(" ").trim().to_string();
+    match &prompt.kind {
+        super::PromptKind::Reject => {
+            reject(state, (!text.is_empty()).then(|| text.clone()), at);
+            return Vec::new();
+        }
+        super::PromptKind::OverrideRole if !text.is_empty() => {
+            override_role(state, &text);
+            return Vec::new();
+        }
+        super::PromptKind::OverrideReason(role) => {
+            if text.is_empty() {
+                let role = role.clone();
+                notice(state, NoticeLevel::Warning, format!("An override needs a reason: say why the work goes to {role} and not to a listed route."));
+                state.prompt = Some(prompt);
+                return Vec::new();
+            }
+            return override_send(state, role.clone(), &text, at);
+        }
+        _ => {}
+    }
     if text.is_empty() {
         notice(
             state,
@@ -525,6 +554,9 @@ fn submit_prompt(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     match prompt.kind {
+        super::PromptKind::OverrideRole
+        | super::PromptKind::OverrideReason(_)
+        | super::PromptKind::Reject => Vec::new(),
         super::PromptKind::Search => {
             state.search = Some(text);
             state.scroll = state.scroll.saturating_sub(1);
@@ -650,7 +682,10 @@ fn outline_jump(state: &mut State) {
 fn work_at_risk(state: &State) -> bool {
     state.running.is_some()
         || (state.latest().is_some()
-            && !matches!(state.review.handoff, Some(HandoffStatus::Written { .. })))
+            && !matches!(
+                state.review.handoff,
+                Some(HandoffStatus::Written { .. } | HandoffStatus::Rejected { .. })
+            ))
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {
@@ -755,7 +790,10 @@ fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let handed_off = matches!(state.review.handoff, Some(HandoffStatus::Written { .. }));
+    let handed_off = matches!(
+        state.review.handoff,
+        Some(HandoffStatus::Written { .. } | HandoffStatus::Rejected { .. })
+    );
     if !state.attempts.is_empty() && !handed_off && !state.rerun_armed {
         state.rerun_armed = true;
         notice(state, NoticeLevel::Warning, "Ctrl-S again discards this answer and runs the brief anew; r sends it back with feedback instead.");
@@ -919,26 +957,23 @@ fn choose(state: &mut State, index: usize) -> Vec<Effect> {
     Vec::new()
 }
 
-fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
+/// Why the latest answer cannot be handed off (or rejected) now, if it cannot.
+fn not_ready(state: &State) -> Option<String> {
     if let Some(status) = &state.review.handoff {
-        let text = match status {
+        return Some(match status {
             HandoffStatus::Sending { target } => {
                 format!("The handoff to {target} is being written.")
             }
             HandoffStatus::Written { target, path } => {
                 format!("Already handed off to {target}: {}", path.display())
             }
-        };
-        notice(state, NoticeLevel::Info, text);
-        return Vec::new();
+            HandoffStatus::Rejected { .. } => {
+                "This answer was rejected; the chain stops here. Ctrl-S runs the brief anew.".into()
+            }
+        });
     }
     let Some(attempt) = state.latest() else {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            "Nothing to hand off yet: write a brief and press Ctrl-S.",
-        );
-        return Vec::new();
+        return Some("Nothing to hand off yet: write a brief and press Ctrl-S.".into());
     };
     let problem = match &attempt.phase {
         Phase::Waiting | Phase::Streaming => Some("The answer is still streaming: wait for it to finish, or Esc to cancel."),
@@ -947,16 +982,25 @@ fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         Phase::Complete(_) => None,
     };
     if let Some(problem) = problem {
+        return Some(problem.into());
+    }
+    if state.shown + 1 != state.attempts.len() {
+        return Some(format!("You are looking at attempt {}; the handoff sends the latest. Press ] to review it first.", state.shown + 1));
+    }
+    None
+}
+
+fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
+    if let Some(problem) = not_ready(state) {
         notice(state, NoticeLevel::Warning, problem);
         return Vec::new();
     }
-    if state.shown + 1 != state.attempts.len() {
-        notice(state, NoticeLevel::Warning, format!("You are looking at attempt {}; the handoff sends the latest. Press ] to review it first.", state.shown + 1));
+    let Some(decision) = state.latest().and_then(|a| a.decision.clone()) else {
         return Vec::new();
-    }
+    };
     let Some(index) = state.review.selected else {
-        let text = match attempt.decision.as_ref().map(|d| d.status) {
-            Some(DecisionStatus::Ambiguous) => "The agent's decision is ambiguous: choose one of the marked routes with 1-9, then Enter.",
+        let text = match decision.status {
+            DecisionStatus::Ambiguous => "The agent's decision is ambiguous: choose one of the marked routes with 1-9, then Enter.",
             _ => "No route is chosen: pick one with 1-9 or the arrows, then Enter.",
         };
         notice(state, NoticeLevel::Warning, text);
@@ -965,15 +1009,33 @@ fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     let Some(chosen) = state.session.role.routes.get(index).cloned() else {
         return Vec::new();
     };
-    let Some(decision) = attempt.decision.clone() else {
-        return Vec::new();
-    };
     let action = if decision.unique_candidate() == Some(chosen.id.as_str()) {
         ReviewAction::Confirm
     } else {
         ReviewAction::Choose
     };
+    send_handoff(state, chosen, action, None, at)
+}
+
+/// Builds the handoff of the latest answer along `chosen` and sends it to the effect runner.
+fn send_handoff(
+    state: &mut State,
+    chosen: RouteOption,
+    action: ReviewAction,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+) -> Vec<Effect> {
+    let Some(attempt) = state.latest() else {
+        return Vec::new();
+    };
+    let Some(decision) = attempt.decision.clone() else {
+        return Vec::new();
+    };
     let session = &state.session;
+    let complete = |phase: &Phase| match phase {
+        Phase::Complete(reason) => Some(reason.clone()),
+        _ => None,
+    };
     let request = HandoffRequest {
         chain_id: session.chain_id.clone(),
         parent_id: None,
@@ -987,16 +1049,14 @@ fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         brief: state.brief_text(),
         response: attempt.text().to_string(),
         seen_sha256: attempt.reviewed_sha256.clone().unwrap_or_default(),
-        finish_reason: match &attempt.phase {
-            Phase::Complete(reason) => Some(reason.clone()),
-            _ => None,
-        },
+        finish_reason: complete(&attempt.phase),
         usage: attempt.usage,
         options: session.role.routes.clone(),
         decision,
         reviewer: session.reviewer.clone(),
         action,
         chosen: chosen.clone(),
+        reason,
         decided_by: DecidedBy::Human,
         attempts: state
             .attempts
@@ -1005,10 +1065,7 @@ fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
                 number: a.number,
                 feedback: a.feedback.clone(),
                 response_sha256: sha256_hex(a.text()),
-                finish_reason: match &a.phase {
-                    Phase::Complete(reason) => Some(reason.clone()),
-                    _ => None,
-                },
+                finish_reason: complete(&a.phase),
             })
             .collect(),
         timestamps: Timestamps {
@@ -1031,6 +1088,7 @@ fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         "action": request.action,
         "option_id": chosen.id,
         "target": chosen.target,
+        "reason": request.reason,
         "decided_by": request.decided_by,
         "agreed_with_agent": request.decision.candidates.contains(&chosen.id),
         "reviewer": request.reviewer,
@@ -1038,6 +1096,80 @@ fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     });
     audit(state, "review_action", at, data);
     vec![Effect::Handoff(Box::new(request))]
+}
+
+/// Opens the override or reject prompt when the answer can be reviewed.
+fn open_review_prompt(state: &mut State, kind: super::PromptKind) {
+    if let Some(problem) = not_ready(state) {
+        notice(state, NoticeLevel::Warning, problem);
+        return;
+    }
+    state.prompt = Some(super::Prompt {
+        kind,
+        input: super::new_editor("", ""),
+    });
+}
+
+/// The role typed for an override: a role id the prompt does not already list.
+fn override_role(state: &mut State, role: &str) {
+    if !crate::role::is_role_id(role) {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            format!("`{role}` is not a role id (letters, digits, `_` and `-`); o tries again."),
+        );
+        return;
+    }
+    if let Some(i) = state
+        .session
+        .role
+        .routes
+        .iter()
+        .position(|o| o.target == role)
+    {
+        notice(
+            state,
+            NoticeLevel::Info,
+            format!("{role} is listed: choose it with {}, then Enter.", i + 1),
+        );
+        return;
+    }
+    state.prompt = Some(super::Prompt {
+        kind: super::PromptKind::OverrideReason(role.to_string()),
+        input: super::new_editor("", ""),
+    });
+}
+
+fn override_send(state: &mut State, role: String, reason: &str, at: DateTime<Utc>) -> Vec<Effect> {
+    let chosen = RouteOption {
+        id: format!("override:{role}"),
+        label: "override".into(),
+        target: role.clone(),
+        text: format!("override: Go to {role}"),
+    };
+    send_handoff(
+        state,
+        chosen,
+        ReviewAction::Override,
+        Some(reason.to_string()),
+        at,
+    )
+}
+
+fn reject(state: &mut State, reason: Option<String>, at: DateTime<Utc>) {
+    let reviewer = state.session.reviewer.clone();
+    audit(
+        state,
+        "review_action",
+        at,
+        serde_json::json!({ "action": "reject", "reason": reason, "reviewer": reviewer }),
+    );
+    state.review.handoff = Some(HandoffStatus::Rejected { reason });
+    notice(
+        state,
+        NoticeLevel::Warning,
+        "Rejected: nothing is handed off and the chain stops here. Ctrl-S runs the brief anew.",
+    );
 }
 
 fn on_handoff_written(
@@ -1087,7 +1219,12 @@ fn open_feedback(state: &mut State) -> Vec<Effect> {
         Some(Phase::Waiting | Phase::Streaming) => {
             Some("Wait for the answer to finish (or Esc to cancel) before revising.")
         }
-        Some(_) if matches!(state.review.handoff, Some(HandoffStatus::Written { .. })) => {
+        Some(_)
+            if matches!(
+                state.review.handoff,
+                Some(HandoffStatus::Written { .. } | HandoffStatus::Rejected { .. })
+            ) =>
+        {
             Some("This answer is already handed off.")
         }
         Some(_) => None,

@@ -334,6 +334,20 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
                     Style::default().fg(palette.dim),
                 )));
             }
+            HandoffStatus::Rejected { reason } => {
+                lines.push(Line::from(Span::styled(
+                    "✗ Rejected: the chain stops",
+                    Style::default()
+                        .fg(palette.warning)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                if let Some(reason) = reason {
+                    lines.push(Line::from(Span::styled(
+                        sanitize_line(reason).into_owned(),
+                        Style::default().fg(palette.dim),
+                    )));
+                }
+            }
         }
     }
     if let Some(a) = state.latest() {
