@@ -124,10 +124,15 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let mut text = String::new();
     let mut first_token = None;
     let mut usage: Option<Usage> = None;
+    // One listener for the whole run: a Ctrl-C that arrives while a delta is being written must
+    // not fall between two listeners (tokio owns SIGINT from the first one on, so a missed signal
+    // would leave the run waiting).
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
     let finish: FinishReason = loop {
         let event = tokio::select! {
             event = rx.recv() => event.map(|(_, event)| event),
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut interrupt => {
                 handle.cancel();
                 let _ = out.flush();
                 eprintln!("\narchbench: interrupted; nothing was handed off");

@@ -482,6 +482,15 @@ fn headless_interrupt_exits_130_and_hands_nothing_off() {
     // SAFETY: sends SIGINT to the child we spawned and still own.
     let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(sent, 0);
+    // Never hang the suite: a child that ignores the interrupt is killed and the test fails.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("archbench did not stop on SIGINT");
+        }
+        std::thread::park_timeout(std::time::Duration::from_millis(20));
+    }
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted; nothing was handed off"));
