@@ -70,6 +70,16 @@ impl Bench {
             KeyModifiers::CONTROL,
         )))
     }
+    /// Tabs to the pane `target` (as a person does).
+    fn focus(&mut self, target: Focus) {
+        for _ in 0..4 {
+            if self.state.focus == target {
+                return;
+            }
+            self.key(KeyCode::Tab);
+        }
+        panic!("{target:?} was never focused");
+    }
     fn type_text(&mut self, text: &str) {
         for c in text.chars() {
             let code = if c == '\n' {
@@ -427,9 +437,7 @@ fn earlier_attempts_stay_viewable_and_only_the_latest_is_handed_off() {
     b.type_text("more");
     b.ctrl('s');
     b.stream(2, UNIQUE);
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
-    assert_eq!(b.state.focus, Focus::Answer);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Char('['));
     assert_eq!(b.state.shown, 0);
     assert_eq!(b.state.shown_attempt().unwrap().text(), AMBIGUOUS);
@@ -438,8 +446,7 @@ fn earlier_attempts_stay_viewable_and_only_the_latest_is_handed_off() {
     assert_eq!(b.state.focus, Focus::Routes);
     assert!(b.key(KeyCode::Enter).is_empty());
     assert!(b.notice().contains("attempt 1"), "{}", b.notice());
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Char(']'));
     b.key(KeyCode::Tab);
     b.key(KeyCode::Tab);
@@ -604,9 +611,7 @@ fn long_answer() -> String {
 fn braces_jump_between_code_blocks_and_y_copies_the_one_in_view() {
     let mut b = Bench::new("brief");
     b.answer(&long_answer());
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
-    assert_eq!(b.state.focus, Focus::Answer);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Home);
     b.key(KeyCode::Char('}'));
     let blocks = b.state.latest().unwrap().doc.code_blocks().to_vec();
@@ -635,8 +640,7 @@ fn braces_jump_between_code_blocks_and_y_copies_the_one_in_view() {
 fn search_finds_moves_between_and_reports_matches() {
     let mut b = Bench::new("brief");
     b.answer(&long_answer());
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Home);
     b.key(KeyCode::Char('/'));
     assert_eq!(b.state.key_context(), crate::keymap::Context::Prompt);
@@ -681,8 +685,7 @@ fn search_finds_moves_between_and_reports_matches() {
 fn escape_closes_the_prompt_without_acting() {
     let mut b = Bench::new("brief");
     b.answer(BLOCKS);
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Char('s'));
     assert!(b.state.prompt.is_some());
     assert!(b.key(KeyCode::Esc).is_empty());
@@ -697,8 +700,7 @@ fn escape_closes_the_prompt_without_acting() {
 fn save_and_export_ask_for_a_folder() {
     let mut b = Bench::new("brief");
     b.answer(BLOCKS);
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Char('s'));
     assert_eq!(
         b.state.prompt.as_ref().unwrap().input.lines(),
@@ -737,8 +739,7 @@ fn save_and_export_ask_for_a_folder() {
 fn half_pages_scroll_half_the_pane() {
     let mut b = Bench::new("brief");
     b.answer(&long_answer());
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Home);
     b.ctrl('d');
     let page = layout::areas(100, 30).unwrap().answer_inner().height as usize;
@@ -751,8 +752,7 @@ fn half_pages_scroll_half_the_pane() {
 fn copying_with_no_blocks_says_so() {
     let mut b = Bench::new("brief");
     b.answer("Just prose.\nDECISION: completed\n");
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
+    b.focus(Focus::Answer);
     assert!(b.key(KeyCode::Char('y')).is_empty());
     assert!(b.notice().contains("no code block"));
 }
@@ -761,8 +761,7 @@ fn copying_with_no_blocks_says_so() {
 fn the_block_list_numbers_jumps_and_copies() {
     let mut b = Bench::new("brief");
     b.answer(&long_answer());
-    b.key(KeyCode::BackTab);
-    b.key(KeyCode::BackTab);
+    b.focus(Focus::Answer);
     b.key(KeyCode::Char('c'));
     assert_eq!(b.state.block_list, Some(0));
     assert_eq!(b.state.key_context(), crate::keymap::Context::Blocks);
