@@ -40,12 +40,12 @@ pub enum Action {
     CloseFeedback,
     /// Undo in the editor that has focus.
     Undo,
-    /// Previous row of the outline.
-    OutlineUp,
-    /// Next row of the outline.
-    OutlineDown,
-    /// Scroll the answer to the chosen heading.
-    OutlineJump,
+    /// Previous row of the list in focus (the outline, the code blocks).
+    PrevItem,
+    /// Next row of the list in focus.
+    NextItem,
+    /// Open the chosen row: show that heading or code block in the answer.
+    OpenItem,
     /// Fold or unfold the chosen heading's subsections in the outline.
     OutlineFold,
     /// Scroll half a page.

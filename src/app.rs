@@ -236,8 +236,6 @@ pub struct Instruments {
     pub updates: Vec<Duration>,
     /// For each key: from its arrival to the end of the frame that showed its effect.
     pub key_to_frame: Vec<Duration>,
-    /// When the first frame finished.
-    pub first_frame: Option<Instant>,
 }
 
 /// What the loop listens to besides the providers: terminal input, or a script in tests and
@@ -301,7 +299,6 @@ where
             terminal.draw(|frame| crate::ui::draw(frame, state))?;
             let now = Instant::now();
             instruments.frames.push(now - started);
-            instruments.first_frame.get_or_insert(now);
             instruments
                 .key_to_frame
                 .extend(keys_waiting.drain(..).map(|k| now - k));

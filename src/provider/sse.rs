@@ -56,12 +56,6 @@ impl SseParser {
         out
     }
 
-    /// The stream ended: an event still being collected is dispatched only if complete, which by
-    /// the spec it is not, so it is dropped; returns whether unparsed bytes were left over.
-    pub fn has_partial(&self) -> bool {
-        !self.buffer.is_empty() || !self.data.is_empty()
-    }
-
     fn line(&mut self, raw: &[u8], out: &mut Vec<SseEvent>) {
         let line = String::from_utf8_lossy(raw);
         if line.is_empty() {
@@ -127,9 +121,10 @@ mod tests {
     }
 
     #[test]
-    fn unfinished_event_is_reported_as_partial() {
+    fn an_unfinished_event_is_not_dispatched() {
         let mut p = SseParser::new();
         assert!(p.push(b"data: {\"trunc").is_empty());
-        assert!(p.has_partial());
+        assert!(p.push(b"ated\": 1}\n").is_empty(), "no blank line yet");
+        assert_eq!(p.push(b"\n")[0].data, "{\"truncated\": 1}");
     }
 }

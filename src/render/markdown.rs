@@ -195,10 +195,6 @@ impl AnswerDoc {
         &self.blocks
     }
 
-    pub fn line_count(&self) -> usize {
-        self.committed.len() + self.provisional.len()
-    }
-
     fn commit_line(&mut self, raw: &str) {
         let line = expand_tabs(&sanitize(raw));
         if matches!(self.block, Block::Normal) && !is_table_row(&line) {

@@ -34,10 +34,6 @@ impl WrappedView {
         self.provisional_rows = doc.provisional().iter().map(|l| height(l, width)).sum();
     }
 
-    pub fn width(&self) -> u16 {
-        self.width
-    }
-
     pub fn total_rows(&self) -> usize {
         self.starts.last().copied().unwrap_or(0) + self.provisional_rows
     }

@@ -927,3 +927,16 @@ fn override_and_reject_wait_for_a_finished_answer() {
     assert!(b.state.prompt.is_none());
     assert!(b.notice().contains("still streaming"), "{}", b.notice());
 }
+
+#[test]
+fn copying_a_section_whose_title_repeats_copies_the_chosen_one() {
+    let mut b = Bench::new("brief");
+    b.answer("# Notes\nfirst\n# Notes\nsecond\nDECISION: completed\n");
+    b.focus(Focus::Outline);
+    b.key(KeyCode::Down);
+    let effects = b.key(KeyCode::Char('y'));
+    let [Effect::Copy { text, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(text, "# Notes\nsecond\nDECISION: completed\n");
+}

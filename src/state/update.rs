@@ -228,11 +228,11 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             state.brief.undo();
             Vec::new()
         }
-        Action::OutlineUp | Action::OutlineDown => {
+        Action::PrevItem | Action::NextItem => {
             let count = state.outline().len();
             if count > 0 {
                 let current = state.outline_selected.min(count - 1);
-                state.outline_selected = if action == Action::OutlineDown {
+                state.outline_selected = if action == Action::NextItem {
                     (current + 1).min(count - 1)
                 } else {
                     current.saturating_sub(1)
@@ -240,7 +240,7 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::OutlineJump => {
+        Action::OpenItem => {
             outline_jump(state);
             Vec::new()
         }
@@ -326,9 +326,9 @@ fn block_list(
         .shown_attempt()
         .map_or(0, |a| a.doc.code_blocks().len());
     match action {
-        Action::OutlineUp => state.block_list = Some(selected.saturating_sub(1)),
-        Action::OutlineDown => state.block_list = Some((selected + 1).min(count.saturating_sub(1))),
-        Action::OutlineJump => {
+        Action::PrevItem => state.block_list = Some(selected.saturating_sub(1)),
+        Action::NextItem => state.block_list = Some((selected + 1).min(count.saturating_sub(1))),
+        Action::OpenItem => {
             state.block_list = None;
             if let Some(line) = state
                 .shown_attempt()
@@ -385,7 +385,8 @@ fn copy_block_at(state: &mut State, index: usize) -> Vec<Effect> {
 /// or a higher level.
 fn copy_section(state: &mut State) -> Vec<Effect> {
     use crate::review::outline::Item;
-    let Some(Item::Heading { text, .. }) = state.outline().get(state.outline_selected).cloned()
+    let Some(Item::Heading { line, text, .. }) =
+        state.outline().get(state.outline_selected).cloned()
     else {
         notice(
             state,
@@ -397,13 +398,9 @@ fn copy_section(state: &mut State) -> Vec<Effect> {
     let Some(attempt) = state.shown_attempt() else {
         return Vec::new();
     };
-    let index = attempt
-        .doc
-        .headings()
-        .iter()
-        .position(|h| h.text == text)
-        .unwrap_or(0);
-    match crate::review::blocks::section_source(attempt.text(), index) {
+    // By line, not by title: two sections may share a title.
+    let index = attempt.doc.headings().iter().position(|h| h.line == line);
+    match index.and_then(|i| crate::review::blocks::section_source(attempt.text(), i)) {
         Some(source) => vec![Effect::Copy {
             text: source.to_string(),
             what: format!("the section “{text}”"),
