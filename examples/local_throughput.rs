@@ -57,6 +57,11 @@ async fn workbench(
         internal_tx,
     );
     let session = Session {
+        chain: archbench::state::Chain::start(
+            &role.id,
+            Arc::new(archbench::role::RoleBook::load(None)?),
+            archbench::sink::SinkPlan::default(),
+        ),
         role,
         provider: ProviderInfo {
             kind: "local".into(),

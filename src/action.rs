@@ -75,6 +75,18 @@ pub enum Action {
     Override,
     /// Reject the answer: nothing is handed off, the chain stops.
     Reject,
+    /// Ask the agent again, for the decision line only.
+    Reask,
+    /// Open the editor of the brief the next role receives.
+    EditPayload,
+    /// Keep the edited brief for the handoff and close the editor.
+    SavePayload,
+    /// Close the brief editor; the edits are kept.
+    ClosePayload,
+    /// Start the next role's brief again from the composed one.
+    ResetPayload,
+    /// Save the review for later (`archbench resume`).
+    Defer,
     /// Accept the one-line prompt.
     SubmitPrompt,
     /// Close the one-line prompt.

@@ -7,7 +7,6 @@ use crate::event::{Event, Timed};
 use crate::provider::{AgentEvent, EventSink, Provider, RunHandle};
 use crate::routing::Envelope;
 use crate::state::{update, State};
-use crate::store::outbox;
 use crate::terminal;
 use chrono::Utc;
 use crossterm::event::{Event as TermEvent, EventStream};
@@ -26,6 +25,9 @@ const FRAME: Duration = Duration::from_millis(16);
 pub struct EffectRunner {
     provider: Arc<dyn Provider>,
     outbox: PathBuf,
+    delivery: crate::sink::DeliveryOptions,
+    /// Where deferred reviews are saved.
+    deferred_dir: PathBuf,
     /// Audit entries go to one writer thread, in order.
     audit: Option<std::sync::mpsc::Sender<crate::store::audit::AuditEntry>>,
     runs: HashMap<u64, RunHandle>,
@@ -43,6 +45,8 @@ impl EffectRunner {
         Self {
             provider,
             outbox,
+            delivery: crate::sink::DeliveryOptions::default(),
+            deferred_dir: crate::paths::deferred_dir(),
             audit: None,
             runs: HashMap::new(),
             agent_tx,
@@ -74,6 +78,18 @@ impl EffectRunner {
         self
     }
 
+    /// How webhooks and commands are called.
+    pub fn with_delivery(mut self, options: crate::sink::DeliveryOptions) -> Self {
+        self.delivery = options;
+        self
+    }
+
+    /// Saves deferred reviews into `dir`.
+    pub fn with_deferred_dir(mut self, dir: PathBuf) -> Self {
+        self.deferred_dir = dir;
+        self
+    }
+
     /// Queues one audit entry for the log (dropped when no log is configured).
     pub fn audit(&self, entry: crate::store::audit::AuditEntry) {
         if let Some(tx) = &self.audit {
@@ -94,16 +110,38 @@ impl EffectRunner {
                     handle.cancel();
                 }
             }
-            Effect::Handoff(request) => {
+            Effect::Handoff { request, sinks } => {
                 let outbox = self.outbox.clone();
+                let options = self.delivery.clone();
+                let done = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let result = match Envelope::build(
+                        *request,
+                        uuid::Uuid::now_v7().to_string(),
+                        Utc::now(),
+                    ) {
+                        // Standard output is the workbench's screen: never a sink here.
+                        Ok(envelope) => {
+                            crate::sink::deliver(&envelope, &outbox, &sinks, &options, false).await
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = done.send(Event::HandedOff(result));
+                });
+            }
+            Effect::Defer(review) => {
+                let dir = self.deferred_dir.clone();
                 let done = self.internal_tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result =
-                        Envelope::build(*request, uuid::Uuid::now_v7().to_string(), Utc::now())
-                            .map_err(|e| e.to_string())
-                            .and_then(|envelope| outbox::write_envelope(&outbox, &envelope));
-                    let _ = done.send(Event::HandoffWritten(result));
+                    let result = crate::store::deferred::save(&dir, &review)
+                        .map(|path| (review.id.clone(), path));
+                    let _ = done.send(Event::Deferred(result));
                 });
+            }
+            Effect::ForgetDeferred(path) => {
+                if let Err(e) = std::fs::remove_file(&path) {
+                    tracing::warn!("cannot remove the settled review {}: {e}", path.display());
+                }
             }
             Effect::Copy { text, what } => {
                 let done = self.internal_tx.clone();
@@ -219,6 +257,18 @@ impl Wiring {
     /// Records every state change in the audit log at `path`.
     pub fn with_audit_log(mut self, path: PathBuf) -> Self {
         self.runner = self.runner.with_audit_log(path);
+        self
+    }
+
+    /// How webhooks and commands are called.
+    pub fn with_delivery(mut self, options: crate::sink::DeliveryOptions) -> Self {
+        self.runner = self.runner.with_delivery(options);
+        self
+    }
+
+    /// Saves deferred reviews into `dir`.
+    pub fn with_deferred_dir(mut self, dir: PathBuf) -> Self {
+        self.runner = self.runner.with_deferred_dir(dir);
         self
     }
 }
@@ -362,7 +412,10 @@ pub async fn run_tui(
 ) -> color_eyre::Result<()> {
     crate::render::highlight::warm_up();
     let (mut terminal, _guard) = terminal::enter()?;
-    let mut wiring = Wiring::new(provider, outbox).with_audit_log(crate::paths::audit_log());
+    let delivery = state.session.chain.sinks.options.clone();
+    let mut wiring = Wiring::new(provider, outbox)
+        .with_audit_log(crate::paths::audit_log())
+        .with_delivery(delivery);
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     // The ssh connection dropped (SIGHUP) or the system asks to stop (SIGTERM): leave cleanly.

@@ -15,6 +15,9 @@ pub mod exit {
     pub const NEEDS_PERSON: i32 = 4;
     /// `audit verify` found the log edited, cut or reordered.
     pub const TAMPERED: i32 = 5;
+    /// Handed off to the outbox, but a webhook or command sink failed: it is pending there
+    /// (`archbench outbox retry`).
+    pub const SINK_FAILED: i32 = 6;
     /// Interrupted (Ctrl-C).
     pub const INTERRUPTED: i32 = 130;
 }
@@ -25,6 +28,7 @@ const EXIT_CODES: &str = "Exit codes:
   3    provider or network failure
   4    the decision needs a person (--approve agent and the decision is not unique)
   5    audit verify: the audit log was tampered with
+  6    handed off, but a webhook or command sink failed (pending: archbench outbox retry)
   130  interrupted";
 
 #[derive(Debug, Parser)]
@@ -50,6 +54,39 @@ pub enum Command {
     Bench(BenchArgs),
     /// Check or read the audit log of runs, review actions and handoffs.
     Audit(AuditArgs),
+    /// List deferred reviews, or open one in the workbench to finish it.
+    Resume {
+        /// The review to open (a prefix of its id is enough); without it, the list.
+        id: Option<String>,
+    },
+    /// Envelopes in the outbox, and deliveries waiting there.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+    /// The configuration file.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum OutboxCommand {
+    /// List the envelopes and the deliveries pending.
+    List,
+    /// Send every pending delivery again (same envelope, same idempotency key).
+    Retry,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the configuration file is read from.
+    Path,
+    /// Check the configuration; each error names its line.
+    Check,
+    /// Write a commented example configuration (never over an existing file).
+    Init,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -148,6 +185,13 @@ pub struct CommonArgs {
     /// Sampling seed.
     #[arg(long, global = true)]
     pub seed: Option<u32>,
+    /// The configuration file (default: config.toml in the config folder).
+    #[arg(long, global = true, env = "ARCHBENCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where handoffs go: outbox, stdout, chain, webhook:URL, exec:COMMAND. Repeatable; replaces
+    /// the configured sinks (default: outbox and chain in the workbench, outbox headless).
+    #[arg(long = "sink", global = true, value_parser = crate::sink::SinkSpec::parse)]
+    pub sinks: Vec<crate::sink::SinkSpec>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -155,7 +199,8 @@ pub struct RunArgs {
     /// Who decides the route: `agent` (hand off only a unique decision), `never`, or a target role.
     #[arg(long, default_value = "agent")]
     pub approve: String,
-    /// Print the envelope as JSON on standard output instead of the answer.
+    /// Print each envelope as one line of JSON on standard output instead of the answer (the same
+    /// as `--sink stdout` added to the sinks).
     #[arg(long)]
     pub json: bool,
 }

@@ -10,8 +10,16 @@ pub enum Effect {
     StartRun { run_id: u64, request: ChatRequest },
     /// Stop a run.
     CancelRun { run_id: u64 },
-    /// Build the envelope, check the response hash, and write it to the sinks.
-    Handoff(Box<HandoffRequest>),
+    /// Build the envelope, check the response hash, write it to the outbox and deliver it to the
+    /// sinks; the result comes back as [`crate::event::Event::HandedOff`].
+    Handoff {
+        request: Box<HandoffRequest>,
+        sinks: Vec<crate::sink::SinkSpec>,
+    },
+    /// Save the review for later; the result comes back as [`crate::event::Event::Deferred`].
+    Defer(Box<crate::store::deferred::DeferredReview>),
+    /// The resumed review is settled: its saved file is no longer needed.
+    ForgetDeferred(std::path::PathBuf),
     /// Put text on the clipboard: OSC 52 to the terminal, and the native clipboard where one exists.
     Copy { text: String, what: String },
     /// Save code blocks into a folder, under names from their sections and languages.

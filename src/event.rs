@@ -17,8 +17,10 @@ pub enum Event {
     Resize { width: u16, height: u16 },
     /// A provider reported progress on run `run_id` (events of a cancelled run are ignored).
     Agent { run_id: u64, event: AgentEvent },
-    /// The handoff envelope was written (or not) by the effect runner.
-    HandoffWritten(Result<PathBuf, String>),
+    /// The handoff was delivered (or the outbox could not be written: nothing was handed off).
+    HandedOff(Result<crate::sink::Delivered, String>),
+    /// The review was saved for later: its id and file (or why not).
+    Deferred(Result<(String, PathBuf), String>),
     /// An action asked for without a key (the `--run` flag).
     Action(Action),
     /// A copy, save or export finished: what to tell the user.

@@ -6,13 +6,13 @@ use crate::provider::{
     AgentEvent, ChatRequest, FinishReason, Message, Params, Provider, Speaker, Usage,
 };
 use crate::reviewer::Reviewer;
-use crate::role::{Role, RouteOption};
+use crate::role::{Role, RoleBook, RouteOption};
 use crate::routing::envelope::{
     sha256_hex, AttemptRecord, DecidedBy, ReviewAction, RoleRef, Timestamps,
 };
 use crate::routing::{parse_decision, Envelope, HandoffRequest};
 use crate::sanitize::sanitize;
-use crate::store::outbox;
+use crate::sink::{SinkPlan, SinkSpec};
 use chrono::Utc;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -61,31 +61,35 @@ impl Approval {
 
 pub struct HeadlessRun {
     pub role: Role,
+    /// Every role a chain may open.
+    pub roles: Arc<RoleBook>,
     pub brief: String,
     pub params: Params,
     pub approval: Approval,
+    /// Print each envelope on standard output (one JSON document per line) instead of the answer.
     pub json: bool,
     pub outbox: PathBuf,
     pub reviewer: Reviewer,
     /// The audit log to append to (none in some tests).
     pub audit_log: Option<PathBuf>,
+    pub sinks: SinkPlan,
 }
 
 /// Writes the run's records to the audit log; a log that cannot be written is reported, and the
 /// run goes on.
-struct Recorder {
-    log: Option<PathBuf>,
-    role: String,
-    chain_id: String,
+struct Recorder<'a> {
+    log: Option<&'a PathBuf>,
+    role: &'a str,
+    chain_id: &'a str,
 }
 
-impl Recorder {
+impl Recorder<'_> {
     fn record(&self, kind: &str, data: serde_json::Value) {
-        let Some(path) = &self.log else { return };
+        let Some(path) = self.log else { return };
         let entry = crate::store::audit::AuditEntry {
             kind: kind.into(),
-            chain_id: self.chain_id.clone(),
-            role: self.role.clone(),
+            chain_id: self.chain_id.to_string(),
+            role: self.role.to_string(),
             attempt: 1,
             at: Utc::now(),
             data,
@@ -99,23 +103,129 @@ impl Recorder {
     }
 }
 
-/// Runs once and returns the exit code.
+/// One step of a headless chain.
+struct Step {
+    role: Role,
+    brief: String,
+    parent_id: Option<String>,
+}
+
+/// How a step ended.
+enum StepEnd {
+    /// Stop with this exit code.
+    Exit(i32),
+    /// Handed off; the envelope and whether every sink took it.
+    HandedOff {
+        envelope: Box<Envelope>,
+        all_delivered: bool,
+    },
+}
+
+/// Runs the role on the brief and, when the sinks say `chain`, each next role in turn while the
+/// policy approves; returns the exit code.
 pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
+    let chains = |role: &str| job.sinks.for_role(role).contains(&SinkSpec::Chain);
+    if matches!(job.approval, Approval::Route(_)) && chains(&job.role.id) {
+        eprintln!("archbench: --approve TARGET forces one role's route and cannot drive a chain; use --approve agent (hand off each unique decision) or drop the chain sink");
+        return exit::BAD_INPUT;
+    }
+    let chain_id = uuid::Uuid::now_v7().to_string();
+    let mut step = Step {
+        role: job.role.clone(),
+        brief: job.brief.clone(),
+        parent_id: None,
+    };
+    let mut breadcrumb = vec![job.role.id.clone()];
+    let mut failed_sinks = false;
+    // One listener for the whole run: a Ctrl-C that arrives while a delta is being written, or
+    // between two steps, must not fall between two listeners (it would be lost).
+    let mut interrupt = match Interrupt::new() {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("archbench: cannot listen for Ctrl-C: {e}");
+            return exit::PROVIDER;
+        }
+    };
+    loop {
+        let (envelope, all_delivered) =
+            match run_step(&job, &step, &chain_id, provider.clone(), &mut interrupt).await {
+                StepEnd::Exit(code) => return code,
+                StepEnd::HandedOff {
+                    envelope,
+                    all_delivered,
+                } => (envelope, all_delivered),
+            };
+        failed_sinks |= !all_delivered;
+        let done = if failed_sinks {
+            exit::SINK_FAILED
+        } else {
+            exit::OK
+        };
+        let target = envelope.route.target.clone();
+        if !chains(&step.role.id) || target == "end" {
+            return done;
+        }
+        let recorder = Recorder {
+            log: job.audit_log.as_ref(),
+            role: &step.role.id,
+            chain_id: &chain_id,
+        };
+        let Some(next) = job.roles.get(&target).cloned() else {
+            eprintln!("archbench: the chain ends: no role file defines {target}");
+            return done;
+        };
+        let depth = breadcrumb.len();
+        if depth >= job.sinks.max_chain_depth {
+            eprintln!("archbench: the chain is {depth} roles deep, its limit (handoff.max_chain_depth): {target} is not run");
+            recorder.record(
+                "chain_stopped",
+                serde_json::json!({ "target": target, "depth": depth, "why": "max_chain_depth" }),
+            );
+            return exit::NEEDS_PERSON;
+        }
+        if breadcrumb.contains(&target) {
+            eprintln!("archbench: the chain would run {target} again ({}); a person must confirm a revisit: continue in the workbench", breadcrumb.join(" → "));
+            recorder.record("chain_stopped", serde_json::json!({ "target": target, "depth": depth, "why": "revisit needs a person" }));
+            return exit::NEEDS_PERSON;
+        }
+        breadcrumb.push(target.clone());
+        recorder.record("chain_opened", serde_json::json!({ "from": step.role.id, "to": target, "parent_id": envelope.id, "depth": depth + 1 }));
+        eprintln!(
+            "archbench: chain step {}: {}",
+            depth + 1,
+            breadcrumb.join(" → ")
+        );
+        step = Step {
+            role: next,
+            brief: envelope.payload.brief.clone(),
+            parent_id: Some(envelope.id.clone()),
+        };
+    }
+}
+
+/// Runs one role once and hands off as the policy allows.
+async fn run_step(
+    job: &HeadlessRun,
+    step: &Step,
+    chain_id: &str,
+    provider: Arc<dyn Provider>,
+    interrupt: &mut Interrupt,
+) -> StepEnd {
+    let role = &step.role;
     let request = ChatRequest {
         messages: vec![
-            Message::new(Speaker::System, job.role.prompt.clone()),
-            Message::new(Speaker::User, job.brief.clone()),
+            Message::new(Speaker::System, role.prompt.clone()),
+            Message::new(Speaker::User, step.brief.clone()),
         ],
         params: job.params.clone(),
     };
     let started = Utc::now();
-    let chain_id = uuid::Uuid::now_v7().to_string();
     let recorder = Recorder {
-        log: job.audit_log.clone(),
-        role: job.role.id.clone(),
-        chain_id: chain_id.clone(),
+        log: job.audit_log.as_ref(),
+        role: &role.id,
+        chain_id,
     };
-    recorder.record("run_started", serde_json::json!({ "provider": provider.info(), "parameters": job.params, "prompt_sha256": job.role.prompt_sha256(), "brief_sha256": sha256_hex(&job.brief), "mode": "headless" }));
+    recorder.record("run_started", serde_json::json!({ "provider": provider.info(), "parameters": job.params, "prompt_sha256": role.prompt_sha256(), "brief_sha256": sha256_hex(&step.brief), "mode": "headless", "parent_id": step.parent_id }));
     let (tx, mut rx) = unbounded_channel();
     let handle = provider.start(request, crate::provider::EventSink::new(0, tx));
     let stdout = std::io::stdout();
@@ -124,19 +234,14 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let mut text = String::new();
     let mut first_token = None;
     let mut usage: Option<Usage> = None;
-    // One listener for the whole run: a Ctrl-C that arrives while a delta is being written must
-    // not fall between two listeners (tokio owns SIGINT from the first one on, so a missed signal
-    // would leave the run waiting).
-    let interrupt = tokio::signal::ctrl_c();
-    tokio::pin!(interrupt);
     let finish: FinishReason = loop {
         let event = tokio::select! {
             event = rx.recv() => event.map(|(_, event)| event),
-            _ = &mut interrupt => {
+            _ = interrupt.recv() => {
                 handle.cancel();
                 let _ = out.flush();
                 eprintln!("\narchbench: interrupted; nothing was handed off");
-                return exit::INTERRUPTED;
+                return StepEnd::Exit(exit::INTERRUPTED);
             }
         };
         match event {
@@ -165,11 +270,11 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
                     "run_failed",
                     serde_json::json!({ "error": error.to_string(), "bytes_kept": text.len() }),
                 );
-                return exit::PROVIDER;
+                return StepEnd::Exit(exit::PROVIDER);
             }
             None => {
                 eprintln!("\narchbench: the provider stopped without finishing the answer");
-                return exit::PROVIDER;
+                return StepEnd::Exit(exit::PROVIDER);
             }
         }
     };
@@ -178,7 +283,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     }
     drop(out);
     let completed = Utc::now();
-    let decision = parse_decision(&text, &job.role.routes);
+    let decision = parse_decision(&text, &role.routes);
     recorder.record("answer_complete", serde_json::json!({ "finish_reason": finish, "response_sha256": sha256_hex(&text), "usage": usage, "bytes": text.len() }));
     recorder.record(
         "decision_parsed",
@@ -213,12 +318,12 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
                 "review_action",
                 serde_json::json!({ "action": "policy", "policy": "never" }),
             );
-            return exit::OK;
+            return StepEnd::Exit(exit::OK);
         }
         Approval::Agent => {
             let unique = decision
                 .unique_candidate()
-                .and_then(|id| job.role.routes.iter().find(|o| o.id == id));
+                .and_then(|id| role.routes.iter().find(|o| o.id == id));
             match unique {
                 Some(option) if finish != FinishReason::Length => {
                     (option.clone(), ReviewAction::Policy, DecidedBy::Agent)
@@ -231,7 +336,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
                     };
                     eprintln!("archbench: {why}: a person must decide (run the workbench, or pass --approve TARGET)");
                     recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": "agent", "outcome": "needs a person", "why": why }));
-                    return exit::NEEDS_PERSON;
+                    return StepEnd::Exit(exit::NEEDS_PERSON);
                 }
             }
         }
@@ -240,21 +345,21 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let sha = sha256_hex(&text);
     recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": job.approval.name(), "option_id": chosen.id, "target": chosen.target, "decided_by": decided_by }));
     let request = HandoffRequest {
-        chain_id: chain_id.clone(),
-        parent_id: None,
+        chain_id: chain_id.to_string(),
+        parent_id: step.parent_id.clone(),
         role: RoleRef {
-            id: job.role.id.clone(),
-            title: job.role.title.clone(),
-            prompt_sha256: job.role.prompt_sha256(),
+            id: role.id.clone(),
+            title: role.title.clone(),
+            prompt_sha256: role.prompt_sha256(),
         },
         provider: provider.info(),
-        parameters: job.params,
-        brief: job.brief,
+        parameters: job.params.clone(),
+        brief: step.brief.clone(),
         response: text,
         seen_sha256: sha.clone(),
         finish_reason: Some(finish.clone()),
         usage,
-        options: job.role.routes.clone(),
+        options: role.routes.clone(),
         decision,
         reviewer: job.reviewer.clone(),
         action,
@@ -274,34 +379,68 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             decided: completed,
             handed_off: None,
         },
+        reask: None,
+        payload_brief: None,
     };
     let envelope = match Envelope::build(request, uuid::Uuid::now_v7().to_string(), Utc::now()) {
         Ok(envelope) => envelope,
         Err(e) => {
             eprintln!("archbench: {e}");
-            return exit::PROVIDER;
+            return StepEnd::Exit(exit::PROVIDER);
         }
     };
-    match outbox::write_envelope(&job.outbox, &envelope) {
-        Ok(path) => {
-            eprintln!(
-                "archbench: handed off to {}: {}",
-                envelope.route.target,
-                path.display()
-            );
-            recorder.record("handoff_sent", serde_json::json!({ "target": envelope.route.target, "path": path, "sink": "outbox", "envelope_id": envelope.id }));
-        }
+    let sinks = job.sinks.for_role(&role.id);
+    let delivered = match crate::sink::deliver(
+        &envelope,
+        &job.outbox,
+        sinks,
+        &job.sinks.options,
+        true,
+    )
+    .await
+    {
+        Ok(delivered) => delivered,
         Err(e) => {
             eprintln!("archbench: {e}");
             recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "error": e, "sink": "outbox" }));
-            return exit::BAD_INPUT;
+            return StepEnd::Exit(exit::BAD_INPUT);
+        }
+    };
+    eprintln!(
+        "archbench: handed off to {}: {}",
+        envelope.route.target,
+        delivered.path.display()
+    );
+    for result in &delivered.results {
+        match &result.outcome {
+            Ok(detail) => {
+                if result.sink != "outbox" {
+                    eprintln!("archbench: {}: {}", result.sink, sanitize(detail));
+                }
+                recorder.record("handoff_sent", serde_json::json!({ "target": envelope.route.target, "path": delivered.path, "sink": result.sink, "envelope_id": envelope.id, "detail": detail }));
+            }
+            Err(error) => {
+                eprintln!("archbench: {}: {}", result.sink, sanitize(error));
+                recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "path": delivered.path, "sink": result.sink, "envelope_id": envelope.id, "error": error, "pending": result.pending }));
+            }
         }
     }
-    if job.json {
-        match serde_json::to_string_pretty(&envelope) {
-            Ok(json) => println!("{json}"),
-            Err(e) => eprintln!("archbench: cannot print the envelope: {e}"),
-        }
+    let all_delivered = delivered.failures().next().is_none();
+    StepEnd::HandedOff {
+        envelope: Box::new(envelope),
+        all_delivered,
     }
-    exit::OK
+}
+
+/// Ctrl-C (SIGINT) for the whole headless run: a signal is kept until it is read.
+struct Interrupt(tokio::signal::unix::Signal);
+
+impl Interrupt {
+    fn new() -> std::io::Result<Self> {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map(Self)
+    }
+
+    async fn recv(&mut self) {
+        self.0.recv().await;
+    }
 }

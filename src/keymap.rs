@@ -14,6 +14,8 @@ pub enum Context {
     Outline,
     Routes,
     Feedback,
+    /// The editor of the brief the next role receives.
+    Payload,
     /// The one-line prompt (search, a folder).
     Prompt,
     /// The list of code blocks.
@@ -29,6 +31,7 @@ impl Context {
             Self::Outline => "Outline",
             Self::Routes => "Routes",
             Self::Feedback => "Feedback editor",
+            Self::Payload => "Handoff brief editor",
             Self::Prompt => "Prompt",
             Self::Blocks => "Code blocks",
         }
@@ -325,6 +328,48 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Reject,
         description: "reject: hand nothing off, the chain stops",
         hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[ch('a')],
+        action: Action::Reask,
+        description: "re-ask: ask the agent for the decision line only",
+        hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[ch('e')],
+        action: Action::EditPayload,
+        description: "edit the brief the next role receives",
+        hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[ch('d')],
+        action: Action::Defer,
+        description: "defer: save this review, resume it later (archbench resume)",
+        hint: None,
+    },
+    Binding {
+        context: Context::Payload,
+        keys: &[ctrl('s')],
+        action: Action::SavePayload,
+        description: "keep this brief for the handoff",
+        hint: Some("keep"),
+    },
+    Binding {
+        context: Context::Payload,
+        keys: &[key(KeyCode::Esc)],
+        action: Action::ClosePayload,
+        description: "close; the edits are kept",
+        hint: Some("close"),
+    },
+    Binding {
+        context: Context::Payload,
+        keys: &[ctrl('r')],
+        action: Action::ResetPayload,
+        description: "start again from the composed brief",
+        hint: Some("reset"),
     },
     Binding {
         context: Context::Outline,

@@ -1,17 +1,19 @@
 //! archbench's entry point: parse the command line, load the role and the brief, pick the
 //! provider, then run the workbench (default), a headless run, or a listing.
 
-use archbench::cli::{exit, Cli, Command, CommonArgs};
+use archbench::cli::{exit, Cli, Command, CommonArgs, ConfigCommand, OutboxCommand};
 use archbench::headless::{self, Approval, HeadlessRun};
 use archbench::provider::choose::{self, Choice};
 use archbench::provider::{Params, ProviderInfo};
 use archbench::reviewer::Reviewer;
 use archbench::role::{Role, RoleBook};
-use archbench::state::{Notice, NoticeLevel, Session, State};
+use archbench::sink::{Mode, SinkPlan, SinkSpec};
+use archbench::state::{Chain, Notice, NoticeLevel, Session, State};
 use archbench::{app, paths};
 use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -20,10 +22,22 @@ fn main() -> ExitCode {
         Some(Command::Roles) => list_roles(&cli.common),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Audit(args)) => audit(args),
+        Some(Command::Outbox { command }) => with_runtime(|| outbox_command(&cli.common, command)),
+        Some(Command::Config { command }) => config_command(&cli.common, command),
+        Some(Command::Resume { id: None }) => archbench::cmd::resume_list(&paths::deferred_dir()),
+        Some(Command::Resume { id: Some(id) }) => with_runtime(|| resume(&cli.common, id)),
         Some(Command::Run(run)) => {
             with_runtime(|| async {
                 let common = &cli.common;
-                let role = match load_role(common) {
+                let loaded = match load_config(common) {
+                    Ok(loaded) => loaded,
+                    Err(code) => return code,
+                };
+                let book = match role_book(common) {
+                    Ok(book) => book,
+                    Err(code) => return code,
+                };
+                let role = match find_role(&book, &common.role) {
                     Ok(role) => role,
                     Err(code) => return code,
                 };
@@ -46,15 +60,21 @@ fn main() -> ExitCode {
                     Ok(p) => p,
                     Err(e) => return fail(exit::PROVIDER, &e.to_string()),
                 };
+                let mut sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Headless);
+                if run.json {
+                    sinks.add_everywhere(SinkSpec::Stdout);
+                }
                 let job = HeadlessRun {
                     role,
+                    roles: Arc::new(book),
                     brief,
                     params: params(common).or(&provider.default_params()),
                     approval,
-                    json: run.json,
+                    json: sinks.uses(&SinkSpec::Stdout),
                     outbox: outbox(common),
-                    reviewer: Reviewer::detect(),
+                    reviewer: Reviewer::resolve(&loaded.config.reviewer),
                     audit_log: Some(paths::audit_log()),
+                    sinks,
                 };
                 headless::run(job, provider).await
             })
@@ -122,18 +142,52 @@ fn role_book(common: &CommonArgs) -> Result<RoleBook, i32> {
     RoleBook::load(Some(&dir)).map_err(|e| fail(exit::BAD_INPUT, &e.to_string()))
 }
 
-fn load_role(common: &CommonArgs) -> Result<Role, i32> {
-    let book = role_book(common)?;
-    book.get(&common.role).cloned().ok_or_else(|| {
+fn find_role(book: &RoleBook, id: &str) -> Result<Role, i32> {
+    book.get(id).cloned().ok_or_else(|| {
         fail(
             exit::BAD_INPUT,
             &format!(
-                "no role `{}`; known roles: {} (see `archbench roles`)",
-                common.role,
+                "no role `{id}`; known roles: {} (see `archbench roles`)",
                 book.ids().join(", ")
             ),
         )
     })
+}
+
+fn load_config(common: &CommonArgs) -> Result<archbench::config::Loaded, i32> {
+    archbench::config::load(common.config.as_deref()).map_err(|e| {
+        fail(
+            exit::BAD_INPUT,
+            &format!("{e} (archbench config check explains; fix it or pass --config FILE)"),
+        )
+    })
+}
+
+async fn outbox_command(common: &CommonArgs, command: &OutboxCommand) -> i32 {
+    let outbox = outbox(common);
+    match command {
+        OutboxCommand::List => archbench::cmd::outbox_list(&outbox),
+        OutboxCommand::Retry => {
+            let loaded = match load_config(common) {
+                Ok(loaded) => loaded,
+                Err(code) => return code,
+            };
+            let plan = SinkPlan::resolve(&[], &loaded, Mode::Headless);
+            archbench::cmd::outbox_retry(&outbox, &plan.options).await
+        }
+    }
+}
+
+fn config_command(common: &CommonArgs, command: &ConfigCommand) -> i32 {
+    let flag = common.config.as_deref();
+    match command {
+        ConfigCommand::Path => archbench::cmd::config_path(flag),
+        ConfigCommand::Init => archbench::cmd::config_init(flag),
+        ConfigCommand::Check => match role_book(common) {
+            Ok(book) => archbench::cmd::config_check(flag, &book.ids()),
+            Err(code) => code,
+        },
+    }
 }
 
 fn read_brief(path: &Path) -> Result<String, String> {
@@ -319,12 +373,41 @@ fn list_roles(common: &CommonArgs) -> i32 {
     exit::OK
 }
 
+/// What the workbench needs, whether it starts fresh or resumes: the session for `role_id`, the
+/// provider, and a problem with the model to show (the screen still opens).
+struct Workbench {
+    session: Session,
+    provider: Arc<dyn archbench::provider::Provider>,
+    model_problem: Option<String>,
+}
+
+fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
+    let loaded = load_config(common)?;
+    let book = role_book(common)?;
+    let role = find_role(&book, role_id)?;
+    let choice = choose::choose(common, env, paths::default_model_path());
+    let model_problem = check_model(&choice).err();
+    let provider = choose::build(&choice, common.threads, env)
+        .map_err(|e| fail(exit::PROVIDER, &e.to_string()))?;
+    let info: ProviderInfo = provider.info();
+    let sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Workbench);
+    let session = Session {
+        chain: Chain::start(&role.id, Arc::new(book), sinks),
+        role,
+        provider: info,
+        params: params(common).or(&provider.default_params()),
+        reviewer: Reviewer::resolve(&loaded.config.reviewer),
+        chain_id: uuid::Uuid::now_v7().to_string(),
+    };
+    Ok(Workbench {
+        session,
+        provider,
+        model_problem,
+    })
+}
+
 async fn tui(cli: &Cli) -> i32 {
     let common = &cli.common;
-    let role = match load_role(common) {
-        Ok(role) => role,
-        Err(code) => return code,
-    };
     let brief = match &common.brief {
         Some(path) => match read_brief(path) {
             Ok(b) => b,
@@ -332,29 +415,47 @@ async fn tui(cli: &Cli) -> i32 {
         },
         None => String::new(),
     };
-    let choice = choose::choose(common, env, paths::default_model_path());
-    let model_problem = check_model(&choice).err();
-    let provider = match choose::build(&choice, common.threads, env) {
-        Ok(p) => p,
-        Err(e) => return fail(exit::PROVIDER, &e.to_string()),
+    let bench = match workbench(common, &common.role) {
+        Ok(bench) => bench,
+        Err(code) => return code,
     };
-    let info: ProviderInfo = provider.info();
-    let session = Session {
-        role,
-        provider: info,
-        params: params(common).or(&provider.default_params()),
-        reviewer: Reviewer::detect(),
-        chain_id: uuid::Uuid::now_v7().to_string(),
-    };
-    let mut state = State::new(session, &brief, 80, 24);
-    if let Some(problem) = &model_problem {
+    let mut state = State::new(bench.session, &brief, 80, 24);
+    if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
             level: NoticeLevel::Error,
             text: problem.clone(),
         });
     }
-    let autorun = cli.run && model_problem.is_none();
-    match app::run_tui(state, provider, outbox(common), autorun).await {
+    let autorun = cli.run && bench.model_problem.is_none();
+    match app::run_tui(state, bench.provider, outbox(common), autorun).await {
+        Ok(()) => exit::OK,
+        Err(e) => fail(exit::PROVIDER, &format!("{e}")),
+    }
+}
+
+/// `archbench resume ID`: the deferred review, in the workbench, as it was left.
+async fn resume(common: &CommonArgs, id: &str) -> i32 {
+    let (path, saved) = match archbench::store::deferred::find(&paths::deferred_dir(), id) {
+        Ok(found) => found,
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
+    if let Err(e) = archbench::state::resume::check(&saved) {
+        return fail(exit::BAD_INPUT, &e);
+    }
+    let mut bench = match workbench(common, &saved.role_id) {
+        Ok(bench) => bench,
+        Err(code) => return code,
+    };
+    // The parameters the answers were made with, unless a flag says otherwise.
+    bench.session.params = params(common).or(&saved.parameters);
+    let mut state = State::resume(bench.session, &saved, path, 80, 24, chrono::Utc::now());
+    if let Some(problem) = &bench.model_problem {
+        state.notice = Some(Notice {
+            level: NoticeLevel::Warning,
+            text: format!("{problem} (reviewing needs no model; revising does)"),
+        });
+    }
+    match app::run_tui(state, bench.provider, outbox(common), false).await {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }

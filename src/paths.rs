@@ -56,3 +56,8 @@ pub fn user_roles_dir() -> PathBuf {
 pub fn audit_log() -> PathBuf {
     data_dir().join("audit.jsonl")
 }
+
+/// Reviews saved for later (`archbench resume`).
+pub fn deferred_dir() -> PathBuf {
+    data_dir().join("deferred")
+}

@@ -1,5 +1,5 @@
-//! Who is reviewing: recorded in every envelope. Configured name and email first (later issue),
-//! else git's user, else the operating-system user.
+//! Who is reviewing: recorded in every envelope. Configured name and email first, else git's
+//! user, else the operating-system user.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +12,23 @@ pub struct Reviewer {
 }
 
 impl Reviewer {
+    /// The configured reviewer when a name is set, else [`Reviewer::detect`].
+    pub fn resolve(config: &crate::config::ReviewerConfig) -> Self {
+        match config
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            Some(name) => Self {
+                name: name.to_string(),
+                email: config.email.clone().filter(|e| !e.trim().is_empty()),
+                source: "config".into(),
+            },
+            None => Self::detect(),
+        }
+    }
+
     /// Reads git's `user.name`/`user.email`, else `$USER`.
     pub fn detect() -> Self {
         let git = |key: &str| {

@@ -155,7 +155,7 @@ async fn the_workbench_handles_whatever_the_local_model_decides() {
     }
     let effects = d.key(KeyCode::Enter);
     assert!(
-        matches!(effects.as_slice(), [Effect::Handoff(_)]),
+        matches!(effects.as_slice(), [Effect::Handoff { .. }]),
         "{effects:?} {:?}",
         d.state.notice
     );

@@ -378,7 +378,7 @@ async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::Tem
     }
     let effects = d.key(KeyCode::Enter);
     assert!(
-        matches!(effects.as_slice(), [Effect::Handoff(_)]),
+        matches!(effects.as_slice(), [Effect::Handoff { .. }]),
         "{effects:?}"
     );
     for effect in effects {
@@ -411,7 +411,7 @@ async fn workbench_confirms_a_unique_route_and_writes_the_envelope() {
         "the answer is exactly what was streamed"
     );
     assert!(matches!(attempt.phase, Phase::Complete(_)));
-    let Some(HandoffStatus::Written { path, target }) = &d.state.review.handoff else {
+    let Some(HandoffStatus::Written { path, target, .. }) = &d.state.review.handoff else {
         panic!("{:?}", d.state.notice)
     };
     assert_eq!(target, "backup_disaster_specialist");

@@ -5,7 +5,7 @@ mod common;
 
 use archbench::event::Event;
 use archbench::provider::{AgentEvent, FinishReason, ProviderError, Usage};
-use common::Driver;
+use common::{delivered, Driver};
 use crossterm::event::KeyCode;
 
 const BRIEF: &str = "Design the data layer for a multi-tenant bookstore: 340 tenants, 12M editions, 45k orders/day.";
@@ -93,7 +93,7 @@ screens! {
     handoff_written => |w, h| {
         let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
         d.key(KeyCode::Enter);
-        d.send(Event::HandoffWritten(Ok("/home/ada/.local/share/archbench/outbox/0193-e1.json".into())));
+        d.send(Event::HandedOff(Ok(delivered("/home/ada/.local/share/archbench/outbox/0193-e1.json"))));
         d
     };
     error => |w, h| {

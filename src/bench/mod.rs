@@ -116,12 +116,17 @@ fn median_by<T: Clone>(mut runs: Vec<T>, key: impl Fn(&T) -> Duration) -> T {
 }
 
 fn session() -> Result<Session, String> {
-    let role = RoleBook::load(None)
-        .map_err(|e| e.to_string())?
+    let book = RoleBook::load(None).map_err(|e| e.to_string())?;
+    let role = book
         .get("database_architect")
         .cloned()
         .ok_or("no database_architect role")?;
     Ok(Session {
+        chain: crate::state::Chain::start(
+            &role.id,
+            std::sync::Arc::new(book),
+            crate::sink::SinkPlan::default(),
+        ),
         role,
         provider: ProviderInfo {
             kind: "openai".into(),

@@ -93,6 +93,22 @@ pub struct HandoffRequest {
     pub decided_by: DecidedBy,
     pub attempts: Vec<AttemptRecord>,
     pub timestamps: Timestamps,
+    /// The decision came from asking the agent again for it.
+    pub reask: Option<ReaskRecord>,
+    /// The brief for the next role as the reviewer edited it (`None`: the composed one).
+    pub payload_brief: Option<String>,
+}
+
+/// The agent was asked again, for its decision line only; `decision` is read from its reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReaskRecord {
+    /// What archbench asked.
+    pub prompt: String,
+    /// What the agent replied.
+    pub reply: String,
+    pub reply_sha256: String,
+    /// The decision the answer itself gave.
+    pub original_decision: Decision,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,8 +143,10 @@ pub struct RouteRecord {
 pub struct Payload {
     /// The role that receives the work (`end`: none).
     pub role: String,
-    /// The brief composed for it.
+    /// The brief composed for it, or as the reviewer edited it.
     pub brief: String,
+    /// The reviewer edited the composed brief.
+    pub edited: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +173,8 @@ pub struct Envelope {
     pub route: RouteRecord,
     pub payload: Payload,
     pub attempts: Vec<AttemptRecord>,
+    /// The re-ask that gave the decision, if the reviewer asked again.
+    pub reask: Option<ReaskRecord>,
     pub timestamps: Timestamps,
 }
 
@@ -181,7 +201,11 @@ impl Envelope {
         let agreed = request.decision.candidates.contains(&request.chosen.id);
         let payload = Payload {
             role: request.chosen.target.clone(),
-            brief: compose_brief(&request),
+            edited: request.payload_brief.is_some(),
+            brief: request
+                .payload_brief
+                .clone()
+                .unwrap_or_else(|| compose_brief(&request)),
         };
         let mut timestamps = request.timestamps;
         timestamps.handed_off = Some(now);
@@ -220,6 +244,7 @@ impl Envelope {
             },
             payload,
             attempts: request.attempts,
+            reask: request.reask,
             timestamps,
         })
     }
@@ -232,8 +257,35 @@ fn short(sha: &str) -> String {
 /// The brief the next role receives: the original brief, the approved answer (without its
 /// routing line, which was meant for archbench), and the reviewer's notes.
 pub fn compose_brief(request: &HandoffRequest) -> String {
-    let mut answer: Vec<&str> = request.response.lines().collect();
-    if let Some(n) = request.decision.line_number {
+    // After a re-ask the decision line is in the reply; the answer's own line is the original's.
+    let decision = request
+        .reask
+        .as_ref()
+        .map_or(&request.decision, |r| &r.original_decision);
+    let notes: Vec<&str> = request
+        .attempts
+        .iter()
+        .filter_map(|a| a.feedback.as_deref())
+        .collect();
+    compose(
+        &request.brief,
+        &request.role,
+        &request.response,
+        decision.line_number,
+        &notes,
+    )
+}
+
+/// [`compose_brief`] from its parts: the workbench composes the default before a request exists.
+pub fn compose(
+    brief: &str,
+    role: &RoleRef,
+    response: &str,
+    decision_line: Option<usize>,
+    notes: &[&str],
+) -> String {
+    let mut answer: Vec<&str> = response.lines().collect();
+    if let Some(n) = decision_line {
         if n >= 1 && n <= answer.len() {
             answer.remove(n - 1);
         }
@@ -241,16 +293,11 @@ pub fn compose_brief(request: &HandoffRequest) -> String {
     let answer = answer.join("\n");
     let mut brief = format!(
         "# Original brief\n\n{}\n\n# Approved answer from {} ({})\n\n{}\n",
-        request.brief.trim_end(),
-        request.role.title,
-        request.role.id,
+        brief.trim_end(),
+        role.title,
+        role.id,
         answer.trim_end()
     );
-    let notes: Vec<&str> = request
-        .attempts
-        .iter()
-        .filter_map(|a| a.feedback.as_deref())
-        .collect();
     if !notes.is_empty() {
         brief.push_str("\n# Reviewer notes\n\n");
         for note in notes {
@@ -317,6 +364,8 @@ mod tests {
                 decided: Utc.timestamp_opt(0, 0).unwrap(),
                 handed_off: None,
             },
+            reask: None,
+            payload_brief: None,
         }
     }
 

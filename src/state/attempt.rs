@@ -41,6 +41,20 @@ pub struct Attempt {
     pub started_at: DateTime<Utc>,
     pub first_token_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// The agent was asked again for its decision line (the answer itself is unchanged).
+    pub reask: Option<Reask>,
+}
+
+/// Asking the agent again for the decision line only. Its reply is kept apart from the answer:
+/// the answer the reviewer approves does not change, only the decision read for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reask {
+    pub run_id: u64,
+    pub prompt: String,
+    pub reply: String,
+    pub phase: Phase,
+    /// The decision the answer itself gave.
+    pub original: Decision,
 }
 
 impl Attempt {
@@ -64,6 +78,7 @@ impl Attempt {
             started_at: at,
             first_token_at: None,
             completed_at: None,
+            reask: None,
         }
     }
 

@@ -2,11 +2,13 @@
 //! chain step with their answers, the review, focus and scrolling. No I/O, no clock, no tasks.
 
 mod attempt;
+mod handoff;
+pub mod resume;
 mod review;
 mod update;
 
-pub use attempt::{Attempt, Phase};
-pub use review::{HandoffStatus, Review, ReviewMode};
+pub use attempt::{Attempt, Phase, Reask};
+pub use review::{HandoffStatus, NextStep, Review, ReviewMode};
 pub use update::update;
 
 use crate::event::Timed;
@@ -26,6 +28,43 @@ pub struct Session {
     pub params: Params,
     pub reviewer: Reviewer,
     pub chain_id: String,
+    pub chain: Chain,
+}
+
+/// Where this step sits in its chain of roles, and what the chain may do next.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The envelope that handed the work to this step (`None` for the first step).
+    pub parent_id: Option<String>,
+    /// The roles of the chain so far, this step's last.
+    pub breadcrumb: Vec<String>,
+    /// Every role the chain may open next.
+    pub roles: std::sync::Arc<crate::role::RoleBook>,
+    pub sinks: crate::sink::SinkPlan,
+    /// The deferred review this session resumed, removed once the review is settled.
+    pub resumed_from: Option<std::path::PathBuf>,
+}
+
+impl Chain {
+    /// The first step of a chain, at `role`.
+    pub fn start(
+        role: &str,
+        roles: std::sync::Arc<crate::role::RoleBook>,
+        sinks: crate::sink::SinkPlan,
+    ) -> Self {
+        Self {
+            parent_id: None,
+            breadcrumb: vec![role.to_string()],
+            roles,
+            sinks,
+            resumed_from: None,
+        }
+    }
+
+    /// 1 for the first step.
+    pub fn depth(&self) -> usize {
+        self.breadcrumb.len()
+    }
 }
 
 /// What the one-line prompt asks for.
@@ -40,17 +79,22 @@ pub enum PromptKind {
     OverrideReason(String),
     /// Why the answer is rejected (optional).
     Reject,
+    /// The chain would open this role a second time: y opens it, n stops the chain.
+    ConfirmRevisit(String),
 }
 
 impl PromptKind {
-    pub fn label(&self) -> &'static str {
+    pub fn label(&self) -> String {
         match self {
-            Self::Search => "Search",
-            Self::SaveBlocks => "Save code blocks to folder",
-            Self::Export => "Export the answer to folder",
-            Self::OverrideRole => "Override: hand off to role",
-            Self::OverrideReason(_) => "Reason for the override (required)",
-            Self::Reject => "Reject: the chain stops here. Reason (optional)",
+            Self::Search => "Search".into(),
+            Self::SaveBlocks => "Save code blocks to folder".into(),
+            Self::Export => "Export the answer to folder".into(),
+            Self::OverrideRole => "Override: hand off to role".into(),
+            Self::OverrideReason(_) => "Reason for the override (required)".into(),
+            Self::Reject => "Reject: the chain stops here. Reason (optional)".into(),
+            Self::ConfirmRevisit(role) => {
+                format!("The chain was at {role} before. Open it again? y opens, n ends the chain")
+            }
         }
     }
 }
@@ -143,6 +187,8 @@ pub struct State {
     /// State changes for the audit log, queued by `update` as data; the loop takes them out and
     /// appends them, in order.
     pub audit: Vec<crate::store::audit::AuditEntry>,
+    /// A chain step waiting for the reviewer to confirm that its role may run again.
+    pub next_step: Option<NextStep>,
 }
 
 impl State {
@@ -179,6 +225,7 @@ impl State {
             blocks_dir: std::path::PathBuf::from("archbench-blocks"),
             block_list: None,
             audit: Vec::new(),
+            next_step: None,
         };
         state.review.feedback = new_editor(
             "",
@@ -208,8 +255,10 @@ impl State {
         if self.block_list.is_some() {
             return Context::Blocks;
         }
-        if self.review.mode == ReviewMode::Feedback {
-            return Context::Feedback;
+        match self.review.mode {
+            ReviewMode::Feedback => return Context::Feedback,
+            ReviewMode::EditPayload => return Context::Payload,
+            ReviewMode::Choosing => {}
         }
         match self.focus {
             Focus::Brief => Context::Brief,

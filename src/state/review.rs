@@ -1,4 +1,5 @@
-//! The reviewer's side: which option is chosen, the feedback being written, the handoff.
+//! The reviewer's side: which option is chosen, the feedback being written, the brief the next
+//! role will receive, the handoff.
 
 use ratatui_textarea::TextArea;
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ pub enum ReviewMode {
     Choosing,
     /// Writing feedback for a revision.
     Feedback,
+    /// Editing the brief the next role will receive.
+    EditPayload,
 }
 
 /// Where the handoff stands.
@@ -17,10 +20,28 @@ pub enum ReviewMode {
 pub enum HandoffStatus {
     /// Sent to the effect runner, not yet written.
     Sending { target: String },
-    /// Written to the outbox.
-    Written { target: String, path: PathBuf },
+    /// Written to the outbox (and delivered to the other sinks, or left pending there).
+    Written {
+        target: String,
+        path: PathBuf,
+        envelope_id: String,
+    },
     /// The reviewer rejected the answer: nothing is handed off and the chain stops.
     Rejected { reason: Option<String> },
+    /// Being saved for later.
+    Deferring,
+    /// Saved for later: `archbench resume` continues it.
+    Deferred { id: String, path: PathBuf },
+}
+
+impl HandoffStatus {
+    /// The review of this answer is over in this session (handed off, rejected or deferred).
+    pub fn is_settled(&self) -> bool {
+        matches!(
+            self,
+            Self::Written { .. } | Self::Rejected { .. } | Self::Deferred { .. }
+        )
+    }
 }
 
 #[derive(Default)]
@@ -29,5 +50,17 @@ pub struct Review {
     pub selected: Option<usize>,
     pub mode: ReviewMode,
     pub feedback: TextArea<'static>,
+    /// The editor of the next role's brief, while it is open.
+    pub payload_editor: TextArea<'static>,
+    /// The brief the next role receives, when the reviewer edited the composed one.
+    pub payload: Option<String>,
     pub handoff: Option<HandoffStatus>,
+}
+
+/// The next step of the chain, waiting for the reviewer to confirm a revisit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextStep {
+    pub role: String,
+    pub brief: String,
+    pub parent_id: String,
 }

@@ -17,6 +17,7 @@ pub(crate) fn session() -> Session {
         .get("database_architect")
         .unwrap()
         .clone();
+    let role_id = "database_architect";
     Session {
         role,
         provider: ProviderInfo {
@@ -35,6 +36,32 @@ pub(crate) fn session() -> Session {
             source: "git".into(),
         },
         chain_id: "chain-1".into(),
+        chain: crate::state::Chain::start(
+            role_id,
+            std::sync::Arc::new(RoleBook::load(None).unwrap()),
+            // The outbox only; tests of the chain add the chain sink.
+            crate::sink::SinkPlan::resolve(
+                &[crate::sink::SinkSpec::Outbox],
+                &Default::default(),
+                crate::sink::Mode::Workbench,
+            ),
+        ),
+    }
+}
+
+/// The outbox took the envelope (and no other sink was asked).
+pub(crate) fn delivered(path: &str) -> crate::sink::Delivered {
+    crate::sink::Delivered {
+        envelope_id: "env-1".into(),
+        target: "backup_disaster_specialist".into(),
+        path: path.into(),
+        payload_brief: "# Original brief".into(),
+        results: vec![crate::sink::SinkResult {
+            sink: "outbox".into(),
+            outcome: Ok(path.into()),
+            pending: false,
+        }],
+        chain: false,
     }
 }
 
@@ -231,7 +258,7 @@ fn a_unique_decision_is_preselected_and_enter_confirms_it() {
     assert_eq!(b.state.focus, Focus::Routes);
     assert_eq!(b.state.review.selected, Some(2));
     let effects = b.key(KeyCode::Enter);
-    let [Effect::Handoff(request)] = effects.as_slice() else {
+    let [Effect::Handoff { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(request.action, ReviewAction::Confirm);
@@ -263,7 +290,7 @@ fn an_ambiguous_decision_cannot_be_confirmed_until_a_route_is_chosen() {
     b.key(KeyCode::Char('2'));
     assert_eq!(b.state.review.selected, Some(1));
     let effects = b.key(KeyCode::Enter);
-    let [Effect::Handoff(request)] = effects.as_slice() else {
+    let [Effect::Handoff { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(request.action, ReviewAction::Choose);
@@ -277,7 +304,7 @@ fn choosing_another_route_than_the_agents_is_recorded_as_choose() {
     b.key(KeyCode::Up);
     assert_eq!(b.state.review.selected, Some(1));
     let effects = b.key(KeyCode::Enter);
-    let [Effect::Handoff(request)] = effects.as_slice() else {
+    let [Effect::Handoff { request, .. }] = effects.as_slice() else {
         panic!()
     };
     assert_eq!(request.action, ReviewAction::Choose);
@@ -307,12 +334,13 @@ fn the_handoff_result_is_shown_and_a_second_confirm_sends_nothing() {
     let mut b = Bench::new("brief");
     b.answer(UNIQUE);
     b.key(KeyCode::Enter);
-    b.send(Event::HandoffWritten(Ok("/outbox/e.json".into())));
+    b.send(Event::HandedOff(Ok(delivered("/outbox/e.json"))));
     assert_eq!(
         b.state.review.handoff,
         Some(HandoffStatus::Written {
             target: "backup_disaster_specialist".into(),
-            path: "/outbox/e.json".into()
+            path: "/outbox/e.json".into(),
+            envelope_id: "env-1".into(),
         })
     );
     assert!(b.notice().contains("/outbox/e.json"));
@@ -324,7 +352,7 @@ fn a_failed_handoff_loses_nothing_and_can_be_retried() {
     let mut b = Bench::new("brief");
     b.answer(UNIQUE);
     b.key(KeyCode::Enter);
-    b.send(Event::HandoffWritten(Err(
+    b.send(Event::HandedOff(Err(
         "cannot write the envelope into /ro: Permission denied".into(),
     )));
     assert_eq!(b.state.review.handoff, None);
@@ -332,7 +360,7 @@ fn a_failed_handoff_loses_nothing_and_can_be_retried() {
     assert_eq!(b.state.review.selected, Some(2), "the choice is kept");
     assert!(matches!(
         b.key(KeyCode::Enter).as_slice(),
-        [Effect::Handoff(_)]
+        [Effect::Handoff { .. }]
     ));
 }
 
@@ -419,7 +447,7 @@ fn revise_runs_the_same_role_again_with_the_conversation_and_feedback() {
     assert_eq!(b.state.latest().unwrap().number, 2);
     b.stream(2, UNIQUE);
     let effects = b.key(KeyCode::Enter);
-    let [Effect::Handoff(request)] = effects.as_slice() else {
+    let [Effect::Handoff { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(request.attempts.len(), 2);
@@ -452,7 +480,7 @@ fn earlier_attempts_stay_viewable_and_only_the_latest_is_handed_off() {
     b.key(KeyCode::Tab);
     assert!(matches!(
         b.key(KeyCode::Enter).as_slice(),
-        [Effect::Handoff(_)]
+        [Effect::Handoff { .. }]
     ));
 }
 
@@ -814,7 +842,7 @@ fn every_state_change_is_queued_for_the_audit_log_in_order() {
     b.ctrl('s');
     b.stream(2, UNIQUE);
     b.key(KeyCode::Enter);
-    b.send(Event::HandoffWritten(Ok("/outbox/e.json".into())));
+    b.send(Event::HandedOff(Ok(delivered("/outbox/e.json"))));
     let kinds: Vec<(&str, u32)> = b
         .state
         .audit
@@ -880,7 +908,7 @@ fn override_needs_an_unlisted_role_and_a_reason() {
     assert!(b.state.prompt.is_some(), "and the prompt stays open");
     b.type_text("PCI scope needs review first");
     let effects = b.key(KeyCode::Enter);
-    let [Effect::Handoff(request)] = effects.as_slice() else {
+    let [Effect::Handoff { request, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(request.action, ReviewAction::Override);

@@ -1,17 +1,14 @@
 //! The one place the state changes: an event in, effects out.
 
-use super::{Attempt, Focus, HandoffStatus, Notice, NoticeLevel, Phase, ReviewMode, State};
+use super::handoff::{self, choose, confirm, decision_notice, reviewable};
+use super::{Attempt, Focus, Notice, NoticeLevel, Phase, ReviewMode, State};
 use crate::action::Action;
 use crate::effect::Effect;
 use crate::event::{Event, Timed};
 use crate::keymap;
 use crate::provider::{AgentEvent, ChatRequest, FinishReason, Message, Speaker};
-use crate::role::RouteOption;
-use crate::routing::decision::DecisionStatus;
-use crate::routing::envelope::{
-    sha256_hex, AttemptRecord, DecidedBy, ReviewAction, RoleRef, Timestamps,
-};
-use crate::routing::{parse_decision, HandoffRequest};
+use crate::routing::envelope::sha256_hex;
+use crate::routing::parse_decision;
 use crate::sanitize::sanitize;
 use crate::ui::layout;
 use chrono::{DateTime, Utc};
@@ -34,6 +31,7 @@ fn show_cursors(state: &mut State) {
         ratatui::style::Style::default()
     });
     state.review.feedback.set_cursor_style(cursor);
+    state.review.payload_editor.set_cursor_style(cursor);
 }
 
 fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
@@ -55,10 +53,8 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             on_agent(state, run_id, event, at);
             Vec::new()
         }
-        Event::HandoffWritten(result) => {
-            on_handoff_written(state, result, at);
-            Vec::new()
-        }
+        Event::HandedOff(result) => handoff::on_handed_off(state, result, at),
+        Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::Reported(result) => {
             match result {
@@ -71,7 +67,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
 }
 
 /// Queues one record for the audit log.
-fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serde_json::Value) {
+pub(super) fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serde_json::Value) {
     let attempt = state.attempts.last().map_or(0, |a| a.number);
     state.audit.push(crate::store::audit::AuditEntry {
         kind: kind.to_string(),
@@ -83,7 +79,7 @@ fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serde_json::Val
     });
 }
 
-fn notice(state: &mut State, level: NoticeLevel, text: impl Into<String>) {
+pub(super) fn notice(state: &mut State, level: NoticeLevel, text: impl Into<String>) {
     state.notice = Some(Notice {
         level,
         text: text.into(),
@@ -120,6 +116,12 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
         return Vec::new();
     }
     state.notice = None;
+    if state.next_step.is_some() {
+        if let KeyCode::Char(c @ ('y' | 'Y' | 'n' | 'N')) = key.code {
+            handoff::answer_revisit(state, c.eq_ignore_ascii_case(&'y'), at);
+            return Vec::new();
+        }
+    }
     let context = state.key_context();
     let action = keymap::resolve(context, &key);
     if action != Some(Action::Quit) {
@@ -137,6 +139,9 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
                 }
                 keymap::Context::Feedback => {
                     state.review.feedback.input(key);
+                }
+                keymap::Context::Payload => {
+                    state.review.payload_editor.input(key);
                 }
                 keymap::Context::Prompt => {
                     if let Some(prompt) = &mut state.prompt {
@@ -156,6 +161,8 @@ fn on_paste(state: &mut State, text: &str) {
         prompt.input.insert_str(text.replace('\n', " "));
     } else if state.review.mode == ReviewMode::Feedback {
         state.review.feedback.insert_str(&text);
+    } else if state.review.mode == ReviewMode::EditPayload {
+        state.review.payload_editor.insert_str(&text);
     } else if state.focus == Focus::Brief {
         state.brief.insert_str(&text);
     } else {
@@ -283,14 +290,31 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
         }
         Action::SubmitPrompt => submit_prompt(state, at),
         Action::Override => {
-            open_review_prompt(state, super::PromptKind::OverrideRole);
+            handoff::open_review_prompt(state, super::PromptKind::OverrideRole);
             Vec::new()
         }
         Action::Reject => {
-            open_review_prompt(state, super::PromptKind::Reject);
+            handoff::open_review_prompt(state, super::PromptKind::Reject);
             Vec::new()
         }
+        Action::Reask => handoff::reask(state, at),
+        Action::EditPayload => {
+            handoff::edit_payload(state);
+            Vec::new()
+        }
+        Action::SavePayload | Action::ClosePayload => {
+            handoff::keep_payload(state, action == Action::ClosePayload, at);
+            Vec::new()
+        }
+        Action::ResetPayload => {
+            handoff::reset_payload(state);
+            Vec::new()
+        }
+        Action::Defer => handoff::defer(state, at),
         Action::ClosePrompt => {
+            if state.next_step.is_some() {
+                handoff::answer_revisit(state, false, at);
+            }
             state.prompt = None;
             Vec::new()
         }
@@ -520,12 +544,20 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     };
     let text = prompt.input.lines().join(" ").trim().to_string();
     match &prompt.kind {
-        super::PromptKind::Reject => {
-            reject(state, (!text.is_empty()).then(|| text.clone()), at);
+        super::PromptKind::ConfirmRevisit(_) => {
+            state.prompt = Some(prompt);
+            handoff::answer_revisit(
+                state,
+                text.eq_ignore_ascii_case("y") || text.eq_ignore_ascii_case("yes"),
+                at,
+            );
             return Vec::new();
         }
+        super::PromptKind::Reject => {
+            return handoff::reject(state, (!text.is_empty()).then(|| text.clone()), at);
+        }
         super::PromptKind::OverrideRole if !text.is_empty() => {
-            override_role(state, &text);
+            handoff::override_role(state, &text);
             return Vec::new();
         }
         super::PromptKind::OverrideReason(role) => {
@@ -535,7 +567,7 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
                 state.prompt = Some(prompt);
                 return Vec::new();
             }
-            return override_send(state, role.clone(), &text, at);
+            return handoff::override_send(state, role.clone(), &text, at);
         }
         _ => {}
     }
@@ -553,7 +585,8 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     match prompt.kind {
         super::PromptKind::OverrideRole
         | super::PromptKind::OverrideReason(_)
-        | super::PromptKind::Reject => Vec::new(),
+        | super::PromptKind::Reject
+        | super::PromptKind::ConfirmRevisit(_) => Vec::new(),
         super::PromptKind::Search => {
             state.search = Some(text);
             state.scroll = state.scroll.saturating_sub(1);
@@ -677,12 +710,16 @@ fn outline_jump(state: &mut State) {
 }
 
 fn work_at_risk(state: &State) -> bool {
-    state.running.is_some()
-        || (state.latest().is_some()
-            && !matches!(
-                state.review.handoff,
-                Some(HandoffStatus::Written { .. } | HandoffStatus::Rejected { .. })
-            ))
+    state.running.is_some() || (state.latest().is_some() && !settled(state))
+}
+
+/// The review of the answer on screen is over: handed off, rejected or deferred.
+fn settled(state: &State) -> bool {
+    state
+        .review
+        .handoff
+        .as_ref()
+        .is_some_and(|h| h.is_settled())
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {
@@ -707,7 +744,7 @@ fn quit(state: &mut State) -> Vec<Effect> {
 }
 
 /// The system prompt and brief, then each earlier answer with the feedback that followed it.
-fn conversation(state: &State) -> Vec<Message> {
+pub(super) fn conversation(state: &State) -> Vec<Message> {
     let mut messages = vec![
         Message::new(Speaker::System, state.session.role.prompt.clone()),
         Message::new(Speaker::User, state.brief_text()),
@@ -751,6 +788,8 @@ fn start_attempt(state: &mut State, feedback: Option<String>, at: DateTime<Utc>)
     state.shown = state.attempts.len() - 1;
     state.review.selected = None;
     state.review.handoff = None;
+    // An edited brief for the next role belonged to the earlier answer.
+    state.review.payload = None;
     state.outline_selected = 0;
     state.folded.clear();
     state.follow = true;
@@ -787,11 +826,7 @@ fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let handed_off = matches!(
-        state.review.handoff,
-        Some(HandoffStatus::Written { .. } | HandoffStatus::Rejected { .. })
-    );
-    if !state.attempts.is_empty() && !handed_off && !state.rerun_armed {
+    if !state.attempts.is_empty() && !settled(state) && !state.rerun_armed {
         state.rerun_armed = true;
         notice(state, NoticeLevel::Warning, "Ctrl-S again discards this answer and runs the brief anew; r sends it back with feedback instead.");
         return Vec::new();
@@ -805,6 +840,15 @@ fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     let Some(run_id) = state.running.take() else {
         return Vec::new();
     };
+    if handoff::cancel_reask(state, run_id) {
+        audit(
+            state,
+            "review_action",
+            at,
+            serde_json::json!({ "action": "cancel", "reask": true }),
+        );
+        return vec![Effect::CancelRun { run_id }];
+    }
     if let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) {
         attempt.doc.finish();
         attempt.phase = Phase::Cancelled;
@@ -827,6 +871,9 @@ fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
 
 fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {
     if state.running != Some(run_id) {
+        return;
+    }
+    if handoff::on_reask_event(state, run_id, &event, at) {
         return;
     }
     let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) else {
@@ -890,339 +937,17 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
     sync_view(state);
 }
 
-fn decision_notice(decision: &crate::routing::Decision, cut: bool) -> (NoticeLevel, String) {
-    let prefix = if cut {
-        "The answer was cut off at the token limit. "
-    } else {
-        ""
-    };
-    let (level, text) = match decision.status {
-        DecisionStatus::Unique => (
-            NoticeLevel::Info,
-            "The agent chose a route: Enter confirms it, 1-9 picks another, r revises.",
-        ),
-        DecisionStatus::Ambiguous => (
-            NoticeLevel::Warning,
-            "The agent's decision matches several routes: choose one with 1-9, then Enter.",
-        ),
-        DecisionStatus::Invalid => (
-            NoticeLevel::Warning,
-            "The agent's decision names no listed route: choose one with 1-9, or r to revise.",
-        ),
-        DecisionStatus::Missing => (
-            NoticeLevel::Warning,
-            "The agent gave no DECISION line: choose a route with 1-9, or r to revise.",
-        ),
-        DecisionStatus::Misplaced => (
-            NoticeLevel::Warning,
-            "The DECISION line is not the last line: check it, choose with 1-9, then Enter.",
-        ),
-    };
-    (
-        if cut { NoticeLevel::Warning } else { level },
-        format!("{prefix}{text}"),
-    )
-}
-
-fn reviewable(state: &State) -> bool {
-    state
-        .latest()
-        .is_some_and(|a| matches!(a.phase, Phase::Complete(_)))
-}
-
-fn choose(state: &mut State, index: usize) -> Vec<Effect> {
-    let count = state.session.role.routes.len();
-    if !reviewable(state) {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            "There is no finished answer to route yet.",
-        );
-    } else if index >= count {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            format!(
-                "There is no option {}: this role offers {count}.",
-                index + 1
-            ),
-        );
-    } else {
-        state.review.selected = Some(index);
-        state.focus = Focus::Routes;
-    }
-    Vec::new()
-}
-
-/// Why the latest answer cannot be handed off (or rejected) now, if it cannot.
-fn not_ready(state: &State) -> Option<String> {
-    if let Some(status) = &state.review.handoff {
-        return Some(match status {
-            HandoffStatus::Sending { target } => {
-                format!("The handoff to {target} is being written.")
-            }
-            HandoffStatus::Written { target, path } => {
-                format!("Already handed off to {target}: {}", path.display())
-            }
-            HandoffStatus::Rejected { .. } => {
-                "This answer was rejected; the chain stops here. Ctrl-S runs the brief anew.".into()
-            }
-        });
-    }
-    let Some(attempt) = state.latest() else {
-        return Some("Nothing to hand off yet: write a brief and press Ctrl-S.".into());
-    };
-    let problem = match &attempt.phase {
-        Phase::Waiting | Phase::Streaming => Some("The answer is still streaming: wait for it to finish, or Esc to cancel."),
-        Phase::Cancelled => Some("This answer was cancelled and is incomplete: r sends it back with feedback, Ctrl-S runs again."),
-        Phase::Failed(_) => Some("This answer failed and is incomplete: Ctrl-S runs again."),
-        Phase::Complete(_) => None,
-    };
-    if let Some(problem) = problem {
-        return Some(problem.into());
-    }
-    if state.shown + 1 != state.attempts.len() {
-        return Some(format!("You are looking at attempt {}; the handoff sends the latest. Press ] to review it first.", state.shown + 1));
-    }
-    None
-}
-
-fn confirm(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
-    if let Some(problem) = not_ready(state) {
-        notice(state, NoticeLevel::Warning, problem);
-        return Vec::new();
-    }
-    let Some(decision) = state.latest().and_then(|a| a.decision.clone()) else {
-        return Vec::new();
-    };
-    let Some(index) = state.review.selected else {
-        let text = match decision.status {
-            DecisionStatus::Ambiguous => "The agent's decision is ambiguous: choose one of the marked routes with 1-9, then Enter.",
-            _ => "No route is chosen: pick one with 1-9 or the arrows, then Enter.",
-        };
-        notice(state, NoticeLevel::Warning, text);
-        return Vec::new();
-    };
-    let Some(chosen) = state.session.role.routes.get(index).cloned() else {
-        return Vec::new();
-    };
-    let action = if decision.unique_candidate() == Some(chosen.id.as_str()) {
-        ReviewAction::Confirm
-    } else {
-        ReviewAction::Choose
-    };
-    send_handoff(state, chosen, action, None, at)
-}
-
-/// Builds the handoff of the latest answer along `chosen` and sends it to the effect runner.
-fn send_handoff(
-    state: &mut State,
-    chosen: RouteOption,
-    action: ReviewAction,
-    reason: Option<String>,
-    at: DateTime<Utc>,
-) -> Vec<Effect> {
-    let Some(attempt) = state.latest() else {
-        return Vec::new();
-    };
-    let Some(decision) = attempt.decision.clone() else {
-        return Vec::new();
-    };
-    let session = &state.session;
-    let complete = |phase: &Phase| match phase {
-        Phase::Complete(reason) => Some(reason.clone()),
-        _ => None,
-    };
-    let request = HandoffRequest {
-        chain_id: session.chain_id.clone(),
-        parent_id: None,
-        role: RoleRef {
-            id: session.role.id.clone(),
-            title: session.role.title.clone(),
-            prompt_sha256: session.role.prompt_sha256(),
-        },
-        provider: session.provider.clone(),
-        parameters: session.params.clone(),
-        brief: state.brief_text(),
-        response: attempt.text().to_string(),
-        seen_sha256: attempt.reviewed_sha256.clone().unwrap_or_default(),
-        finish_reason: complete(&attempt.phase),
-        usage: attempt.usage,
-        options: session.role.routes.clone(),
-        decision,
-        reviewer: session.reviewer.clone(),
-        action,
-        chosen: chosen.clone(),
-        reason,
-        decided_by: DecidedBy::Human,
-        attempts: state
-            .attempts
-            .iter()
-            .map(|a| AttemptRecord {
-                number: a.number,
-                feedback: a.feedback.clone(),
-                response_sha256: sha256_hex(a.text()),
-                finish_reason: complete(&a.phase),
-            })
-            .collect(),
-        timestamps: Timestamps {
-            run_started: Some(attempt.started_at),
-            first_token: attempt.first_token_at,
-            response_completed: attempt.completed_at,
-            decided: at,
-            handed_off: None,
-        },
-    };
-    state.review.handoff = Some(HandoffStatus::Sending {
-        target: chosen.target.clone(),
-    });
-    notice(
-        state,
-        NoticeLevel::Info,
-        format!("Handing off to {}…", chosen.target),
-    );
-    let data = serde_json::json!({
-        "action": request.action,
-        "option_id": chosen.id,
-        "target": chosen.target,
-        "reason": request.reason,
-        "decided_by": request.decided_by,
-        "agreed_with_agent": request.decision.candidates.contains(&chosen.id),
-        "reviewer": request.reviewer,
-        "response_sha256": request.seen_sha256,
-    });
-    audit(state, "review_action", at, data);
-    vec![Effect::Handoff(Box::new(request))]
-}
-
-/// Opens the override or reject prompt when the answer can be reviewed.
-fn open_review_prompt(state: &mut State, kind: super::PromptKind) {
-    if let Some(problem) = not_ready(state) {
-        notice(state, NoticeLevel::Warning, problem);
-        return;
-    }
-    state.prompt = Some(super::Prompt {
-        kind,
-        input: super::new_editor("", ""),
-    });
-}
-
-/// The role typed for an override: a role id the prompt does not already list.
-fn override_role(state: &mut State, role: &str) {
-    if !crate::role::is_role_id(role) {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            format!("`{role}` is not a role id (letters, digits, `_` and `-`); o tries again."),
-        );
-        return;
-    }
-    if let Some(i) = state
-        .session
-        .role
-        .routes
-        .iter()
-        .position(|o| o.target == role)
-    {
-        notice(
-            state,
-            NoticeLevel::Info,
-            format!("{role} is listed: choose it with {}, then Enter.", i + 1),
-        );
-        return;
-    }
-    state.prompt = Some(super::Prompt {
-        kind: super::PromptKind::OverrideReason(role.to_string()),
-        input: super::new_editor("", ""),
-    });
-}
-
-fn override_send(state: &mut State, role: String, reason: &str, at: DateTime<Utc>) -> Vec<Effect> {
-    let chosen = RouteOption {
-        id: format!("override:{role}"),
-        label: "override".into(),
-        target: role.clone(),
-        text: format!("override: Go to {role}"),
-    };
-    send_handoff(
-        state,
-        chosen,
-        ReviewAction::Override,
-        Some(reason.to_string()),
-        at,
-    )
-}
-
-fn reject(state: &mut State, reason: Option<String>, at: DateTime<Utc>) {
-    let reviewer = state.session.reviewer.clone();
-    audit(
-        state,
-        "review_action",
-        at,
-        serde_json::json!({ "action": "reject", "reason": reason, "reviewer": reviewer }),
-    );
-    state.review.handoff = Some(HandoffStatus::Rejected { reason });
-    notice(
-        state,
-        NoticeLevel::Warning,
-        "Rejected: nothing is handed off and the chain stops here. Ctrl-S runs the brief anew.",
-    );
-}
-
-fn on_handoff_written(
-    state: &mut State,
-    result: Result<std::path::PathBuf, String>,
-    at: DateTime<Utc>,
-) {
-    let target = match &state.review.handoff {
-        Some(HandoffStatus::Sending { target }) => target.clone(),
-        _ => return,
-    };
-    match result {
-        Ok(path) => {
-            notice(
-                state,
-                NoticeLevel::Success,
-                format!("Handed off to {target}: {}", path.display()),
-            );
-            audit(
-                state,
-                "handoff_sent",
-                at,
-                serde_json::json!({ "target": target, "path": path, "sink": "outbox" }),
-            );
-            state.review.handoff = Some(HandoffStatus::Written { target, path });
-        }
-        Err(message) => {
-            audit(
-                state,
-                "handoff_failed",
-                at,
-                serde_json::json!({ "target": target, "error": message, "sink": "outbox" }),
-            );
-            state.review.handoff = None;
-            notice(
-                state,
-                NoticeLevel::Error,
-                format!("{message}. Nothing was handed off; Enter tries again."),
-            );
-        }
-    }
-}
-
 fn open_feedback(state: &mut State) -> Vec<Effect> {
     let problem = match state.latest().map(|a| &a.phase) {
         None => Some("There is no answer to revise yet: press Ctrl-S to run the brief first."),
         Some(Phase::Waiting | Phase::Streaming) => {
             Some("Wait for the answer to finish (or Esc to cancel) before revising.")
         }
-        Some(_)
-            if matches!(
-                state.review.handoff,
-                Some(HandoffStatus::Written { .. } | HandoffStatus::Rejected { .. })
-            ) =>
-        {
-            Some("This answer is already handed off.")
+        Some(_) if state.running.is_some() => {
+            Some("Wait for the agent's reply (or Esc to cancel) before revising.")
+        }
+        Some(_) if settled(state) => {
+            Some("This answer is already handed off, rejected or deferred.")
         }
         Some(_) => None,
     };

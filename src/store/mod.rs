@@ -1,4 +1,5 @@
 //! What archbench writes to disk.
 
 pub mod audit;
+pub mod deferred;
 pub mod outbox;

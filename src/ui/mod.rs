@@ -39,8 +39,12 @@ pub fn draw(frame: &mut Frame, state: &State) {
     if let Some(selected) = state.block_list {
         panes::block_list(frame, areas.answer, state, selected, &palette);
     }
-    if state.review.mode == crate::state::ReviewMode::Feedback {
-        panes::feedback(frame, areas.answer, state, &palette);
+    match state.review.mode {
+        crate::state::ReviewMode::Feedback => panes::feedback(frame, areas.answer, state, &palette),
+        crate::state::ReviewMode::EditPayload => {
+            panes::payload(frame, areas.answer, state, &palette)
+        }
+        crate::state::ReviewMode::Choosing => {}
     }
     if state.help {
         panes::help(frame, size, state.help_scroll, &palette);

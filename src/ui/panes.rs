@@ -46,9 +46,15 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         0 => String::new(),
         n => format!(" · attempt {}/{n}", state.shown + 1),
     };
+    // A chain shows its roles so far; a single step shows the role's title.
+    let place = if s.chain.depth() > 1 {
+        s.chain.breadcrumb.join(" → ")
+    } else {
+        s.role.title.clone()
+    };
     let text = format!(
-        " archbench · {} · {}: {}{attempt}",
-        s.role.title, s.provider.kind, s.provider.model
+        " archbench · {place} · {}: {}{attempt}",
+        s.provider.kind, s.provider.model
     );
     frame.render_widget(
         Paragraph::new(sanitize_line(&text).into_owned()).style(
@@ -315,6 +321,31 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
             }
         }
     }
+    if let Some(reask) = state.latest().and_then(|a| a.reask.as_ref()) {
+        let (text, colour) = match &reask.phase {
+            Phase::Waiting | Phase::Streaming => {
+                ("Asking again for the decision…".to_string(), palette.info)
+            }
+            Phase::Complete(_) => (
+                format!(
+                    "Re-asked (the answer said: {})",
+                    reask.original.status.as_str()
+                ),
+                palette.dim,
+            ),
+            Phase::Cancelled | Phase::Failed(_) => (
+                "Re-ask stopped: the answer's own decision stands".to_string(),
+                palette.warning,
+            ),
+        };
+        lines.push(Line::from(Span::styled(text, Style::default().fg(colour))));
+    }
+    if state.review.payload.is_some() {
+        lines.push(Line::from(Span::styled(
+            "✎ The next role's brief is edited (e)",
+            Style::default().fg(palette.info),
+        )));
+    }
     if let Some(status) = &state.review.handoff {
         lines.push(Line::from(""));
         match status {
@@ -322,7 +353,7 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
                 format!("Handing off to {target}…"),
                 Style::default().fg(palette.info),
             ))),
-            HandoffStatus::Written { target, path } => {
+            HandoffStatus::Written { target, path, .. } => {
                 lines.push(Line::from(Span::styled(
                     format!("✔ Handed off to {target}"),
                     Style::default()
@@ -331,6 +362,25 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
                 )));
                 lines.push(Line::from(Span::styled(
                     sanitize_line(&path.display().to_string()).into_owned(),
+                    Style::default().fg(palette.dim),
+                )));
+            }
+            HandoffStatus::Deferring => lines.push(Line::from(Span::styled(
+                "Saving the review for later…",
+                Style::default().fg(palette.info),
+            ))),
+            HandoffStatus::Deferred { id, .. } => {
+                lines.push(Line::from(Span::styled(
+                    "⏸ Deferred",
+                    Style::default()
+                        .fg(palette.info)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "archbench resume {}",
+                        id.chars().take(13).collect::<String>()
+                    ),
                     Style::default().fg(palette.dim),
                 )));
             }
@@ -601,6 +651,25 @@ pub fn block_list(
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The editor of the brief the next role receives, over the answer.
+pub fn payload(frame: &mut Frame, over: Rect, state: &State, palette: &Palette) {
+    let area = centered(
+        over,
+        over.width.saturating_sub(2),
+        over.height.saturating_sub(1).max(6),
+    );
+    frame.render_widget(Clear, area);
+    let block = pane(
+        " Brief for the next role · Ctrl-S keeps · Ctrl-R restores the composed one · Esc closes "
+            .into(),
+        true,
+        palette,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&state.review.payload_editor, inner);
+}
+
 pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette) {
     let area = centered(
         over,
@@ -657,13 +726,14 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 8] = [
+    const CONTEXTS: [Context; 9] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
         Context::Outline,
         Context::Routes,
         Context::Feedback,
+        Context::Payload,
         Context::Prompt,
         Context::Blocks,
     ];

@@ -15,6 +15,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 pub fn session(role: &str) -> Session {
+    let role_id = role;
     Session {
         role: RoleBook::load(None).unwrap().get(role).unwrap().clone(),
         provider: ProviderInfo {
@@ -33,6 +34,32 @@ pub fn session(role: &str) -> Session {
             source: "git".into(),
         },
         chain_id: "chain-1".into(),
+        chain: archbench::state::Chain::start(
+            role_id,
+            std::sync::Arc::new(RoleBook::load(None).unwrap()),
+            // The outbox only; tests of the chain add the chain sink.
+            archbench::sink::SinkPlan::resolve(
+                &[archbench::sink::SinkSpec::Outbox],
+                &Default::default(),
+                archbench::sink::Mode::Workbench,
+            ),
+        ),
+    }
+}
+
+/// The outbox took the envelope (and no other sink was asked).
+pub fn delivered(path: &str) -> archbench::sink::Delivered {
+    archbench::sink::Delivered {
+        envelope_id: "env-1".into(),
+        target: "backup_disaster_specialist".into(),
+        path: path.into(),
+        payload_brief: "# Original brief".into(),
+        results: vec![archbench::sink::SinkResult {
+            sink: "outbox".into(),
+            outcome: Ok(path.into()),
+            pending: false,
+        }],
+        chain: false,
     }
 }
 
