@@ -520,8 +520,17 @@ pub fn hints(context: Context) -> Vec<(String, &'static str)> {
     if matches!(context, Context::Routes) {
         out.push(("1-9".into(), "choose"));
     }
-    for context in [context, Context::Global] {
-        for b in BINDINGS.iter().filter(|b| b.context == context) {
+    let local_keys: Vec<Key> = BINDINGS
+        .iter()
+        .filter(|b| b.context == context)
+        .flat_map(|b| b.keys.iter().copied())
+        .collect();
+    for scope in [context, Context::Global] {
+        for b in BINDINGS.iter().filter(|b| b.context == scope) {
+            // A global key the context binds itself does something else here.
+            if scope == Context::Global && b.keys.iter().any(|k| local_keys.contains(k)) {
+                continue;
+            }
             if let (Some(hint), Some(k)) = (b.hint, b.keys.first()) {
                 if !out.iter().any(|(_, h)| *h == hint) {
                     out.push((k.label(), hint));
@@ -633,5 +642,12 @@ mod tests {
         assert_eq!(hints[0], ("1-9".to_string(), "choose"));
         assert!(hints.contains(&("Enter".to_string(), "confirm")));
         assert!(hints.contains(&("Ctrl-S".to_string(), "run")));
+    }
+
+    #[test]
+    fn a_global_key_rebound_in_a_context_is_hinted_once() {
+        let hints = hints(Context::Payload);
+        let ctrl_s: Vec<_> = hints.iter().filter(|(k, _)| k == "Ctrl-S").collect();
+        assert_eq!(ctrl_s, [&("Ctrl-S".to_string(), "keep")]);
     }
 }

@@ -297,6 +297,8 @@ fn audit_detail(data: &serde_json::Value) -> String {
         "action",
         "status",
         "target",
+        "to",
+        "sink",
         "finish_reason",
         "error",
         "feedback",

@@ -108,3 +108,83 @@ fn a_flag_given_twice_takes_the_last_value() {
     .unwrap();
     assert_eq!(cli.common.seed, Some(5));
 }
+
+fn in_home(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(args)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env_remove("ARCHBENCH_CONFIG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn config_init_writes_an_example_that_checks_and_never_overwrites() {
+    let home = tempfile::tempdir().unwrap();
+    let path = in_home(home.path(), &["config", "path"]);
+    assert!(String::from_utf8_lossy(&path.stdout)
+        .contains("config/archbench/config.toml (not created yet"));
+    let init = in_home(home.path(), &["config", "init"]);
+    assert_eq!(init.status.code(), Some(0));
+    let check = in_home(home.path(), &["config", "check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("valid"));
+    let again = in_home(home.path(), &["config", "init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("left as it is"));
+}
+
+#[test]
+fn config_check_names_an_unknown_role() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/archbench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "[roles.databse_architect]\nsinks = [\"outbox\"]\n",
+    )
+    .unwrap();
+    let check = in_home(home.path(), &["config", "check"]);
+    assert_eq!(check.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        err.contains("[roles.databse_architect] names no known role"),
+        "{err}"
+    );
+}
+
+#[test]
+fn resume_without_reviews_says_how_to_defer_and_a_wrong_id_is_named() {
+    let home = tempfile::tempdir().unwrap();
+    let list = in_home(home.path(), &["resume"]);
+    assert_eq!(list.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&list.stdout).contains("No deferred reviews"));
+    let open = in_home(home.path(), &["resume", "0193ffff"]);
+    assert_eq!(open.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&open.stderr).contains("no deferred review starts with `0193ffff`")
+    );
+}
+
+#[test]
+fn an_empty_outbox_lists_nothing_pending_and_retry_has_nothing_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let outbox = home.path().join("outbox");
+    let list = in_home(
+        home.path(),
+        &["outbox", "list", "--outbox", outbox.to_str().unwrap()],
+    );
+    assert_eq!(list.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&list.stdout).contains("Nothing pending"));
+    let retry = in_home(
+        home.path(),
+        &["outbox", "retry", "--outbox", outbox.to_str().unwrap()],
+    );
+    assert_eq!(retry.status.code(), Some(0));
+}

@@ -48,6 +48,25 @@ fn done_with(decision: &str, w: u16, h: u16) -> Driver {
     d
 }
 
+fn chain_on(d: &mut Driver) {
+    d.state.session.chain.sinks = archbench::sink::SinkPlan::resolve(
+        &[
+            archbench::sink::SinkSpec::Outbox,
+            archbench::sink::SinkSpec::Chain,
+        ],
+        &Default::default(),
+        archbench::sink::Mode::Workbench,
+    );
+}
+
+fn chained(target: &str) -> archbench::sink::Delivered {
+    let mut d = delivered("/home/ada/.local/share/archbench/outbox/0193-e1.json");
+    d.target = target.into();
+    d.chain = true;
+    d.payload_brief = format!("# Original brief\n\n{BRIEF}\n\n# Approved answer from Database architect (database_architect)\n\n{ANSWER}");
+    d
+}
+
 macro_rules! screens {
     ($($name:ident => $build:expr;)*) => {
         mod small {
@@ -145,6 +164,52 @@ screens! {
         d.key(KeyCode::Char('x'));
         d.type_text("Wrong tenancy model");
         d.key(KeyCode::Enter);
+        d
+    };
+    reask_waiting => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('a'));
+        d
+    };
+    reasked => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('a'));
+        d.send(Event::Agent { run_id: 2, event: AgentEvent::Delta("DECISION: completed: Go to product_catalog_manager".into()) });
+        d.send(Event::Agent { run_id: 2, event: AgentEvent::Finished(FinishReason::Stop) });
+        d
+    };
+    payload_editor => |w, h| {
+        let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
+        d.key(KeyCode::Char('e'));
+        d
+    };
+    payload_edited => |w, h| {
+        let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
+        d.key(KeyCode::Char('e'));
+        d.type_text("Focus on point-in-time recovery. ");
+        d.ctrl('s');
+        d
+    };
+    deferred => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('2'));
+        d.key(KeyCode::Char('d'));
+        d.send(Event::Deferred(Ok(("0193f2a4-7b1c-7d2e-9f00-123456789abc".into(), "/home/ada/.local/share/archbench/deferred/0193f2a4.json".into()))));
+        d
+    };
+    chain_step_two => |w, h| {
+        let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
+        chain_on(&mut d);
+        d.key(KeyCode::Enter);
+        d.send(Event::HandedOff(Ok(chained("backup_disaster_specialist"))));
+        d
+    };
+    revisit_prompt => |w, h| {
+        let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
+        chain_on(&mut d);
+        d.state.session.chain.breadcrumb.insert(0, "backup_disaster_specialist".into());
+        d.key(KeyCode::Enter);
+        d.send(Event::HandedOff(Ok(chained("backup_disaster_specialist"))));
         d
     };
     help => |w, h| {

@@ -169,7 +169,7 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
                     .to_string()
             })
             .collect();
-        if kinds.last().is_some_and(|k| k == "handoff_sent") || Instant::now() > deadline {
+        if kinds.last().is_some_and(|k| k == "chain_opened") || Instant::now() > deadline {
             break kinds;
         }
         std::thread::park_timeout(Duration::from_millis(50));
@@ -181,7 +181,8 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
             "answer_complete",
             "decision_parsed",
             "review_action",
-            "handoff_sent"
+            "handoff_sent",
+            "chain_opened"
         ]
     );
     let verify = Command::new(env!("CARGO_BIN_EXE_archbench"))
@@ -191,6 +192,9 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
         .output()
         .unwrap();
     assert_eq!(verify.status.code(), Some(0));
+    // The chain opened the chosen role with the composed brief.
+    let screen = tmux.wait_for("database_architect → product_catalog_manager");
+    assert!(screen.contains("# Original brief"), "{screen}");
     // Quitting after the handoff is immediate and gives the terminal back.
     tmux.keys(&["C-q"]);
 }
@@ -304,4 +308,150 @@ fn pane_title(tmux: &Tmux) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_chain_of_three_roles_in_the_workbench() {
+    let replies = [
+        "# Data layer\n\nCatalog tables.\n\nDECISION: completed: Go to product_catalog_manager\n",
+        "# Catalog\n\nTaxonomy and attributes.\n\nDECISION: fullstack_developer\n",
+        "# App\n\nEndpoints.\n\nDECISION: end\n",
+    ];
+    let server = Server::start(
+        replies
+            .iter()
+            .map(|r| Reply::Stream(vec![openai_sse(r, 4, "stop")]))
+            .collect(),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 110, 32);
+    tmux.wait_for("No answer yet");
+    tmux.text("Design the data layer for a bookstore.");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Decision: unique");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Step 2 of the chain");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Taxonomy and attributes");
+    tmux.wait_for("Decision: unique");
+    // The reviewer edits what the last role receives.
+    tmux.keys(&["e"]);
+    tmux.wait_for("Brief for the next role");
+    tmux.keys(&["C-r"]);
+    tmux.text("Reviewer: keep the API small. ");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("edited brief");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Step 3 of the chain");
+    assert!(
+        screen.contains("database_architect → product_catalog_manager → fullstack_developer"),
+        "{screen}"
+    );
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Decision: unique");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Handed off to end");
+    let mut envelopes: Vec<serde_json::Value> = std::fs::read_dir(home.path().join("outbox"))
+        .unwrap()
+        .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
+        .collect();
+    envelopes.sort_by_key(|e| e["timestamps"]["handed_off"].as_str().unwrap().to_string());
+    let roles: Vec<&str> = envelopes
+        .iter()
+        .map(|e| e["role"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            "database_architect",
+            "product_catalog_manager",
+            "fullstack_developer"
+        ]
+    );
+    assert_eq!(envelopes[1]["parent_id"], envelopes[0]["id"]);
+    assert_eq!(envelopes[2]["parent_id"], envelopes[1]["id"]);
+    assert_eq!(envelopes[1]["payload"]["edited"], true);
+    assert!(envelopes[1]["payload"]["brief"]
+        .as_str()
+        .unwrap()
+        .starts_with("Reviewer: keep the API small. # Original brief"));
+    assert_eq!(
+        server.request_json(2)["messages"][1]["content"],
+        envelopes[1]["payload"]["brief"]
+    );
+    for e in &envelopes {
+        common::assert_valid_envelope(e);
+    }
+    tmux.keys(&["C-q"]);
+}
+
+#[test]
+fn defer_a_review_then_resume_it_in_a_new_session() {
+    let answer = "# Data layer\n\nTenants and listings.\n\nDECISION: completed\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 6, "stop")])]);
+    let home = tempfile::tempdir().unwrap();
+    let first = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    first.wait_for("No answer yet");
+    first.text("Design the data layer for a bookstore.");
+    first.keys(&["C-s"]);
+    first.wait_for("Decision: ambiguous");
+    first.keys(&["2"]);
+    first.wait_for("▸2");
+    first.keys(&["d"]);
+    first.wait_for("archbench resume");
+    first.keys(&["C-q"]);
+    drop(first);
+
+    let deferred_dir = home.path().join("data/archbench/deferred");
+    let files: Vec<_> = std::fs::read_dir(&deferred_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let id = files[0].file_stem().unwrap().to_string_lossy().into_owned();
+    let listed = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .arg("resume")
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(listing.contains(&id[..13]), "{listing}");
+    assert!(
+        listing.contains("Design the data layer for a bookstore."),
+        "{listing}"
+    );
+
+    let command = format!(
+        "{} resume {}",
+        archbench_command(&server, home.path()),
+        &id[..13]
+    );
+    let second = Tmux::start(&command, 100, 30);
+    let screen = second.wait_for("Resumed the review");
+    assert!(
+        screen.contains("▸2"),
+        "the chosen route is restored:\n{screen}"
+    );
+    assert!(screen.contains("Tenants and listings."), "{screen}");
+    second.keys(&["Enter"]);
+    second.wait_for("Handed off to product_catalog_manager");
+    assert!(
+        std::fs::read_dir(&deferred_dir).unwrap().next().is_none(),
+        "a settled review is no longer listed as deferred"
+    );
+    let envelope: serde_json::Value = std::fs::read_dir(home.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(envelope["response"]["text"], answer);
+    assert_eq!(envelope["route"]["target"], "product_catalog_manager");
+    assert_eq!(
+        server.requests.lock().unwrap().len(),
+        1,
+        "resuming runs nothing again"
+    );
+    second.keys(&["C-q"]);
 }

@@ -365,7 +365,15 @@ fn chain_next(state: &mut State, delivered: &Delivered, at: DateTime<Utc>) {
         });
         return;
     }
+    let file = delivered
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     open_next_step(state, step, at);
+    if let Some(notice) = &mut state.notice {
+        notice.text = format!("Handed off to {target} ({file}). {}", notice.text);
+    }
 }
 
 /// The reviewer answered the revisit question.
@@ -429,7 +437,7 @@ fn open_next_step(state: &mut State, step: NextStep, at: DateTime<Utc>) {
         state,
         NoticeLevel::Success,
         format!(
-            "Handed off. Step {depth} of the chain: {} with the composed brief; read or edit it, then Ctrl-S runs it.",
+            "Step {depth} of the chain: {}, brief composed; Ctrl-S runs it.",
             state.session.role.title
         ),
     );
@@ -615,7 +623,8 @@ pub(super) fn keep_payload(state: &mut State, closing: bool, at: DateTime<Utc>) 
     }
     state.review.mode = ReviewMode::Choosing;
     let composed = composed_payload(state);
-    let edited = composed.as_deref() != Some(text.as_str());
+    // The editor keeps no trailing newline; the composed brief ends with one.
+    let edited = composed.as_deref().map(str::trim_end) != Some(text.trim_end());
     if state.review.payload.as_deref() == Some(text.as_str())
         || (!edited && state.review.payload.is_none())
     {

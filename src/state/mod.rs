@@ -93,7 +93,7 @@ impl PromptKind {
             Self::OverrideReason(_) => "Reason for the override (required)".into(),
             Self::Reject => "Reject: the chain stops here. Reason (optional)".into(),
             Self::ConfirmRevisit(role) => {
-                format!("The chain was at {role} before. Open it again? y opens, n ends the chain")
+                format!("{role} ran earlier in this chain. Run it again? y/n")
             }
         }
     }

@@ -968,3 +968,6 @@ fn copying_a_section_whose_title_repeats_copies_the_chosen_one() {
     };
     assert_eq!(text, "# Notes\nsecond\nDECISION: completed\n");
 }
+
+#[path = "review_tests.rs"]
+mod review;

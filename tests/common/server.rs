@@ -18,9 +18,14 @@ pub enum Reply {
     Stall(Vec<Vec<u8>>),
 }
 
+/// A request's header lines: (lower-cased name, value).
+pub type Headers = Vec<(String, String)>;
+
 pub struct Server {
     pub port: u16,
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// The header lines of each request, lower-cased names.
+    pub headers: Arc<Mutex<Vec<Headers>>>,
 }
 
 impl Server {
@@ -29,22 +34,37 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let headers = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
+        let seen_headers = headers.clone();
         thread::spawn(move || {
             for reply in replies {
                 let Ok((stream, _)) = listener.accept() else {
                     return;
                 };
-                let body = read_request(&stream);
+                let (head, body) = read_request(&stream);
+                seen_headers.lock().unwrap().push(head);
                 seen.lock().unwrap().push(body);
                 let _ = respond(stream, &reply);
             }
         });
-        Self { port, requests }
+        Self {
+            port,
+            requests,
+            headers,
+        }
     }
 
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    /// The value of header `name` (lower case) in request `index`.
+    pub fn header(&self, index: usize, name: &str) -> Option<String> {
+        self.headers.lock().unwrap()[index]
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     }
 
     pub fn request_json(&self, index: usize) -> serde_json::Value {
@@ -52,25 +72,30 @@ impl Server {
     }
 }
 
-fn read_request(stream: &TcpStream) -> String {
+fn read_request(stream: &TcpStream) -> (Headers, String) {
     let mut reader = BufReader::new(stream);
     let mut length = 0;
+    let mut headers = Vec::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             break;
         }
-        let lower = line.to_ascii_lowercase();
-        if let Some(value) = lower.strip_prefix("content-length:") {
-            length = value.trim().parse().unwrap_or(0);
-        }
         if line == "\r\n" {
             break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            let value = value.trim().to_string();
+            if name == "content-length" {
+                length = value.parse().unwrap_or(0);
+            }
+            headers.push((name, value));
         }
     }
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
-    String::from_utf8_lossy(&body).into_owned()
+    (headers, String::from_utf8_lossy(&body).into_owned())
 }
 
 fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
