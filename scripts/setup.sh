@@ -12,7 +12,14 @@ command -v git >/dev/null || need+=(git)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
-ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || ls /usr/lib/*/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev clang)
+# bindgen needs libclang itself (libclang.so or libclang-N.so); libclang-cpp, which other packages
+# bring, is a different library and does not do.
+have_libclang() {
+  compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null ||
+    compgen -G '/usr/lib/*/libclang.so*' >/dev/null ||
+    compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null
+}
+have_libclang || need+=(libclang-dev clang)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
