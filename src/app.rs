@@ -30,6 +30,10 @@ pub struct EffectRunner {
     deferred_dir: PathBuf,
     /// Audit entries go to one writer thread, in order.
     audit: Option<std::sync::mpsc::Sender<crate::store::audit::AuditEntry>>,
+    /// Every run and review change goes to the session store through this writer.
+    sessions: Option<crate::store::writer::SessionWriter>,
+    /// Where the brief's draft is saved (none: drafts are off).
+    drafts_dir: Option<PathBuf>,
     runs: HashMap<u64, RunHandle>,
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
     internal_tx: UnboundedSender<Event>,
@@ -48,6 +52,8 @@ impl EffectRunner {
             delivery: crate::sink::DeliveryOptions::default(),
             deferred_dir: crate::paths::deferred_dir(),
             audit: None,
+            sessions: None,
+            drafts_dir: None,
             runs: HashMap::new(),
             agent_tx,
             internal_tx,
@@ -88,6 +94,59 @@ impl EffectRunner {
     pub fn with_deferred_dir(mut self, dir: PathBuf) -> Self {
         self.deferred_dir = dir;
         self
+    }
+
+    /// Keeps every run in the session store at `path`. Returns the runs that earlier processes
+    /// left unfinished (now kept as interrupted, their partial answers intact).
+    pub fn open_session_store(
+        &mut self,
+        path: &Path,
+    ) -> Result<Vec<crate::store::sessions::RunSummary>, crate::store::sessions::StoreError> {
+        let report = self.internal_tx.clone();
+        let (writer, recovered) =
+            crate::store::writer::SessionWriter::open(path, move |message| {
+                let _ = report.send(Event::Reported(Err(message)));
+            })?;
+        self.sessions = Some(writer);
+        Ok(recovered)
+    }
+
+    /// Saves drafts of the brief into `dir`.
+    pub fn with_drafts_dir(mut self, dir: PathBuf) -> Self {
+        self.drafts_dir = Some(dir);
+        self
+    }
+
+    /// Queues one record for the session store (dropped when none is open).
+    pub fn record(&self, record: crate::store::writer::Record) {
+        if let Some(writer) = &self.sessions {
+            writer.send(record);
+        }
+    }
+
+    /// Writes everything held for the session store and the brief as it stands: the process is
+    /// about to end (quit, ssh dropped, SIGTERM).
+    pub fn flush(&mut self, state: &State) {
+        if let Some(dir) = &self.drafts_dir {
+            let role = &state.session.role.id;
+            if state.quit && !state.brief_needs_draft() {
+                crate::store::draft::remove(dir, role);
+            } else if state.brief_revision != state.draft_saved {
+                if let Err(e) = crate::store::draft::save(dir, role, &state.brief_text()) {
+                    tracing::error!("draft {}: {e}", dir.display());
+                }
+            }
+        }
+        if let Some(writer) = self.sessions.take() {
+            writer.close();
+        }
+    }
+
+    /// Keeps a copy of the brief where the panic hook can write it.
+    fn remember_brief(&self, state: &State) {
+        if let Some(dir) = &self.drafts_dir {
+            crate::store::draft::remember(dir, &state.session.role.id, &state.brief_text());
+        }
     }
 
     /// Queues one audit entry for the log (dropped when no log is configured).
@@ -189,6 +248,21 @@ impl EffectRunner {
                     let _ = done.send(Event::Reported(result));
                 });
             }
+            Effect::SaveDraft { role, text } => {
+                let Some(dir) = self.drafts_dir.clone() else {
+                    return;
+                };
+                let done = self.internal_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::store::draft::save(&dir, &role, &text) {
+                        tracing::error!("draft {}: {e}", dir.display());
+                        let _ = done.send(Event::Reported(Err(format!(
+                            "The draft of the brief could not be saved in {}: {e}. Your text is still in the editor.",
+                            dir.display()
+                        ))));
+                    }
+                });
+            }
             Effect::Quit => {
                 for (_, handle) in self.runs.drain() {
                     handle.cancel();
@@ -271,7 +345,17 @@ impl Wiring {
         self.runner = self.runner.with_deferred_dir(dir);
         self
     }
+
+    /// Saves drafts of the brief into `dir`.
+    pub fn with_drafts_dir(mut self, dir: PathBuf) -> Self {
+        self.runner = self.runner.with_drafts_dir(dir);
+        self
+    }
 }
+
+/// How long the brief may go unsaved after an edit: a burst of typing costs one write, and the
+/// draft is never more than this behind the keyboard.
+pub const DRAFT_DELAY: Duration = Duration::from_millis(500);
 
 /// How long one wake-up may spend taking queued provider events before it lets keys and frames
 /// in: at an unlimited stream rate the queue never empties, and a key must still reach the screen.
@@ -335,6 +419,9 @@ where
         for entry in state.audit.drain(..) {
             runner.audit(entry);
         }
+        for record in state.records.drain(..) {
+            runner.record(record);
+        }
         for effect in effects {
             runner.run(effect);
         }
@@ -342,7 +429,16 @@ where
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
     let mut keys_waiting: Vec<Instant> = Vec::new();
+    let mut draft_due: Option<Instant> = None;
+    let mut remembered = state.brief_revision;
     loop {
+        if state.brief_revision != remembered {
+            remembered = state.brief_revision;
+            runner.remember_brief(state);
+        }
+        if draft_due.is_none() && state.brief_revision != state.draft_saved {
+            draft_due = Some(Instant::now() + DRAFT_DELAY);
+        }
         if dirty && last_frame.elapsed() >= FRAME {
             let started = Instant::now();
             state.prepare_frame();
@@ -378,12 +474,17 @@ where
                 }
             }
             Some(event) = internal_rx.recv() => handle(state, event, runner, instruments),
+            _ = tokio::time::sleep_until(draft_due.unwrap_or(next_frame)), if draft_due.is_some() => {
+                draft_due = None;
+                handle(state, Event::DraftDue, runner, instruments);
+            }
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
             _ = &mut stop => break,
         }
         dirty = true;
     }
     runner.run(Effect::Quit);
+    runner.flush(state);
     Ok(())
 }
 
@@ -403,6 +504,38 @@ fn terminal_inputs() -> impl futures_util::Stream<Item = Input> + Unpin {
     })
 }
 
+/// Tells the reviewer what an earlier process left unfinished and where to find it, after
+/// whatever the start already had to say (a recovered draft).
+fn recovered_notice(state: &mut State, recovered: &[crate::store::sessions::RunSummary]) {
+    let Some(latest) = recovered.iter().max_by_key(|r| r.id) else {
+        return;
+    };
+    let runs = if recovered.len() == 1 {
+        format!(
+            "Recovered run #{} ({}, {} bytes kept) that ended with its process",
+            latest.id, latest.role_id, latest.bytes
+        )
+    } else {
+        format!(
+            "Recovered {} runs that ended with their process (latest #{}, {} bytes kept)",
+            recovered.len(),
+            latest.id,
+            latest.bytes
+        )
+    };
+    let text = format!("{runs}: archbench sessions show {}.", latest.id);
+    state.notice = Some(match state.notice.take() {
+        Some(earlier) => crate::state::Notice {
+            level: earlier.level,
+            text: format!("{} {text}", earlier.text),
+        },
+        None => crate::state::Notice {
+            level: crate::state::NoticeLevel::Warning,
+            text,
+        },
+    });
+}
+
 /// Runs the full-screen workbench until the user quits or the terminal goes away.
 pub async fn run_tui(
     mut state: State,
@@ -415,14 +548,32 @@ pub async fn run_tui(
     let delivery = state.session.chain.sinks.options.clone();
     let mut wiring = Wiring::new(provider, outbox)
         .with_audit_log(crate::paths::audit_log())
-        .with_delivery(delivery);
+        .with_delivery(delivery)
+        .with_drafts_dir(crate::paths::drafts_dir());
+    let store = crate::paths::sessions_db();
+    match wiring.runner.open_session_store(&store) {
+        Ok(recovered) => recovered_notice(&mut state, &recovered),
+        Err(e) => {
+            tracing::error!("{e}");
+            state.notice = Some(crate::state::Notice {
+                level: crate::state::NoticeLevel::Warning,
+                text: format!(
+                    "{e}. Runs are not kept in history this time; everything else works."
+                ),
+            });
+        }
+    }
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    // The ssh connection dropped (SIGHUP) or the system asks to stop (SIGTERM): leave cleanly.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    // The ssh connection dropped (SIGHUP), the system asks to stop (SIGTERM), or someone sent
+    // SIGINT from outside (Ctrl-C at the keyboard is a key in raw mode): leave cleanly, keeping
+    // the draft and the session.
     let stop = async move {
         tokio::select! {
             _ = hangup.recv() => {}
             _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
     };
     let size = terminal.size()?;

@@ -59,6 +59,8 @@ pub enum Command {
         /// The review to open (a prefix of its id is enough); without it, the list.
         id: Option<String>,
     },
+    /// The runs kept in the session store: list, show, search, export.
+    Sessions(SessionsArgs),
     /// Envelopes in the outbox, and deliveries waiting there.
     Outbox {
         #[command(subcommand)]
@@ -68,6 +70,55 @@ pub enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SessionsArgs {
+    /// The session store to read (default: sessions.db in the data folder).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: SessionsCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SessionsCommand {
+    /// The latest runs, newest first.
+    List {
+        /// How many runs.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything kept about one run: what ran, the brief, the answer, the review.
+    Show {
+        /// The run's number (the first column of `list`).
+        id: i64,
+        /// JSON instead of markdown.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Runs whose brief or answer contain every word given.
+    Search {
+        /// The words to find.
+        #[arg(required = true)]
+        words: Vec<String>,
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one run as markdown or JSON, to a file or standard output.
+    Export {
+        id: i64,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: crate::cmd::sessions::ExportFormat,
+        /// The file to write (written whole or not at all); standard output without it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 

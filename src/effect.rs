@@ -32,6 +32,8 @@ pub enum Effect {
         path: std::path::PathBuf,
         text: String,
     },
+    /// Save the brief being written as the draft of `role` (atomically, owner-only).
+    SaveDraft { role: String, text: String },
     /// Leave the program.
     Quit,
 }

@@ -25,6 +25,9 @@ pub enum Event {
     Action(Action),
     /// A copy, save or export finished: what to tell the user.
     Reported(Result<String, String>),
+    /// The brief changed a moment ago: time to save the draft (the loop waits a little so a burst
+    /// of typing costs one write).
+    DraftDue,
 }
 
 /// An event and when it happened.

@@ -13,6 +13,8 @@ use crate::routing::envelope::{
 use crate::routing::{parse_decision, Envelope, HandoffRequest};
 use crate::sanitize::sanitize;
 use crate::sink::{SinkPlan, SinkSpec};
+use crate::store::sessions::{NewRun, RunEnd};
+use crate::store::writer::{Record, SessionWriter};
 use chrono::Utc;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -72,6 +74,8 @@ pub struct HeadlessRun {
     pub reviewer: Reviewer,
     /// The audit log to append to (none in some tests).
     pub audit_log: Option<PathBuf>,
+    /// The session store that keeps every run (none in some tests).
+    pub sessions: Option<PathBuf>,
     pub sinks: SinkPlan,
 }
 
@@ -81,10 +85,20 @@ struct Recorder<'a> {
     log: Option<&'a PathBuf>,
     role: &'a str,
     chain_id: &'a str,
+    /// The session store's writer and the run's key there.
+    sessions: Option<(&'a SessionWriter, String)>,
 }
 
 impl Recorder<'_> {
     fn record(&self, kind: &str, data: serde_json::Value) {
+        if let Some((writer, key)) = &self.sessions {
+            writer.send(Record::Event {
+                key: Some(key.clone()),
+                at: Utc::now(),
+                kind: kind.into(),
+                data: data.clone(),
+            });
+        }
         let Some(path) = self.log else { return };
         let entry = crate::store::audit::AuditEntry {
             kind: kind.into(),
@@ -99,6 +113,27 @@ impl Recorder<'_> {
                 "archbench: the audit log {} could not be written: {e}",
                 path.display()
             );
+        }
+    }
+}
+
+/// Opens the session store for a headless run; a store that cannot be opened is reported and the
+/// run goes on without it.
+fn open_sessions(path: &std::path::Path) -> Option<SessionWriter> {
+    match SessionWriter::open(path, |message| eprintln!("archbench: {message}")) {
+        Ok((writer, recovered)) => {
+            if let Some(latest) = recovered.iter().max_by_key(|r| r.id) {
+                eprintln!(
+                    "archbench: recovered {} run(s) that ended with their process; the latest: archbench sessions show {}",
+                    recovered.len(),
+                    latest.id
+                );
+            }
+            Some(writer)
+        }
+        Err(e) => {
+            eprintln!("archbench: {e}; this run is not kept in history");
+            None
         }
     }
 }
@@ -130,6 +165,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         return exit::BAD_INPUT;
     }
     let chain_id = uuid::Uuid::now_v7().to_string();
+    let sessions = job.sessions.as_deref().and_then(open_sessions);
     let mut step = Step {
         role: job.role.clone(),
         brief: job.brief.clone(),
@@ -147,14 +183,22 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         }
     };
     loop {
-        let (envelope, all_delivered) =
-            match run_step(&job, &step, &chain_id, provider.clone(), &mut interrupt).await {
-                StepEnd::Exit(code) => return code,
-                StepEnd::HandedOff {
-                    envelope,
-                    all_delivered,
-                } => (envelope, all_delivered),
-            };
+        let (envelope, all_delivered) = match run_step(
+            &job,
+            &step,
+            &chain_id,
+            provider.clone(),
+            &mut interrupt,
+            sessions.as_ref(),
+        )
+        .await
+        {
+            StepEnd::Exit(code) => return code,
+            StepEnd::HandedOff {
+                envelope,
+                all_delivered,
+            } => (envelope, all_delivered),
+        };
         failed_sinks |= !all_delivered;
         let done = if failed_sinks {
             exit::SINK_FAILED
@@ -169,6 +213,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             log: job.audit_log.as_ref(),
             role: &step.role.id,
             chain_id: &chain_id,
+            sessions: None,
         };
         let Some(next) = job.roles.get(&target).cloned() else {
             eprintln!("archbench: the chain ends: no role file defines {target}");
@@ -210,6 +255,7 @@ async fn run_step(
     chain_id: &str,
     provider: Arc<dyn Provider>,
     interrupt: &mut Interrupt,
+    sessions: Option<&SessionWriter>,
 ) -> StepEnd {
     let role = &step.role;
     let request = ChatRequest {
@@ -220,11 +266,55 @@ async fn run_step(
         params: job.params.clone(),
     };
     let started = Utc::now();
+    // A headless chain never runs a role twice, so the chain and the role name the run.
+    let key = format!("{chain_id}:{}", role.id);
     let recorder = Recorder {
         log: job.audit_log.as_ref(),
         role: &role.id,
         chain_id,
+        sessions: sessions.map(|w| (w, key.clone())),
     };
+    let keep = |record: Record| {
+        if let Some(writer) = sessions {
+            writer.send(record);
+        }
+    };
+    let ended = |status: &str,
+                 finish: Option<&FinishReason>,
+                 usage: Option<Usage>,
+                 decision: Option<serde_json::Value>,
+                 first_token: Option<chrono::DateTime<Utc>>| {
+        keep(Record::Ended {
+            key: key.clone(),
+            end: RunEnd {
+                status: status.into(),
+                finish_reason: finish.map(|f| match f {
+                    FinishReason::Stop => "stop".to_string(),
+                    FinishReason::Length => "length".to_string(),
+                    FinishReason::Other(other) => other.clone(),
+                }),
+                usage,
+                decision,
+                first_token_at: first_token,
+                completed_at: Utc::now(),
+            },
+        })
+    };
+    keep(Record::Started(Box::new(NewRun {
+        key: key.clone(),
+        session_id: chain_id.to_string(),
+        chain_id: chain_id.to_string(),
+        parent_id: step.parent_id.clone(),
+        role_id: role.id.clone(),
+        prompt_sha256: role.prompt_sha256(),
+        provider: provider.info(),
+        parameters: job.params.clone(),
+        brief: step.brief.clone(),
+        attempt: 1,
+        feedback: None,
+        reviewer: format!("policy:{}", job.approval.name()),
+        started_at: started,
+    })));
     recorder.record("run_started", serde_json::json!({ "provider": provider.info(), "parameters": job.params, "prompt_sha256": role.prompt_sha256(), "brief_sha256": sha256_hex(&step.brief), "mode": "headless", "parent_id": step.parent_id }));
     let (tx, mut rx) = unbounded_channel();
     let handle = provider.start(request, crate::provider::EventSink::new(0, tx));
@@ -239,6 +329,7 @@ async fn run_step(
             event = rx.recv() => event.map(|(_, event)| event),
             _ = interrupt.recv() => {
                 handle.cancel();
+                ended("cancelled", None, usage, None, first_token);
                 let _ = out.flush();
                 eprintln!("\narchbench: interrupted; nothing was handed off");
                 return StepEnd::Exit(exit::INTERRUPTED);
@@ -248,6 +339,10 @@ async fn run_step(
             Some(AgentEvent::Delta(piece)) => {
                 first_token.get_or_insert_with(Utc::now);
                 text.push_str(&piece);
+                keep(Record::Delta {
+                    key: key.clone(),
+                    text: piece.clone(),
+                });
                 if !job.json {
                     // Model output is untrusted: on a terminal its control sequences are shown, not run.
                     let shown = if to_terminal {
@@ -266,6 +361,7 @@ async fn run_step(
                 let _ = out.flush();
                 // The message may quote the server's reply: untrusted text too.
                 eprintln!("\narchbench: {}", sanitize(&error.to_string()));
+                ended("failed", None, usage, None, first_token);
                 recorder.record(
                     "run_failed",
                     serde_json::json!({ "error": error.to_string(), "bytes_kept": text.len() }),
@@ -273,6 +369,7 @@ async fn run_step(
                 return StepEnd::Exit(exit::PROVIDER);
             }
             None => {
+                ended("failed", None, usage, None, first_token);
                 eprintln!("\narchbench: the provider stopped without finishing the answer");
                 return StepEnd::Exit(exit::PROVIDER);
             }
@@ -284,6 +381,13 @@ async fn run_step(
     drop(out);
     let completed = Utc::now();
     let decision = parse_decision(&text, &role.routes);
+    ended(
+        "complete",
+        Some(&finish),
+        usage,
+        serde_json::to_value(&decision).ok(),
+        first_token,
+    );
     recorder.record("answer_complete", serde_json::json!({ "finish_reason": finish, "response_sha256": sha256_hex(&text), "usage": usage, "bytes": text.len() }));
     recorder.record(
         "decision_parsed",
@@ -389,6 +493,10 @@ async fn run_step(
             return StepEnd::Exit(exit::PROVIDER);
         }
     };
+    keep(Record::Envelope {
+        key: key.clone(),
+        envelope_id: envelope.id.clone(),
+    });
     let sinks = job.sinks.for_role(&role.id);
     let delivered = match crate::sink::deliver(
         &envelope,

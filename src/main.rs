@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Some(Command::Roles) => list_roles(&cli.common),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Audit(args)) => audit(args),
+        Some(Command::Sessions(args)) => sessions(args),
         Some(Command::Outbox { command }) => with_runtime(|| outbox_command(&cli.common, command)),
         Some(Command::Config { command }) => config_command(&cli.common, command),
         Some(Command::Resume { id: None }) => archbench::cmd::resume_list(&paths::deferred_dir()),
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
                     outbox: outbox(common),
                     reviewer: Reviewer::resolve(&loaded.config.reviewer),
                     audit_log: Some(paths::audit_log()),
+                    sessions: Some(paths::sessions_db()),
                     sinks,
                 };
                 headless::run(job, provider).await
@@ -290,6 +292,22 @@ fn audit(args: &archbench::cli::AuditArgs) -> i32 {
     }
 }
 
+fn sessions(args: &archbench::cli::SessionsArgs) -> i32 {
+    use archbench::cli::SessionsCommand;
+    use archbench::cmd::sessions;
+    let store = args.store.clone().unwrap_or_else(paths::sessions_db);
+    match &args.command {
+        SessionsCommand::List { limit, json } => sessions::list(&store, *limit, *json),
+        SessionsCommand::Show { id, json } => sessions::show(&store, *id, *json),
+        SessionsCommand::Search { words, limit, json } => {
+            sessions::search(&store, &words.join(" "), *limit, *json)
+        }
+        SessionsCommand::Export { id, format, output } => {
+            sessions::export(&store, *id, *format, output.as_deref())
+        }
+    }
+}
+
 /// The few fields of a record's data a person scans for.
 fn audit_detail(data: &serde_json::Value) -> String {
     let mut parts = Vec::new();
@@ -421,18 +439,49 @@ async fn tui(cli: &Cli) -> i32 {
         Ok(bench) => bench,
         Err(code) => return code,
     };
+    let role_id = bench.session.role.id.clone();
     let mut state = State::new(bench.session, &brief, 80, 24);
+    let recovered_draft = offer_draft(&mut state, &role_id, &brief, common.brief.as_deref());
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
             level: NoticeLevel::Error,
             text: problem.clone(),
         });
     }
-    let autorun = cli.run && bench.model_problem.is_none();
+    // A recovered draft is shown to its writer before anything runs.
+    let autorun = cli.run && bench.model_problem.is_none() && !recovered_draft;
     match app::run_tui(state, bench.provider, outbox(common), autorun).await {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }
+}
+
+/// Puts the draft an earlier workbench left (it did not end cleanly, or quit with the brief
+/// unsent) into the editor, when it differs from the brief given; says so, and how to undo it.
+fn offer_draft(state: &mut State, role: &str, brief: &str, file: Option<&Path>) -> bool {
+    let Some(draft) = archbench::store::draft::load(&paths::drafts_dir(), role) else {
+        return false;
+    };
+    if draft.text.trim_end() == brief.trim_end() {
+        return false;
+    }
+    state.recover_draft(&draft.text);
+    let was = match file {
+        Some(path) => format!("the brief from {}", path.display()),
+        None => "the empty brief".to_string(),
+    };
+    state.notice = Some(Notice {
+        level: NoticeLevel::Warning,
+        text: format!(
+            "Recovered the brief you were writing ({} lines, saved {}). Ctrl-Z twice brings back {was}.",
+            draft.text.lines().count(),
+            draft
+                .saved_at
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+        ),
+    });
+    true
 }
 
 /// `archbench resume ID`: the deferred review, in the workbench, as it was left.

@@ -61,3 +61,13 @@ pub fn audit_log() -> PathBuf {
 pub fn deferred_dir() -> PathBuf {
     data_dir().join("deferred")
 }
+
+/// Every run, its answer and its review (SQLite).
+pub fn sessions_db() -> PathBuf {
+    data_dir().join("sessions.db")
+}
+
+/// The brief being written, saved as it is typed.
+pub fn drafts_dir() -> PathBuf {
+    data_dir().join("drafts")
+}

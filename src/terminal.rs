@@ -47,6 +47,8 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         // Restore first, or the panic message is lost on the alternate screen.
         restore();
+        // The state is out of reach once the loop unwinds; the brief is kept from its copy.
+        crate::store::draft::flush_on_panic();
         previous(info);
     }));
 }

@@ -119,3 +119,66 @@ async fn a_key_reaches_the_screen_within_one_frame() {
         instruments.key_to_frame
     );
 }
+
+/// Typing without pause for over two seconds, one key every 120 ms: the draft is on disk within a
+/// second of the first key (the delay is not pushed back by each new key), and holds the text
+/// typed by then.
+#[tokio::test(start_paused = true)]
+async fn the_draft_is_saved_within_a_second_while_typing_goes_on() {
+    let outbox = tempfile::tempdir().unwrap();
+    let drafts = tempfile::tempdir().unwrap();
+    let mut wiring = Wiring::new(Arc::new(Burst { deltas: 0 }), outbox.path().to_path_buf())
+        .with_drafts_dir(drafts.path().to_path_buf());
+    let mut state = State::new(common::session("database_architect"), "", 120, 40);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let typing = futures_util::stream::iter(0..20u32).then(|i| async move {
+        if i > 0 {
+            tokio::time::sleep(Duration::from_millis(120)).await;
+        }
+        let c = char::from(b'a' + (i % 26) as u8);
+        Input::Event(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )))
+    });
+    let inputs = futures_util::stream::iter([Input::Event(Event::Resize {
+        width: 120,
+        height: 40,
+    })])
+    .chain(typing)
+    .chain(futures_util::stream::pending());
+    let started = tokio::time::Instant::now();
+    let mut instruments = Instruments::default();
+    let driven = drive(
+        &mut state,
+        &mut terminal,
+        Box::pin(inputs),
+        &mut wiring,
+        std::future::pending(),
+        |s| s.draft_saved > 0,
+        &mut instruments,
+    );
+    tokio::time::timeout(Duration::from_secs(60), driven)
+        .await
+        .expect("the draft was never due")
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        elapsed,
+        archbench::app::DRAFT_DELAY,
+        "first save after the delay"
+    );
+    assert!(elapsed <= Duration::from_secs(1));
+    // Keys at 0, 120, ..., 480 ms were typed by then.
+    assert_eq!(state.brief_text(), "abcde");
+    // The write itself runs on a blocking thread, in real time.
+    let path = drafts.path().join("database_architect.md");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(&path).ok().as_deref() != Some("abcde") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the draft file never held the text"
+        );
+        std::thread::park_timeout(Duration::from_millis(10));
+    }
+}

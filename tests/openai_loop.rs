@@ -194,6 +194,21 @@ fn headless_unique_answer_is_handed_off_with_its_envelope() {
         request["messages"][1]["content"],
         "Design the data layer for a multi-tenant bookstore."
     );
+    // The session store kept the run whole, with its envelope; the canary check below covers it.
+    let sessions = run.home.path().join("data/archbench/sessions.db");
+    assert!(
+        sessions.is_file(),
+        "the run is kept in {}",
+        sessions.display()
+    );
+    let store = archbench::store::sessions::Store::open(&sessions).unwrap();
+    let kept = store.list(10).unwrap();
+    assert_eq!(kept.len(), 1);
+    let detail = store.get(kept[0].id).unwrap().unwrap();
+    assert_eq!(detail.answer, UNIQUE, "the answer is kept byte for byte");
+    assert_eq!(detail.status, "complete");
+    assert_eq!(detail.envelope_id.as_deref(), e["id"].as_str());
+    assert!(detail.events.iter().any(|ev| ev.kind == "handoff_sent"));
     no_file_holds_the_key(run.home.path());
     assert!(run.stderr().contains("decision unique"), "{}", run.stderr());
 }

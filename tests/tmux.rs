@@ -5,106 +5,12 @@
 mod common;
 
 use common::server::{openai_sse, split, Reply, Server};
+use common::tmux::Tmux;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const ANSWER: &str = "# Data layer\n\n## 1. Data modeling\n\n```sql\nCREATE TABLE tenant (id bigint PRIMARY KEY);\n```\n\nDECISION: completed\n";
-
-/// A tmux server of the test's own (its own socket), killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(command: &str, width: u16, height: u16) -> Self {
-        let socket = format!("archbench-test-{}-{}", std::process::id(), rand_suffix());
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                &width.to_string(),
-                "-y",
-                &height.to_string(),
-                command,
-            ])
-            .env("TERM", "xterm-256color")
-            .status()
-            .expect("tmux is needed for this test: scripts/setup.sh installs it");
-        assert!(status.success());
-        Self { socket }
-    }
-
-    /// Lets applications set tmux's clipboard by OSC 52, as `set -g set-clipboard on` does.
-    fn accept_clipboard(&self) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "set", "-g", "set-clipboard", "on"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "0"])
-            .args(keys)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn text(&self, text: &str) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "0", "-l", text])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the screen shows `needle` (the program works at its own pace).
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "`{needle}` never appeared; the screen:\n{screen}"
-            );
-            std::thread::park_timeout(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
-}
 
 fn archbench_command(server: &Server, home: &Path) -> String {
     format!(

@@ -6,6 +6,8 @@ use crate::sanitize::sanitize_line;
 use crate::sink::{pending, DeliveryOptions};
 use std::path::Path;
 
+pub mod sessions;
+
 fn fail(code: i32, message: &str) -> i32 {
     eprintln!("archbench: {message}");
     code

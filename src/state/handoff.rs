@@ -260,6 +260,7 @@ pub(super) fn on_handed_off(
             return Vec::new();
         }
     };
+    super::journal::envelope(state, &delivered.envelope_id);
     for result in &delivered.results {
         let (kind, detail) = match &result.outcome {
             Ok(detail) => ("handoff_sent", serde_json::json!({ "detail": detail })),

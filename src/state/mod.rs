@@ -3,6 +3,7 @@
 
 mod attempt;
 mod handoff;
+pub mod journal;
 pub mod resume;
 mod review;
 mod update;
@@ -189,6 +190,19 @@ pub struct State {
     pub audit: Vec<crate::store::audit::AuditEntry>,
     /// A chain step waiting for the reviewer to confirm that its role may run again.
     pub next_step: Option<NextStep>,
+    /// This workbench's id in the session store (its runs are `instance:run_id`).
+    pub instance: String,
+    /// What the session store keeps, queued by `update` as data; the loop takes them out in order.
+    pub records: Vec<crate::store::writer::Record>,
+    /// Counts edits of the brief; the draft on disk is saved at some revision.
+    pub brief_revision: u64,
+    /// The revision of the brief last saved as a draft (or loaded).
+    pub draft_saved: u64,
+    /// The revision of the brief last kept elsewhere (loaded from its file, or sent in a run):
+    /// a clean quit at that revision needs no draft.
+    pub brief_kept: u64,
+    /// A fingerprint of the brief's text, to tell an edit from a key that changed nothing.
+    pub brief_hash: u64,
 }
 
 impl State {
@@ -226,7 +240,14 @@ impl State {
             block_list: None,
             audit: Vec::new(),
             next_step: None,
+            instance: uuid::Uuid::new_v4().to_string(),
+            records: Vec::new(),
+            brief_revision: 0,
+            draft_saved: 0,
+            brief_kept: 0,
+            brief_hash: 0,
         };
+        state.brief_hash = state.brief_fingerprint();
         state.review.feedback = new_editor(
             "",
             "What should the agent change? Ctrl-S sends, Esc closes.",
@@ -236,6 +257,45 @@ impl State {
 
     pub fn brief_text(&self) -> String {
         self.brief.lines().join("\n")
+    }
+
+    fn brief_fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.brief.lines().hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// Counts an edit of the brief if its text changed (called after keys and pastes).
+    pub(crate) fn note_brief_edit(&mut self) {
+        let hash = self.brief_fingerprint();
+        if hash != self.brief_hash {
+            self.brief_hash = hash;
+            self.brief_revision += 1;
+        }
+    }
+
+    /// Whether the brief holds text that is neither in its file, nor in a run, nor in the draft.
+    pub fn brief_unsaved(&self) -> bool {
+        self.brief_revision != self.draft_saved && self.brief_revision != self.brief_kept
+    }
+
+    /// Whether the brief holds text kept nowhere but in the draft (a clean quit keeps the draft).
+    pub fn brief_needs_draft(&self) -> bool {
+        self.brief_revision != self.brief_kept
+    }
+
+    /// Puts a draft recovered from disk into the editor in place of the brief it was started with;
+    /// undo (twice: the draft's insertion, then the brief's removal) brings that brief back.
+    pub fn recover_draft(&mut self, draft: &str) {
+        let clean = sanitize(&draft.replace("\r\n", "\n")).into_owned();
+        self.brief.select_all();
+        self.brief.insert_str(clean.trim_end_matches('\n'));
+        self.brief.move_cursor(ratatui_textarea::CursorMove::Top);
+        self.brief_hash = self.brief_fingerprint();
+        self.brief_revision += 1;
+        // It is on disk already, as the draft.
+        self.draft_saved = self.brief_revision;
     }
 
     /// The attempt on screen.

@@ -971,3 +971,115 @@ fn copying_a_section_whose_title_repeats_copies_the_chosen_one() {
 
 #[path = "review_tests.rs"]
 mod review;
+
+mod journal_and_draft {
+    use super::*;
+    use crate::store::writer::Record;
+
+    #[test]
+    fn a_run_is_recorded_as_it_starts_streams_and_ends() {
+        let mut b = Bench::new("Ledger brief");
+        let run_id = b.answer("## Schema\nDECISION: completed: Go to fullstack_developer\n");
+        let key = journal::run_key(&b.state, run_id);
+        let records = std::mem::take(&mut b.state.records);
+        let Some(Record::Started(run)) = records.first() else {
+            panic!("the first record is the start: {records:?}")
+        };
+        assert_eq!(run.key, key);
+        assert_eq!(run.brief, "Ledger brief");
+        assert_eq!(run.attempt, 1);
+        assert_eq!(run.reviewer, "Ada Reviewer <ada@example.com>");
+        let text: String = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Delta { key: k, text } if *k == key => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            text,
+            "## Schema\nDECISION: completed: Go to fullstack_developer\n"
+        );
+        let ended = records.iter().find_map(|r| match r {
+            Record::Ended { key: k, end } if *k == key => Some(end),
+            _ => None,
+        });
+        let ended = ended.expect("an end record");
+        assert_eq!(ended.status, "complete");
+        assert_eq!(ended.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(ended.decision.as_ref().unwrap()["status"], "unique");
+        assert!(
+            records.iter().any(|r| matches!(r, Record::Event { key: Some(k), kind, .. } if *k == key && kind == "decision_parsed")),
+            "audit events are kept with the run"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_run_is_recorded_as_cancelled() {
+        let mut b = Bench::new("brief");
+        let effects = b.ctrl('s');
+        let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+            panic!("{effects:?}")
+        };
+        let run_id = *run_id;
+        b.agent(run_id, AgentEvent::Delta("half".into()));
+        b.key(KeyCode::Esc);
+        let ended = b.state.records.iter().find_map(|r| match r {
+            Record::Ended { end, .. } => Some(end.status.clone()),
+            _ => None,
+        });
+        assert_eq!(ended.as_deref(), Some("cancelled"));
+    }
+
+    #[test]
+    fn a_burst_of_typing_costs_one_draft_write() {
+        let mut b = Bench::new("");
+        b.focus(Focus::Brief);
+        b.type_text("Bookstore");
+        assert_eq!(b.state.brief_revision, 9);
+        let effects = b.send(Event::DraftDue);
+        assert_eq!(
+            effects,
+            vec![Effect::SaveDraft {
+                role: "database_architect".into(),
+                text: "Bookstore".into()
+            }]
+        );
+        assert!(b.send(Event::DraftDue).is_empty(), "nothing new to save");
+        // Keys that change nothing (moving the cursor) are not edits.
+        b.key(KeyCode::Left);
+        assert!(b.send(Event::DraftDue).is_empty());
+        b.type_text("s");
+        assert_eq!(b.send(Event::DraftDue).len(), 1);
+    }
+
+    #[test]
+    fn a_brief_sent_in_a_run_needs_no_draft_but_later_edits_do() {
+        let mut b = Bench::new("From the file");
+        assert!(!b.state.brief_needs_draft(), "the file holds it");
+        b.focus(Focus::Brief);
+        b.type_text(" and more");
+        assert!(b.state.brief_needs_draft());
+        b.answer("DECISION: completed\n");
+        assert!(!b.state.brief_needs_draft(), "the run holds it");
+        b.focus(Focus::Brief);
+        b.type_text("!");
+        assert!(b.state.brief_needs_draft());
+    }
+
+    #[test]
+    fn a_recovered_draft_replaces_the_brief_and_undo_brings_it_back() {
+        let mut b = Bench::new("Brief from the file");
+        b.state.recover_draft("Draft line one\nDraft line two\n");
+        assert_eq!(b.state.brief_text(), "Draft line one\nDraft line two");
+        assert!(
+            b.state.brief_needs_draft(),
+            "kept until it runs or is saved"
+        );
+        assert!(b.send(Event::DraftDue).is_empty(), "already on disk");
+        b.focus(Focus::Brief);
+        b.ctrl('z');
+        b.ctrl('z');
+        assert_eq!(b.state.brief_text(), "Brief from the file");
+    }
+}

@@ -16,9 +16,25 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 /// Applies one event to the state and returns what must be done about it.
 pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
+    let typed = matches!(timed.event, Event::Key(_) | Event::Paste(_));
     let effects = dispatch(state, timed);
+    if typed {
+        state.note_brief_edit();
+    }
     show_cursors(state);
     effects
+}
+
+/// The draft's delay has passed: save the brief if it changed since the last save.
+fn save_draft(state: &mut State) -> Vec<Effect> {
+    if state.brief_revision == state.draft_saved {
+        return Vec::new();
+    }
+    state.draft_saved = state.brief_revision;
+    vec![Effect::SaveDraft {
+        role: state.session.role.id.clone(),
+        text: state.brief_text(),
+    }]
 }
 
 /// Only the editor that has the keyboard shows its cursor.
@@ -56,6 +72,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::HandedOff(result) => handoff::on_handed_off(state, result, at),
         Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
+        Event::DraftDue => save_draft(state),
         Event::Reported(result) => {
             match result {
                 Ok(text) => notice(state, NoticeLevel::Success, text),
@@ -75,6 +92,13 @@ pub(super) fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serd
         role: state.session.role.id.clone(),
         attempt,
         at,
+        data: data.clone(),
+    });
+    let key = super::journal::latest_key(state);
+    state.records.push(crate::store::writer::Record::Event {
+        key,
+        at,
+        kind: kind.to_string(),
         data,
     });
 }
@@ -783,6 +807,8 @@ fn start_attempt(state: &mut State, feedback: Option<String>, at: DateTime<Utc>)
         "brief_sha256": sha256_hex(&state.brief_text()),
         "feedback": feedback,
     });
+    super::journal::started(state, at);
+    state.brief_kept = state.brief_revision;
     audit(state, "run_started", at, data);
     state.running = Some(run_id);
     state.shown = state.attempts.len() - 1;
@@ -853,6 +879,7 @@ fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         attempt.doc.finish();
         attempt.phase = Phase::Cancelled;
     }
+    super::journal::ended(state, run_id, at);
     sync_view(state);
     notice(
         state,
@@ -887,6 +914,7 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
             }
             attempt.phase = Phase::Streaming;
             attempt.doc.push(&text);
+            super::journal::delta(state, run_id, &text);
         }
         AgentEvent::Usage(usage) => attempt.usage = Some(usage),
         AgentEvent::Finished(reason) => {
@@ -912,6 +940,7 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
             attempt.decision = Some(decision);
             state.focus = Focus::Routes;
             notice(state, message.0, message.1);
+            super::journal::ended(state, run_id, at);
             audit(state, "answer_complete", at, complete);
             audit(state, "decision_parsed", at, parsed);
         }
@@ -921,6 +950,7 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
             attempt.phase = Phase::Failed(error.to_string());
             let bytes = attempt.text().len();
             state.running = None;
+            super::journal::ended(state, run_id, at);
             audit(
                 state,
                 "run_failed",

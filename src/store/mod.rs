@@ -2,4 +2,7 @@
 
 pub mod audit;
 pub mod deferred;
+pub mod draft;
 pub mod outbox;
+pub mod sessions;
+pub mod writer;

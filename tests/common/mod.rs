@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod server;
+pub mod tmux;
 
 use archbench::event::{Event, Timed};
 use archbench::provider::{Params, ProviderInfo};

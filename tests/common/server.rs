@@ -145,6 +145,15 @@ pub fn openai_sse(answer: &str, chunk_chars: usize, finish_reason: &str) -> Vec<
     body.into_bytes()
 }
 
+/// The start of an answer as a server streams it, with no finish and no `[DONE]`: what the client
+/// has read when the server stalls or the connection is cut mid-answer.
+pub fn openai_sse_partial(answer: &str, chunk_chars: usize) -> Vec<u8> {
+    let whole = String::from_utf8(openai_sse(answer, chunk_chars, "stop")).unwrap();
+    let cut = whole.find("\"finish_reason\":\"stop\"").unwrap();
+    let end = whole[..cut].rfind("data: ").unwrap();
+    whole.as_bytes()[..end].to_vec()
+}
+
 fn event(value: &serde_json::Value) -> String {
     format!("data: {value}\n\n")
 }

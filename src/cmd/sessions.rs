@@ -1,0 +1,270 @@
+//! `archbench sessions`: the runs the session store keeps — list, show, search, export (markdown
+//! or JSON). Text from the store is model output and briefs: untrusted, so on a terminal its
+//! control sequences are shown, never run.
+
+use crate::cli::exit;
+use crate::sanitize::{sanitize, sanitize_line};
+use crate::store::sessions::{RunDetail, RunSummary, Store};
+use std::io::IsTerminal;
+use std::path::Path;
+
+fn fail(code: i32, message: &str) -> i32 {
+    eprintln!("archbench: {message}");
+    code
+}
+
+/// Opens the store for reading; a missing store is no history yet, not an error.
+fn open(path: &Path) -> Result<Option<Store>, i32> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut store = Store::open(path).map_err(|e| fail(exit::BAD_INPUT, &e.to_string()))?;
+    // A run whose process is gone is shown as what it is: interrupted, its answer kept.
+    if let Err(e) = store.recover_interrupted() {
+        tracing::warn!("{e}");
+    }
+    Ok(Some(store))
+}
+
+fn table(rows: &[RunSummary]) {
+    println!(
+        "{:>5}  {:<16}  {:<26}  {:>3}  {:<11}  {:>7}  {:<18}  brief",
+        "id", "started (UTC)", "role", "try", "status", "bytes", "model"
+    );
+    for r in rows {
+        let started: String = r.started_at.replace('T', " ").chars().take(16).collect();
+        let model: String = r.model.chars().take(18).collect();
+        println!(
+            "{:>5}  {:<16}  {:<26}  {:>3}  {:<11}  {:>7}  {:<18}  {}",
+            r.id,
+            started,
+            r.role_id,
+            r.attempt,
+            r.status,
+            r.bytes,
+            sanitize_line(&model),
+            sanitize_line(&r.brief_first_line)
+        );
+    }
+}
+
+/// `archbench sessions list`: the latest runs, newest first.
+pub fn list(path: &Path, limit: usize, json: bool) -> i32 {
+    let rows = match open(path) {
+        Ok(Some(store)) => match store.list(limit) {
+            Ok(rows) => rows,
+            Err(e) => return fail(exit::BAD_INPUT, &e.to_string()),
+        },
+        Ok(None) => Vec::new(),
+        Err(code) => return code,
+    };
+    print_rows(
+        &rows,
+        json,
+        "No runs kept yet: every run of the workbench or `archbench run` is kept here.",
+    )
+}
+
+fn print_rows(rows: &[RunSummary], json: bool, empty: &str) -> i32 {
+    if json {
+        println!("{}", serde_json::to_string(rows).unwrap_or_default());
+    } else if rows.is_empty() {
+        eprintln!("{empty}");
+    } else {
+        table(rows);
+    }
+    exit::OK
+}
+
+/// `archbench sessions search WORDS`: runs whose brief or answer hold every word.
+pub fn search(path: &Path, words: &str, limit: usize, json: bool) -> i32 {
+    if words.trim().is_empty() {
+        return fail(
+            exit::BAD_INPUT,
+            "search needs words: archbench sessions search partitioning tenant",
+        );
+    }
+    let rows = match open(path) {
+        Ok(Some(store)) => match store.search(words, limit) {
+            Ok(rows) => rows,
+            Err(e) => return fail(exit::BAD_INPUT, &e.to_string()),
+        },
+        Ok(None) => Vec::new(),
+        Err(code) => return code,
+    };
+    print_rows(&rows, json, &format!("No run mentions {words}."))
+}
+
+fn find(path: &Path, id: i64) -> Result<RunDetail, i32> {
+    let missing = || {
+        fail(
+            exit::BAD_INPUT,
+            &format!(
+                "no run #{id} in {}: archbench sessions list shows the ids",
+                path.display()
+            ),
+        )
+    };
+    match open(path)? {
+        Some(store) => match store.get(id) {
+            Ok(Some(run)) => Ok(run),
+            Ok(None) => Err(missing()),
+            Err(e) => Err(fail(exit::BAD_INPUT, &e.to_string())),
+        },
+        None => Err(missing()),
+    }
+}
+
+/// `archbench sessions show ID`: everything kept about one run.
+pub fn show(path: &Path, id: i64, json: bool) -> i32 {
+    let run = match find(path, id) {
+        Ok(run) => run,
+        Err(code) => return code,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&run).unwrap_or_default());
+        return exit::OK;
+    }
+    let text = markdown(&run);
+    if std::io::stdout().is_terminal() {
+        print!("{}", sanitize(&text));
+    } else {
+        print!("{text}");
+    }
+    exit::OK
+}
+
+/// Which form `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+/// `archbench sessions export ID`: the run as markdown (front matter, brief, answer, review) or
+/// JSON, to a file (written atomically, owner-only) or standard output.
+pub fn export(path: &Path, id: i64, format: ExportFormat, output: Option<&Path>) -> i32 {
+    let run = match find(path, id) {
+        Ok(run) => run,
+        Err(code) => return code,
+    };
+    let text = match format {
+        ExportFormat::Markdown => markdown(&run),
+        ExportFormat::Json => serde_json::to_string_pretty(&run).unwrap_or_default() + "\n",
+    };
+    match output {
+        None => {
+            if std::io::stdout().is_terminal() {
+                print!("{}", sanitize(&text));
+            } else {
+                print!("{text}");
+            }
+            exit::OK
+        }
+        Some(file) => {
+            let dir = file
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.is_empty() {
+                return fail(exit::BAD_INPUT, "--output needs a file name");
+            }
+            match crate::store::outbox::write_atomic(dir, &name, text.as_bytes()) {
+                Ok(written) => {
+                    eprintln!("archbench: run #{id} exported to {}", written.display());
+                    exit::OK
+                }
+                Err(e) => fail(
+                    exit::BAD_INPUT,
+                    &format!("cannot write {}: {e}", file.display()),
+                ),
+            }
+        }
+    }
+}
+
+/// A run as a markdown document: front matter of what ran, then the brief, the answer and the
+/// review's events.
+pub fn markdown(run: &RunDetail) -> String {
+    let mut out = String::from("---\n");
+    let field = |out: &mut String, key: &str, value: &str| {
+        out.push_str(&format!(
+            "{key}: {}\n",
+            serde_json::Value::String(value.to_string())
+        ));
+    };
+    field(&mut out, "run", &run.id.to_string());
+    field(&mut out, "role", &run.role_id);
+    field(&mut out, "prompt_sha256", &run.prompt_sha256);
+    field(
+        &mut out,
+        "provider",
+        run.provider
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or(""),
+    );
+    field(&mut out, "model", &run.model);
+    out.push_str(&format!("parameters: {}\n", run.parameters));
+    field(&mut out, "attempt", &run.attempt.to_string());
+    field(&mut out, "status", &run.status);
+    field(&mut out, "started", &run.started_at);
+    if let Some(done) = &run.completed_at {
+        field(&mut out, "completed", done);
+    }
+    if let Some(reason) = &run.finish_reason {
+        field(&mut out, "finish_reason", reason);
+    }
+    if let (Some(p), Some(c)) = (run.prompt_tokens, run.completion_tokens) {
+        out.push_str(&format!("tokens: {{ in: {p}, out: {c} }}\n"));
+    }
+    if let Some(status) = run
+        .decision
+        .as_ref()
+        .and_then(|d| d.get("status"))
+        .and_then(|s| s.as_str())
+    {
+        field(&mut out, "decision", status);
+    }
+    field(&mut out, "chain", &run.chain_id);
+    if let Some(envelope) = &run.envelope_id {
+        field(&mut out, "envelope", envelope);
+    }
+    field(&mut out, "reviewer", &run.reviewer);
+    out.push_str("---\n\n## Brief\n\n");
+    out.push_str(run.brief.trim_end());
+    if let Some(feedback) = &run.feedback {
+        out.push_str("\n\n## Feedback that asked for this attempt\n\n");
+        out.push_str(feedback.trim_end());
+    }
+    out.push_str("\n\n## Answer\n\n");
+    out.push_str(run.answer.trim_end());
+    if run.status == "interrupted" {
+        out.push_str("\n\n*(the answer stops here: its process ended mid-stream)*");
+    }
+    if !run.events.is_empty() {
+        out.push_str("\n\n## Review\n\n");
+        for e in &run.events {
+            let detail = e
+                .data
+                .get("action")
+                .or_else(|| e.data.get("status"))
+                .or_else(|| e.data.get("target"))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .unwrap_or_default();
+            out.push_str(&format!("- {} {} {}\n", e.at, e.kind, detail).replace("  \n", "\n"));
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}

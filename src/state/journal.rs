@@ -1,0 +1,99 @@
+//! What the session store keeps of this workbench, queued by `update` as data (like the audit
+//! log's entries): each run as it starts, the pieces of its answer, how it ended, and each state
+//! change of its review. The loop hands them to the store's writer thread.
+
+use super::{Phase, State};
+use crate::provider::FinishReason;
+use crate::store::sessions::{NewRun, RunEnd};
+use crate::store::writer::Record;
+use chrono::{DateTime, Utc};
+
+/// The store's name for run `run_id` of this workbench: unique across processes and restarts.
+pub fn run_key(state: &State, run_id: u64) -> String {
+    format!("{}:{run_id}", state.instance)
+}
+
+/// The key of the latest attempt's run, if there is one.
+pub(super) fn latest_key(state: &State) -> Option<String> {
+    state
+        .attempts
+        .last()
+        .filter(|a| a.run_id != 0)
+        .map(|a| run_key(state, a.run_id))
+}
+
+/// The latest attempt was just sent to the provider.
+pub(super) fn started(state: &mut State, at: DateTime<Utc>) {
+    let Some(attempt) = state.attempts.last() else {
+        return;
+    };
+    let reviewer = &state.session.reviewer;
+    let run = NewRun {
+        key: run_key(state, attempt.run_id),
+        session_id: state.instance.clone(),
+        chain_id: state.session.chain_id.clone(),
+        parent_id: state.session.chain.parent_id.clone(),
+        role_id: state.session.role.id.clone(),
+        prompt_sha256: state.session.role.prompt_sha256(),
+        provider: state.session.provider.clone(),
+        parameters: state.session.params.clone(),
+        brief: state.brief_text(),
+        attempt: attempt.number,
+        feedback: attempt.feedback.clone(),
+        reviewer: match &reviewer.email {
+            Some(email) => format!("{} <{email}>", reviewer.name),
+            None => reviewer.name.clone(),
+        },
+        started_at: at,
+    };
+    state.records.push(Record::Started(Box::new(run)));
+}
+
+/// Text of run `run_id`'s answer arrived.
+pub(super) fn delta(state: &mut State, run_id: u64, text: &str) {
+    let key = run_key(state, run_id);
+    state.records.push(Record::Delta {
+        key,
+        text: text.to_string(),
+    });
+}
+
+/// Run `run_id` ended; its attempt holds the outcome.
+pub(super) fn ended(state: &mut State, run_id: u64, at: DateTime<Utc>) {
+    let Some(attempt) = state.attempts.iter().find(|a| a.run_id == run_id) else {
+        return;
+    };
+    let (status, finish) = match &attempt.phase {
+        Phase::Complete(reason) => ("complete", Some(reason.clone())),
+        Phase::Cancelled => ("cancelled", None),
+        Phase::Failed(_) => ("failed", None),
+        Phase::Waiting | Phase::Streaming => return,
+    };
+    let end = RunEnd {
+        status: status.into(),
+        finish_reason: finish.map(|f| match f {
+            FinishReason::Stop => "stop".to_string(),
+            FinishReason::Length => "length".to_string(),
+            FinishReason::Other(other) => other,
+        }),
+        usage: attempt.usage,
+        decision: attempt
+            .decision
+            .as_ref()
+            .and_then(|d| serde_json::to_value(d).ok()),
+        first_token_at: attempt.first_token_at,
+        completed_at: at,
+    };
+    let key = run_key(state, run_id);
+    state.records.push(Record::Ended { key, end });
+}
+
+/// The latest attempt's answer left in envelope `envelope_id`.
+pub(super) fn envelope(state: &mut State, envelope_id: &str) {
+    if let Some(key) = latest_key(state) {
+        state.records.push(Record::Envelope {
+            key,
+            envelope_id: envelope_id.to_string(),
+        });
+    }
+}

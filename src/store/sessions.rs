@@ -1,0 +1,655 @@
+//! The session store: every run kept in SQLite in the user's data folder — role, prompt hash,
+//! provider, model, parameters, brief, the transcript as it streamed (in small batches, so a crash
+//! keeps the partial answer), usage, timings, decision, review actions and envelope ids.
+//!
+//! WAL mode and a busy timeout let two archbench processes (two reviewers on one machine) write at
+//! once; every write is one short `BEGIN IMMEDIATE` transaction. The schema is versioned with
+//! `PRAGMA user_version` and migrated forward on open.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+
+/// How long a writer waits for the other process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Each migration takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, their transcript in pieces, and the events of their review.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL,
+        owner_pid INTEGER NOT NULL,
+        chain_id TEXT NOT NULL,
+        parent_id TEXT,
+        role_id TEXT NOT NULL,
+        prompt_sha256 TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        brief TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        feedback TEXT,
+        reviewer TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        first_token_at TEXT,
+        completed_at TEXT,
+        finish_reason TEXT,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        decision TEXT,
+        envelope_id TEXT
+    );
+    CREATE TABLE transcript (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX runs_started ON runs(started_at);
+    CREATE INDEX events_run ON events(run_id);",
+    // 2: the whole answer kept on the run once it ends, and full-text search over briefs and
+    // answers (FTS5), filled from the runs already stored.
+    "ALTER TABLE runs ADD COLUMN answer TEXT;
+    UPDATE runs SET answer = (
+        SELECT group_concat(text, '') FROM (
+            SELECT text FROM transcript WHERE transcript.run_id = runs.id ORDER BY seq
+        )
+    ) WHERE status != 'running';
+    CREATE VIRTUAL TABLE runs_fts USING fts5(brief, answer, content='runs', content_rowid='id');
+    INSERT INTO runs_fts(rowid, brief, answer) SELECT id, brief, coalesce(answer, '') FROM runs;
+    CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
+        INSERT INTO runs_fts(rowid, brief, answer) VALUES (new.id, new.brief, coalesce(new.answer, ''));
+    END;
+    CREATE TRIGGER runs_fts_update AFTER UPDATE OF brief, answer ON runs BEGIN
+        INSERT INTO runs_fts(runs_fts, rowid, brief, answer) VALUES ('delete', old.id, old.brief, coalesce(old.answer, ''));
+        INSERT INTO runs_fts(rowid, brief, answer) VALUES (new.id, new.brief, coalesce(new.answer, ''));
+    END;",
+];
+
+/// The newest schema this archbench writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the session store {path}: {source}")]
+    Sql {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("the session store {path} has schema version {found}, newer than this archbench knows ({SCHEMA_VERSION}); update archbench")]
+    TooNew { path: String, found: usize },
+    #[error("cannot create {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A run as it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    /// Unique across processes: the workbench session's id and the run's number in it.
+    pub key: String,
+    pub session_id: String,
+    pub chain_id: String,
+    pub parent_id: Option<String>,
+    pub role_id: String,
+    pub prompt_sha256: String,
+    pub provider: crate::provider::ProviderInfo,
+    pub parameters: crate::provider::Params,
+    pub brief: String,
+    pub attempt: u32,
+    pub feedback: Option<String>,
+    pub reviewer: String,
+    pub started_at: DateTime<Utc>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunEnd {
+    /// `complete`, `cancelled`, `failed`.
+    pub status: String,
+    pub finish_reason: Option<String>,
+    pub usage: Option<crate::provider::Usage>,
+    pub decision: Option<serde_json::Value>,
+    pub first_token_at: Option<DateTime<Utc>>,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// One row of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub id: i64,
+    pub started_at: String,
+    pub role_id: String,
+    pub model: String,
+    pub attempt: u32,
+    pub status: String,
+    pub brief_first_line: String,
+    pub bytes: i64,
+    pub envelope_id: Option<String>,
+}
+
+/// A run with everything kept about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunDetail {
+    pub id: i64,
+    pub session_id: String,
+    pub chain_id: String,
+    pub parent_id: Option<String>,
+    pub role_id: String,
+    pub prompt_sha256: String,
+    pub provider: serde_json::Value,
+    pub model: String,
+    pub parameters: serde_json::Value,
+    pub brief: String,
+    pub attempt: u32,
+    pub feedback: Option<String>,
+    pub reviewer: String,
+    pub status: String,
+    pub started_at: String,
+    pub first_token_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub finish_reason: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub decision: Option<serde_json::Value>,
+    pub envelope_id: Option<String>,
+    /// The answer: whole when the run ended, else the pieces stored before it stopped.
+    pub answer: String,
+    pub events: Vec<EventRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRow {
+    pub at: String,
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Opens (creating, owner-only) and migrates the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_at_version(path, SCHEMA_VERSION)
+    }
+
+    /// Opens the store migrated to `version` only (tests of the migrations use older versions).
+    pub fn open_at_version(path: &Path, version: usize) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        create_private(path).map_err(|source| StoreError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let sql = |source| StoreError::Sql {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql)?;
+        let mut store = Self { conn, path: shown };
+        store.migrate(version)?;
+        Ok(store)
+    }
+
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub fn version(&self) -> Result<usize, StoreError> {
+        self.conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+            .map(|v| v as usize)
+            .map_err(self.sql())
+    }
+
+    /// Applies the migrations between the store's version and `target`, each in its own
+    /// transaction, so a second process opening at the same moment waits and then sees it done.
+    fn migrate(&mut self, target: usize) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
+            let current = tx
+                .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+                .map_err(sql)? as usize;
+            if current > SCHEMA_VERSION {
+                return Err(StoreError::TooNew {
+                    path: path.clone(),
+                    found: current,
+                });
+            }
+            if current >= target {
+                return Ok(());
+            }
+            tx.execute_batch(MIGRATIONS[current]).map_err(sql)?;
+            tx.pragma_update(None, "user_version", (current + 1) as i64)
+                .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+        }
+    }
+
+    /// Records a run as it starts; returns its row id.
+    pub fn begin_run(&mut self, run: &NewRun) -> Result<i64, StoreError> {
+        let sql = self.sql();
+        let provider = serde_json::to_string(&run.provider).unwrap_or_default();
+        let parameters = serde_json::to_string(&run.parameters).unwrap_or_default();
+        self.conn
+            .execute(
+                "INSERT INTO runs (key, session_id, owner_pid, chain_id, parent_id, role_id, prompt_sha256, provider, model, parameters, brief, attempt, feedback, reviewer, status, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'running', ?15)
+                 ON CONFLICT(key) DO NOTHING",
+                params![
+                    run.key,
+                    run.session_id,
+                    std::process::id(),
+                    run.chain_id,
+                    run.parent_id,
+                    run.role_id,
+                    run.prompt_sha256,
+                    provider,
+                    run.provider.model,
+                    parameters,
+                    run.brief,
+                    run.attempt,
+                    run.feedback,
+                    run.reviewer,
+                    ts(run.started_at),
+                ],
+            )
+            .map_err(&sql)?;
+        self.conn
+            .query_row("SELECT id FROM runs WHERE key = ?1", [&run.key], |r| {
+                r.get(0)
+            })
+            .map_err(sql)
+    }
+
+    /// Appends pieces of the answer, in one transaction.
+    pub fn append(&mut self, run: i64, pieces: &[String]) -> Result<(), StoreError> {
+        if pieces.is_empty() {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let next: i64 = tx
+            .query_row(
+                "SELECT coalesce(max(seq) + 1, 0) FROM transcript WHERE run_id = ?1",
+                [run],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO transcript (run_id, seq, text) VALUES (?1, ?2, ?3)")
+                .map_err(sql)?;
+            for (i, piece) in pieces.iter().enumerate() {
+                insert
+                    .execute(params![run, next + i as i64, piece])
+                    .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Records how the run ended and keeps its whole answer.
+    pub fn end_run(&mut self, run: i64, end: &RunEnd) -> Result<(), StoreError> {
+        let answer = self.transcript(run)?;
+        let sql = self.sql();
+        self.conn
+            .execute(
+                "UPDATE runs SET status = ?2, finish_reason = ?3, prompt_tokens = ?4, completion_tokens = ?5,
+                    decision = ?6, first_token_at = ?7, completed_at = ?8, answer = ?9 WHERE id = ?1",
+                params![
+                    run,
+                    end.status,
+                    end.finish_reason,
+                    end.usage.map(|u| u.prompt_tokens),
+                    end.usage.map(|u| u.completion_tokens),
+                    end.decision.as_ref().map(|d| d.to_string()),
+                    end.first_token_at.map(ts),
+                    ts(end.completed_at),
+                    answer,
+                ],
+            )
+            .map(|_| ())
+            .map_err(sql)
+    }
+
+    pub fn set_envelope(&mut self, run: i64, envelope_id: &str) -> Result<(), StoreError> {
+        let sql = self.sql();
+        self.conn
+            .execute(
+                "UPDATE runs SET envelope_id = ?2 WHERE id = ?1",
+                params![run, envelope_id],
+            )
+            .map(|_| ())
+            .map_err(sql)
+    }
+
+    pub fn event(
+        &mut self,
+        run: Option<i64>,
+        at: DateTime<Utc>,
+        kind: &str,
+        data: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql();
+        self.conn
+            .execute(
+                "INSERT INTO events (run_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)",
+                params![run, ts(at), kind, data.to_string()],
+            )
+            .map(|_| ())
+            .map_err(sql)
+    }
+
+    fn transcript(&self, run: i64) -> Result<String, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT text FROM transcript WHERE run_id = ?1 ORDER BY seq")
+            .map_err(&sql)?;
+        let pieces = stmt
+            .query_map([run], |r| r.get::<_, String>(0))
+            .map_err(&sql)?;
+        let mut text = String::new();
+        for piece in pieces {
+            text.push_str(&piece.map_err(&sql)?);
+        }
+        Ok(text)
+    }
+
+    /// Runs left `running` by a process that is gone (killed, crashed, its machine rebooted):
+    /// marked `interrupted`, their partial answers kept, and returned for the recovery message.
+    pub fn recover_interrupted(&mut self) -> Result<Vec<RunSummary>, StoreError> {
+        let rows: Vec<(i64, i64)> = {
+            let sql = self.sql();
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, owner_pid FROM runs WHERE status = 'running'")
+                .map_err(&sql)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(&sql)?
+                .collect::<Result<_, _>>()
+                .map_err(&sql)?;
+            rows
+        };
+        let mut recovered = Vec::new();
+        for (id, pid) in rows {
+            if pid as u32 != std::process::id() && process_alive(pid) {
+                continue;
+            }
+            self.mark_interrupted(id)?;
+            if let Some(summary) = self.summary(id)? {
+                recovered.push(summary);
+            }
+        }
+        Ok(recovered)
+    }
+
+    /// Keeps a run that never ended as `interrupted`, with the answer stored so far.
+    pub fn mark_interrupted(&mut self, id: i64) -> Result<(), StoreError> {
+        let answer = self.transcript(id)?;
+        let sql = self.sql();
+        self.conn
+            .execute(
+                "UPDATE runs SET status = 'interrupted', answer = ?2 WHERE id = ?1 AND status = 'running'",
+                params![id, answer],
+            )
+            .map(|_| ())
+            .map_err(sql)
+    }
+
+    /// The row of the run named `key`.
+    pub fn row_of(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        let sql = self.sql();
+        self.conn
+            .query_row("SELECT id FROM runs WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(sql)
+    }
+
+    fn summary(&self, id: i64) -> Result<Option<RunSummary>, StoreError> {
+        let sql = self.sql();
+        self.conn
+            .query_row(&format!("{SUMMARY} WHERE runs.id = ?1"), [id], summary_row)
+            .optional()
+            .map_err(sql)
+    }
+
+    /// The latest runs, newest first.
+    pub fn list(&self, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SUMMARY} ORDER BY runs.started_at DESC, runs.id DESC LIMIT ?1"
+            ))
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map([limit as i64], summary_row)
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
+    /// Runs whose brief or answer match `query` (FTS5 syntax; plain words are ANDed), best first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SUMMARY} JOIN runs_fts ON runs_fts.rowid = runs.id WHERE runs_fts MATCH ?1 ORDER BY rank LIMIT ?2"
+            ))
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map(params![fts_query(query), limit as i64], summary_row)
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
+    /// Everything about run `id`.
+    pub fn get(&self, id: i64) -> Result<Option<RunDetail>, StoreError> {
+        let sql = self.sql();
+        let detail = self
+            .conn
+            .query_row(
+                "SELECT id, session_id, chain_id, parent_id, role_id, prompt_sha256, provider, model, parameters, brief,
+                        attempt, feedback, reviewer, status, started_at, first_token_at, completed_at, finish_reason,
+                        prompt_tokens, completion_tokens, decision, envelope_id, answer
+                 FROM runs WHERE id = ?1",
+                [id],
+                |r| {
+                    let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
+                        let text: Option<String> = r.get(i)?;
+                        Ok(text
+                            .and_then(|t| serde_json::from_str(&t).ok())
+                            .unwrap_or(serde_json::Value::Null))
+                    };
+                    Ok(RunDetail {
+                        id: r.get(0)?,
+                        session_id: r.get(1)?,
+                        chain_id: r.get(2)?,
+                        parent_id: r.get(3)?,
+                        role_id: r.get(4)?,
+                        prompt_sha256: r.get(5)?,
+                        provider: json(6)?,
+                        model: r.get(7)?,
+                        parameters: json(8)?,
+                        brief: r.get(9)?,
+                        attempt: r.get(10)?,
+                        feedback: r.get(11)?,
+                        reviewer: r.get(12)?,
+                        status: r.get(13)?,
+                        started_at: r.get(14)?,
+                        first_token_at: r.get(15)?,
+                        completed_at: r.get(16)?,
+                        finish_reason: r.get(17)?,
+                        prompt_tokens: r.get(18)?,
+                        completion_tokens: r.get(19)?,
+                        decision: match json(20)? {
+                            serde_json::Value::Null => None,
+                            v => Some(v),
+                        },
+                        envelope_id: r.get(21)?,
+                        answer: r.get::<_, Option<String>>(22)?.unwrap_or_default(),
+                        events: Vec::new(),
+                    })
+                },
+            )
+            .optional()
+            .map_err(&sql)?;
+        let Some(mut detail) = detail else {
+            return Ok(None);
+        };
+        if detail.status == "running" || detail.answer.is_empty() {
+            detail.answer = self.transcript(id)?;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, kind, data FROM events WHERE run_id = ?1 ORDER BY id")
+            .map_err(&sql)?;
+        detail.events = stmt
+            .query_map([id], |r| {
+                let data: String = r.get(2)?;
+                Ok(EventRow {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .map_err(&sql)?
+            .collect::<Result<_, _>>()
+            .map_err(&sql)?;
+        Ok(Some(detail))
+    }
+}
+
+const SUMMARY: &str = "SELECT runs.id, runs.started_at, runs.role_id, runs.model, runs.attempt, runs.status,
+    runs.brief, coalesce(length(runs.answer), (SELECT sum(length(text)) FROM transcript WHERE run_id = runs.id), 0),
+    runs.envelope_id FROM runs";
+
+fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<RunSummary> {
+    let brief: String = r.get(6)?;
+    Ok(RunSummary {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        role_id: r.get(2)?,
+        model: r.get(3)?,
+        attempt: r.get(4)?,
+        status: r.get(5)?,
+        brief_first_line: brief
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .chars()
+            .take(80)
+            .collect(),
+        bytes: r.get(7)?,
+        envelope_id: r.get(8)?,
+    })
+}
+
+/// A person's search words as an FTS5 query: each word quoted (so `-`, `:` and the like are just
+/// text), all of them required.
+fn fts_query(query: &str) -> String {
+    query
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Creates `path` readable by its owner only, if it does not exist (SQLite gives its WAL and
+/// shared-memory files the same permissions).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(|_| ())
+}
+
+fn process_alive(pid: i64) -> bool {
+    if pid <= 0 || pid > i32::MAX as i64 {
+        return false;
+    }
+    // Where /proc is there, it tells a zombie (killed, not yet reaped: kill(pid, 0) still succeeds
+    // on it) from a process that runs.
+    if std::path::Path::new("/proc/self/stat").exists() {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // The state follows the command name, which is in parentheses and may hold either.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next());
+        return !matches!(state, Some('Z' | 'X') | None);
+    }
+    // Signal 0 checks existence and permission without sending anything.
+    // SAFETY: kill with signal 0 has no effect on the target.
+    let result = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(test)]
+#[path = "sessions_tests.rs"]
+mod tests;

@@ -1,0 +1,144 @@
+use super::*;
+use crate::provider::{Params, ProviderInfo, Usage};
+
+fn started(key: &str) -> Record {
+    Record::Started(Box::new(NewRun {
+        key: key.into(),
+        session_id: "w1".into(),
+        chain_id: "c1".into(),
+        parent_id: None,
+        role_id: "database_architect".into(),
+        prompt_sha256: "cd".repeat(32),
+        provider: ProviderInfo {
+            kind: "local".into(),
+            model: "tiny".into(),
+            endpoint: "/m.gguf".into(),
+        },
+        parameters: Params::default(),
+        brief: "Ledger for a bookstore".into(),
+        attempt: 1,
+        feedback: None,
+        reviewer: "Ada".into(),
+        started_at: Utc::now(),
+    }))
+}
+
+fn delta(key: &str, text: &str) -> Record {
+    Record::Delta {
+        key: key.into(),
+        text: text.into(),
+    }
+}
+
+#[test]
+fn records_are_written_in_the_order_they_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let (writer, recovered) = SessionWriter::open(&path, |_| {}).unwrap();
+    assert!(recovered.is_empty());
+    writer.send(started("w1:1"));
+    for piece in [
+        "## Schema\n",
+        "CREATE TABLE ",
+        "book (id bigint);\n",
+        "DECISION: end",
+    ] {
+        writer.send(delta("w1:1", piece));
+    }
+    writer.send(Record::Ended {
+        key: "w1:1".into(),
+        end: RunEnd {
+            status: "complete".into(),
+            finish_reason: Some("stop".into()),
+            usage: Some(Usage {
+                prompt_tokens: 5,
+                completion_tokens: 9,
+            }),
+            decision: None,
+            first_token_at: None,
+            completed_at: Utc::now(),
+        },
+    });
+    writer.send(Record::Event {
+        key: Some("w1:1".into()),
+        at: Utc::now(),
+        kind: "review_action".into(),
+        data: serde_json::json!({"action": "confirm"}),
+    });
+    writer.send(Record::Envelope {
+        key: "w1:1".into(),
+        envelope_id: "env-9".into(),
+    });
+    writer.close();
+    let store = Store::open(&path).unwrap();
+    let id = store.row_of("w1:1").unwrap().unwrap();
+    let run = store.get(id).unwrap().unwrap();
+    assert_eq!(
+        run.answer,
+        "## Schema\nCREATE TABLE book (id bigint);\nDECISION: end"
+    );
+    assert_eq!(run.status, "complete");
+    assert_eq!(run.completion_tokens, Some(9));
+    assert_eq!(run.envelope_id.as_deref(), Some("env-9"));
+    assert_eq!(run.events.len(), 1);
+    assert_eq!(run.events[0].data["action"], "confirm");
+}
+
+#[test]
+fn pieces_reach_the_disk_while_the_run_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let (writer, _) = SessionWriter::open(&path, |_| {}).unwrap();
+    writer.send(started("w1:1"));
+    writer.send(delta("w1:1", "partial "));
+    writer.send(delta("w1:1", "answer"));
+    writer.flush();
+    // Another connection (another process, or the next start after a crash) sees them.
+    let other = Store::open(&path).unwrap();
+    let run = other
+        .get(other.row_of("w1:1").unwrap().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, "running");
+    assert_eq!(run.answer, "partial answer");
+    drop(writer);
+}
+
+#[test]
+fn a_run_open_when_the_writer_closes_is_kept_as_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let (writer, _) = SessionWriter::open(&path, |_| {}).unwrap();
+    writer.send(started("w1:1"));
+    writer.send(delta("w1:1", "half an answer"));
+    writer.close();
+    let store = Store::open(&path).unwrap();
+    let run = store
+        .get(store.row_of("w1:1").unwrap().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, "interrupted");
+    assert_eq!(run.answer, "half an answer");
+}
+
+#[test]
+fn deltas_of_an_unknown_run_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let (writer, _) = SessionWriter::open(&path, |_| {}).unwrap();
+    writer.send(delta("nobody:1", "stray"));
+    writer.close();
+    assert!(Store::open(&path).unwrap().list(10).unwrap().is_empty());
+}
+
+#[test]
+fn a_store_that_cannot_be_opened_says_where() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the database file should be.
+    let path = dir.path().join("s.db");
+    std::fs::create_dir(&path).unwrap();
+    let Err(err) = SessionWriter::open(&path, |_| {}) else {
+        panic!("opened a folder as a store")
+    };
+    assert!(err.to_string().contains("s.db"), "{err}");
+}

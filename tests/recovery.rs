@@ -1,0 +1,316 @@
+//! Nothing lost: the process killed mid-stream, the ssh connection dropped, two reviewers writing
+//! the session store at once. The binary runs as a person runs it (in tmux) or as a pipeline does.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use archbench::store::sessions::Store;
+use common::server::{openai_sse, openai_sse_partial, split, Reply, Server};
+use common::tmux::Tmux;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn env_prefix(home: &Path) -> String {
+    format!(
+        "env XDG_DATA_HOME={home}/data XDG_CONFIG_HOME={home}/config XDG_CACHE_HOME={home}/cache",
+        home = home.display()
+    )
+}
+
+fn workbench(server: &Server, home: &Path) -> String {
+    format!(
+        "{} {bin} --provider openai --base-url {url} --model recovery-model --outbox {home}/outbox",
+        env_prefix(home),
+        bin = env!("CARGO_BIN_EXE_archbench"),
+        url = server.base_url(),
+        home = home.display(),
+    )
+}
+
+fn draft_path(home: &Path) -> PathBuf {
+    home.join("data/archbench/drafts/database_architect.md")
+}
+
+fn sessions_db(home: &Path) -> PathBuf {
+    home.join("data/archbench/sessions.db")
+}
+
+/// Waits (in real time: another process does the work) until `check` holds.
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        std::thread::park_timeout(Duration::from_millis(25));
+    }
+}
+
+fn signal(pid: i32, signal: libc::c_int) {
+    // SAFETY: sending a signal to a process this test started.
+    assert_eq!(
+        unsafe { libc::kill(pid, signal) },
+        0,
+        "kill({pid}, {signal})"
+    );
+}
+
+const PARTIAL: &str = "# Data layer\n\n## 1. Data modeling\n\nPartition every table by tenant_id; the edition catalogue is shared.\n\n```sql\nCREATE TABLE listing (tenant_id bigint NOT NULL";
+
+#[test]
+fn a_process_killed_mid_stream_leaves_its_partial_answer_and_its_draft() {
+    let server = Server::start(vec![Reply::Stall(split(
+        &openai_sse_partial(PARTIAL, 5),
+        64,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(
+        &format!("exec {}", workbench(&server, home.path())),
+        220,
+        40,
+    );
+    tmux.wait_for("No answer yet");
+    tmux.text("Ledger for 340 tenants, typed before the crash.");
+    tmux.wait_for("typed before the crash");
+    // The draft is saved within a second of typing, before anything runs.
+    eventually("the draft saved", || {
+        std::fs::read_to_string(draft_path(home.path()))
+            .is_ok_and(|t| t == "Ledger for 340 tenants, typed before the crash.")
+    });
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Partition every table by tenant_id");
+    // The pieces on screen reach the store in small batches while the answer streams.
+    eventually("the partial answer stored", || {
+        Store::open(&sessions_db(home.path()))
+            .ok()
+            .and_then(|s| s.get(1).ok().flatten())
+            .is_some_and(|run| run.answer.contains("CREATE TABLE listing"))
+    });
+    signal(tmux.pane_pid(), libc::SIGKILL);
+    drop(tmux);
+
+    // The next start says what it recovered, and the brief is back in the editor.
+    let tmux = Tmux::start(&workbench(&server, home.path()), 220, 40);
+    let screen = tmux.wait_for("Recovered run #1");
+    assert!(
+        screen.contains("Recovered the brief you were writing"),
+        "{screen}"
+    );
+    assert!(screen.contains("typed before the crash"), "{screen}");
+    drop(tmux);
+    let store = Store::open(&sessions_db(home.path())).unwrap();
+    let run = store.get(1).unwrap().unwrap();
+    assert_eq!(run.status, "interrupted");
+    assert!(
+        run.answer
+            .starts_with("# Data layer\n\n## 1. Data modeling"),
+        "{}",
+        run.answer
+    );
+    assert_eq!(run.brief, "Ledger for 340 tenants, typed before the crash.");
+}
+
+#[test]
+fn a_dropped_connection_restores_the_terminal_and_keeps_the_draft() {
+    let server = Server::start(Vec::new());
+    let home = tempfile::tempdir().unwrap();
+    let pid_file = home.path().join("pid");
+    let tmux = Tmux::start("sh", 100, 30);
+    // The shell stays in the pane: after archbench leaves, the terminal must be usable again.
+    tmux.text(&format!(
+        "sh -c 'echo $$ > {pid}; exec {cmd}'; echo EXITED-$?",
+        pid = pid_file.display(),
+        cmd = workbench(&server, home.path())
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("No answer yet");
+    assert!(tmux.alternate_screen());
+    tmux.text("Brief written just before the hangup");
+    tmux.wait_for("just before the hangup");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    signal(pid, libc::SIGHUP);
+    tmux.wait_for("EXITED-");
+    assert!(!tmux.alternate_screen(), "the alternate screen was left");
+    // Cooked mode is back: the shell runs a typed command and prints its output on a line.
+    tmux.text("echo RESTORED-OK");
+    tmux.keys(&["Enter"]);
+    eventually("the shell answering", || {
+        tmux.screen().lines().any(|l| l.trim() == "RESTORED-OK")
+    });
+    assert_eq!(
+        std::fs::read_to_string(draft_path(home.path())).unwrap(),
+        "Brief written just before the hangup"
+    );
+}
+
+/// An answer long enough to be written in many batches.
+fn long_answer(n: usize) -> String {
+    let mut text = format!("# Data layer {n}\n\n");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "- tenant_{n}_table_{i}: partitioned by tenant_id\n"
+        ));
+    }
+    text.push_str("\nDECISION: completed: Go to backup_disaster_specialist\n");
+    text
+}
+
+#[test]
+fn two_reviewers_writing_the_store_at_once_lose_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design the data layer.").unwrap();
+    let servers: Vec<Server> = (0..4)
+        .map(|n| {
+            Server::start(vec![Reply::Stream(split(
+                &openai_sse(&long_answer(n), 4, "stop"),
+                32,
+            ))])
+        })
+        .collect();
+    let children: Vec<_> = servers
+        .iter()
+        .map(|server| {
+            Command::new(env!("CARGO_BIN_EXE_archbench"))
+                .args(["run", "--approve", "never", "--provider", "openai"])
+                .args(["--model", "concurrent", "--base-url", &server.base_url()])
+                .arg("--brief")
+                .arg(&brief)
+                .env("XDG_DATA_HOME", home.path().join("data"))
+                .env("XDG_CONFIG_HOME", home.path().join("config"))
+                .env("XDG_CACHE_HOME", home.path().join("cache"))
+                .env_remove("ARCHBENCH_BASE_URL")
+                .env_remove("ARCHBENCH_MODEL")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let store = Store::open(&sessions_db(home.path())).unwrap();
+    let runs = store.list(100).unwrap();
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    let mut answers: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            let run = store.get(r.id).unwrap().unwrap();
+            assert_eq!(run.status, "complete");
+            run.answer
+        })
+        .collect();
+    answers.sort();
+    let expected: Vec<String> = (0..4).map(long_answer).collect();
+    assert_eq!(answers, expected, "every piece of every answer, in order");
+}
+
+#[test]
+fn sessions_commands_list_show_search_and_export_what_was_kept() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(&long_answer(7), 9, "stop"),
+        50,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Warehouse for a bookstore chain.").unwrap();
+    let archbench = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_archbench"))
+            .args(args)
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env_remove("ARCHBENCH_BASE_URL")
+            .output()
+            .unwrap()
+    };
+    let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+
+    let empty = archbench(&["sessions", "list"]);
+    assert!(empty.status.success());
+    assert!(err(&empty).contains("No runs kept yet"), "{}", err(&empty));
+
+    let run = archbench(&[
+        "run",
+        "--approve",
+        "never",
+        "--provider",
+        "openai",
+        "--model",
+        "m",
+        "--base-url",
+        &server.base_url(),
+        "--brief",
+        brief.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", err(&run));
+
+    let list = archbench(&["sessions", "list"]);
+    assert!(
+        text(&list).contains("Warehouse for a bookstore chain."),
+        "{}",
+        text(&list)
+    );
+    let json = archbench(&["sessions", "list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(rows[0]["status"], "complete");
+
+    let found = archbench(&["sessions", "search", "tenant_7_table_399"]);
+    assert!(text(&found).contains("Warehouse"), "{}", text(&found));
+    let none = archbench(&["sessions", "search", "kubernetes"]);
+    assert!(
+        err(&none).contains("No run mentions kubernetes"),
+        "{}",
+        err(&none)
+    );
+
+    let show = archbench(&["sessions", "show", "1"]);
+    assert!(text(&show).contains("## Answer"), "{}", text(&show));
+    assert!(
+        text(&show).contains("decision: \"unique\""),
+        "{}",
+        text(&show)
+    );
+
+    let missing = archbench(&["sessions", "show", "99"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(err(&missing).contains("no run #99"), "{}", err(&missing));
+
+    let file = home.path().join("exports/run-1.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let export = archbench(&[
+        "sessions",
+        "export",
+        "1",
+        "--format",
+        "json",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(export.status.success(), "{}", err(&export));
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(exported["answer"], long_answer(7));
+    assert_eq!(exported["brief"], "Warehouse for a bookstore chain.");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "an export holds private text: {mode:o}");
+    }
+    let md = archbench(&["sessions", "export", "1"]);
+    assert!(
+        text(&md).starts_with("---\nrun: \"1\"\nrole: \"database_architect\""),
+        "{}",
+        text(&md)
+    );
+}
