@@ -4,6 +4,16 @@
 pub enum Action {
     /// Leave archbench (asks again while an answer is not handed off).
     Quit,
+    /// Open the history of runs kept in the session store.
+    OpenHistory,
+    /// Mark the chosen run as one side of a comparison.
+    HistoryMark,
+    /// Compare the marked run with the chosen one, side by side.
+    HistoryCompare,
+    /// Take up the chosen run's conversation in the workbench.
+    HistoryContinue,
+    /// Load the chosen run's brief to run it again (asks for the role).
+    HistoryRerun,
     /// Send the brief to the agent.
     Run,
     /// Stop the running answer; what arrived stays, marked cancelled.

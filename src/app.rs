@@ -32,6 +32,8 @@ pub struct EffectRunner {
     audit: Option<std::sync::mpsc::Sender<crate::store::audit::AuditEntry>>,
     /// Every run and review change goes to the session store through this writer.
     sessions: Option<crate::store::writer::SessionWriter>,
+    /// The session store's file, which the history screen reads.
+    sessions_path: Option<PathBuf>,
     /// Where the brief's draft is saved (none: drafts are off).
     drafts_dir: Option<PathBuf>,
     runs: HashMap<u64, RunHandle>,
@@ -53,6 +55,7 @@ impl EffectRunner {
             deferred_dir: crate::paths::deferred_dir(),
             audit: None,
             sessions: None,
+            sessions_path: None,
             drafts_dir: None,
             runs: HashMap::new(),
             agent_tx,
@@ -108,6 +111,7 @@ impl EffectRunner {
                 let _ = report.send(Event::Reported(Err(message)));
             })?;
         self.sessions = Some(writer);
+        self.sessions_path = Some(path.to_path_buf());
         Ok(recovered)
     }
 
@@ -248,6 +252,39 @@ impl EffectRunner {
                     let _ = done.send(Event::Reported(result));
                 });
             }
+            Effect::LoadHistory { query } => {
+                let path = self.sessions_path.clone();
+                let done = self.internal_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = read_store(path.as_deref(), |store| match &query {
+                        Some(words) => store.search(words, crate::state::history::LIST_LIMIT),
+                        None => store.list(crate::state::history::LIST_LIMIT),
+                    });
+                    let _ = done.send(Event::HistoryLoaded(result));
+                });
+            }
+            Effect::LoadRuns { ids, then } => {
+                let path = self.sessions_path.clone();
+                let done = self.internal_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = read_store(path.as_deref(), |store| {
+                        if then == crate::state::history::RunsFor::Continue {
+                            let last = ids.last().copied().unwrap_or_default();
+                            return store.conversation(last);
+                        }
+                        let mut runs = Vec::new();
+                        for id in &ids {
+                            runs.extend(store.get(*id)?);
+                        }
+                        Ok(runs)
+                    });
+                    let _ = done.send(Event::RunsLoaded {
+                        then,
+                        result,
+                        chain_id: uuid::Uuid::now_v7().to_string(),
+                    });
+                });
+            }
             Effect::SaveDraft { role, text } => {
                 let Some(dir) = self.drafts_dir.clone() else {
                     return;
@@ -270,6 +307,19 @@ impl EffectRunner {
             }
         }
     }
+}
+
+/// Reads the session store at `path` with `read`, for the history screen.
+fn read_store<T>(
+    path: Option<&Path>,
+    read: impl FnOnce(&crate::store::sessions::Store) -> Result<T, crate::store::sessions::StoreError>,
+) -> Result<T, String> {
+    let path = path.ok_or_else(|| {
+        "The session store is not open in this workbench, so there is no history to show."
+            .to_string()
+    })?;
+    let store = crate::store::sessions::Store::open(path).map_err(|e| e.to_string())?;
+    read(&store).map_err(|e| e.to_string())
 }
 
 /// Puts `text` on the clipboard two ways: the OSC 52 sequence to the terminal (works over ssh and

@@ -32,6 +32,13 @@ pub enum Effect {
         path: std::path::PathBuf,
         text: String,
     },
+    /// Read the latest runs, or those matching `query`, from the session store.
+    LoadHistory { query: Option<String> },
+    /// Read runs `ids` (for a conversation, every attempt leading to the last id) from the store.
+    LoadRuns {
+        ids: Vec<i64>,
+        then: crate::state::history::RunsFor,
+    },
     /// Save the brief being written as the draft of `role` (atomically, owner-only).
     SaveDraft { role: String, text: String },
     /// Leave the program.

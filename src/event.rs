@@ -25,6 +25,15 @@ pub enum Event {
     Action(Action),
     /// A copy, save or export finished: what to tell the user.
     Reported(Result<String, String>),
+    /// The history list arrived from the session store (or why not).
+    HistoryLoaded(Result<Vec<crate::store::sessions::RunSummary>, String>),
+    /// Runs arrived from the session store, for `then`; `chain_id` is fresh, for a brief that
+    /// starts a new chain.
+    RunsLoaded {
+        then: crate::state::history::RunsFor,
+        result: Result<Vec<crate::store::sessions::RunDetail>, String>,
+        chain_id: String,
+    },
     /// The brief changed a moment ago: time to save the draft (the loop waits a little so a burst
     /// of typing costs one write).
     DraftDue,

@@ -20,6 +20,10 @@ pub enum Context {
     Prompt,
     /// The list of code blocks.
     Blocks,
+    /// The history screen's list of runs.
+    History,
+    /// A run opened from the history, or two compared.
+    HistoryView,
 }
 
 impl Context {
@@ -34,6 +38,8 @@ impl Context {
             Self::Payload => "Handoff brief editor",
             Self::Prompt => "Prompt",
             Self::Blocks => "Code blocks",
+            Self::History => "History",
+            Self::HistoryView => "History: a run",
         }
     }
 }
@@ -146,6 +152,140 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Help,
         description: "show or hide this help",
         hint: Some("help"),
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[ctrl('o'), key(KeyCode::F(2))],
+        action: Action::OpenHistory,
+        description: "history: every run kept, searchable, to open, compare, continue or re-run",
+        // Kept out of the status line, which has no room left at 80 columns for quit.
+        hint: None,
+    },
+    Binding {
+        context: Context::History,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::PrevItem,
+        description: "previous run",
+        hint: None,
+    },
+    Binding {
+        context: Context::History,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::NextItem,
+        description: "next run",
+        hint: None,
+    },
+    Binding {
+        context: Context::History,
+        keys: &[key(KeyCode::PageUp)],
+        action: Action::PageUp,
+        description: "a page of runs up",
+        hint: None,
+    },
+    Binding {
+        context: Context::History,
+        keys: &[key(KeyCode::PageDown)],
+        action: Action::PageDown,
+        description: "a page of runs down",
+        hint: None,
+    },
+    Binding {
+        context: Context::History,
+        keys: &[key(KeyCode::Enter)],
+        action: Action::OpenItem,
+        description: "open the run: what ran, the brief, the answer",
+        hint: Some("open"),
+    },
+    Binding {
+        context: Context::History,
+        keys: &[ch('/')],
+        action: Action::Search,
+        description: "search every brief and answer (all the words)",
+        hint: Some("search"),
+    },
+    Binding {
+        context: Context::History,
+        keys: &[ch('m')],
+        action: Action::HistoryMark,
+        description: "mark the run for a comparison",
+        hint: Some("mark"),
+    },
+    Binding {
+        context: Context::History,
+        keys: &[ch('d')],
+        action: Action::HistoryCompare,
+        description: "compare the marked run with this one, side by side",
+        hint: Some("compare"),
+    },
+    Binding {
+        context: Context::History,
+        keys: &[ch('c')],
+        action: Action::HistoryContinue,
+        description: "continue the run's conversation in the workbench",
+        hint: Some("continue"),
+    },
+    Binding {
+        context: Context::History,
+        keys: &[ch('R')],
+        action: Action::HistoryRerun,
+        description: "run the run's brief again (asks which role)",
+        hint: Some("re-run"),
+    },
+    Binding {
+        context: Context::History,
+        keys: &[key(KeyCode::Esc)],
+        action: Action::ClosePrompt,
+        description: "close the history",
+        hint: Some("close"),
+    },
+    Binding {
+        context: Context::HistoryView,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::ScrollUp,
+        description: "scroll up",
+        hint: None,
+    },
+    Binding {
+        context: Context::HistoryView,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::ScrollDown,
+        description: "scroll down",
+        hint: None,
+    },
+    Binding {
+        context: Context::HistoryView,
+        keys: &[key(KeyCode::PageUp), ch('b')],
+        action: Action::PageUp,
+        description: "page up",
+        hint: None,
+    },
+    Binding {
+        context: Context::HistoryView,
+        keys: &[key(KeyCode::PageDown), ch(' ')],
+        action: Action::PageDown,
+        description: "page down",
+        hint: None,
+    },
+    Binding {
+        context: Context::HistoryView,
+        keys: &[ch('c')],
+        action: Action::HistoryContinue,
+        description: "continue this conversation in the workbench",
+        hint: Some("continue"),
+    },
+    Binding {
+        context: Context::HistoryView,
+        keys: &[ch('R')],
+        action: Action::HistoryRerun,
+        description: "run this brief again (asks which role)",
+        hint: Some("re-run"),
+    },
+    Binding {
+        context: Context::HistoryView,
+        keys: &[key(KeyCode::Esc)],
+        action: Action::ClosePrompt,
+        description: "back to the list",
+        hint: Some("back"),
     },
     Binding {
         context: Context::Global,

@@ -314,3 +314,40 @@ fn sessions_commands_list_show_search_and_export_what_was_kept() {
         text(&md)
     );
 }
+
+#[test]
+fn the_history_finds_an_earlier_run_and_continues_it() {
+    let first = "# Plan A\n\nShard by region.\n\nDECISION: completed\n";
+    let second = "# Plan B\n\nPartition by tenant_id with zebra indexes.\n\nDECISION: completed\n";
+    let server = Server::start(vec![
+        Reply::Stream(split(&openai_sse(first, 4, "stop"), 30)),
+        Reply::Stream(split(&openai_sse(second, 4, "stop"), 30)),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&workbench(&server, home.path()), 120, 32);
+    tmux.wait_for("No answer yet");
+    tmux.text("Bookstore data layer");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Decision: ambiguous");
+    // Run the brief anew: Ctrl-S twice (the first asks, since the answer is not handed off).
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Ctrl-S again discards");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("zebra indexes");
+    tmux.wait_for("Decision: ambiguous");
+    tmux.keys(&["F2"]);
+    let screen = tmux.wait_for("History · 2 runs");
+    assert!(screen.contains("#1") && screen.contains("#2"), "{screen}");
+    tmux.keys(&["/"]);
+    tmux.text("region");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1 run matching \"region\"");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Run #1");
+    assert!(screen.contains("Shard by region"), "{screen}");
+    // c takes the conversation up in the workbench: the first answer, ready to review again.
+    tmux.keys(&["c"]);
+    let screen = tmux.wait_for("Continuing run #1");
+    assert!(screen.contains("Shard by region"), "{screen}");
+    assert!(!screen.contains("zebra"), "{screen}");
+}

@@ -67,6 +67,60 @@ fn chained(target: &str) -> archbench::sink::Delivered {
     d
 }
 
+fn run_row(id: i64, status: &str, brief: &str) -> archbench::store::sessions::RunSummary {
+    archbench::store::sessions::RunSummary {
+        id,
+        started_at: format!("2026-11-{:02}T09:{:02}:00.000Z", 20 + id, id),
+        role_id: "database_architect".into(),
+        model: "test-model".into(),
+        attempt: 1,
+        status: status.into(),
+        brief_first_line: brief.into(),
+        bytes: 4200,
+        envelope_id: None,
+    }
+}
+
+fn run_detail(id: i64, answer: &str) -> archbench::store::sessions::RunDetail {
+    archbench::store::sessions::RunDetail {
+        id,
+        session_id: "s".into(),
+        chain_id: "c".into(),
+        parent_id: None,
+        role_id: "database_architect".into(),
+        prompt_sha256: "ab".repeat(32),
+        provider: serde_json::json!({"kind": "openai"}),
+        model: "test-model".into(),
+        parameters: serde_json::json!({"temperature": 0.2, "seed": 7}),
+        brief: BRIEF.into(),
+        attempt: 1,
+        feedback: None,
+        reviewer: "Ada Reviewer".into(),
+        status: "complete".into(),
+        started_at: format!("2026-11-{:02}T09:00:00.000Z", 20 + id),
+        first_token_at: None,
+        completed_at: None,
+        finish_reason: Some("stop".into()),
+        prompt_tokens: Some(1200),
+        completion_tokens: Some(340),
+        decision: Some(serde_json::json!({"status": "ambiguous"})),
+        envelope_id: None,
+        answer: answer.into(),
+        events: Vec::new(),
+    }
+}
+
+fn history(w: u16, h: u16) -> Driver {
+    let mut d = Driver::new(BRIEF, w, h);
+    d.ctrl('o');
+    d.send(Event::HistoryLoaded(Ok(vec![
+        run_row(3, "complete", BRIEF),
+        run_row(2, "interrupted", "IoT telemetry: 2M devices, 90 days hot"),
+        run_row(1, "cancelled", "Ledger with \x1b[31mred\x1b[0m escapes"),
+    ])));
+    d
+}
+
 macro_rules! screens {
     ($($name:ident => $build:expr;)*) => {
         mod small {
@@ -215,6 +269,43 @@ screens! {
     help => |w, h| {
         let mut d = Driver::new(BRIEF, w, h);
         d.key(KeyCode::F(1));
+        d
+    };
+    history_list => |w, h| {
+        let mut d = history(w, h);
+        d.key(KeyCode::Char('m'));
+        d.key(KeyCode::Down);
+        d
+    };
+    history_empty_search => |w, h| {
+        let mut d = history(w, h);
+        d.key(KeyCode::Char('/'));
+        d.type_text("kubernetes");
+        d.key(KeyCode::Enter);
+        d.send(Event::HistoryLoaded(Ok(Vec::new())));
+        d
+    };
+    history_run => |w, h| {
+        let mut d = history(w, h);
+        d.key(KeyCode::Enter);
+        d.send(Event::RunsLoaded {
+            then: archbench::state::history::RunsFor::Open,
+            result: Ok(vec![run_detail(3, ANSWER)]),
+            chain_id: String::new(),
+        });
+        d
+    };
+    history_compare => |w, h| {
+        let mut d = history(w, h);
+        d.key(KeyCode::Char('m'));
+        d.key(KeyCode::Down);
+        d.key(KeyCode::Char('d'));
+        let changed = ANSWER.replacen("PRIMARY KEY", "PRIMARY KEY NOT DEFERRABLE", 1);
+        d.send(Event::RunsLoaded {
+            then: archbench::state::history::RunsFor::Compare,
+            result: Ok(vec![run_detail(3, ANSWER), run_detail(2, &format!("{changed}\nAn extra closing line.\n"))]),
+            chain_id: String::new(),
+        });
         d
     };
     help_scrolled_to_the_end => |w, h| {

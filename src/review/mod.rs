@@ -2,4 +2,5 @@
 //! role expects.
 
 pub mod blocks;
+pub mod compare;
 pub mod outline;

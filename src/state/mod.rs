@@ -3,6 +3,7 @@
 
 mod attempt;
 mod handoff;
+pub mod history;
 pub mod journal;
 pub mod resume;
 mod review;
@@ -82,6 +83,10 @@ pub enum PromptKind {
     Reject,
     /// The chain would open this role a second time: y opens it, n stops the chain.
     ConfirmRevisit(String),
+    /// Words to find in the briefs and answers of the history.
+    HistorySearch,
+    /// The role to run this run's brief again with.
+    RerunRole(i64),
 }
 
 impl PromptKind {
@@ -96,6 +101,8 @@ impl PromptKind {
             Self::ConfirmRevisit(role) => {
                 format!("{role} ran earlier in this chain. Run it again? y/n")
             }
+            Self::HistorySearch => "Search the history (every word; empty: the latest)".into(),
+            Self::RerunRole(id) => format!("Run the brief of #{id} again with role"),
         }
     }
 }
@@ -198,6 +205,8 @@ pub struct State {
     pub brief_revision: u64,
     /// The revision of the brief last saved as a draft (or loaded).
     pub draft_saved: u64,
+    /// The history screen, while it is open.
+    pub history: Option<history::History>,
     /// The revision of the brief last kept elsewhere (loaded from its file, or sent in a run):
     /// a clean quit at that revision needs no draft.
     pub brief_kept: u64,
@@ -244,6 +253,7 @@ impl State {
             records: Vec::new(),
             brief_revision: 0,
             draft_saved: 0,
+            history: None,
             brief_kept: 0,
             brief_hash: 0,
         };
@@ -314,6 +324,12 @@ impl State {
         }
         if self.block_list.is_some() {
             return Context::Blocks;
+        }
+        if let Some(history) = &self.history {
+            return match history.view {
+                history::HistoryView::List => Context::History,
+                _ => Context::HistoryView,
+            };
         }
         match self.review.mode {
             ReviewMode::Feedback => return Context::Feedback,

@@ -1083,3 +1083,6 @@ mod journal_and_draft {
         assert_eq!(b.state.brief_text(), "Brief from the file");
     }
 }
+
+#[path = "history_tests.rs"]
+mod history_tests;

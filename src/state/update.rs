@@ -73,6 +73,18 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::DraftDue => save_draft(state),
+        Event::HistoryLoaded(result) => {
+            super::history::on_list(state, result);
+            Vec::new()
+        }
+        Event::RunsLoaded {
+            then,
+            result,
+            chain_id,
+        } => {
+            super::history::on_runs(state, then, result, chain_id, at);
+            Vec::new()
+        }
         Event::Reported(result) => {
             match result {
                 Ok(text) => notice(state, NoticeLevel::Success, text),
@@ -202,8 +214,23 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     if let Some(selected) = state.block_list {
         return block_list(state, action, selected, at);
     }
+    // A prompt opened from the history (search, re-run) takes its own keys first.
+    if state.history.is_some() && state.prompt.is_none() {
+        if let Some(effects) = super::history::apply(state, action) {
+            return effects;
+        }
+        // Help and quit work over the history; anything else is for the workbench behind it.
+        if !matches!(action, Action::Help | Action::Quit | Action::OpenHistory) {
+            state.history = None;
+        }
+    }
     match action {
         Action::Quit => quit(state),
+        Action::OpenHistory => super::history::open(state),
+        Action::HistoryMark
+        | Action::HistoryCompare
+        | Action::HistoryContinue
+        | Action::HistoryRerun => Vec::new(),
         Action::Run => run(state, at),
         Action::Cancel => cancel(state, at),
         Action::FocusNext => {
@@ -584,6 +611,11 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
             handoff::override_role(state, &text);
             return Vec::new();
         }
+        super::PromptKind::HistorySearch => return super::history::search(state, &text),
+        super::PromptKind::RerunRole(id) => {
+            let id = *id;
+            return super::history::rerun_with(state, id, &text);
+        }
         super::PromptKind::OverrideReason(role) => {
             if text.is_empty() {
                 let role = role.clone();
@@ -610,7 +642,9 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         super::PromptKind::OverrideRole
         | super::PromptKind::OverrideReason(_)
         | super::PromptKind::Reject
-        | super::PromptKind::ConfirmRevisit(_) => Vec::new(),
+        | super::PromptKind::ConfirmRevisit(_)
+        | super::PromptKind::HistorySearch
+        | super::PromptKind::RerunRole(_) => Vec::new(),
         super::PromptKind::Search => {
             state.search = Some(text);
             state.scroll = state.scroll.saturating_sub(1);

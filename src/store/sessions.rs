@@ -503,6 +503,52 @@ impl Store {
         rows
     }
 
+    /// The conversation that run `id` ends: its earlier attempts of the same step (each asked for
+    /// by the feedback on the one before), oldest first, then the run itself.
+    pub fn conversation(&self, id: i64) -> Result<Vec<RunDetail>, StoreError> {
+        let Some(last) = self.get(id)? else {
+            return Ok(Vec::new());
+        };
+        let sql = self.sql();
+        let earlier: Vec<(i64, u32)> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT id, attempt FROM runs WHERE session_id = ?1 AND chain_id = ?2 AND role_id = ?3
+                     AND id < ?4 ORDER BY id DESC",
+                )
+                .map_err(&sql)?;
+            let rows = stmt
+                .query_map(
+                    params![last.session_id, last.chain_id, last.role_id, id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(&sql)?
+                .collect::<Result<_, _>>()
+                .map_err(&sql)?;
+            rows
+        };
+        let mut wanted = last.attempt;
+        let mut ids = Vec::new();
+        for (row, attempt) in earlier {
+            if wanted <= 1 {
+                break;
+            }
+            if attempt == wanted - 1 {
+                ids.push(row);
+                wanted -= 1;
+            }
+        }
+        let mut runs = Vec::new();
+        for row in ids.into_iter().rev() {
+            if let Some(run) = self.get(row)? {
+                runs.push(run);
+            }
+        }
+        runs.push(last);
+        Ok(runs)
+    }
+
     /// Everything about run `id`.
     pub fn get(&self, id: i64) -> Result<Option<RunDetail>, StoreError> {
         let sql = self.sql();

@@ -210,3 +210,35 @@ fn the_store_files_are_private() {
         assert_eq!(mode & 0o077, 0, "{name} is readable by others: {mode:o}");
     }
 }
+
+#[test]
+fn a_conversation_is_the_attempts_that_led_to_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut run = |key: &str, attempt: u32, feedback: Option<&str>| {
+        let mut r = new_run(key, "brief");
+        r.attempt = attempt;
+        r.feedback = feedback.map(str::to_string);
+        store.begin_run(&r).unwrap()
+    };
+    // A first conversation abandoned (Ctrl-S anew), then one with two revisions.
+    let _abandoned = run("k1", 1, None);
+    let first = run("k2", 1, None);
+    let second = run("k3", 2, Some("add indexes"));
+    let third = run("k4", 3, Some("and backups"));
+    let ids: Vec<i64> = store
+        .conversation(third)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, [first, second, third]);
+    let ids: Vec<i64> = store
+        .conversation(first)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, [first]);
+    assert!(store.conversation(999).unwrap().is_empty());
+}

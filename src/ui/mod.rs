@@ -1,6 +1,7 @@
 //! Drawing: reads the state, never changes it. Markdown was parsed and highlighted when the text
 //! arrived; here only the visible rows are sliced out of the cache.
 
+pub mod history;
 pub mod layout;
 pub mod panes;
 pub mod theme;
@@ -45,6 +46,16 @@ pub fn draw(frame: &mut Frame, state: &State) {
             panes::payload(frame, areas.answer, state, &palette)
         }
         crate::state::ReviewMode::Choosing => {}
+    }
+    if let Some(open) = &state.history {
+        // Over the panes, under the status line and the keys, which go on serving the screen.
+        let area = Rect::new(
+            size.x,
+            areas.brief.y,
+            size.width,
+            areas.notice.y.saturating_sub(areas.brief.y),
+        );
+        history::draw(frame, area, open, &palette);
     }
     if state.help {
         panes::help(frame, size, state.help_scroll, &palette);

@@ -726,7 +726,7 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 9] = [
+    const CONTEXTS: [Context; 11] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
@@ -736,6 +736,8 @@ pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
         Context::Payload,
         Context::Prompt,
         Context::Blocks,
+        Context::History,
+        Context::HistoryView,
     ];
     CONTEXTS
         .iter()

@@ -1,0 +1,256 @@
+//! The history screen: the list of runs, one run opened, or two compared side by side. Text from
+//! the store is model output and briefs: every line passes through the sanitizer.
+
+use super::theme::Palette;
+use crate::review::compare::Change;
+use crate::sanitize::sanitize_line;
+use crate::state::history::{History, HistoryView};
+use crate::store::sessions::RunDetail;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+use unicode_width::UnicodeWidthChar;
+
+pub fn draw(frame: &mut Frame, area: Rect, history: &History, palette: &Palette) {
+    frame.render_widget(Clear, area);
+    match &history.view {
+        HistoryView::List => list(frame, area, history, palette),
+        HistoryView::Run { run, doc, scroll } => {
+            let mut lines = header_lines(run, palette);
+            lines.extend(doc.committed().iter().map(|l| l.line.clone()));
+            let title = format!(
+                " Run #{} · {} · attempt {} · {} ",
+                run.id, run.role_id, run.attempt, run.status
+            );
+            let block = frame_block(title, palette);
+            let inner = block.inner(area);
+            let width = inner.width.max(1) as usize;
+            let total: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+            let top = (*scroll).min(total.saturating_sub(inner.height as usize));
+            let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+            frame.render_widget(
+                paragraph
+                    .block(block)
+                    .scroll((top.min(u16::MAX as usize) as u16, 0)),
+                area,
+            );
+        }
+        HistoryView::Compare {
+            left,
+            right,
+            rows,
+            counts,
+            scroll,
+        } => {
+            let title = format!(
+                " #{} ↔ #{} · {} changed, {} only left, {} only right ",
+                left.id, right.id, counts.changed, counts.removed, counts.added
+            );
+            let block = frame_block(title, palette);
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            let half = inner.width.saturating_sub(1) / 2;
+            let height = inner.height as usize;
+            let top = (*scroll).min(rows.len().saturating_sub(height.saturating_sub(1)));
+            let mut lines = vec![Line::from(vec![
+                Span::styled(
+                    fit(
+                        &format!("#{} {} · {}", left.id, left.model, left.started_at),
+                        half as usize,
+                    ),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw("│"),
+                Span::styled(
+                    fit(
+                        &format!("#{} {} · {}", right.id, right.model, right.started_at),
+                        half as usize,
+                    ),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+            ])];
+            for row in rows.iter().skip(top).take(height.saturating_sub(1)) {
+                let (mark, left_style, right_style) = match row.change {
+                    Change::Same => (' ', Style::default(), Style::default()),
+                    Change::Removed => ('-', Style::default().fg(palette.error), Style::default()),
+                    Change::Added => ('+', Style::default(), Style::default().fg(palette.success)),
+                    Change::Changed => (
+                        '~',
+                        Style::default().fg(palette.warning),
+                        Style::default().fg(palette.warning),
+                    ),
+                };
+                let side = |text: &Option<String>, style: Style| match text {
+                    Some(t) => Span::styled(
+                        fit(&format!("{mark}{}", sanitize_line(t)), half as usize),
+                        style,
+                    ),
+                    None => Span::styled(fit("", half as usize), Style::default().fg(palette.dim)),
+                };
+                lines.push(Line::from(vec![
+                    side(&row.left, left_style),
+                    Span::styled("│", Style::default().fg(palette.border)),
+                    side(&row.right, right_style),
+                ]));
+            }
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+    }
+}
+
+fn frame_block(title: String, palette: &Palette) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(palette.focus))
+        .title(Span::styled(
+            title,
+            Style::default()
+                .fg(palette.title)
+                .add_modifier(Modifier::BOLD),
+        ))
+}
+
+fn list(frame: &mut Frame, area: Rect, history: &History, palette: &Palette) {
+    let title = match &history.query {
+        Some(q) => format!(
+            " History · {} run{} matching \"{}\" ",
+            history.rows.len(),
+            if history.rows.len() == 1 { "" } else { "s" },
+            sanitize_line(q)
+        ),
+        None => format!(
+            " History · {} run{} ",
+            history.rows.len(),
+            if history.rows.len() == 1 { "" } else { "s" }
+        ),
+    };
+    let block = frame_block(title, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let dim = Style::default().fg(palette.dim);
+    if !history.loaded {
+        frame.render_widget(
+            Paragraph::new(Line::styled(" Reading the session store…", dim)),
+            inner,
+        );
+        return;
+    }
+    if history.rows.is_empty() {
+        let text = match &history.query {
+            Some(_) => " No run mentions all of these words. / searches again; Esc closes.",
+            None => {
+                " No runs kept yet: every run of the workbench or of `archbench run` is kept here."
+            }
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, dim)).wrap(Wrap { trim: false }),
+            inner,
+        );
+        return;
+    }
+    let room = inner.height as usize;
+    let first = history.selected.saturating_sub(room.saturating_sub(1));
+    let mut lines = Vec::new();
+    for (i, row) in history.rows.iter().enumerate().skip(first).take(room) {
+        let selected = i == history.selected;
+        let style = if selected {
+            Style::default()
+                .fg(palette.selected_fg)
+                .bg(palette.selected_bg)
+        } else {
+            Style::default()
+        };
+        let mark = match (selected, history.marked == Some(row.id)) {
+            (_, true) => "◆",
+            (true, false) => "▸",
+            _ => " ",
+        };
+        let started: String = row.started_at.replace('T', " ").chars().take(16).collect();
+        let status_style = match row.status.as_str() {
+            "complete" => Style::default().fg(palette.success),
+            "running" => Style::default().fg(palette.info),
+            _ => Style::default().fg(palette.warning),
+        };
+        let fixed = format!(
+            "{mark}#{:<4} {started}  {:<22} {:>2} ",
+            row.id,
+            fit(&row.role_id, 22),
+            row.attempt
+        );
+        let status = format!("{:<11} ", row.status);
+        let used = fixed.chars().count() + status.chars().count();
+        let rest = (inner.width as usize).saturating_sub(used);
+        lines.push(Line::from(vec![
+            Span::styled(fixed, style),
+            Span::styled(status, if selected { style } else { status_style }),
+            Span::styled(fit(&sanitize_line(&row.brief_first_line), rest), style),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// What ran, and the brief, above the answer of an opened run.
+fn header_lines(run: &RunDetail, palette: &Palette) -> Vec<Line<'static>> {
+    let label = Style::default().fg(palette.dim);
+    let field = |name: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<10}"), label),
+            Span::raw(sanitize_line(&value).into_owned()),
+        ])
+    };
+    let provider = run
+        .provider
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("?")
+        .to_string();
+    let mut lines = vec![
+        field("started", run.started_at.clone()),
+        field("model", format!("{provider}: {}", run.model)),
+        field("params", run.parameters.to_string()),
+    ];
+    if let (Some(p), Some(c)) = (run.prompt_tokens, run.completion_tokens) {
+        lines.push(field("tokens", format!("{p} in, {c} out")));
+    }
+    if let Some(status) = run
+        .decision
+        .as_ref()
+        .and_then(|d| d.get("status"))
+        .and_then(|s| s.as_str())
+    {
+        lines.push(field("decision", status.to_string()));
+    }
+    if let Some(envelope) = &run.envelope_id {
+        lines.push(field("envelope", envelope.clone()));
+    }
+    if let Some(feedback) = &run.feedback {
+        lines.push(field("feedback", feedback.clone()));
+    }
+    lines.push(Line::styled("brief", label));
+    for line in run.brief.lines() {
+        lines.push(Line::raw(format!("  {}", sanitize_line(line))));
+    }
+    lines.push(Line::styled(
+        "─".repeat(40),
+        Style::default().fg(palette.border),
+    ));
+    lines
+}
+
+/// `text` cut or padded to exactly `width` columns.
+fn fit(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.extend(std::iter::repeat_n(' ', width - used));
+    out
+}
