@@ -15,6 +15,8 @@ pub mod event;
 pub mod headless;
 pub mod keymap;
 pub mod paths;
+#[cfg(test)]
+mod properties;
 pub mod provider;
 pub mod render;
 pub mod review;
