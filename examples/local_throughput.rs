@@ -157,6 +157,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             temperature: Some(0.0),
             max_tokens: Some(tokens),
             seed: Some(1),
+            stop: Vec::new(),
         },
     };
     println!(

@@ -4,6 +4,8 @@
 pub enum Action {
     /// Leave archbench (asks again while an answer is not handed off).
     Quit,
+    /// Show or fold the model's reasoning for the attempt on screen.
+    ToggleReasoning,
     /// Open the history of runs kept in the session store.
     OpenHistory,
     /// Mark the chosen run as one side of a comparison.

@@ -480,6 +480,7 @@ where
     let mut last_frame = Instant::now() - FRAME;
     let mut keys_waiting: Vec<Instant> = Vec::new();
     let mut draft_due: Option<Instant> = None;
+    let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut remembered = state.brief_revision;
     loop {
         if state.brief_revision != remembered {
@@ -488,6 +489,10 @@ where
         }
         if draft_due.is_none() && state.brief_revision != state.draft_saved {
             draft_due = Some(Instant::now() + DRAFT_DELAY);
+        }
+        let ticking = state.wants_ticks();
+        if !ticking {
+            next_tick = Instant::now() + Duration::from_secs(1);
         }
         if dirty && last_frame.elapsed() >= FRAME {
             let started = Instant::now();
@@ -527,6 +532,10 @@ where
             _ = tokio::time::sleep_until(draft_due.unwrap_or(next_frame)), if draft_due.is_some() => {
                 draft_due = None;
                 handle(state, Event::DraftDue, runner, instruments);
+            }
+            _ = tokio::time::sleep_until(next_tick), if ticking => {
+                next_tick += Duration::from_secs(1);
+                handle(state, Event::Tick, runner, instruments);
             }
             _ = tokio::time::sleep_until(next_frame), if dirty => continue,
             _ = &mut stop => break,

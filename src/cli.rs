@@ -191,6 +191,8 @@ pub struct BenchArgs {
 pub enum ProviderKind {
     /// Any OpenAI-compatible chat completions server.
     Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
     /// The embedded llama.cpp engine with a GGUF model.
     Local,
 }
@@ -212,9 +214,10 @@ pub struct CommonArgs {
     /// Model name for the server.
     #[arg(long, global = true, env = "ARCHBENCH_MODEL")]
     pub model: Option<String>,
-    /// Environment variable that holds the API key.
-    #[arg(long, global = true, default_value = "OPENAI_API_KEY")]
-    pub api_key_env: String,
+    /// Environment variable that holds the API key (default: OPENAI_API_KEY, or
+    /// ANTHROPIC_API_KEY for --provider anthropic).
+    #[arg(long, global = true)]
+    pub api_key_env: Option<String>,
     /// GGUF model file for the local provider.
     #[arg(long, global = true)]
     pub model_path: Option<PathBuf>,
@@ -236,6 +239,9 @@ pub struct CommonArgs {
     /// Sampling seed.
     #[arg(long, global = true)]
     pub seed: Option<u32>,
+    /// A sequence that ends the answer where it appears (repeatable).
+    #[arg(long = "stop", global = true)]
+    pub stop: Vec<String>,
     /// The configuration file (default: config.toml in the config folder).
     #[arg(long, global = true, env = "ARCHBENCH_CONFIG")]
     pub config: Option<PathBuf>,

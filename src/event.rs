@@ -34,6 +34,8 @@ pub enum Event {
         result: Result<Vec<crate::store::sessions::RunDetail>, String>,
         chain_id: String,
     },
+    /// A second passed while something is counted down (a retry's wait).
+    Tick,
     /// The brief changed a moment ago: time to save the draft (the loop waits a little so a burst
     /// of typing costs one write).
     DraftDue,

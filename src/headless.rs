@@ -324,6 +324,7 @@ async fn run_step(
     let mut text = String::new();
     let mut first_token = None;
     let mut usage: Option<Usage> = None;
+    let mut reasoning = 0usize;
     let finish: FinishReason = loop {
         let event = tokio::select! {
             event = rx.recv() => event.map(|(_, event)| event),
@@ -355,6 +356,18 @@ async fn run_step(
                 }
             }
             Some(AgentEvent::Usage(u)) => usage = Some(u),
+            // Reasoning is not the answer: never printed as it, never parsed.
+            Some(AgentEvent::Reasoning(thought)) => reasoning += thought.len(),
+            Some(AgentEvent::Retrying {
+                try_number,
+                of,
+                wait,
+                why,
+            }) => eprintln!(
+                "archbench: {}: trying again in {:.1} s (try {try_number} of {of})",
+                sanitize(&why),
+                wait.as_secs_f64()
+            ),
             Some(AgentEvent::Started { .. }) => {}
             Some(AgentEvent::Finished(reason)) => break reason,
             Some(AgentEvent::Failed(error)) => {
@@ -377,6 +390,9 @@ async fn run_step(
     };
     if !job.json && !text.ends_with('\n') {
         let _ = writeln!(out);
+    }
+    if reasoning > 0 {
+        eprintln!("archbench: the model reasoned for {reasoning} bytes first (kept apart, not part of the answer)");
     }
     drop(out);
     let completed = Utc::now();

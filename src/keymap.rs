@@ -20,6 +20,8 @@ pub enum Context {
     Prompt,
     /// The list of code blocks.
     Blocks,
+    /// The model's reasoning, open over the answer.
+    Reasoning,
     /// The history screen's list of runs.
     History,
     /// A run opened from the history, or two compared.
@@ -38,6 +40,7 @@ impl Context {
             Self::Payload => "Handoff brief editor",
             Self::Prompt => "Prompt",
             Self::Blocks => "Code blocks",
+            Self::Reasoning => "Reasoning",
             Self::History => "History",
             Self::HistoryView => "History: a run",
         }
@@ -412,6 +415,34 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::ExportAnswer,
         description: "export the answer as markdown",
         hint: None,
+    },
+    Binding {
+        context: Context::Answer,
+        keys: &[ch('z')],
+        action: Action::ToggleReasoning,
+        description: "show the model's reasoning (kept apart from the answer)",
+        hint: None,
+    },
+    Binding {
+        context: Context::Reasoning,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::ScrollUp,
+        description: "back through the reasoning",
+        hint: None,
+    },
+    Binding {
+        context: Context::Reasoning,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::ScrollDown,
+        description: "towards its end",
+        hint: None,
+    },
+    Binding {
+        context: Context::Reasoning,
+        keys: &[ch('z'), key(KeyCode::Esc)],
+        action: Action::ToggleReasoning,
+        description: "fold the reasoning away",
+        hint: Some("close"),
     },
     Binding {
         context: Context::Answer,

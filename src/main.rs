@@ -27,60 +27,62 @@ fn main() -> ExitCode {
         Some(Command::Config { command }) => config_command(&cli.common, command),
         Some(Command::Resume { id: None }) => archbench::cmd::resume_list(&paths::deferred_dir()),
         Some(Command::Resume { id: Some(id) }) => with_runtime(|| resume(&cli.common, id)),
-        Some(Command::Run(run)) => {
-            with_runtime(|| async {
-                let common = &cli.common;
-                let loaded = match load_config(common) {
-                    Ok(loaded) => loaded,
-                    Err(code) => return code,
-                };
-                let book = match role_book(common) {
-                    Ok(book) => book,
-                    Err(code) => return code,
-                };
-                let role = match find_role(&book, &common.role) {
-                    Ok(role) => role,
-                    Err(code) => return code,
-                };
-                let approval = match Approval::parse(&run.approve, &role) {
-                    Ok(a) => a,
-                    Err(e) => return fail(exit::BAD_INPUT, &e),
-                };
-                let Some(brief_path) = &common.brief else {
-                    return fail(exit::BAD_INPUT, "run needs a brief: pass --brief FILE (or --brief - to read standard input)");
-                };
-                let brief = match read_brief(brief_path) {
-                    Ok(b) => b,
-                    Err(e) => return fail(exit::BAD_INPUT, &e),
-                };
-                let choice = choose::choose(common, env, paths::default_model_path());
-                if let Err(e) = check_model(&choice) {
-                    return fail(exit::PROVIDER, &e);
-                }
-                let provider = match choose::build(&choice, common.threads, env) {
+        Some(Command::Run(run)) => with_runtime(|| async {
+            let common = &cli.common;
+            let loaded = match load_config(common) {
+                Ok(loaded) => loaded,
+                Err(code) => return code,
+            };
+            let book = match role_book(common) {
+                Ok(book) => book,
+                Err(code) => return code,
+            };
+            let role = match find_role(&book, &common.role) {
+                Ok(role) => role,
+                Err(code) => return code,
+            };
+            let approval = match Approval::parse(&run.approve, &role) {
+                Ok(a) => a,
+                Err(e) => return fail(exit::BAD_INPUT, &e),
+            };
+            let Some(brief_path) = &common.brief else {
+                return fail(
+                    exit::BAD_INPUT,
+                    "run needs a brief: pass --brief FILE (or --brief - to read standard input)",
+                );
+            };
+            let brief = match read_brief(brief_path) {
+                Ok(b) => b,
+                Err(e) => return fail(exit::BAD_INPUT, &e),
+            };
+            let choice = choose::choose(common, env, paths::default_model_path());
+            if let Err(e) = check_model(&choice) {
+                return fail(exit::PROVIDER, &e);
+            }
+            let provider =
+                match choose::build(&choice, common.threads, &choose::Network::default(), env) {
                     Ok(p) => p,
                     Err(e) => return fail(exit::PROVIDER, &e.to_string()),
                 };
-                let mut sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Headless);
-                if run.json {
-                    sinks.add_everywhere(SinkSpec::Stdout);
-                }
-                let job = HeadlessRun {
-                    role,
-                    roles: Arc::new(book),
-                    brief,
-                    params: params(common).or(&provider.default_params()),
-                    approval,
-                    json: sinks.uses(&SinkSpec::Stdout),
-                    outbox: outbox(common),
-                    reviewer: Reviewer::resolve(&loaded.config.reviewer),
-                    audit_log: Some(paths::audit_log()),
-                    sessions: Some(paths::sessions_db()),
-                    sinks,
-                };
-                headless::run(job, provider).await
-            })
-        }
+            let mut sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Headless);
+            if run.json {
+                sinks.add_everywhere(SinkSpec::Stdout);
+            }
+            let job = HeadlessRun {
+                role,
+                roles: Arc::new(book),
+                brief,
+                params: params(common).or(&provider.default_params()),
+                approval,
+                json: sinks.uses(&SinkSpec::Stdout),
+                outbox: outbox(common),
+                reviewer: Reviewer::resolve(&loaded.config.reviewer),
+                audit_log: Some(paths::audit_log()),
+                sessions: Some(paths::sessions_db()),
+                sinks,
+            };
+            headless::run(job, provider).await
+        }),
         None => with_runtime(|| tui(&cli)),
     };
     ExitCode::from(code.clamp(0, 255) as u8)
@@ -216,6 +218,7 @@ fn params(common: &CommonArgs) -> Params {
         temperature: common.temperature,
         max_tokens: common.max_tokens,
         seed: common.seed,
+        stop: common.stop.clone(),
     }
 }
 
@@ -407,7 +410,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
     let role = find_role(&book, role_id)?;
     let choice = choose::choose(common, env, paths::default_model_path());
     let model_problem = check_model(&choice).err();
-    let provider = choose::build(&choice, common.threads, env)
+    let provider = choose::build(&choice, common.threads, &choose::Network::default(), env)
         .map_err(|e| fail(exit::PROVIDER, &e.to_string()))?;
     let info: ProviderInfo = provider.info();
     let sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Workbench);

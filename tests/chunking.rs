@@ -16,7 +16,15 @@ const ANSWER: &str = "# Schéma — données 😀\n\n## 2. Schema design\n\n```s
 
 async fn stream_through_client(body: Vec<Vec<u8>>) -> String {
     let server = Server::start(vec![Reply::Stream(body)]);
-    let provider = OpenAiProvider::new(&server.base_url(), "m", None, "none".into()).unwrap();
+    let provider = OpenAiProvider::new(
+        &server.base_url(),
+        "m",
+        None,
+        "none".into(),
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap();
     let (tx, mut rx) = unbounded_channel();
     let request = ChatRequest {
         messages: vec![Message::new(Speaker::User, "brief")],

@@ -364,7 +364,15 @@ async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::Tem
     ))]);
     let outbox = tempfile::tempdir().unwrap();
     let provider = Arc::new(
-        OpenAiProvider::new(&server.base_url(), "arch-model", None, "none".into()).unwrap(),
+        OpenAiProvider::new(
+            &server.base_url(),
+            "arch-model",
+            None,
+            "none".into(),
+            Default::default(),
+            Default::default(),
+        )
+        .unwrap(),
     );
     let (agent_tx, mut agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
     let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
@@ -599,8 +607,17 @@ fn the_schema_rejects_fields_it_does_not_know() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_override_is_handed_off_with_its_reason_and_matches_the_schema() {
     let outbox = tempfile::tempdir().unwrap();
-    let provider =
-        Arc::new(OpenAiProvider::new("http://127.0.0.1:9/v1", "m", None, "none".into()).unwrap());
+    let provider = Arc::new(
+        OpenAiProvider::new(
+            "http://127.0.0.1:9/v1",
+            "m",
+            None,
+            "none".into(),
+            Default::default(),
+            Default::default(),
+        )
+        .unwrap(),
+    );
     let mut wiring = archbench::app::Wiring::new(provider, outbox.path().to_path_buf());
     let mut d = Driver::new("Design the data layer.", 120, 40);
     d.ctrl('s');

@@ -165,7 +165,15 @@ fn stream_run(tokens: usize, rate: Option<f64>, press_keys: bool) -> Result<Stre
     let outbox = std::env::temp_dir().join("archbench-bench-outbox");
     runtime.block_on(async move {
         let provider = Arc::new(
-            OpenAiProvider::new(&url, "bench", None, "none".into()).map_err(|e| e.to_string())?,
+            OpenAiProvider::new(
+                &url,
+                "bench",
+                None,
+                "none".into(),
+                Default::default(),
+                Default::default(),
+            )
+            .map_err(|e| e.to_string())?,
         );
         let mut wiring = Wiring::new(provider, outbox);
         let mut state = State::new(session()?, "Design the data layer.", WIDTH, HEIGHT);

@@ -1,6 +1,8 @@
 //! Which provider runs: an explicit flag wins; without one, a configured endpoint whose key is
 //! set; without that, the local model.
 
+use super::anthropic::{self, AnthropicProvider};
+use super::http::{RetryPolicy, Timeouts};
 use super::openai::{OpenAiProvider, DEFAULT_BASE_URL};
 use super::{Provider, ProviderError};
 use crate::cli::{CommonArgs, ProviderKind};
@@ -15,12 +17,25 @@ pub enum Choice {
         model: String,
         key_env: String,
     },
+    Anthropic {
+        base_url: String,
+        model: String,
+        key_env: String,
+    },
     Local {
         path: PathBuf,
     },
 }
 
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
+pub const DEFAULT_OPENAI_KEY_ENV: &str = "OPENAI_API_KEY";
+
+/// How HTTP providers treat the network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Network {
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+}
 
 /// Decides the provider from the flags and the environment (`env` looks a variable up).
 pub fn choose(
@@ -28,6 +43,10 @@ pub fn choose(
     env: impl Fn(&str) -> Option<String>,
     default_model: PathBuf,
 ) -> Choice {
+    let openai_key = args
+        .api_key_env
+        .clone()
+        .unwrap_or_else(|| DEFAULT_OPENAI_KEY_ENV.to_string());
     let openai = || Choice::OpenAi {
         base_url: args
             .base_url
@@ -37,20 +56,33 @@ pub fn choose(
             .model
             .clone()
             .unwrap_or_else(|| DEFAULT_OPENAI_MODEL.to_string()),
-        key_env: args.api_key_env.clone(),
+        key_env: openai_key.clone(),
+    };
+    let anthropic = || Choice::Anthropic {
+        base_url: args
+            .base_url
+            .clone()
+            .unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.to_string()),
+        model: args
+            .model
+            .clone()
+            .unwrap_or_else(|| anthropic::DEFAULT_MODEL.to_string()),
+        key_env: args
+            .api_key_env
+            .clone()
+            .unwrap_or_else(|| anthropic::DEFAULT_KEY_ENV.to_string()),
     };
     let local = || Choice::Local {
         path: args.model_path.clone().unwrap_or(default_model.clone()),
     };
     match args.provider {
         Some(ProviderKind::Openai) => openai(),
+        Some(ProviderKind::Anthropic) => anthropic(),
         Some(ProviderKind::Local) => local(),
         None if args.model_path.is_some() => local(),
         // An endpoint given (flag or ARCHBENCH_BASE_URL) with its key set: a local server
         // without keys is chosen with `--provider openai`.
-        None if args.base_url.is_some()
-            && env(&args.api_key_env).is_some_and(|k| !k.is_empty()) =>
-        {
+        None if args.base_url.is_some() && env(&openai_key).is_some_and(|k| !k.is_empty()) => {
             openai()
         }
         None => local(),
@@ -61,6 +93,7 @@ pub fn choose(
 pub fn build(
     choice: &Choice,
     threads: Option<i32>,
+    network: &Network,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
     match choice {
@@ -75,6 +108,23 @@ pub fn build(
                 model,
                 key,
                 format!("the environment variable {key_env}"),
+                network.timeouts,
+                network.retry,
+            )?))
+        }
+        Choice::Anthropic {
+            base_url,
+            model,
+            key_env,
+        } => {
+            let key = env(key_env);
+            Ok(Arc::new(AnthropicProvider::new(
+                base_url,
+                model,
+                key,
+                format!("the environment variable {key_env}"),
+                network.timeouts,
+                network.retry,
             )?))
         }
         #[cfg(feature = "local")]

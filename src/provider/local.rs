@@ -182,6 +182,15 @@ impl Engine {
         let mut pending: Vec<u8> = Vec::new();
         let mut pos = tokens.len() as i32;
         let mut produced = 0u32;
+        let mut stops = super::stop::StopFilter::new(&request.params.stop);
+        let mut stopped = false;
+        let mut emit = |piece: &str, stopped: &mut bool| {
+            let (text, hit) = stops.push(piece);
+            if !text.is_empty() {
+                on_piece(&text);
+            }
+            *stopped |= hit;
+        };
         let finish = loop {
             if cancel.is_cancelled() {
                 break FinishReason::Other("cancelled".into());
@@ -191,8 +200,11 @@ impl Engine {
                 break FinishReason::Stop;
             }
             pending.extend(vocab.token_to_piece(token, false, None));
-            emit_complete_utf8(&mut pending, &mut on_piece);
+            emit_complete_utf8(&mut pending, &mut |piece| emit(piece, &mut stopped));
             produced += 1;
+            if stopped {
+                break FinishReason::Stop;
+            }
             if produced >= budget {
                 break FinishReason::Length;
             }
@@ -204,8 +216,16 @@ impl Engine {
             ctx.decode(&mut batch)
                 .map_err(|e| local("decoding failed", &e))?;
         };
-        if !pending.is_empty() {
-            on_piece(&String::from_utf8_lossy(&pending));
+        if !stopped {
+            if !pending.is_empty() {
+                emit(&String::from_utf8_lossy(&pending), &mut stopped);
+            }
+            if !stopped {
+                let rest = stops.finish();
+                if !rest.is_empty() {
+                    on_piece(&rest);
+                }
+            }
         }
         Ok((
             finish,
@@ -322,6 +342,7 @@ impl Provider for LocalProvider {
             temperature: Some(DEFAULT_TEMPERATURE),
             max_tokens: Some(DEFAULT_MAX_TOKENS),
             seed: Some(DEFAULT_SEED),
+            stop: Vec::new(),
         }
     }
 

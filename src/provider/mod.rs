@@ -1,11 +1,14 @@
 //! Providers run a model behind one trait. A run streams [`AgentEvent`]s into a channel and stops
 //! when its [`RunHandle`] is cancelled; nothing else about a provider leaks into the state.
 
+pub mod anthropic;
 pub mod choose;
+pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod openai;
 pub mod sse;
+pub mod stop;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
@@ -54,6 +57,9 @@ pub struct Params {
     pub max_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u32>,
+    /// Sequences that end the answer where they appear.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
 }
 
 impl Params {
@@ -63,6 +69,11 @@ impl Params {
             temperature: self.temperature.or(defaults.temperature),
             max_tokens: self.max_tokens.or(defaults.max_tokens),
             seed: self.seed.or(defaults.seed),
+            stop: if self.stop.is_empty() {
+                defaults.stop.clone()
+            } else {
+                self.stop
+            },
         }
     }
 }
@@ -111,6 +122,16 @@ pub enum AgentEvent {
     Delta(String),
     /// Token counts, when the provider reports them.
     Usage(Usage),
+    /// The model's reasoning (kept apart from the answer: never rendered as it, never parsed for
+    /// the decision).
+    Reasoning(String),
+    /// The server refused this try (rate limit, overload); the next starts after `wait`.
+    Retrying {
+        try_number: u32,
+        of: u32,
+        wait: std::time::Duration,
+        why: String,
+    },
     /// The answer is complete.
     Finished(FinishReason),
     /// The run failed; any text already streamed stays.
@@ -132,10 +153,42 @@ pub enum ProviderError {
     },
     #[error("the stream broke off: {0}")]
     Stream(String),
+    #[error("{what}: nothing for {} s ({setting} in the configuration sets this)", format_secs(*millis))]
+    Timeout {
+        what: String,
+        millis: u64,
+        setting: String,
+    },
+    #[error("the server has no model `{model}`{}", offered(available))]
+    ModelNotFound {
+        model: String,
+        available: Vec<String>,
+    },
+    #[error("gave up after {tries} tries; the last: {last}")]
+    GaveUp { tries: u32, last: String },
     #[error("the server sent an event archbench cannot read: {0}")]
     Malformed(String),
     #[error("local model: {0}")]
     Local(String),
+}
+
+fn format_secs(millis: u64) -> String {
+    if millis.is_multiple_of(1000) {
+        (millis / 1000).to_string()
+    } else {
+        format!("{:.1}", millis as f64 / 1000.0)
+    }
+}
+
+fn offered(available: &[String]) -> String {
+    if available.is_empty() {
+        "; pick another with --model".into()
+    } else {
+        format!(
+            "; it offers: {} (pick one with --model)",
+            available.join(", ")
+        )
+    }
 }
 
 /// Description of the provider, shown in the status bar and recorded in the envelope (never a key).

@@ -1,17 +1,17 @@
 //! OpenAI-compatible chat completions with streaming: OpenAI, Ollama, llama.cpp's server, vLLM,
 //! LM Studio and anything else that speaks `POST {base}/chat/completions` with `stream: true`.
 
+use super::http::{self, Timeouts, Waiting};
 use super::sse::SseParser;
 use super::{
     AgentEvent, ChatRequest, EventSink, FinishReason, Provider, ProviderError, ProviderInfo,
     RunHandle, Usage,
 };
-use futures_util::StreamExt;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
+#[derive(Clone)]
 pub struct OpenAiProvider {
     client: reqwest::Client,
     base_url: String,
@@ -19,6 +19,8 @@ pub struct OpenAiProvider {
     api_key: Option<String>,
     /// Where the key came from (`env OPENAI_API_KEY`), for messages; never the key itself.
     key_source: String,
+    timeouts: Timeouts,
+    retry: http::RetryPolicy,
 }
 
 impl std::fmt::Debug for OpenAiProvider {
@@ -37,9 +39,11 @@ impl OpenAiProvider {
         model: &str,
         api_key: Option<String>,
         key_source: String,
+        timeouts: Timeouts,
+        retry: http::RetryPolicy,
     ) -> Result<Self, ProviderError> {
         let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(timeouts.connect)
             .build()
             .map_err(|e| ProviderError::Connect {
                 url: base_url.to_string(),
@@ -51,6 +55,8 @@ impl OpenAiProvider {
             model: model.to_string(),
             api_key: api_key.filter(|k| !k.is_empty()),
             key_source,
+            timeouts,
+            retry,
         })
     }
 
@@ -75,51 +81,77 @@ impl OpenAiProvider {
         if let Some(s) = request.params.seed {
             body["seed"] = json!(s);
         }
+        if !request.params.stop.is_empty() {
+            body["stop"] = json!(request.params.stop);
+        }
         body
+    }
+
+    /// The models the server lists (`GET {base}/models`), where it offers the list.
+    pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        let url = format!("{}/models", self.base_url);
+        let mut call = self.client.get(&url);
+        if let Some(key) = &self.api_key {
+            call = call.bearer_auth(key);
+        }
+        http::list_model_ids(call, &url).await
     }
 
     async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
         let url = format!("{}/chat/completions", self.base_url);
-        let mut call = self.client.post(&url).json(&self.body(&request));
-        if let Some(key) = &self.api_key {
-            call = call.bearer_auth(key);
-        }
-        let response = call.send().await.map_err(|e| ProviderError::Connect {
-            url: url.clone(),
-            detail: error_chain(&e),
-        })?;
-        let status = response.status();
-        if status == 401 || status == 403 {
-            return Err(ProviderError::Unauthorized {
-                status: status.as_u16(),
-                key_source: self.key_source.clone(),
-            });
-        }
-        if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
-            return Err(ProviderError::Http {
-                status: status.as_u16(),
-                url,
-                body: body.chars().take(500).collect(),
-            });
-        }
+        let body = self.body(&request);
+        let post = || {
+            let call = self.client.post(&url).json(&body);
+            match &self.api_key {
+                Some(key) => call.bearer_auth(key),
+                None => call,
+            }
+        };
+        let response = http::with_retries(&self.retry, events, http::random_jitter, || {
+            http::send(post(), &url, &self.key_source, &self.timeouts)
+        })
+        .await;
+        let response = match response {
+            // OpenAI, Ollama and vLLM all name the model in a 404 for an unknown one; a 404
+            // without it is a wrong base URL, and says so as it is.
+            Err(ProviderError::Http {
+                status: 404, body, ..
+            }) if body.to_lowercase().contains("model") => {
+                let available = self.list_models().await.unwrap_or_default();
+                return Err(ProviderError::ModelNotFound {
+                    model: self.model.clone(),
+                    available,
+                });
+            }
+            other => other?,
+        };
         events.send(AgentEvent::Started {
             model: self.model.clone(),
         });
         let mut parser = SseParser::new();
         let mut stream = response.bytes_stream();
-        let mut finish: Option<FinishReason> = None;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ProviderError::Stream(error_chain(&e)))?;
+        let mut read = Read::default();
+        loop {
+            let (limit, waiting) = if read.began {
+                (self.timeouts.idle, Waiting::Idle)
+            } else {
+                (self.timeouts.first_token, Waiting::FirstToken)
+            };
+            let Some(chunk) = http::next_within(&mut stream, limit, waiting).await? else {
+                break;
+            };
+            let chunk = chunk.map_err(|e| ProviderError::Stream(http::error_chain(&e)))?;
             for event in parser.push(&chunk) {
                 if event.data.trim() == "[DONE]" {
-                    events.send(AgentEvent::Finished(finish.unwrap_or(FinishReason::Stop)));
+                    events.send(AgentEvent::Finished(
+                        read.finish.take().unwrap_or(FinishReason::Stop),
+                    ));
                     return Ok(());
                 }
-                read_chunk(&event.data, events, &mut finish)?;
+                read_chunk(&event.data, events, &mut read)?;
             }
         }
-        match finish {
+        match read.finish {
             // Some servers close after the last chunk without `[DONE]`.
             Some(reason) => {
                 events.send(AgentEvent::Finished(reason));
@@ -130,6 +162,14 @@ impl OpenAiProvider {
             )),
         }
     }
+}
+
+/// What the stream has said so far.
+#[derive(Default)]
+struct Read {
+    /// A piece of the answer (or of its reasoning) has arrived.
+    began: bool,
+    finish: Option<FinishReason>,
 }
 
 /// One chat completion chunk, borrowed from the event's text where it can be (most deltas hold
@@ -156,6 +196,12 @@ struct Choice<'a> {
 struct Delta<'a> {
     #[serde(default, borrow)]
     content: Option<std::borrow::Cow<'a, str>>,
+    /// DeepSeek, vLLM and llama.cpp's server send the model's reasoning here.
+    #[serde(default, borrow)]
+    reasoning_content: Option<std::borrow::Cow<'a, str>>,
+    /// OpenRouter and Ollama name it `reasoning`.
+    #[serde(default, borrow)]
+    reasoning: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -167,11 +213,7 @@ struct WireUsage {
 }
 
 /// Reads one `data:` payload of a chat completion chunk.
-fn read_chunk(
-    data: &str,
-    events: &EventSink,
-    finish: &mut Option<FinishReason>,
-) -> Result<(), ProviderError> {
+fn read_chunk(data: &str, events: &EventSink, read: &mut Read) -> Result<(), ProviderError> {
     let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
         tracing::warn!(line = %data, "malformed event from the server");
         ProviderError::Malformed(format!(
@@ -189,13 +231,22 @@ fn read_chunk(
         )));
     }
     if let Some(choice) = chunk.choices.into_iter().next() {
-        if let Some(text) = choice.delta.and_then(|d| d.content) {
-            if !text.is_empty() {
-                events.send(AgentEvent::Delta(text.into_owned()));
+        if let Some(delta) = choice.delta {
+            if let Some(thought) = delta.reasoning_content.or(delta.reasoning) {
+                if !thought.is_empty() {
+                    read.began = true;
+                    events.send(AgentEvent::Reasoning(thought.into_owned()));
+                }
+            }
+            if let Some(text) = delta.content {
+                if !text.is_empty() {
+                    read.began = true;
+                    events.send(AgentEvent::Delta(text.into_owned()));
+                }
             }
         }
         if let Some(reason) = choice.finish_reason {
-            *finish = Some(FinishReason::from_wire(&reason));
+            read.finish = Some(FinishReason::from_wire(&reason));
         }
     }
     if let Some(usage) = chunk.usage {
@@ -205,18 +256,6 @@ fn read_chunk(
         }));
     }
     Ok(())
-}
-
-/// reqwest's top-level message hides the cause ("error sending request"); the chain names it.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl Provider for OpenAiProvider {
@@ -231,13 +270,7 @@ impl Provider for OpenAiProvider {
     fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
         let handle = RunHandle::new();
         let token = handle.token();
-        let this = Self {
-            client: self.client.clone(),
-            base_url: self.base_url.clone(),
-            model: self.model.clone(),
-            api_key: self.api_key.clone(),
-            key_source: self.key_source.clone(),
-        };
+        let this = self.clone();
         tokio::spawn(async move {
             tokio::select! {
                 _ = token.cancelled() => {}

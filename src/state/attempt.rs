@@ -43,6 +43,19 @@ pub struct Attempt {
     pub completed_at: Option<DateTime<Utc>>,
     /// The agent was asked again for its decision line (the answer itself is unchanged).
     pub reask: Option<Reask>,
+    /// The model's reasoning, apart from the answer: shown on request, never parsed.
+    pub reasoning: String,
+    /// The server refused a try; the next starts at `until`.
+    pub retry: Option<RetryWait>,
+}
+
+/// A refused try being waited out (the status line counts it down; Esc cancels the run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryWait {
+    pub until: DateTime<Utc>,
+    pub try_number: u32,
+    pub of: u32,
+    pub why: String,
 }
 
 /// Asking the agent again for the decision line only. Its reply is kept apart from the answer:
@@ -79,6 +92,8 @@ impl Attempt {
             first_token_at: None,
             completed_at: None,
             reask: None,
+            reasoning: String::new(),
+            retry: None,
         }
     }
 

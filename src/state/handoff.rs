@@ -530,7 +530,10 @@ pub(super) fn on_reask_event(
         return false;
     };
     match event {
-        AgentEvent::Started { .. } | AgentEvent::Usage(_) => {}
+        AgentEvent::Started { .. }
+        | AgentEvent::Usage(_)
+        | AgentEvent::Reasoning(_)
+        | AgentEvent::Retrying { .. } => {}
         AgentEvent::Delta(text) => {
             reask.phase = Phase::Streaming;
             reask.reply.push_str(text);

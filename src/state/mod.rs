@@ -9,7 +9,7 @@ pub mod resume;
 mod review;
 mod update;
 
-pub use attempt::{Attempt, Phase, Reask};
+pub use attempt::{Attempt, Phase, Reask, RetryWait};
 pub use review::{HandoffStatus, NextStep, Review, ReviewMode};
 pub use update::update;
 
@@ -207,6 +207,12 @@ pub struct State {
     pub draft_saved: u64,
     /// The history screen, while it is open.
     pub history: Option<history::History>,
+    /// The time of the latest event (update reads no clock; the screen counts down from this).
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// The model's reasoning for the attempt on screen is open over the answer.
+    pub reasoning_open: bool,
+    /// Lines scrolled back from the end of the reasoning.
+    pub reasoning_scroll: usize,
     /// The revision of the brief last kept elsewhere (loaded from its file, or sent in a run):
     /// a clean quit at that revision needs no draft.
     pub brief_kept: u64,
@@ -254,6 +260,9 @@ impl State {
             brief_revision: 0,
             draft_saved: 0,
             history: None,
+            now: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+            reasoning_open: false,
+            reasoning_scroll: 0,
             brief_kept: 0,
             brief_hash: 0,
         };
@@ -318,9 +327,17 @@ impl State {
         self.attempts.last()
     }
 
+    /// Whether the loop should send a tick each second (a retry is being counted down).
+    pub fn wants_ticks(&self) -> bool {
+        self.running.is_some() && self.latest().is_some_and(|a| a.retry.is_some())
+    }
+
     pub fn key_context(&self) -> Context {
         if self.prompt.is_some() {
             return Context::Prompt;
+        }
+        if self.reasoning_open {
+            return Context::Reasoning;
         }
         if self.block_list.is_some() {
             return Context::Blocks;

@@ -29,6 +29,7 @@ pub(crate) fn session() -> Session {
             temperature: Some(0.2),
             max_tokens: Some(2000),
             seed: Some(7),
+            stop: Vec::new(),
         },
         reviewer: Reviewer {
             name: "Ada Reviewer".into(),

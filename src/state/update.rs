@@ -16,6 +16,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 /// Applies one event to the state and returns what must be done about it.
 pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
+    state.now = timed.at;
     let typed = matches!(timed.event, Event::Key(_) | Event::Paste(_));
     let effects = dispatch(state, timed);
     if typed {
@@ -73,6 +74,10 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::DraftDue => save_draft(state),
+        Event::Tick => {
+            retry_notice(state);
+            Vec::new()
+        }
         Event::HistoryLoaded(result) => {
             super::history::on_list(state, result);
             Vec::new()
@@ -227,6 +232,19 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     match action {
         Action::Quit => quit(state),
         Action::OpenHistory => super::history::open(state),
+        Action::ToggleReasoning => {
+            state.reasoning_open = !state.reasoning_open;
+            state.reasoning_scroll = 0;
+            Vec::new()
+        }
+        Action::ScrollUp if state.reasoning_open => {
+            state.reasoning_scroll += 1;
+            Vec::new()
+        }
+        Action::ScrollDown if state.reasoning_open => {
+            state.reasoning_scroll = state.reasoning_scroll.saturating_sub(1);
+            Vec::new()
+        }
         Action::HistoryMark
         | Action::HistoryCompare
         | Action::HistoryContinue
@@ -940,8 +958,30 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
     let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) else {
         return;
     };
+    if !matches!(event, AgentEvent::Retrying { .. }) {
+        attempt.retry = None;
+    }
     match event {
         AgentEvent::Started { model } => attempt.model = Some(model),
+        AgentEvent::Reasoning(text) => {
+            attempt.reasoning.push_str(&text);
+            return;
+        }
+        AgentEvent::Retrying {
+            try_number,
+            of,
+            wait,
+            why,
+        } => {
+            attempt.retry = Some(super::RetryWait {
+                until: at + chrono::Duration::from_std(wait).unwrap_or_default(),
+                try_number,
+                of,
+                why,
+            });
+            retry_notice(state);
+            return;
+        }
         AgentEvent::Delta(text) => {
             if attempt.first_token_at.is_none() {
                 attempt.first_token_at = Some(at);
@@ -999,6 +1039,25 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
         }
     }
     sync_view(state);
+}
+
+/// The status line for a refused try being waited out, with the seconds left.
+fn retry_notice(state: &mut State) {
+    let Some(wait) = state.latest().and_then(|a| a.retry.clone()) else {
+        return;
+    };
+    let left = (wait.until - state.now).num_milliseconds().max(0);
+    let secs = (left + 999) / 1000;
+    notice(
+        state,
+        NoticeLevel::Warning,
+        format!(
+            "{}: trying again in {secs} s (try {} of {}). Esc cancels.",
+            crate::sanitize::sanitize_line(&wait.why),
+            wait.try_number,
+            wait.of
+        ),
+    );
 }
 
 fn open_feedback(state: &mut State) -> Vec<Effect> {

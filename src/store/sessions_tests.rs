@@ -19,6 +19,7 @@ fn new_run(key: &str, brief: &str) -> NewRun {
             temperature: Some(0.2),
             max_tokens: None,
             seed: Some(3),
+            stop: Vec::new(),
         },
         brief: brief.into(),
         attempt: 1,

@@ -37,6 +37,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     panes::notice(frame, areas.notice, state, &palette);
     panes::hints(frame, areas.hints, state, &palette);
+    if state.reasoning_open {
+        panes::reasoning(frame, areas.answer, state, &palette);
+    }
     if let Some(selected) = state.block_list {
         panes::block_list(frame, areas.answer, state, selected, &palette);
     }

@@ -128,11 +128,16 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         return;
     };
     let (label, level) = phase_label(&attempt.phase);
-    let mut block = pane(
-        format!(" Answer · attempt {} ", attempt.number),
-        focused,
-        palette,
-    );
+    let title = if attempt.reasoning.is_empty() {
+        format!(" Answer · attempt {} ", attempt.number)
+    } else {
+        format!(
+            " Answer · attempt {} · reasoning {} bytes (z) ",
+            attempt.number,
+            attempt.reasoning.len()
+        )
+    };
+    let mut block = pane(title, focused, palette);
     let colour = level.map_or(palette.info, |l| level_colour(l, palette));
     block = block.title_bottom(
         Line::from(Span::styled(
@@ -583,6 +588,46 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
+/// The model's reasoning over the answer pane: dim, apart from the answer, its end in view
+/// (the newest thought) unless scrolled back.
+pub fn reasoning(frame: &mut Frame, over: Rect, state: &State, palette: &Palette) {
+    let Some(attempt) = state.shown_attempt() else {
+        return;
+    };
+    frame.render_widget(Clear, over);
+    let block = pane(
+        format!(
+            " Reasoning · attempt {} · not part of the answer ",
+            attempt.number
+        ),
+        true,
+        palette,
+    );
+    let inner = block.inner(over);
+    frame.render_widget(block, over);
+    let width = inner.width.max(1) as usize;
+    let dim = Style::default().fg(palette.dim);
+    let lines: Vec<Line> = if attempt.reasoning.is_empty() {
+        vec![Line::styled("The model has not shown any reasoning.", dim)]
+    } else {
+        crate::sanitize::sanitize(&attempt.reasoning)
+            .lines()
+            .map(|l| Line::styled(l.to_string(), dim))
+            .collect()
+    };
+    let total: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let room = inner.height as usize;
+    let top = total
+        .saturating_sub(room)
+        .saturating_sub(state.reasoning_scroll);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top.min(u16::MAX as usize) as u16, 0)),
+        inner,
+    );
+}
+
 /// The numbered list of the answer's code blocks: language, section, first line, line count.
 pub fn block_list(
     frame: &mut Frame,
@@ -726,7 +771,7 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 11] = [
+    const CONTEXTS: [Context; 12] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
@@ -736,6 +781,7 @@ pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
         Context::Payload,
         Context::Prompt,
         Context::Blocks,
+        Context::Reasoning,
         Context::History,
         Context::HistoryView,
     ];

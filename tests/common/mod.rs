@@ -28,6 +28,7 @@ pub fn session(role: &str) -> Session {
             temperature: Some(0.2),
             max_tokens: Some(2000),
             seed: Some(7),
+            stop: Vec::new(),
         },
         reviewer: Reviewer {
             name: "Ada Reviewer".into(),

@@ -16,6 +16,8 @@ pub enum Reply {
     Status(u16, String),
     /// 200, these pieces, then the connection held open with nothing more until the client leaves.
     Stall(Vec<Vec<u8>>),
+    /// Any status with these extra headers and a body.
+    StatusHeaders(u16, Vec<(&'static str, String)>, String),
 }
 
 /// A request's header lines: (lower-cased name, value).
@@ -76,10 +78,23 @@ fn read_request(stream: &TcpStream) -> (Headers, String) {
     let mut reader = BufReader::new(stream);
     let mut length = 0;
     let mut headers = Vec::new();
+    let mut first = true;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             break;
+        }
+        if first {
+            // The request line, kept as a pseudo-header: `POST /v1/messages`.
+            first = false;
+            let mut parts = line.split_whitespace();
+            let target = format!(
+                "{} {}",
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or("")
+            );
+            headers.push((":request".to_string(), target));
+            continue;
         }
         if line == "\r\n" {
             break;
@@ -102,6 +117,13 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
     match reply {
         Reply::Status(code, body) => {
             write!(stream, "HTTP/1.1 {code} Status\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+        }
+        Reply::StatusHeaders(code, extra, body) => {
+            write!(stream, "HTTP/1.1 {code} Status\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n", body.len())?;
+            for (name, value) in extra {
+                write!(stream, "{name}: {value}\r\n")?;
+            }
+            write!(stream, "\r\n{body}")?;
         }
         Reply::Stall(pieces) => {
             write!(
@@ -142,6 +164,43 @@ pub fn openai_sse(answer: &str, chunk_chars: usize, finish_reason: &str) -> Vec<
     body.push_str(&event(&serde_json::json!({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":finish_reason}]})));
     body.push_str(&event(&serde_json::json!({"id":"c1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":1200,"completion_tokens":340,"total_tokens":1540}})));
     body.push_str("data: [DONE]\n\n");
+    body.into_bytes()
+}
+
+/// The SSE body Anthropic's Messages API sends for `answer`, as its documentation shows the
+/// sequence: message_start, content_block_start, ping, text deltas of `chunk_chars` characters,
+/// content_block_stop, message_delta with the stop reason and usage, message_stop.
+pub fn anthropic_sse(answer: &str, chunk_chars: usize, stop_reason: &str) -> Vec<u8> {
+    let mut body = String::new();
+    let mut ev = |name: &str, value: serde_json::Value| {
+        body.push_str(&format!("event: {name}\ndata: {value}\n\n"));
+    };
+    ev(
+        "message_start",
+        serde_json::json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-test-1","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1250,"output_tokens":1}}}),
+    );
+    ev(
+        "content_block_start",
+        serde_json::json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+    );
+    ev("ping", serde_json::json!({"type":"ping"}));
+    let chars: Vec<char> = answer.chars().collect();
+    for piece in chars.chunks(chunk_chars.max(1)) {
+        let text: String = piece.iter().collect();
+        ev(
+            "content_block_delta",
+            serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":text}}),
+        );
+    }
+    ev(
+        "content_block_stop",
+        serde_json::json!({"type":"content_block_stop","index":0}),
+    );
+    ev(
+        "message_delta",
+        serde_json::json!({"type":"message_delta","delta":{"stop_reason":stop_reason,"stop_sequence":null},"usage":{"output_tokens":415}}),
+    );
+    ev("message_stop", serde_json::json!({"type":"message_stop"}));
     body.into_bytes()
 }
 

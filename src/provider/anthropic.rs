@@ -1,0 +1,305 @@
+//! Anthropic's Messages API with streaming: the role prompt as the system prompt, the
+//! conversation as alternating user and assistant messages, and the event stream read as the
+//! documentation gives it — `message_start`, `content_block_start/delta/stop`, `message_delta`
+//! (stop reason, usage), `message_stop`, `ping`, and `error` mid-stream.
+
+use super::http::{self, Timeouts, Waiting};
+use super::sse::SseParser;
+use super::{
+    AgentEvent, ChatRequest, EventSink, FinishReason, Provider, ProviderError, ProviderInfo,
+    RunHandle, Speaker, Usage,
+};
+use serde_json::{json, Value};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+pub const DEFAULT_MODEL: &str = "claude-sonnet-4-5";
+pub const DEFAULT_KEY_ENV: &str = "ANTHROPIC_API_KEY";
+const API_VERSION: &str = "2023-06-01";
+/// The API requires a limit on the answer; architecture answers are long.
+pub const DEFAULT_MAX_TOKENS: u32 = 16_000;
+
+#[derive(Clone)]
+pub struct AnthropicProvider {
+    client: reqwest::Client,
+    base_url: String,
+    model: String,
+    api_key: Option<String>,
+    /// Where the key came from, for messages; never the key itself.
+    key_source: String,
+    timeouts: Timeouts,
+    retry: http::RetryPolicy,
+}
+
+impl std::fmt::Debug for AnthropicProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is left out on purpose: Debug output can end up in logs.
+        f.debug_struct("AnthropicProvider")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl AnthropicProvider {
+    pub fn new(
+        base_url: &str,
+        model: &str,
+        api_key: Option<String>,
+        key_source: String,
+        timeouts: Timeouts,
+        retry: http::RetryPolicy,
+    ) -> Result<Self, ProviderError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .build()
+            .map_err(|e| ProviderError::Connect {
+                url: base_url.to_string(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            model: model.to_string(),
+            api_key: api_key.filter(|k| !k.is_empty()),
+            key_source,
+            timeouts,
+            retry,
+        })
+    }
+
+    /// The request body: system messages joined into `system`, the rest in order.
+    pub fn body(&self, request: &ChatRequest) -> Value {
+        let system: Vec<&str> = request
+            .messages
+            .iter()
+            .filter(|m| m.role == Speaker::System)
+            .map(|m| m.content.as_str())
+            .collect();
+        let messages: Vec<Value> = request
+            .messages
+            .iter()
+            .filter(|m| m.role != Speaker::System)
+            .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+            .collect();
+        let mut body = json!({
+            "model": self.model,
+            "max_tokens": request.params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            "messages": messages,
+            "stream": true,
+        });
+        if !system.is_empty() {
+            body["system"] = json!(system.join("\n\n"));
+        }
+        if let Some(t) = request.params.temperature {
+            body["temperature"] = json!(t);
+        }
+        if !request.params.stop.is_empty() {
+            body["stop_sequences"] = json!(request.params.stop);
+        }
+        body
+    }
+
+    fn post(&self, url: &str, body: &Value) -> reqwest::RequestBuilder {
+        let mut call = self
+            .client
+            .post(url)
+            .header("anthropic-version", API_VERSION)
+            .json(body);
+        if let Some(key) = &self.api_key {
+            call = call.header("x-api-key", key);
+        }
+        call
+    }
+
+    /// The models the server lists (`GET /v1/models`), for a message when ours is unknown.
+    pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        let url = format!("{}/v1/models", self.base_url);
+        let mut call = self
+            .client
+            .get(&url)
+            .header("anthropic-version", API_VERSION);
+        if let Some(key) = &self.api_key {
+            call = call.header("x-api-key", key);
+        }
+        http::list_model_ids(call, &url).await
+    }
+
+    async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
+        let url = format!("{}/v1/messages", self.base_url);
+        let body = self.body(&request);
+        let response = http::with_retries(&self.retry, events, http::random_jitter, || {
+            http::send(
+                self.post(&url, &body),
+                &url,
+                &self.key_source,
+                &self.timeouts,
+            )
+        })
+        .await;
+        let response = match response {
+            Err(ProviderError::Http {
+                status: 404, body, ..
+            }) if body.contains("model") => {
+                let available = self.list_models().await.unwrap_or_default();
+                return Err(ProviderError::ModelNotFound {
+                    model: self.model.clone(),
+                    available,
+                });
+            }
+            other => other?,
+        };
+        let mut reader = Reader::default();
+        let mut parser = SseParser::new();
+        let mut stream = response.bytes_stream();
+        loop {
+            let (limit, waiting) = if reader.began {
+                (self.timeouts.idle, Waiting::Idle)
+            } else {
+                (self.timeouts.first_token, Waiting::FirstToken)
+            };
+            let Some(chunk) = http::next_within(&mut stream, limit, waiting).await? else {
+                break;
+            };
+            let chunk = chunk.map_err(|e| ProviderError::Stream(http::error_chain(&e)))?;
+            for event in parser.push(&chunk) {
+                if reader.read(&event.data, events)? {
+                    return Ok(());
+                }
+            }
+        }
+        Err(ProviderError::Stream(
+            "the server closed the connection before the answer finished".into(),
+        ))
+    }
+}
+
+/// What the stream has said so far.
+#[derive(Default)]
+struct Reader {
+    /// A piece of the answer (or of its reasoning) has arrived.
+    began: bool,
+    input_tokens: u32,
+    output_tokens: u32,
+    stop: Option<FinishReason>,
+}
+
+impl Reader {
+    /// Reads one event's data; true once the message is complete.
+    fn read(&mut self, data: &str, events: &EventSink) -> Result<bool, ProviderError> {
+        let value: Value = serde_json::from_str(data).map_err(|e| {
+            tracing::warn!(line = %data, "malformed event from the server");
+            ProviderError::Malformed(format!(
+                "{e} in `{}`",
+                data.chars().take(120).collect::<String>()
+            ))
+        })?;
+        let kind = value.get("type").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "message_start" => {
+                let message = &value["message"];
+                if let Some(model) = message.get("model").and_then(Value::as_str) {
+                    events.send(AgentEvent::Started {
+                        model: model.to_string(),
+                    });
+                }
+                self.input_tokens = tokens(&message["usage"], "input_tokens");
+                self.output_tokens = tokens(&message["usage"], "output_tokens");
+            }
+            "content_block_delta" => {
+                let delta = &value["delta"];
+                match delta.get("type").and_then(Value::as_str) {
+                    Some("text_delta") => {
+                        if let Some(text) = delta.get("text").and_then(Value::as_str) {
+                            self.began = true;
+                            if !text.is_empty() {
+                                events.send(AgentEvent::Delta(text.to_string()));
+                            }
+                        }
+                    }
+                    Some("thinking_delta") => {
+                        if let Some(text) = delta.get("thinking").and_then(Value::as_str) {
+                            self.began = true;
+                            events.send(AgentEvent::Reasoning(text.to_string()));
+                        }
+                    }
+                    // Signatures of thinking blocks and tool input carry nothing to show.
+                    _ => {}
+                }
+            }
+            "message_delta" => {
+                if let Some(reason) = value["delta"].get("stop_reason").and_then(Value::as_str) {
+                    self.stop = Some(FinishReason::from_wire(reason));
+                }
+                let out = tokens(&value["usage"], "output_tokens");
+                if out > 0 {
+                    self.output_tokens = out;
+                }
+            }
+            "message_stop" => {
+                events.send(AgentEvent::Usage(Usage {
+                    prompt_tokens: self.input_tokens,
+                    completion_tokens: self.output_tokens,
+                }));
+                events.send(AgentEvent::Finished(
+                    self.stop.clone().unwrap_or(FinishReason::Stop),
+                ));
+                return Ok(true);
+            }
+            "error" => {
+                let error = &value["error"];
+                let what = error.get("type").and_then(Value::as_str).unwrap_or("error");
+                let message = error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no message");
+                return Err(ProviderError::Stream(format!(
+                    "the server reported {what}: {message}"
+                )));
+            }
+            // ping, content_block_start, content_block_stop, and event types added later.
+            _ => {}
+        }
+        Ok(false)
+    }
+}
+
+fn tokens(usage: &Value, name: &str) -> u32 {
+    usage
+        .get(name)
+        .and_then(Value::as_u64)
+        .map_or(0, |n| n.min(u32::MAX as u64) as u32)
+}
+
+impl Provider for AnthropicProvider {
+    fn info(&self) -> ProviderInfo {
+        ProviderInfo {
+            kind: "anthropic".into(),
+            model: self.model.clone(),
+            endpoint: self.base_url.clone(),
+        }
+    }
+
+    fn default_params(&self) -> super::Params {
+        super::Params {
+            max_tokens: Some(DEFAULT_MAX_TOKENS),
+            ..Default::default()
+        }
+    }
+
+    fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
+        let handle = RunHandle::new();
+        let token = handle.token();
+        let this = self.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = token.cancelled() => {}
+                result = this.run(request, &events) => {
+                    if let Err(error) = result {
+                        events.send(AgentEvent::Failed(error));
+                    }
+                }
+            }
+        });
+        handle
+    }
+}

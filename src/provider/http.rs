@@ -1,0 +1,289 @@
+//! What real networks do to a streaming request, handled once for every HTTP provider: separate
+//! connect, first-token and idle timeouts; 429 and 5xx retried with exponential backoff and
+//! jitter, honouring `Retry-After`, with the wait announced (the screen counts it down, Esc
+//! cancels) and a limit on tries.
+
+use super::{AgentEvent, EventSink, ProviderError};
+use futures_util::{Stream, StreamExt};
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+/// How long each stage of a request may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open the connection (TCP and TLS).
+    pub connect: Duration,
+    /// From sending the request to the first piece of the answer (a server may be loading the
+    /// model, or thinking before it writes).
+    pub first_token: Duration,
+    /// Between two pieces of the answer once it flows.
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            first_token: Duration::from_secs(180),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How a refused request (429, 5xx) is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub max_tries: u32,
+    /// The wait after the first failure; doubled after each further one.
+    pub base: Duration,
+    /// The longest wait between two tries (a `Retry-After` longer than this is still honoured).
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_tries: 5,
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What one try of a request came to.
+pub enum Try<T> {
+    Done(T),
+    /// Worth trying again: why (for the screen), and how long the server asked to wait.
+    Again {
+        why: String,
+        retry_after: Option<Duration>,
+    },
+    Fail(ProviderError),
+}
+
+/// Whether an HTTP status is worth trying again: rate limits, overload, server errors.
+pub fn retryable(status: u16) -> bool {
+    status == 429 || status == 408 || status == 529 || (500..=599).contains(&status)
+}
+
+/// The wait before try `next` (2 for the first retry). The server's `Retry-After` wins; otherwise
+/// exponential backoff with "equal jitter": half the step fixed, half random (`jitter` in 0..1),
+/// so many clients refused together do not return together.
+pub fn backoff(
+    policy: &RetryPolicy,
+    next: u32,
+    retry_after: Option<Duration>,
+    jitter: f64,
+) -> Duration {
+    if let Some(wait) = retry_after {
+        return wait;
+    }
+    let doublings = next.saturating_sub(2).min(20);
+    let step = policy
+        .base
+        .saturating_mul(1u32 << doublings)
+        .min(policy.max);
+    let half = step / 2;
+    half + half.mul_f64(jitter.clamp(0.0, 1.0))
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date (a wait from `now` until then).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let when = SystemTime::from(when.with_timezone(&chrono::Utc));
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A random number in 0..1 for the jitter (uuid's generator: no other source is needed).
+pub fn random_jitter() -> f64 {
+    (uuid::Uuid::new_v4().as_u128() % 10_000) as f64 / 10_000.0
+}
+
+/// Runs `attempt` until it is done, fails for good, or the tries run out; between tries it waits
+/// as [`backoff`] says and tells the screen (`AgentEvent::Retrying`). Cancelling the run drops
+/// this future, wait included.
+pub async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    events: &EventSink,
+    mut jitter: impl FnMut() -> f64,
+    mut attempt: F,
+) -> Result<T, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Try<T>>,
+{
+    let mut tried = 1;
+    loop {
+        match attempt().await {
+            Try::Done(value) => return Ok(value),
+            Try::Fail(error) => return Err(error),
+            Try::Again { why, retry_after } => {
+                if tried >= policy.max_tries {
+                    return Err(ProviderError::GaveUp {
+                        tries: tried,
+                        last: why,
+                    });
+                }
+                tried += 1;
+                let wait = backoff(policy, tried, retry_after, jitter());
+                tracing::info!(%why, ?wait, tried, "retrying");
+                events.send(AgentEvent::Retrying {
+                    try_number: tried,
+                    of: policy.max_tries,
+                    wait,
+                    why,
+                });
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// Sends one try of a request and sorts the answer: a stream to read, a refusal worth another try
+/// (with the server's `Retry-After`), or a failure to report.
+pub async fn send(
+    call: reqwest::RequestBuilder,
+    url: &str,
+    key_source: &str,
+    timeouts: &Timeouts,
+) -> Try<reqwest::Response> {
+    let response = match tokio::time::timeout(timeouts.first_token, call.send()).await {
+        Err(_) => {
+            return Try::Fail(ProviderError::Timeout {
+                what: "the server did not answer the request".into(),
+                millis: timeouts.first_token.as_millis().min(u64::MAX as u128) as u64,
+                setting: "timeouts.first_token_secs".into(),
+            })
+        }
+        Ok(Err(e)) => {
+            return Try::Fail(ProviderError::Connect {
+                url: url.to_string(),
+                detail: error_chain(&e),
+            })
+        }
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status().as_u16();
+    if status == 401 || status == 403 {
+        return Try::Fail(ProviderError::Unauthorized {
+            status,
+            key_source: key_source.to_string(),
+        });
+    }
+    if response.status().is_success() {
+        return Try::Done(response);
+    }
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    let body = tokio::time::timeout(timeouts.idle, response.text())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let body: String = body.trim().chars().take(300).collect();
+    if retryable(status) {
+        let why = if body.is_empty() {
+            format!("HTTP {status}")
+        } else {
+            format!("HTTP {status}: {body}")
+        };
+        return Try::Again { why, retry_after };
+    }
+    Try::Fail(ProviderError::Http {
+        status,
+        url: url.to_string(),
+        body,
+    })
+}
+
+/// The model ids a server lists (`{"data": [{"id": …}, …]}`, as OpenAI, Anthropic, Ollama, vLLM
+/// and LM Studio answer `GET …/models`).
+pub async fn list_model_ids(
+    call: reqwest::RequestBuilder,
+    url: &str,
+) -> Result<Vec<String>, ProviderError> {
+    let response = call.send().await.map_err(|e| ProviderError::Connect {
+        url: url.to_string(),
+        detail: error_chain(&e),
+    })?;
+    let status = response.status().as_u16();
+    if !response.status().is_success() {
+        return Err(ProviderError::Http {
+            status,
+            url: url.to_string(),
+            body: String::new(),
+        });
+    }
+    let value: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| ProviderError::Malformed(e.to_string()))?;
+    let mut ids: Vec<String> = value["data"]
+        .as_array()
+        .map(|models| {
+            models
+                .iter()
+                .filter_map(|m| m.get("id").and_then(|i| i.as_str()))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    Ok(ids)
+}
+
+/// reqwest's top-level message hides the cause ("error sending request"); the chain names it.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Which wait a timeout ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    FirstToken,
+    Idle,
+}
+
+/// The next item of `stream`, or a timeout error naming the wait and its setting.
+pub async fn next_within<S>(
+    stream: &mut S,
+    limit: Duration,
+    waiting: Waiting,
+) -> Result<Option<S::Item>, ProviderError>
+where
+    S: Stream + Unpin,
+{
+    match tokio::time::timeout(limit, stream.next()).await {
+        Ok(item) => Ok(item),
+        Err(_) => Err(ProviderError::Timeout {
+            what: match waiting {
+                Waiting::FirstToken => "no answer began".into(),
+                Waiting::Idle => "the answer stopped arriving".into(),
+            },
+            millis: limit.as_millis().min(u64::MAX as u128) as u64,
+            setting: match waiting {
+                Waiting::FirstToken => "timeouts.first_token_secs".into(),
+                Waiting::Idle => "timeouts.idle_secs".into(),
+            },
+        }),
+    }
+}
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod tests;

@@ -1,0 +1,404 @@
+//! Each API as its documentation shows it, and each fault of a real network, against loopback
+//! servers: what the provider reports (and so what the reviewer sees), and what is kept.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use archbench::provider::anthropic::AnthropicProvider;
+use archbench::provider::http::{RetryPolicy, Timeouts};
+use archbench::provider::openai::OpenAiProvider;
+use archbench::provider::{
+    AgentEvent, ChatRequest, EventSink, FinishReason, Message, Params, Provider, ProviderError,
+    Speaker, Usage,
+};
+use common::server::{anthropic_sse, openai_sse, openai_sse_partial, split, Reply, Server};
+use std::time::Duration;
+
+const ANSWER: &str = "# Data layer\n\n## 1. Data modeling\n\nTenants own listings.\n\nDECISION: completed: Go to backup_disaster_specialist\n";
+
+fn quick() -> (Timeouts, RetryPolicy) {
+    (
+        Timeouts {
+            connect: Duration::from_secs(5),
+            first_token: Duration::from_secs(5),
+            idle: Duration::from_millis(300),
+        },
+        RetryPolicy {
+            max_tries: 3,
+            base: Duration::from_millis(20),
+            max: Duration::from_millis(40),
+        },
+    )
+}
+
+fn request() -> ChatRequest {
+    ChatRequest {
+        messages: vec![
+            Message::new(Speaker::System, "You are the database architect."),
+            Message::new(Speaker::User, "Design the data layer."),
+        ],
+        params: Params {
+            temperature: Some(0.2),
+            max_tokens: Some(2000),
+            seed: None,
+            stop: vec!["\nEND".into()],
+        },
+    }
+}
+
+fn anthropic(server: &Server) -> AnthropicProvider {
+    let (timeouts, retry) = quick();
+    AnthropicProvider::new(
+        &server.base_url().replace("/v1", ""),
+        "claude-test-1",
+        Some("sk-ant-canary".into()),
+        "the environment variable ANTHROPIC_API_KEY".into(),
+        timeouts,
+        retry,
+    )
+    .unwrap()
+}
+
+fn openai(server: &Server) -> OpenAiProvider {
+    let (timeouts, retry) = quick();
+    OpenAiProvider::new(
+        &server.base_url(),
+        "arch-model",
+        Some("sk-canary".into()),
+        "the environment variable OPENAI_API_KEY".into(),
+        timeouts,
+        retry,
+    )
+    .unwrap()
+}
+
+/// Every event of one run, until it finishes or fails.
+fn run(provider: &dyn Provider) -> Vec<AgentEvent> {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let _handle = provider.start(request(), EventSink::new(1, tx));
+        let mut out = Vec::new();
+        loop {
+            let (_, event) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+                .await
+                .expect("the run never ended")
+                .expect("the provider went away");
+            let last = matches!(event, AgentEvent::Finished(_) | AgentEvent::Failed(_));
+            out.push(event);
+            if last {
+                return out;
+            }
+        }
+    })
+}
+
+fn text(events: &[AgentEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Delta(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn failure(events: &[AgentEvent]) -> &ProviderError {
+    match events.last() {
+        Some(AgentEvent::Failed(e)) => e,
+        other => panic!("the run did not fail: {other:?}"),
+    }
+}
+
+#[test]
+fn anthropic_streams_the_answer_with_the_role_prompt_as_system() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &anthropic_sse(ANSWER, 7, "end_turn"),
+        23,
+    ))]);
+    let events = run(&anthropic(&server));
+    assert_eq!(text(&events), ANSWER, "every piece, in order, cut anywhere");
+    assert_eq!(
+        events[0],
+        AgentEvent::Started {
+            model: "claude-test-1".into()
+        }
+    );
+    assert!(events.contains(&AgentEvent::Usage(Usage {
+        prompt_tokens: 1250,
+        completion_tokens: 415
+    })));
+    assert_eq!(
+        events.last(),
+        Some(&AgentEvent::Finished(FinishReason::Stop))
+    );
+    assert_eq!(
+        server.header(0, ":request").as_deref(),
+        Some("POST /v1/messages")
+    );
+    assert_eq!(
+        server.header(0, "x-api-key").as_deref(),
+        Some("sk-ant-canary")
+    );
+    assert_eq!(
+        server.header(0, "anthropic-version").as_deref(),
+        Some("2023-06-01")
+    );
+    assert_eq!(
+        server.header(0, "authorization"),
+        None,
+        "the key goes only where Anthropic wants it"
+    );
+    let body = server.request_json(0);
+    assert_eq!(body["system"], "You are the database architect.");
+    assert_eq!(
+        body["messages"].as_array().unwrap().len(),
+        1,
+        "no system message among them"
+    );
+    assert_eq!(body["messages"][0]["role"], "user");
+    assert_eq!(body["max_tokens"], 2000);
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["stop_sequences"][0], "\nEND");
+}
+
+#[test]
+fn anthropic_max_tokens_is_a_cut_off_answer() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &anthropic_sse("# Partial", 3, "max_tokens"),
+        50,
+    ))]);
+    let events = run(&anthropic(&server));
+    assert_eq!(
+        events.last(),
+        Some(&AgentEvent::Finished(FinishReason::Length))
+    );
+}
+
+#[test]
+fn anthropic_error_mid_stream_fails_the_run_and_keeps_what_arrived() {
+    let mut body = anthropic_sse("## Schema\nCREATE TABLE", 4, "end_turn");
+    let cut = String::from_utf8(body.clone())
+        .unwrap()
+        .find("event: content_block_stop")
+        .unwrap();
+    body.truncate(cut);
+    body.extend_from_slice(b"event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n");
+    let server = Server::start(vec![Reply::Stream(split(&body, 40))]);
+    let events = run(&anthropic(&server));
+    assert_eq!(text(&events), "## Schema\nCREATE TABLE");
+    assert_eq!(
+        failure(&events).to_string(),
+        "the stream broke off: the server reported overloaded_error: Overloaded"
+    );
+}
+
+#[test]
+fn anthropic_thinking_is_reasoning_never_the_answer() {
+    let thinking = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"DECISION: end is tempting\"}}\n\n";
+    let mut body = thinking.as_bytes().to_vec();
+    body.extend(anthropic_sse("The answer.", 5, "end_turn"));
+    // message_start must come first: move the thinking after it.
+    let text_body = String::from_utf8(body).unwrap();
+    let start_end = text_body.find("event: content_block_start").unwrap();
+    let reordered = format!(
+        "{}{}{}",
+        &text_body[thinking.len()..start_end],
+        thinking,
+        &text_body[start_end..]
+    );
+    let server = Server::start(vec![Reply::Stream(split(reordered.as_bytes(), 64))]);
+    let events = run(&anthropic(&server));
+    assert_eq!(text(&events), "The answer.");
+    assert!(events.contains(&AgentEvent::Reasoning("DECISION: end is tempting".into())));
+}
+
+#[test]
+fn openai_reasoning_deltas_are_kept_apart() {
+    let mut body = String::new();
+    for (field, value) in [
+        ("reasoning_content", "Weighing "),
+        ("reasoning", "partitions."),
+        ("content", "Partition by tenant."),
+    ] {
+        body.push_str(&format!(
+            "data: {}\n\n",
+            serde_json::json!({"choices":[{"index":0,"delta":{field: value},"finish_reason":null}]})
+        ));
+    }
+    body.push_str("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+    let server = Server::start(vec![Reply::Stream(split(body.as_bytes(), 33))]);
+    let events = run(&openai(&server));
+    assert_eq!(text(&events), "Partition by tenant.");
+    let reasoning: String = events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Reasoning(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasoning, "Weighing partitions.");
+    let sent = server.request_json(0);
+    assert_eq!(
+        sent["stream_options"]["include_usage"], true,
+        "usage is asked for"
+    );
+    assert_eq!(sent["stop"][0], "\nEND");
+}
+
+#[test]
+fn a_refused_key_names_where_it_came_from() {
+    let server = Server::start(vec![Reply::Status(
+        401,
+        "{\"error\":{\"message\":\"invalid x-api-key\"}}".into(),
+    )]);
+    let events = run(&anthropic(&server));
+    assert_eq!(
+        failure(&events).to_string(),
+        "the server refused the key (HTTP 401); check the key in the environment variable ANTHROPIC_API_KEY"
+    );
+    let server = Server::start(vec![Reply::Status(403, "{}".into())]);
+    let events = run(&openai(&server));
+    assert!(failure(&events).to_string().contains("OPENAI_API_KEY"));
+}
+
+#[test]
+fn an_unknown_model_is_named_with_what_the_server_offers() {
+    let server = Server::start(vec![
+        Reply::Status(
+            404,
+            "{\"error\":{\"message\":\"The model `arch-model` does not exist\"}}".into(),
+        ),
+        Reply::Status(
+            200,
+            "{\"data\":[{\"id\":\"qwen2.5:7b\"},{\"id\":\"llama3.1:8b\"}]}".into(),
+        ),
+    ]);
+    let events = run(&openai(&server));
+    assert_eq!(
+        failure(&events).to_string(),
+        "the server has no model `arch-model`; it offers: llama3.1:8b, qwen2.5:7b (pick one with --model)"
+    );
+    assert_eq!(
+        server.header(1, ":request").as_deref(),
+        Some("GET /v1/models")
+    );
+    let server = Server::start(vec![
+        Reply::Status(404, "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: claude-test-1\"}}".into()),
+        Reply::Status(200, "{\"data\":[{\"id\":\"claude-sonnet-4-5\"}]}".into()),
+    ]);
+    let events = run(&anthropic(&server));
+    assert!(failure(&events)
+        .to_string()
+        .contains("it offers: claude-sonnet-4-5"));
+    assert_eq!(
+        server.header(1, ":request").as_deref(),
+        Some("GET /v1/models")
+    );
+}
+
+#[test]
+fn rate_limits_and_server_errors_are_retried_then_the_answer_streams() {
+    let server = Server::start(vec![
+        Reply::StatusHeaders(
+            429,
+            vec![("Retry-After", "0".into())],
+            "{\"error\":\"slow down\"}".into(),
+        ),
+        Reply::Status(500, "oops".into()),
+        Reply::Stream(split(&openai_sse(ANSWER, 9, "stop"), 40)),
+    ]);
+    let events = run(&openai(&server));
+    let retries: Vec<&AgentEvent> = events
+        .iter()
+        .filter(|e| matches!(e, AgentEvent::Retrying { .. }))
+        .collect();
+    assert_eq!(retries.len(), 2);
+    let AgentEvent::Retrying {
+        try_number,
+        of,
+        wait,
+        why,
+    } = retries[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (*try_number, *of, *wait),
+        (2, 3, Duration::ZERO),
+        "Retry-After: 0 honoured"
+    );
+    assert_eq!(why, "HTTP 429: {\"error\":\"slow down\"}");
+    let AgentEvent::Retrying { wait, why, .. } = retries[1] else {
+        unreachable!()
+    };
+    assert!(
+        *wait <= Duration::from_millis(40),
+        "backoff within the policy: {wait:?}"
+    );
+    assert_eq!(why, "HTTP 500: oops");
+    assert_eq!(text(&events), ANSWER);
+    assert_eq!(
+        events.last(),
+        Some(&AgentEvent::Finished(FinishReason::Stop))
+    );
+}
+
+#[test]
+fn tries_run_out_with_a_clear_message() {
+    let server = Server::start(vec![
+        Reply::Status(503, "busy".into()),
+        Reply::StatusHeaders(529, vec![], "overloaded".into()),
+        Reply::Status(502, "bad gateway".into()),
+    ]);
+    let events = run(&anthropic(&server));
+    assert_eq!(
+        failure(&events).to_string(),
+        "gave up after 3 tries; the last: HTTP 502: bad gateway"
+    );
+}
+
+#[test]
+fn a_connection_cut_mid_answer_keeps_the_partial_answer() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse_partial(ANSWER, 6),
+        25,
+    ))]);
+    let events = run(&openai(&server));
+    assert!(ANSWER.starts_with(&text(&events)) && !text(&events).is_empty());
+    assert_eq!(
+        failure(&events).to_string(),
+        "the stream broke off: the server closed the connection before the answer finished"
+    );
+}
+
+#[test]
+fn a_stalled_stream_times_out_and_names_the_setting() {
+    let server = Server::start(vec![Reply::Stall(split(
+        &openai_sse_partial(ANSWER, 6),
+        25,
+    ))]);
+    let events = run(&openai(&server));
+    assert!(
+        !text(&events).is_empty(),
+        "what arrived before the stall is kept"
+    );
+    assert_eq!(
+        failure(&events).to_string(),
+        "the answer stopped arriving: nothing for 0.3 s (timeouts.idle_secs in the configuration sets this)"
+    );
+}
+
+#[test]
+fn a_malformed_event_fails_the_run_clearly() {
+    let mut body = openai_sse_partial("Some text", 4);
+    body.extend_from_slice(b"data: {\"choices\": [oops\n\n");
+    let server = Server::start(vec![Reply::Stream(vec![body])]);
+    let events = run(&openai(&server));
+    let message = failure(&events).to_string();
+    assert!(
+        message.starts_with("the server sent an event archbench cannot read"),
+        "{message}"
+    );
+    assert!(message.contains("{\"choices\": [oops"), "{message}");
+}
