@@ -53,7 +53,7 @@ pub(super) fn not_ready(state: &State) -> Option<String> {
     let problem = match &attempt.phase {
         Phase::Waiting | Phase::Streaming => Some("The answer is still streaming: wait for it to finish, or Esc to cancel."),
         Phase::Cancelled => Some("This answer was cancelled and is incomplete: r sends it back with feedback, Ctrl-S runs again."),
-        Phase::Failed(_) => Some("This answer failed and is incomplete: Ctrl-S runs again."),
+        Phase::Failed(_) => Some("This answer broke off and is incomplete: Ctrl-S tries it again."),
         Phase::Complete(_) => None,
     };
     if let Some(problem) = problem {

@@ -1087,3 +1087,89 @@ mod journal_and_draft {
 
 #[path = "history_tests.rs"]
 mod history_tests;
+
+#[test]
+fn a_broken_off_answer_is_tried_again_with_one_key_as_the_same_attempt() {
+    let mut b = Bench::new("brief");
+    b.answer("First answer\nDECISION: completed\n");
+    b.key(KeyCode::Char('r'));
+    b.type_text("add indexes");
+    let effects = b.ctrl('s');
+    let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    let run_id = *run_id;
+    b.agent(run_id, AgentEvent::Delta("## Indexes\npartial".into()));
+    b.agent(
+        run_id,
+        AgentEvent::Failed(ProviderError::Stream(
+            "the server closed the connection".into(),
+        )),
+    );
+    assert!(b
+        .state
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("Ctrl-S tries again"));
+    let effects = b.ctrl('s');
+    let Some(Effect::StartRun { request, .. }) = effects.first() else {
+        panic!("one key retries: {effects:?}")
+    };
+    assert_eq!(
+        b.state.attempts.len(),
+        2,
+        "the broken-off attempt is replaced"
+    );
+    assert_eq!(b.state.attempts[1].number, 2);
+    assert_eq!(b.state.attempts[1].feedback.as_deref(), Some("add indexes"));
+    let texts: Vec<&str> = request
+        .messages
+        .iter()
+        .map(|m| m.content.as_str())
+        .collect();
+    assert_eq!(
+        texts.last(),
+        Some(&"add indexes"),
+        "the same request as before"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("partial")),
+        "the broken text is not sent back"
+    );
+}
+
+#[test]
+fn a_retry_wait_is_counted_down_on_the_status_line() {
+    let mut b = Bench::new("brief");
+    let effects = b.ctrl('s');
+    let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    let run_id = *run_id;
+    b.agent(
+        run_id,
+        AgentEvent::Retrying {
+            try_number: 2,
+            of: 5,
+            wait: std::time::Duration::from_secs(3),
+            why: "HTTP 429".into(),
+        },
+    );
+    // Bench's clock moves one second per event.
+    assert_eq!(
+        b.state.notice.as_ref().unwrap().text,
+        "HTTP 429: trying again in 3 s (try 2 of 5). Esc cancels."
+    );
+    assert!(b.state.wants_ticks());
+    b.send(Event::Tick);
+    assert_eq!(
+        b.state.notice.as_ref().unwrap().text,
+        "HTTP 429: trying again in 2 s (try 2 of 5). Esc cancels."
+    );
+    b.agent(run_id, AgentEvent::Delta("Now it flows".into()));
+    assert!(!b.state.wants_ticks(), "the wait is over once text arrives");
+    b.key(KeyCode::Esc);
+    assert!(b.state.running.is_none(), "Esc cancels, wait or not");
+}

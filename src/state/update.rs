@@ -904,6 +904,20 @@ fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         );
         return Vec::new();
     }
+    // An answer that broke off (network, server) is tried again at once, as the same attempt:
+    // its partial text stays in the history, and the conversation before it is unchanged.
+    if matches!(state.latest().map(|a| &a.phase), Some(Phase::Failed(_))) {
+        let failed = state.attempts.pop();
+        let feedback = failed.and_then(|a| a.feedback);
+        let effects = start_attempt(state, feedback, at);
+        let number = state.latest().map_or(1, |a| a.number);
+        notice(
+            state,
+            NoticeLevel::Info,
+            format!("Trying attempt {number} again; the broken-off answer is kept in the history (Ctrl-O). Esc cancels."),
+        );
+        return effects;
+    }
     if !state.attempts.is_empty() && !settled(state) && !state.rerun_armed {
         state.rerun_armed = true;
         notice(state, NoticeLevel::Warning, "Ctrl-S again discards this answer and runs the brief anew; r sends it back with feedback instead.");
@@ -1034,7 +1048,7 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
             notice(
                 state,
                 NoticeLevel::Error,
-                format!("{error}. The partial answer stays; Ctrl-S runs again."),
+                format!("{error}. The partial answer stays; Ctrl-S tries again."),
             );
         }
     }
