@@ -134,6 +134,9 @@ pub enum OutboxCommand {
 pub enum ConfigCommand {
     /// Print where the configuration file is read from.
     Path,
+    /// Print every effective setting for --role with where it came from (flag, environment,
+    /// file, role file, default); keys are never shown.
+    Show,
     /// Check the configuration; each error names its line.
     Check,
     /// Write a commented example configuration (never over an existing file).
@@ -187,7 +190,8 @@ pub struct BenchArgs {
     pub memory_probe: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// Any OpenAI-compatible chat completions server.
     Openai,
@@ -205,20 +209,28 @@ pub struct CommonArgs {
     /// The brief, a text or markdown file (`-` reads standard input in `run`).
     #[arg(long, global = true)]
     pub brief: Option<PathBuf>,
-    /// Which provider runs the model (default: a configured endpoint whose key is set, else local).
+    /// Which provider runs the model (env ARCHBENCH_PROVIDER; default: the profile's, else an
+    /// endpoint whose key is set, else local).
     #[arg(long, global = true, value_enum)]
     pub provider: Option<ProviderKind>,
-    /// Base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1.
-    #[arg(long, global = true, env = "ARCHBENCH_BASE_URL")]
+    /// A provider profile of the configuration file (env ARCHBENCH_PROFILE).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// A known OpenAI-compatible server: openai, ollama, llamacpp, vllm, lmstudio (sets the base
+    /// URL; env ARCHBENCH_PRESET).
+    #[arg(long, global = true, value_parser = crate::provider::presets::parse)]
+    pub preset: Option<String>,
+    /// Base URL of the server, e.g. http://localhost:11434/v1 (env ARCHBENCH_BASE_URL).
+    #[arg(long, global = true)]
     pub base_url: Option<String>,
-    /// Model name for the server.
-    #[arg(long, global = true, env = "ARCHBENCH_MODEL")]
+    /// Model name for the server (env ARCHBENCH_MODEL).
+    #[arg(long, global = true)]
     pub model: Option<String>,
     /// Environment variable that holds the API key (default: OPENAI_API_KEY, or
     /// ANTHROPIC_API_KEY for --provider anthropic).
     #[arg(long, global = true)]
     pub api_key_env: Option<String>,
-    /// GGUF model file for the local provider.
+    /// GGUF model file for the local provider (env ARCHBENCH_MODEL_PATH).
     #[arg(long, global = true)]
     pub model_path: Option<PathBuf>,
     /// Folder the handoff envelopes are written to.

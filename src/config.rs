@@ -23,6 +23,71 @@ pub struct Config {
     /// Per-role settings, by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
+    /// The profile used when neither `--profile` nor `ARCHBENCH_PROFILE` names one.
+    pub default_profile: Option<Spanned<String>>,
+    /// Named provider profiles: `[profiles.NAME]`.
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+    /// Sampling parameters for every role (a role's own `[roles.ID]` values win).
+    #[serde(default)]
+    pub params: ParamsConfig,
+    #[serde(default)]
+    pub timeouts: TimeoutsConfig,
+    #[serde(default)]
+    pub retry: RetryConfig,
+    /// Prices per million tokens, by model name, for the cost estimate in the status bar.
+    #[serde(default)]
+    pub prices: BTreeMap<String, Price>,
+}
+
+/// A named way to reach a model.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub provider: Option<crate::cli::ProviderKind>,
+    /// A known OpenAI-compatible server: `openai`, `ollama`, `llamacpp`, `vllm`, `lmstudio`.
+    pub preset: Option<Spanned<String>>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub model_path: Option<PathBuf>,
+    /// The environment variable holding the key.
+    pub api_key_env: Option<String>,
+    /// A command that prints the key (a password manager); run when a run needs the key.
+    pub api_key_cmd: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamsConfig {
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u32>,
+    pub stop: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsConfig {
+    pub connect_secs: Option<Spanned<f64>>,
+    pub first_token_secs: Option<Spanned<f64>>,
+    pub idle_secs: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Tries in all, the first included.
+    pub max_tries: Option<u32>,
+    pub base_ms: Option<u64>,
+    pub max_ms: Option<u64>,
+}
+
+/// What a model costs, in your currency, per million tokens.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +119,12 @@ pub struct HandoffConfig {
 pub struct RoleConfig {
     /// Sinks for this role's handoffs, replacing the global list.
     pub sinks: Option<Vec<Spanned<String>>>,
+    /// The profile this role runs with (below `--profile` and `ARCHBENCH_PROFILE`).
+    pub profile: Option<Spanned<String>>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub seed: Option<u32>,
+    pub stop: Option<Vec<String>>,
 }
 
 /// A configuration that could not be used, with where.
@@ -129,6 +200,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Loaded, ConfigError> {
             role_sinks.insert(role.clone(), list);
         }
     }
+    check_profiles(&config, &error)?;
     if config.handoff.max_chain_depth == Some(0) {
         return Err(error(
             None,
@@ -141,6 +213,74 @@ pub fn parse(text: &str, file: &Path) -> Result<Loaded, ConfigError> {
         sinks,
         role_sinks,
     })
+}
+
+/// Profiles named anywhere exist; presets are known; a profile takes its key one way; timeouts
+/// are positive.
+fn check_profiles(
+    config: &Config,
+    error: &impl Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let known = || {
+        let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+        if names.is_empty() {
+            "none is defined".to_string()
+        } else {
+            format!("defined: {}", names.join(", "))
+        }
+    };
+    let named = config
+        .default_profile
+        .iter()
+        .chain(config.roles.values().filter_map(|r| r.profile.as_ref()));
+    for name in named {
+        if !config.profiles.contains_key(name.get_ref()) {
+            return Err(error(
+                Some(name.span()),
+                format!("no profile `{}` ({})", name.get_ref(), known()),
+            ));
+        }
+    }
+    for (name, profile) in &config.profiles {
+        if let Some(preset) = &profile.preset {
+            if crate::provider::presets::find(preset.get_ref()).is_none() {
+                return Err(error(
+                    Some(preset.span()),
+                    format!(
+                        "profile `{name}`: no preset `{}`; known: {}",
+                        preset.get_ref(),
+                        crate::provider::presets::names().join(", ")
+                    ),
+                ));
+            }
+        }
+        if let (Some(_), Some(cmd)) = (&profile.api_key_env, &profile.api_key_cmd) {
+            return Err(error(
+                Some(cmd.span()),
+                format!("profile `{name}`: give api_key_env or api_key_cmd, not both"),
+            ));
+        }
+    }
+    let timeouts = &config.timeouts;
+    for t in [
+        &timeouts.connect_secs,
+        &timeouts.first_token_secs,
+        &timeouts.idle_secs,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if !(*t.get_ref() > 0.0 && t.get_ref().is_finite()) {
+            return Err(error(
+                Some(t.span()),
+                "a timeout is a number of seconds above 0".into(),
+            ));
+        }
+    }
+    if config.retry.max_tries == Some(0) {
+        return Err(error(None, "retry.max_tries must be at least 1".into()));
+    }
+    Ok(())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -161,7 +301,11 @@ impl Loaded {
 
 /// A commented example configuration, written by `archbench config init`.
 pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optional.
-# Keys never go here: archbench reads them from environment variables.
+# Keys never go here: archbench reads them from environment variables, or from the output of a
+# command you name (api_key_cmd), and writes them nowhere.
+
+# The provider profile used when none is chosen (a top-level setting: keep it above every [table]).
+# default_profile = "claude"
 
 [reviewer]
 # Recorded in every envelope; without it archbench uses git's user, else the OS user.
@@ -185,6 +329,57 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 # Per-role sinks replace the list above for that role's handoffs.
 # [roles.backup_disaster_specialist]
 # sinks = ["outbox", "webhook:https://ops.example.com/handoffs"]
+
+# Provider profiles (below). Choose one with --profile NAME or ARCHBENCH_PROFILE; without
+# either, default_profile (at the top of the file); without that, the local model. Flags and
+# environment variables (ARCHBENCH_PROVIDER, ARCHBENCH_MODEL, ARCHBENCH_BASE_URL,
+# ARCHBENCH_MODEL_PATH, ARCHBENCH_PRESET) override a profile's values. `archbench config show`
+# prints what is in effect and where each value came from.
+#
+# [profiles.claude]
+# provider = "anthropic"              # local, openai or anthropic
+# model = "claude-sonnet-4-5"
+# api_key_env = "ANTHROPIC_API_KEY"   # the default for anthropic
+#
+# [profiles.gpt]
+# provider = "openai"
+# model = "gpt-4o-mini"
+# api_key_cmd = "pass show openai/api-key"   # a command that prints the key
+#
+# [profiles.ollama]
+# preset = "ollama"                   # openai, ollama, llamacpp, vllm, lmstudio
+# model = "qwen2.5:14b"
+#
+# [profiles.local]
+# provider = "local"
+# model_path = "/models/Qwen2.5-7B-Instruct-Q4_K_M.gguf"
+
+# Sampling for every role. A role file's front matter sets defaults below these; a role's own
+# section (roles.ID) and the flags go above them.
+# [params]
+# temperature = 0.2
+# max_tokens = 8000
+# seed = 7
+# stop = ["\nEND"]
+
+# [roles.database_architect]
+# profile = "claude"
+# temperature = 0.1
+
+# [timeouts]
+# connect_secs = 10
+# first_token_secs = 180     # a server loading its model can take a while
+# idle_secs = 60
+
+# [retry]                    # for 429, 5xx and overloaded answers
+# max_tries = 5
+# base_ms = 1000
+# max_ms = 30000
+
+# Prices per million tokens, by model, for the estimate in the status bar.
+# [prices."claude-sonnet-4-5"]
+# input = 3.0
+# output = 15.0
 "#;
 
 #[cfg(test)]
@@ -237,6 +432,63 @@ mod tests {
         let named = dir.path().join("nope.toml");
         let err = load(Some(&named)).unwrap_err();
         assert!(err.message.contains("cannot read"));
+    }
+
+    #[test]
+    fn profiles_and_their_references_are_checked_with_lines() {
+        let err =
+            parse_str("default_profile = \"gpt\"\n[profiles.claude]\nprovider = \"anthropic\"\n")
+                .unwrap_err();
+        assert_eq!(err.line, Some(1));
+        assert!(
+            err.message.contains("no profile `gpt` (defined: claude)"),
+            "{}",
+            err.message
+        );
+        let err = parse_str("[profiles.x]\npreset = \"olama\"\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(
+            err.message.contains("known: openai, ollama"),
+            "{}",
+            err.message
+        );
+        let err =
+            parse_str("[profiles.x]\napi_key_env = \"K\"\napi_key_cmd = \"pass k\"\n").unwrap_err();
+        assert_eq!(err.line, Some(3));
+        let err = parse_str("[roles.database_architect]\nprofile = \"none\"\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        let err = parse_str("[timeouts]\nidle_secs = 0\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        let err = parse_str("[profiles.x]\nprovider = \"gemini\"\n").unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+    }
+
+    #[test]
+    fn every_setting_of_the_example_parses_once_uncommented() {
+        // Uncomment the example's settings and sections (not its prose).
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest.split_once(" = ").is_some_and(|(k, _)| {
+                            !k.contains(' ') && !rest.starts_with("sinks = [\"outbox\", \"chain\"]")
+                        }) =>
+                {
+                    rest.to_string()
+                }
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let loaded = parse_str(&uncommented).unwrap();
+        let config = &loaded.config;
+        assert_eq!(config.profiles.len(), 4);
+        assert_eq!(config.default_profile.as_ref().unwrap().get_ref(), "claude");
+        assert_eq!(config.params.temperature, Some(0.2));
+        assert_eq!(config.retry.max_tries, Some(5));
+        assert_eq!(config.prices["claude-sonnet-4-5"].output, 15.0);
+        assert_eq!(config.reviewer.name.as_deref(), Some("Ada Lovelace"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod reviewer;
 pub mod role;
 pub mod routing;
 pub mod sanitize;
+pub mod settings;
 pub mod sink;
 pub mod state;
 pub mod store;

@@ -55,15 +55,18 @@ fn main() -> ExitCode {
                 Ok(b) => b,
                 Err(e) => return fail(exit::BAD_INPUT, &e),
             };
-            let choice = choose::choose(common, env, paths::default_model_path());
+            let settings = match resolve_settings(common, &loaded, &role) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            let choice = settings.choice();
             if let Err(e) = check_model(&choice) {
                 return fail(exit::PROVIDER, &e);
             }
-            let provider =
-                match choose::build(&choice, common.threads, &choose::Network::default(), env) {
-                    Ok(p) => p,
-                    Err(e) => return fail(exit::PROVIDER, &e.to_string()),
-                };
+            let provider = match choose::build(&choice, common.threads, &settings.network(), &env) {
+                Ok(p) => p,
+                Err(e) => return fail(exit::PROVIDER, &e.to_string()),
+            };
             let mut sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Headless);
             if run.json {
                 sinks.add_everywhere(SinkSpec::Stdout);
@@ -72,7 +75,7 @@ fn main() -> ExitCode {
                 role,
                 roles: Arc::new(book),
                 brief,
-                params: params(common).or(&provider.default_params()),
+                params: settings.params().or(&provider.default_params()),
                 approval,
                 json: sinks.uses(&SinkSpec::Stdout),
                 outbox: outbox(common),
@@ -186,6 +189,7 @@ fn config_command(common: &CommonArgs, command: &ConfigCommand) -> i32 {
     let flag = common.config.as_deref();
     match command {
         ConfigCommand::Path => archbench::cmd::config_path(flag),
+        ConfigCommand::Show => config_show(common),
         ConfigCommand::Init => archbench::cmd::config_init(flag),
         ConfigCommand::Check => match role_book(common) {
             Ok(book) => archbench::cmd::config_check(flag, &book.ids()),
@@ -211,6 +215,57 @@ fn read_brief(path: &Path) -> Result<String, String> {
         ));
     }
     Ok(text)
+}
+
+/// The effective settings for `role`; a bad profile or preset is bad input, said plainly.
+fn resolve_settings(
+    common: &CommonArgs,
+    loaded: &archbench::config::Loaded,
+    role: &Role,
+) -> Result<archbench::settings::Settings, i32> {
+    archbench::settings::resolve(&archbench::settings::Inputs {
+        args: common,
+        env: &env,
+        loaded,
+        role,
+        default_model_path: paths::default_model_path(),
+    })
+    .map_err(|e| fail(exit::BAD_INPUT, &e))
+}
+
+/// `archbench config show`: every effective setting for the role, with its source.
+fn config_show(common: &CommonArgs) -> i32 {
+    let loaded = match load_config(common) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let book = match role_book(common) {
+        Ok(book) => book,
+        Err(code) => return code,
+    };
+    let role = match find_role(&book, &common.role) {
+        Ok(role) => role,
+        Err(code) => return code,
+    };
+    let settings = match resolve_settings(common, &loaded, &role) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    match &loaded.path {
+        Some(path) => println!("configuration: {}", path.display()),
+        None => println!(
+            "configuration: none ({} does not exist; archbench config init writes an example)",
+            archbench::config::path(common.config.as_deref()).display()
+        ),
+    }
+    println!("role: {}", role.id);
+    for (name, value, source) in settings.report(&env) {
+        println!(
+            "{name:<12} {:<52} {source}",
+            archbench::sanitize::sanitize_line(&value)
+        );
+    }
+    exit::OK
 }
 
 fn params(common: &CommonArgs) -> Params {
@@ -408,9 +463,10 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
     let loaded = load_config(common)?;
     let book = role_book(common)?;
     let role = find_role(&book, role_id)?;
-    let choice = choose::choose(common, env, paths::default_model_path());
+    let settings = resolve_settings(common, &loaded, &role)?;
+    let choice = settings.choice();
     let model_problem = check_model(&choice).err();
-    let provider = choose::build(&choice, common.threads, &choose::Network::default(), env)
+    let provider = choose::build(&choice, common.threads, &settings.network(), &env)
         .map_err(|e| fail(exit::PROVIDER, &e.to_string()))?;
     let info: ProviderInfo = provider.info();
     let sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Workbench);
@@ -418,7 +474,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
         chain: Chain::start(&role.id, Arc::new(book), sinks),
         role,
         provider: info,
-        params: params(common).or(&provider.default_params()),
+        params: settings.params().or(&provider.default_params()),
         reviewer: Reviewer::resolve(&loaded.config.reviewer),
         chain_id: uuid::Uuid::now_v7().to_string(),
     };

@@ -402,3 +402,231 @@ fn a_malformed_event_fails_the_run_clearly() {
     );
     assert!(message.contains("{\"choices\": [oops"), "{message}");
 }
+
+/// Every file under `root`.
+fn files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+fn archbench(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_archbench"));
+    cmd.args(args)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"));
+    for name in [
+        "ARCHBENCH_BASE_URL",
+        "ARCHBENCH_MODEL",
+        "ARCHBENCH_PROFILE",
+        "ARCHBENCH_PROVIDER",
+        "ARCHBENCH_PRESET",
+        "ARCHBENCH_MODEL_PATH",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+    ] {
+        cmd.env_remove(name);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+const CANARY: &str = "sk-ant-canary-7d1e9";
+
+#[test]
+fn a_headless_anthropic_run_hands_off_and_writes_the_key_nowhere() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &anthropic_sse(ANSWER, 11, "end_turn"),
+        40,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design the data layer.").unwrap();
+    let base = server.base_url().replace("/v1", "");
+    let out = archbench(
+        home.path(),
+        &[
+            "run",
+            "--provider",
+            "anthropic",
+            "--base-url",
+            &base,
+            "--brief",
+            brief.to_str().unwrap(),
+            "--json",
+        ],
+        &[("ANTHROPIC_API_KEY", CANARY)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let envelope: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::assert_valid_envelope(&envelope);
+    assert_eq!(envelope["provider"]["kind"], "anthropic");
+    assert_eq!(envelope["provider"]["model"], "claude-sonnet-4-5");
+    assert_eq!(envelope["response"]["text"], ANSWER);
+    assert_eq!(envelope["response"]["usage"]["prompt_tokens"], 1250);
+    assert_eq!(
+        envelope["parameters"]["max_tokens"], 16000,
+        "the default actually sent is recorded"
+    );
+    assert_eq!(server.header(0, "x-api-key").as_deref(), Some(CANARY));
+    let written = files(home.path());
+    assert!(
+        written.iter().any(|p| p.ends_with("sessions.db")),
+        "{written:?}"
+    );
+    for file in written {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(CANARY),
+            "the key leaked into {}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn a_refused_key_is_named_headless_with_exit_3() {
+    let server = Server::start(vec![Reply::Status(401, "{\"type\":\"error\"}".into())]);
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design.").unwrap();
+    let base = server.base_url().replace("/v1", "");
+    let out = archbench(
+        home.path(),
+        &[
+            "run",
+            "--provider",
+            "anthropic",
+            "--base-url",
+            &base,
+            "--brief",
+            brief.to_str().unwrap(),
+        ],
+        &[("ANTHROPIC_API_KEY", CANARY)],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused the key (HTTP 401); check the key in the environment variable ANTHROPIC_API_KEY"), "{stderr}");
+    assert!(!stderr.contains(CANARY));
+}
+
+#[test]
+fn config_show_prints_each_setting_with_its_source_and_masks_the_key() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/archbench/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "default_profile = \"gpt\"\n[profiles.gpt]\nprovider = \"openai\"\nmodel = \"gpt-file\"\n[params]\ntemperature = 0.4\n",
+    )
+    .unwrap();
+    let out = archbench(
+        home.path(),
+        &["config", "show", "--seed", "9"],
+        &[("ARCHBENCH_MODEL", "gpt-env"), ("OPENAI_API_KEY", CANARY)],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+            .to_string()
+    };
+    assert!(
+        line("profile").contains("gpt") && line("profile").contains("config default_profile"),
+        "{text}"
+    );
+    assert!(line("provider").contains("config profile `gpt`"), "{text}");
+    assert!(
+        line("model ").contains("gpt-env")
+            && line("model ").contains("environment ARCHBENCH_MODEL"),
+        "{text}"
+    );
+    assert!(
+        line("temperature").contains("0.4") && line("temperature").contains("config [params]"),
+        "{text}"
+    );
+    assert!(
+        line("seed").contains('9') && line("seed").contains("flag --seed"),
+        "{text}"
+    );
+    assert!(
+        line("key").contains("$OPENAI_API_KEY (set, masked)"),
+        "{text}"
+    );
+    assert!(!text.contains(CANARY));
+    // A profile that does not exist is bad input, with what does.
+    let out = archbench(home.path(), &["config", "show", "--profile", "claude"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no profile `claude` (defined: gpt)"));
+}
+
+#[test]
+fn a_key_command_from_the_profile_is_used_and_never_stored() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(ANSWER, 9, "stop"),
+        40,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/archbench/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "default_profile = \"srv\"\n[profiles.srv]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_cmd = \"printf '%s' {CANARY}\"\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design.").unwrap();
+    let out = archbench(
+        home.path(),
+        &[
+            "run",
+            "--approve",
+            "never",
+            "--brief",
+            brief.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        server.header(0, "authorization"),
+        Some(format!("Bearer {CANARY}"))
+    );
+    for file in files(home.path())
+        .into_iter()
+        .filter(|f| !f.ends_with("config.toml"))
+    {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(CANARY),
+            "the key leaked into {}",
+            file.display()
+        );
+    }
+}

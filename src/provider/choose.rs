@@ -1,26 +1,85 @@
-//! Which provider runs: an explicit flag wins; without one, a configured endpoint whose key is
-//! set; without that, the local model.
+//! Building the provider that [`crate::settings`] chose, with its key read from where the
+//! settings say.
 
-use super::anthropic::{self, AnthropicProvider};
+use super::anthropic::AnthropicProvider;
 use super::http::{RetryPolicy, Timeouts};
-use super::openai::{OpenAiProvider, DEFAULT_BASE_URL};
+use super::openai::OpenAiProvider;
 use super::{Provider, ProviderError};
-use crate::cli::{CommonArgs, ProviderKind};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The provider to build, decided without side effects.
+/// Where an HTTP provider's key comes from. The key itself is read only when the provider is
+/// built, and kept nowhere but in the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// An environment variable.
+    Env(String),
+    /// A command that prints the key (a password manager), run with `sh -c`.
+    Command(String),
+}
+
+impl KeySource {
+    /// For messages: where the key came from, never the key.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Env(var) => format!("the environment variable {var}"),
+            Self::Command(cmd) => format!("the key command `{cmd}`"),
+        }
+    }
+
+    /// The key, if there is one. A key command that fails is an error that names it; what it
+    /// printed on standard output (perhaps the key) is never repeated.
+    pub fn read(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, ProviderError> {
+        match self {
+            Self::Env(var) => Ok(env(var).filter(|k| !k.is_empty())),
+            Self::Command(cmd) => {
+                let out = std::process::Command::new("sh")
+                    .args(["-c", cmd])
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .map_err(|e| {
+                        ProviderError::Key(format!("cannot run the key command `{cmd}`: {e}"))
+                    })?;
+                if !out.status.success() {
+                    let why = String::from_utf8_lossy(&out.stderr);
+                    let why = why.lines().next().unwrap_or("").trim();
+                    return Err(ProviderError::Key(format!(
+                        "the key command `{cmd}` failed ({}){}",
+                        out.status,
+                        if why.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {why}")
+                        }
+                    )));
+                }
+                let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+                if key.is_empty() {
+                    return Err(ProviderError::Key(format!(
+                        "the key command `{cmd}` printed nothing"
+                    )));
+                }
+                Ok(Some(key))
+            }
+        }
+    }
+}
+
+/// The provider to build, decided without side effects (see [`crate::settings`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choice {
     OpenAi {
         base_url: String,
         model: String,
-        key_env: String,
+        key: KeySource,
     },
     Anthropic {
         base_url: String,
         model: String,
-        key_env: String,
+        key: KeySource,
     },
     Local {
         path: PathBuf,
@@ -37,96 +96,38 @@ pub struct Network {
     pub retry: RetryPolicy,
 }
 
-/// Decides the provider from the flags and the environment (`env` looks a variable up).
-pub fn choose(
-    args: &CommonArgs,
-    env: impl Fn(&str) -> Option<String>,
-    default_model: PathBuf,
-) -> Choice {
-    let openai_key = args
-        .api_key_env
-        .clone()
-        .unwrap_or_else(|| DEFAULT_OPENAI_KEY_ENV.to_string());
-    let openai = || Choice::OpenAi {
-        base_url: args
-            .base_url
-            .clone()
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-        model: args
-            .model
-            .clone()
-            .unwrap_or_else(|| DEFAULT_OPENAI_MODEL.to_string()),
-        key_env: openai_key.clone(),
-    };
-    let anthropic = || Choice::Anthropic {
-        base_url: args
-            .base_url
-            .clone()
-            .unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.to_string()),
-        model: args
-            .model
-            .clone()
-            .unwrap_or_else(|| anthropic::DEFAULT_MODEL.to_string()),
-        key_env: args
-            .api_key_env
-            .clone()
-            .unwrap_or_else(|| anthropic::DEFAULT_KEY_ENV.to_string()),
-    };
-    let local = || Choice::Local {
-        path: args.model_path.clone().unwrap_or(default_model.clone()),
-    };
-    match args.provider {
-        Some(ProviderKind::Openai) => openai(),
-        Some(ProviderKind::Anthropic) => anthropic(),
-        Some(ProviderKind::Local) => local(),
-        None if args.model_path.is_some() => local(),
-        // An endpoint given (flag or ARCHBENCH_BASE_URL) with its key set: a local server
-        // without keys is chosen with `--provider openai`.
-        None if args.base_url.is_some() && env(&openai_key).is_some_and(|k| !k.is_empty()) => {
-            openai()
-        }
-        None => local(),
-    }
-}
-
-/// Builds the chosen provider.
+/// Builds the chosen provider (reading its key now: a key command runs here).
 pub fn build(
     choice: &Choice,
     threads: Option<i32>,
     network: &Network,
-    env: impl Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
     match choice {
         Choice::OpenAi {
             base_url,
             model,
-            key_env,
-        } => {
-            let key = env(key_env);
-            Ok(Arc::new(OpenAiProvider::new(
-                base_url,
-                model,
-                key,
-                format!("the environment variable {key_env}"),
-                network.timeouts,
-                network.retry,
-            )?))
-        }
+            key,
+        } => Ok(Arc::new(OpenAiProvider::new(
+            base_url,
+            model,
+            key.read(env)?,
+            key.describe(),
+            network.timeouts,
+            network.retry,
+        )?)),
         Choice::Anthropic {
             base_url,
             model,
-            key_env,
-        } => {
-            let key = env(key_env);
-            Ok(Arc::new(AnthropicProvider::new(
-                base_url,
-                model,
-                key,
-                format!("the environment variable {key_env}"),
-                network.timeouts,
-                network.retry,
-            )?))
-        }
+            key,
+        } => Ok(Arc::new(AnthropicProvider::new(
+            base_url,
+            model,
+            key.read(env)?,
+            key.describe(),
+            network.timeouts,
+            network.retry,
+        )?)),
         #[cfg(feature = "local")]
         Choice::Local { path } => {
             let threads = threads.unwrap_or_else(super::local::default_threads).max(1);
@@ -139,7 +140,7 @@ pub fn build(
         Choice::Local { .. } => {
             let _ = threads;
             Err(ProviderError::Local(
-                "this archbench was built without the local engine; use --provider openai".into(),
+                "this archbench was built without the local engine; use --provider openai or anthropic".into(),
             ))
         }
     }
@@ -148,81 +149,30 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    fn args(flags: &[&str]) -> CommonArgs {
-        let mut argv = vec!["archbench"];
-        argv.extend(flags);
-        crate::cli::Cli::try_parse_from(argv).unwrap().common
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
-    }
-
-    fn model() -> PathBuf {
-        PathBuf::from("/cache/m.gguf")
-    }
 
     #[test]
-    fn nothing_configured_means_the_local_model() {
-        assert_eq!(
-            choose(&args(&[]), no_env, model()),
-            Choice::Local { path: model() }
+    fn a_key_command_gives_the_key_and_its_failure_never_repeats_its_output() {
+        let none = |_: &str| None;
+        let key = KeySource::Command("printf 'sk-from-cmd\\n'".into());
+        assert_eq!(key.read(&none).unwrap().as_deref(), Some("sk-from-cmd"));
+        let failing = KeySource::Command("printf 'sk-%s' secret; echo locked >&2; exit 3".into());
+        let message = failing.read(&none).unwrap_err().to_string();
+        assert!(
+            message.contains("failed") && message.contains("locked"),
+            "{message}"
         );
-    }
-
-    #[test]
-    fn a_key_alone_does_not_pick_a_remote_endpoint() {
+        assert!(!message.contains("sk-secret"), "{message}");
+        let silent = KeySource::Command("true".into());
+        assert!(silent
+            .read(&none)
+            .unwrap_err()
+            .to_string()
+            .contains("printed nothing"));
+        let env = |v: &str| (v == "K").then(|| "from-env".to_string());
         assert_eq!(
-            choose(&args(&[]), |_| Some("k".into()), model()),
-            Choice::Local { path: model() }
+            KeySource::Env("K".into()).read(&env).unwrap().as_deref(),
+            Some("from-env")
         );
-    }
-
-    #[test]
-    fn an_endpoint_with_its_key_set_is_chosen() {
-        let a = args(&["--base-url", "http://h/v1", "--model", "m"]);
-        assert!(matches!(
-            choose(&a, |v| (v == "OPENAI_API_KEY").then(|| "k".into()), model()),
-            Choice::OpenAi { .. }
-        ));
-        assert_eq!(choose(&a, no_env, model()), Choice::Local { path: model() });
-    }
-
-    #[test]
-    fn an_explicit_flag_wins() {
-        let a = args(&["--provider", "openai", "--base-url", "http://h/v1"]);
-        assert_eq!(
-            choose(&a, no_env, model()),
-            Choice::OpenAi {
-                base_url: "http://h/v1".into(),
-                model: DEFAULT_OPENAI_MODEL.into(),
-                key_env: "OPENAI_API_KEY".into()
-            }
-        );
-        let a = args(&[
-            "--provider",
-            "local",
-            "--base-url",
-            "http://h/v1",
-            "--model-path",
-            "/x.gguf",
-        ]);
-        assert_eq!(
-            choose(&a, |_| Some("k".into()), model()),
-            Choice::Local {
-                path: "/x.gguf".into()
-            }
-        );
-    }
-
-    #[test]
-    fn the_key_variable_can_be_renamed() {
-        let a = args(&["--base-url", "http://h/v1", "--api-key-env", "MY_KEY"]);
-        assert!(matches!(
-            choose(&a, |v| (v == "MY_KEY").then(|| "k".into()), model()),
-            Choice::OpenAi { .. }
-        ));
+        assert_eq!(KeySource::Env("OTHER".into()).read(&env).unwrap(), None);
     }
 }

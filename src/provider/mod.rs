@@ -7,6 +7,7 @@ pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod openai;
+pub mod presets;
 pub mod sse;
 pub mod stop;
 
@@ -170,6 +171,8 @@ pub enum ProviderError {
     Malformed(String),
     #[error("local model: {0}")]
     Local(String),
+    #[error("{0}")]
+    Key(String),
 }
 
 fn format_secs(millis: u64) -> String {

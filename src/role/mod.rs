@@ -19,6 +19,8 @@ pub struct Role {
     pub description: String,
     /// Sections the answer is expected to cover, in order (front matter `sections`).
     pub sections: Vec<String>,
+    /// Sampling defaults from the front matter (`temperature`, `max_tokens`, `seed`, `stop`).
+    pub params: crate::provider::Params,
     /// The system prompt, exactly as written in the file after the front matter.
     pub prompt: String,
     pub routes: Vec<RouteOption>,

@@ -15,7 +15,7 @@ pub struct RoleError {
     pub message: String,
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FrontMatter {
     id: Option<String>,
@@ -23,6 +23,12 @@ struct FrontMatter {
     description: Option<String>,
     #[serde(default)]
     sections: Vec<String>,
+    /// Sampling defaults for this role (the configuration and flags override them).
+    temperature: Option<f32>,
+    max_tokens: Option<u32>,
+    seed: Option<u32>,
+    #[serde(default)]
+    stop: Vec<String>,
 }
 
 const FENCE: &str = "+++";
@@ -49,6 +55,10 @@ pub fn parse_role(source: &str, file_name: &str, text: &str) -> Result<Role, Rol
             title: None,
             description: None,
             sections: Vec::new(),
+            temperature: None,
+            max_tokens: None,
+            seed: None,
+            stop: Vec::new(),
         },
     };
     let stem = file_name.strip_suffix(".md").unwrap_or(file_name);
@@ -79,6 +89,12 @@ pub fn parse_role(source: &str, file_name: &str, text: &str) -> Result<Role, Rol
         id,
         description,
         sections: front.sections,
+        params: crate::provider::Params {
+            temperature: front.temperature,
+            max_tokens: front.max_tokens,
+            seed: front.seed,
+            stop: front.stop,
+        },
         prompt: body.to_string(),
         routes,
         source: source.to_string(),
