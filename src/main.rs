@@ -117,10 +117,11 @@ where
     }
 }
 
-/// Logs go to a file in the data folder, never to the screen.
+/// Logs go to a file in the state folder, never to the screen.
 fn init_logging() {
-    let dir = paths::data_dir();
-    if std::fs::create_dir_all(&dir).is_err() {
+    let file = paths::log_file();
+    let Some(dir) = file.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
         return;
     }
     let mut options = std::fs::OpenOptions::new();
@@ -130,7 +131,7 @@ fn init_logging() {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    if let Ok(file) = options.open(dir.join("archbench.log")) {
+    if let Ok(file) = options.open(&file) {
         let filter = tracing_subscriber::EnvFilter::try_from_env("ARCHBENCH_LOG")
             .unwrap_or_else(|_| "info".into());
         let _ = tracing_subscriber::fmt()

@@ -29,6 +29,18 @@ pub fn data_dir() -> PathBuf {
     )
 }
 
+/// Logs: the state folder where the platform has one (XDG_STATE_HOME), else the data folder.
+pub fn state_dir() -> PathBuf {
+    dirs()
+        .and_then(|d| d.state_dir().map(std::path::Path::to_path_buf))
+        .unwrap_or_else(data_dir)
+}
+
+/// The log file (tracing; never the screen).
+pub fn log_file() -> PathBuf {
+    state_dir().join("archbench.log")
+}
+
 pub fn config_dir() -> PathBuf {
     or_local(
         dirs().map(|d| d.config_dir().to_path_buf()),

@@ -347,7 +347,7 @@ fn rate_limits_and_server_errors_are_retried_then_the_answer_streams() {
 #[test]
 fn tries_run_out_with_a_clear_message() {
     let server = Server::start(vec![
-        Reply::Status(503, "busy".into()),
+        Reply::Status(429, "no Retry-After here".into()),
         Reply::StatusHeaders(529, vec![], "overloaded".into()),
         Reply::Status(502, "bad gateway".into()),
     ]);
@@ -424,7 +424,8 @@ fn archbench(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std
     cmd.args(args)
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_CACHE_HOME", home.join("cache"));
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_STATE_HOME", home.join("state"));
     for name in [
         "ARCHBENCH_BASE_URL",
         "ARCHBENCH_MODEL",
@@ -629,4 +630,41 @@ fn a_key_command_from_the_profile_is_used_and_never_stored() {
             file.display()
         );
     }
+}
+
+#[test]
+fn a_malformed_event_fails_headless_and_its_raw_line_goes_to_the_log_file() {
+    let mut body = openai_sse_partial("Some text", 4);
+    body.extend_from_slice(b"data: {\"choices\": [garbled-7f3\n\n");
+    let server = Server::start(vec![Reply::Stream(vec![body])]);
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design.").unwrap();
+    let out = archbench(
+        home.path(),
+        &[
+            "run",
+            "--provider",
+            "openai",
+            "--base-url",
+            &server.base_url(),
+            "--brief",
+            brief.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the server sent an event archbench cannot read"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let log = std::fs::read_to_string(home.path().join("state/archbench/archbench.log")).unwrap();
+    assert!(log.contains("garbled-7f3"), "the raw line is logged: {log}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Some text",
+        "the partial answer was shown"
+    );
 }
