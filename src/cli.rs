@@ -59,6 +59,11 @@ pub enum Command {
         /// The review to open (a prefix of its id is enough); without it, the list.
         id: Option<String>,
     },
+    /// Local models (the model folder) and the models a server offers; download a GGUF.
+    Models {
+        #[command(subcommand)]
+        command: Option<ModelsCommand>,
+    },
     /// The runs kept in the session store: list, show, search, export.
     Sessions(SessionsArgs),
     /// Envelopes in the outbox, and deliveries waiting there.
@@ -70,6 +75,30 @@ pub enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ModelsCommand {
+    /// The GGUF files in the model folder; with --server, the models the configured server lists.
+    List {
+        #[arg(long)]
+        server: bool,
+    },
+    /// Download a GGUF model into the model folder over HTTPS: progress, resume of a partial
+    /// download (run the same command again), and a checksum when one is given.
+    Pull {
+        /// The file's URL (a model hub's download link).
+        url: String,
+        /// The sha256 the file must have; it is refused otherwise.
+        #[arg(long)]
+        sha256: Option<String>,
+        /// The file name in the model folder (default: the URL's).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace a model of the same name.
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -14,6 +14,7 @@ pub mod effect;
 pub mod event;
 pub mod headless;
 pub mod keymap;
+pub mod models;
 pub mod paths;
 #[cfg(test)]
 mod properties;

@@ -23,6 +23,9 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Audit(args)) => audit(args),
         Some(Command::Sessions(args)) => sessions(args),
+        Some(Command::Models { command }) => {
+            with_runtime(|| models_command(&cli.common, command.as_ref()))
+        }
         Some(Command::Outbox { command }) => with_runtime(|| outbox_command(&cli.common, command)),
         Some(Command::Config { command }) => config_command(&cli.common, command),
         Some(Command::Resume { id: None }) => archbench::cmd::resume_list(&paths::deferred_dir()),
@@ -232,6 +235,124 @@ fn resolve_settings(
         default_model_path: paths::default_model_path(),
     })
     .map_err(|e| fail(exit::BAD_INPUT, &e))
+}
+
+/// `archbench models`: the local model folder, a server's list, or a download.
+async fn models_command(
+    common: &CommonArgs,
+    command: Option<&archbench::cli::ModelsCommand>,
+) -> i32 {
+    use archbench::cli::ModelsCommand;
+    use archbench::models;
+    match command {
+        None | Some(ModelsCommand::List { server: false }) => {
+            let dir = paths::models_dir();
+            let local = models::list_local(&dir);
+            if local.is_empty() {
+                eprintln!(
+                    "No models in {}: scripts/fetch-model.sh fetches the default one; archbench models pull URL downloads another.",
+                    dir.display()
+                );
+            }
+            let default = paths::default_model_path();
+            for m in local {
+                println!(
+                    "{:<48} {:>9.1} MB  {}{}",
+                    m.name,
+                    m.bytes as f64 / 1_000_000.0,
+                    m.path.display(),
+                    if m.path == default { "  (default)" } else { "" }
+                );
+            }
+            exit::OK
+        }
+        Some(ModelsCommand::List { server: true }) => {
+            let loaded = match load_config(common) {
+                Ok(loaded) => loaded,
+                Err(code) => return code,
+            };
+            let book = match role_book(common) {
+                Ok(book) => book,
+                Err(code) => return code,
+            };
+            let role = match find_role(&book, &common.role) {
+                Ok(role) => role,
+                Err(code) => return code,
+            };
+            let settings = match resolve_settings(common, &loaded, &role) {
+                Ok(settings) => settings,
+                Err(code) => return code,
+            };
+            if settings.provider.value == archbench::cli::ProviderKind::Local {
+                return fail(exit::BAD_INPUT, "--server lists a server's models: choose one with --provider, --preset, --base-url or --profile");
+            }
+            let provider = match choose::build(&settings.choice(), None, &settings.network(), &env)
+            {
+                Ok(p) => p,
+                Err(e) => return fail(exit::PROVIDER, &e.to_string()),
+            };
+            match provider.models().await {
+                Ok(names) => {
+                    let endpoint = provider.info().endpoint;
+                    if names.is_empty() {
+                        eprintln!("{endpoint} lists no models");
+                    }
+                    for name in names {
+                        println!("{}", archbench::sanitize::sanitize_line(&name));
+                    }
+                    exit::OK
+                }
+                Err(e) => fail(
+                    exit::PROVIDER,
+                    &format!("{e} (not every server lists its models)"),
+                ),
+            }
+        }
+        Some(ModelsCommand::Pull {
+            url,
+            sha256,
+            name,
+            force,
+        }) => {
+            use std::io::{IsTerminal, Write};
+            let job = models::Pull {
+                url: url.clone(),
+                dir: paths::models_dir(),
+                name: name.clone(),
+                sha256: sha256.clone(),
+                force: *force,
+                idle: std::time::Duration::from_secs(60),
+            };
+            let terminal = std::io::stderr().is_terminal();
+            let mut bar = models::ProgressBar::new(terminal);
+            let result = models::pull(&job, |p| {
+                if let Some(line) = bar.line(p) {
+                    let mut err = std::io::stderr();
+                    let _ = if terminal {
+                        write!(err, "\r{line}\x1b[K")
+                    } else {
+                        writeln!(err, "pull: {line}")
+                    };
+                }
+            })
+            .await;
+            if terminal {
+                eprintln!();
+            }
+            match result {
+                Ok(path) => {
+                    println!("{}", path.display());
+                    eprintln!(
+                        "archbench: installed; run it with --model-path {}",
+                        path.display()
+                    );
+                    exit::OK
+                }
+                Err(e @ models::PullError::Cut { .. }) => fail(exit::PROVIDER, &e.to_string()),
+                Err(e) => fail(exit::BAD_INPUT, &e.to_string()),
+            }
+        }
+    }
 }
 
 /// `archbench config show`: every effective setting for the role, with its source.

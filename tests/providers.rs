@@ -668,3 +668,189 @@ fn a_malformed_event_fails_headless_and_its_raw_line_goes_to_the_log_file() {
         "the partial answer was shown"
     );
 }
+
+/// A model file server that honours `Range`, and cuts its first answer after `cut_at` bytes.
+fn model_server(
+    content: Vec<u8>,
+    cut_at: usize,
+    connections: usize,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/models/tiny-test.gguf",
+        listener.local_addr().unwrap().port()
+    );
+    let ranges = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = ranges.clone();
+    std::thread::spawn(move || {
+        for n in 0..connections {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut range = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("range:") {
+                    range = v.trim().to_string();
+                }
+            }
+            seen.lock().unwrap().push(range.clone());
+            let from: usize = range
+                .strip_prefix("bytes=")
+                .and_then(|r| r.trim_end_matches('-').parse().ok())
+                .unwrap_or(0);
+            let body = &content[from..];
+            let head = if from > 0 {
+                format!("HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {from}-{}/{}\r\nConnection: close\r\n\r\n", body.len(), content.len() - 1, content.len())
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+            };
+            let _ = stream.write_all(head.as_bytes());
+            let send = if n == 0 {
+                &body[..cut_at.min(body.len())]
+            } else {
+                body
+            };
+            for piece in send.chunks(4096) {
+                let _ = stream.write_all(piece);
+            }
+            let _ = stream.flush();
+        }
+    });
+    (url, ranges)
+}
+
+#[test]
+fn a_model_download_shows_progress_resumes_after_a_cut_and_checks_its_sum() {
+    use sha2::Digest;
+    let mut content = b"GGUF".to_vec();
+    content.extend((0..400_000u32).map(|i| (i * 7 % 251) as u8));
+    let sum = hex::encode(sha2::Sha256::digest(&content));
+    let (url, ranges) = model_server(content.clone(), 150_000, 2);
+    let home = tempfile::tempdir().unwrap();
+    let models = home.path().join("cache/archbench/models");
+
+    let first = archbench(
+        home.path(),
+        &["models", "pull", &url, "--sha256", &sum],
+        &[],
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("pull: [") && stderr.contains("% "),
+        "progress is shown: {stderr}"
+    );
+    assert!(
+        stderr.contains("stopped at 150000 of 400004 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("run the same command again to resume"),
+        "{stderr}"
+    );
+    assert!(
+        !models.join("tiny-test.gguf").exists(),
+        "nothing half-written is installed"
+    );
+    assert_eq!(
+        std::fs::metadata(models.join("tiny-test.gguf.partial"))
+            .unwrap()
+            .len(),
+        150_000
+    );
+
+    let second = archbench(
+        home.path(),
+        &["models", "pull", &url, "--sha256", &sum],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(stderr.contains("resumed at 0.1 MB"), "{stderr}");
+    assert_eq!(
+        ranges.lock().unwrap().clone(),
+        vec![String::new(), "bytes=150000-".to_string()]
+    );
+    assert_eq!(
+        std::fs::read(models.join("tiny-test.gguf")).unwrap(),
+        content
+    );
+    assert!(!models.join("tiny-test.gguf.partial").exists());
+    let listed = archbench(home.path(), &["models"], &[]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("tiny-test.gguf"));
+
+    // Again: refused while it is there; a wrong sum is refused and nothing is installed.
+    let again = archbench(home.path(), &["models", "pull", &url], &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already there; pass --force"));
+    let (url, _) = model_server(content, usize::MAX, 1);
+    let wrong = "0".repeat(64);
+    let bad = archbench(
+        home.path(),
+        &[
+            "models",
+            "pull",
+            &url,
+            "--sha256",
+            &wrong,
+            "--name",
+            "other.gguf",
+        ],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "checksum does not match: expected {wrong}, the file has {sum}"
+        )),
+        "{stderr}"
+    );
+    assert!(!models.join("other.gguf").exists() && !models.join("other.gguf.partial").exists());
+}
+
+#[test]
+fn a_server_lists_its_models() {
+    let server = Server::start(vec![Reply::Status(
+        200,
+        "{\"data\":[{\"id\":\"b-model\"},{\"id\":\"a-model\"}]}".into(),
+    )]);
+    let home = tempfile::tempdir().unwrap();
+    let out = archbench(
+        home.path(),
+        &[
+            "models",
+            "list",
+            "--server",
+            "--preset",
+            "ollama",
+            "--base-url",
+            &server.base_url(),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a-model\nb-model\n");
+    assert_eq!(
+        server.header(0, ":request").as_deref(),
+        Some("GET /v1/models")
+    );
+}

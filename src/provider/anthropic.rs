@@ -286,6 +286,10 @@ impl Provider for AnthropicProvider {
         }
     }
 
+    fn models(&self) -> super::ModelList<'_> {
+        Box::pin(self.list_models())
+    }
+
     fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
         let handle = RunHandle::new();
         let token = handle.token();

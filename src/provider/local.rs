@@ -346,6 +346,20 @@ impl Provider for LocalProvider {
         }
     }
 
+    fn models(&self) -> super::ModelList<'_> {
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Box::pin(async move {
+            Ok(crate::models::list_local(&dir)
+                .into_iter()
+                .map(|m| m.path.display().to_string())
+                .collect())
+        })
+    }
+
     fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
         let handle = RunHandle::new();
         let job = Job {

@@ -252,4 +252,14 @@ pub trait Provider: Send + Sync {
     /// Starts a run and returns at once; events arrive on `events` until `Finished` or `Failed`,
     /// or until the handle is cancelled (then nothing more is sent).
     fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle;
+    /// The models this provider can run, where it can tell (a server's list; the local model
+    /// folder). None known by default.
+    fn models(&self) -> ModelList<'_> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
+
+/// What [`Provider::models`] returns: the model names, when they arrive.
+pub type ModelList<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<String>, ProviderError>> + Send + 'a>,
+>;
