@@ -57,6 +57,7 @@ async fn workbench(
         internal_tx,
     );
     let session = Session {
+        price: None,
         chain: archbench::state::Chain::start(
             &role.id,
             Arc::new(archbench::role::RoleBook::load(None)?),

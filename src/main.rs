@@ -591,6 +591,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
     let provider = choose::build(&choice, common.threads, &settings.network(), &env)
         .map_err(|e| fail(exit::PROVIDER, &e.to_string()))?;
     let info: ProviderInfo = provider.info();
+    let info_model = info.model.clone();
     let sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Workbench);
     let session = Session {
         chain: Chain::start(&role.id, Arc::new(book), sinks),
@@ -599,6 +600,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
         params: settings.params().or(&provider.default_params()),
         reviewer: Reviewer::resolve(&loaded.config.reviewer),
         chain_id: uuid::Uuid::now_v7().to_string(),
+        price: loaded.config.prices.get(&info_model).copied(),
     };
     Ok(Workbench {
         session,

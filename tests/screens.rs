@@ -349,3 +349,22 @@ fn resizing_keeps_the_answer_and_the_end_in_view() {
     let screen = d.screen();
     assert!(screen.contains("DECISION: completed"), "{screen}");
 }
+
+#[test]
+fn the_status_line_estimates_the_cost_from_the_configured_price() {
+    let mut d = Driver::new(BRIEF, 200, 50);
+    d.state.session.price = Some(archbench::config::Price {
+        input: 3.0,
+        output: 15.0,
+    });
+    d.ctrl('s');
+    finish(&mut d, "# Plan\n\nDECISION: completed\n");
+    let screen = d.screen();
+    let top = screen.lines().next().unwrap();
+    // 1200 tokens in at 3.0 and 340 out at 15.0 per million.
+    assert!(top.contains("1200 in · 340 out · cost ≈ 0.0087"), "{top}");
+    assert!(
+        top.contains("first token") && top.contains("tok/s"),
+        "{top}"
+    );
+}

@@ -122,6 +122,7 @@ fn session() -> Result<Session, String> {
         .cloned()
         .ok_or("no database_architect role")?;
     Ok(Session {
+        price: None,
         chain: crate::state::Chain::start(
             &role.id,
             std::sync::Arc::new(book),

@@ -45,6 +45,8 @@ pub struct Attempt {
     pub reask: Option<Reask>,
     /// The model's reasoning, apart from the answer: shown on request, never parsed.
     pub reasoning: String,
+    /// Pieces of the answer received (about one token each), for the rate while it streams.
+    pub pieces: u32,
     /// The server refused a try; the next starts at `until`.
     pub retry: Option<RetryWait>,
 }
@@ -93,6 +95,7 @@ impl Attempt {
             completed_at: None,
             reask: None,
             reasoning: String::new(),
+            pieces: 0,
             retry: None,
         }
     }

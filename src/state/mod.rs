@@ -31,6 +31,8 @@ pub struct Session {
     pub reviewer: Reviewer,
     pub chain_id: String,
     pub chain: Chain,
+    /// What the model costs per million tokens, when the configuration says.
+    pub price: Option<crate::config::Price>,
 }
 
 /// Where this step sits in its chain of roles, and what the chain may do next.

@@ -37,6 +37,7 @@ pub(crate) fn session() -> Session {
             source: "git".into(),
         },
         chain_id: "chain-1".into(),
+        price: None,
         chain: crate::state::Chain::start(
             role_id,
             std::sync::Arc::new(RoleBook::load(None).unwrap()),

@@ -1001,6 +1001,7 @@ fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>
                 attempt.first_token_at = Some(at);
             }
             attempt.phase = Phase::Streaming;
+            attempt.pieces += 1;
             attempt.doc.push(&text);
             super::journal::delta(state, run_id, &text);
         }

@@ -1,6 +1,7 @@
 //! Drawing: reads the state, never changes it. Markdown was parsed and highlighted when the text
 //! arrived; here only the visible rows are sliced out of the cache.
 
+pub mod header;
 pub mod history;
 pub mod layout;
 pub mod panes;
@@ -22,7 +23,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         too_small(frame, size);
         return;
     };
-    panes::header(frame, areas.header, state, &palette);
+    header::draw(frame, areas.header, state, &palette);
     panes::brief(frame, areas.brief, state, &palette);
     panes::answer(frame, areas.answer, state, &palette);
     match areas.outline {

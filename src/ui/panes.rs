@@ -40,33 +40,6 @@ fn pane<'a>(title: String, focused: bool, palette: &Palette) -> Block<'a> {
         ))
 }
 
-pub fn header(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
-    let s = &state.session;
-    let attempt = match state.attempts.len() {
-        0 => String::new(),
-        n => format!(" · attempt {}/{n}", state.shown + 1),
-    };
-    // A chain shows its roles so far; a single step shows the role's title.
-    let place = if s.chain.depth() > 1 {
-        s.chain.breadcrumb.join(" → ")
-    } else {
-        s.role.title.clone()
-    };
-    let text = format!(
-        " archbench · {place} · {}: {}{attempt}",
-        s.provider.kind, s.provider.model
-    );
-    frame.render_widget(
-        Paragraph::new(sanitize_line(&text).into_owned()).style(
-            Style::default()
-                .bg(palette.header_bg)
-                .fg(palette.title)
-                .add_modifier(Modifier::BOLD),
-        ),
-        area,
-    );
-}
-
 pub fn brief(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     let focused =
         state.focus == Focus::Brief && state.review.mode == crate::state::ReviewMode::Choosing;

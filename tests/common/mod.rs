@@ -36,6 +36,7 @@ pub fn session(role: &str) -> Session {
             source: "git".into(),
         },
         chain_id: "chain-1".into(),
+        price: None,
         chain: archbench::state::Chain::start(
             role_id,
             std::sync::Arc::new(RoleBook::load(None).unwrap()),
