@@ -21,6 +21,16 @@ use tokio::time::Instant;
 /// At most about 60 frames a second, however fast deltas arrive.
 const FRAME: Duration = Duration::from_millis(16);
 
+/// Builds a provider for a choice of the model picker (main supplies it: it knows the threads,
+/// the network settings and the environment).
+pub type ProviderBuilder = Arc<
+    dyn Fn(
+            &crate::provider::choose::Choice,
+        ) -> Result<Arc<dyn Provider>, crate::provider::ProviderError>
+        + Send
+        + Sync,
+>;
+
 /// Carries out effects; owns the running provider tasks.
 pub struct EffectRunner {
     provider: Arc<dyn Provider>,
@@ -36,6 +46,8 @@ pub struct EffectRunner {
     sessions_path: Option<PathBuf>,
     /// Where the brief's draft is saved (none: drafts are off).
     drafts_dir: Option<PathBuf>,
+    /// Builds providers for the model picker (none: switching is not offered).
+    builder: Option<ProviderBuilder>,
     runs: HashMap<u64, RunHandle>,
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
     internal_tx: UnboundedSender<Event>,
@@ -57,6 +69,7 @@ impl EffectRunner {
             sessions: None,
             sessions_path: None,
             drafts_dir: None,
+            builder: None,
             runs: HashMap::new(),
             agent_tx,
             internal_tx,
@@ -118,6 +131,12 @@ impl EffectRunner {
     /// Saves drafts of the brief into `dir`.
     pub fn with_drafts_dir(mut self, dir: PathBuf) -> Self {
         self.drafts_dir = Some(dir);
+        self
+    }
+
+    /// Lets the model picker switch providers.
+    pub fn with_builder(mut self, builder: ProviderBuilder) -> Self {
+        self.builder = Some(builder);
         self
     }
 
@@ -251,6 +270,33 @@ impl EffectRunner {
                         .map_err(|e| format!("Could not export into {}: {e}", dir.display()));
                     let _ = done.send(Event::Reported(result));
                 });
+            }
+            Effect::ListModels => {
+                let provider = self.provider.clone();
+                let done = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let result = provider.models().await.map_err(|e| e.to_string());
+                    let _ = done.send(Event::ModelsListed(result));
+                });
+            }
+            Effect::BuildProvider(choice) => {
+                let done = self.internal_tx.clone();
+                let Some(builder) = self.builder.clone() else {
+                    let _ = done.send(Event::ProviderBuilt(Err(
+                        "switching the model is not offered here".into(),
+                    )));
+                    return;
+                };
+                // A key command may run: off the loop's thread.
+                tokio::task::spawn_blocking(move || {
+                    let result = builder(&choice)
+                        .map(|provider| crate::state::picker::Built { provider, choice })
+                        .map_err(|e| e.to_string());
+                    let _ = done.send(Event::ProviderBuilt(result));
+                });
+            }
+            Effect::UseProvider(built) => {
+                self.provider = built.provider;
             }
             Effect::LoadHistory { query } => {
                 let path = self.sessions_path.clone();
@@ -399,6 +445,12 @@ impl Wiring {
     /// Saves drafts of the brief into `dir`.
     pub fn with_drafts_dir(mut self, dir: PathBuf) -> Self {
         self.runner = self.runner.with_drafts_dir(dir);
+        self
+    }
+
+    /// Lets the model picker switch providers.
+    pub fn with_builder(mut self, builder: ProviderBuilder) -> Self {
+        self.runner = self.runner.with_builder(builder);
         self
     }
 }
@@ -601,6 +653,7 @@ pub async fn run_tui(
     provider: Arc<dyn Provider>,
     outbox: PathBuf,
     autorun: bool,
+    builder: Option<ProviderBuilder>,
 ) -> color_eyre::Result<()> {
     crate::render::highlight::warm_up();
     let (mut terminal, _guard) = terminal::enter()?;
@@ -609,6 +662,9 @@ pub async fn run_tui(
         .with_audit_log(crate::paths::audit_log())
         .with_delivery(delivery)
         .with_drafts_dir(crate::paths::drafts_dir());
+    if let Some(builder) = builder {
+        wiring = wiring.with_builder(builder);
+    }
     let store = crate::paths::sessions_db();
     match wiring.runner.open_session_store(&store) {
         Ok(recovered) => recovered_notice(&mut state, &recovered),

@@ -32,6 +32,13 @@ pub enum Effect {
         path: std::path::PathBuf,
         text: String,
     },
+    /// Ask the current provider which models it offers.
+    ListModels,
+    /// Build a provider for this choice (its key is read now); the result comes back as
+    /// [`crate::event::Event::ProviderBuilt`].
+    BuildProvider(crate::provider::choose::Choice),
+    /// Run the next runs on this provider (a run already going keeps its own).
+    UseProvider(crate::state::picker::Built),
     /// Read the latest runs, or those matching `query`, from the session store.
     LoadHistory { query: Option<String> },
     /// Read runs `ids` (for a conversation, every attempt leading to the last id) from the store.

@@ -34,6 +34,10 @@ pub enum Event {
         result: Result<Vec<crate::store::sessions::RunDetail>, String>,
         chain_id: String,
     },
+    /// The current provider's list of models arrived (or why not).
+    ModelsListed(Result<Vec<String>, String>),
+    /// A provider was built for the model picker's choice (or why not).
+    ProviderBuilt(Result<crate::state::picker::Built, String>),
     /// A second passed while something is counted down (a retry's wait).
     Tick,
     /// The brief changed a moment ago: time to save the draft (the loop waits a little so a burst

@@ -22,6 +22,8 @@ pub enum Context {
     Blocks,
     /// The model's reasoning, open over the answer.
     Reasoning,
+    /// The model picker.
+    Picker,
     /// The history screen's list of runs.
     History,
     /// A run opened from the history, or two compared.
@@ -42,6 +44,7 @@ impl Context {
             Self::Blocks => "Code blocks",
             Self::Reasoning => "Reasoning",
             Self::History => "History",
+            Self::Picker => "Model",
             Self::HistoryView => "History: a run",
         }
     }
@@ -163,6 +166,41 @@ pub const BINDINGS: &[Binding] = &[
         description: "history: every run kept, searchable, to open, compare, continue or re-run",
         // Kept out of the status line, which has no room left at 80 columns for quit.
         hint: None,
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[ctrl('p'), key(KeyCode::F(4))],
+        action: Action::PickModel,
+        description: "choose the model: a profile, or one the server lists (for the next run)",
+        hint: None,
+    },
+    Binding {
+        context: Context::Picker,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::PrevItem,
+        description: "previous model",
+        hint: None,
+    },
+    Binding {
+        context: Context::Picker,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::NextItem,
+        description: "next model",
+        hint: None,
+    },
+    Binding {
+        context: Context::Picker,
+        keys: &[key(KeyCode::Enter)],
+        action: Action::OpenItem,
+        description: "use this model for the next run",
+        hint: Some("use"),
+    },
+    Binding {
+        context: Context::Picker,
+        keys: &[key(KeyCode::Esc)],
+        action: Action::ClosePrompt,
+        description: "close, keeping the model in use",
+        hint: Some("close"),
     },
     Binding {
         context: Context::History,

@@ -355,6 +355,40 @@ async fn models_command(
     }
 }
 
+/// Each profile of the configuration as the picker offers it: resolved as `--profile NAME` alone
+/// would be (no other flag, no ARCHBENCH_* variable), so a profile means the same everywhere.
+fn profile_choices(
+    loaded: &archbench::config::Loaded,
+    role: &Role,
+) -> Vec<(String, archbench::provider::choose::Choice)> {
+    let keys_only = |name: &str| {
+        if name.starts_with("ARCHBENCH_") {
+            None
+        } else {
+            env(name)
+        }
+    };
+    loaded
+        .config
+        .profiles
+        .keys()
+        .filter_map(|name| {
+            let args = Cli::try_parse_from(["archbench", "--profile", name.as_str()])
+                .ok()?
+                .common;
+            let settings = archbench::settings::resolve(&archbench::settings::Inputs {
+                args: &args,
+                env: &keys_only,
+                loaded,
+                role,
+                default_model_path: paths::default_model_path(),
+            })
+            .ok()?;
+            Some((name.clone(), settings.choice()))
+        })
+        .collect()
+}
+
 /// `archbench config show`: every effective setting for the role, with its source.
 fn config_show(common: &CommonArgs) -> i32 {
     let loaded = match load_config(common) {
@@ -579,6 +613,8 @@ struct Workbench {
     session: Session,
     provider: Arc<dyn archbench::provider::Provider>,
     model_problem: Option<String>,
+    models: archbench::state::picker::ModelSetup,
+    builder: archbench::app::ProviderBuilder,
 }
 
 fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
@@ -602,10 +638,22 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
         chain_id: uuid::Uuid::now_v7().to_string(),
         price: loaded.config.prices.get(&info_model).copied(),
     };
+    let models = archbench::state::picker::ModelSetup {
+        current: Some(choice),
+        requested: settings.params(),
+        profiles: profile_choices(&loaded, &session.role),
+        prices: loaded.config.prices.clone(),
+    };
+    let threads = common.threads;
+    let network = settings.network();
+    let builder: archbench::app::ProviderBuilder =
+        Arc::new(move |choice| choose::build(choice, threads, &network, &env));
     Ok(Workbench {
         session,
         provider,
         model_problem,
+        models,
+        builder,
     })
 }
 
@@ -624,6 +672,7 @@ async fn tui(cli: &Cli) -> i32 {
     };
     let role_id = bench.session.role.id.clone();
     let mut state = State::new(bench.session, &brief, 80, 24);
+    state.models = bench.models;
     let recovered_draft = offer_draft(&mut state, &role_id, &brief, common.brief.as_deref());
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
@@ -633,7 +682,15 @@ async fn tui(cli: &Cli) -> i32 {
     }
     // A recovered draft is shown to its writer before anything runs.
     let autorun = cli.run && bench.model_problem.is_none() && !recovered_draft;
-    match app::run_tui(state, bench.provider, outbox(common), autorun).await {
+    match app::run_tui(
+        state,
+        bench.provider,
+        outbox(common),
+        autorun,
+        Some(bench.builder),
+    )
+    .await
+    {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }
@@ -683,13 +740,22 @@ async fn resume(common: &CommonArgs, id: &str) -> i32 {
     // The parameters the answers were made with, unless a flag says otherwise.
     bench.session.params = params(common).or(&saved.parameters);
     let mut state = State::resume(bench.session, &saved, path, 80, 24, chrono::Utc::now());
+    state.models = bench.models;
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
             level: NoticeLevel::Warning,
             text: format!("{problem} (reviewing needs no model; revising does)"),
         });
     }
-    match app::run_tui(state, bench.provider, outbox(common), false).await {
+    match app::run_tui(
+        state,
+        bench.provider,
+        outbox(common),
+        false,
+        Some(bench.builder),
+    )
+    .await
+    {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }

@@ -271,6 +271,30 @@ screens! {
         d.key(KeyCode::F(1));
         d
     };
+    model_picker => |w, h| {
+        let mut d = Driver::new(BRIEF, w, h);
+        let server = |model: &str| archbench::provider::choose::Choice::OpenAi {
+            base_url: "http://localhost:11434/v1".into(),
+            model: model.into(),
+            key: archbench::provider::choose::KeySource::Env("OPENAI_API_KEY".into()),
+        };
+        d.state.models = archbench::state::picker::ModelSetup {
+            current: Some(server("qwen2.5:14b")),
+            profiles: vec![(
+                "claude".into(),
+                archbench::provider::choose::Choice::Anthropic {
+                    base_url: "https://api.anthropic.com".into(),
+                    model: "claude-sonnet-4-5".into(),
+                    key: archbench::provider::choose::KeySource::Env("ANTHROPIC_API_KEY".into()),
+                },
+            )],
+            ..Default::default()
+        };
+        d.ctrl('p');
+        d.send(Event::ModelsListed(Ok(vec!["llama3.1:8b".into(), "qwen2.5:14b".into()])));
+        d.key(KeyCode::Down);
+        d
+    };
     history_list => |w, h| {
         let mut d = history(w, h);
         d.key(KeyCode::Char('m'));

@@ -361,3 +361,38 @@ fn defer_a_review_then_resume_it_in_a_new_session() {
     );
     second.keys(&["C-q"]);
 }
+
+#[test]
+fn the_model_picker_switches_the_next_run_to_a_model_the_server_lists() {
+    let server = Server::start(vec![
+        Reply::Status(
+            200,
+            "{\"data\":[{\"id\":\"tmux-model\"},{\"id\":\"other-model\"}]}".into(),
+        ),
+        Reply::Stream(split(&openai_sse(ANSWER, 3, "stop"), 40)),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    tmux.wait_for("No answer yet");
+    tmux.text("Design the data layer.");
+    tmux.keys(&["C-p"]);
+    let screen = tmux.wait_for("openai: other-model");
+    assert!(
+        screen.contains("● listed") && screen.contains("tmux-model"),
+        "the model in use is marked:\n{screen}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("The next run uses openai: other-model");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Decision: ambiguous");
+    assert_eq!(
+        server.header(0, ":request").as_deref(),
+        Some("GET /v1/models")
+    );
+    assert_eq!(server.request_json(1)["model"], "other-model");
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("openai: other-model"),
+        "the status line names it:\n{screen}"
+    );
+}

@@ -5,6 +5,7 @@ mod attempt;
 mod handoff;
 pub mod history;
 pub mod journal;
+pub mod picker;
 pub mod resume;
 mod review;
 mod update;
@@ -209,6 +210,10 @@ pub struct State {
     pub draft_saved: u64,
     /// The history screen, while it is open.
     pub history: Option<history::History>,
+    /// What the model picker offers, and what runs now.
+    pub models: picker::ModelSetup,
+    /// The model picker, while it is open.
+    pub picker: Option<picker::Picker>,
     /// The time of the latest event (update reads no clock; the screen counts down from this).
     pub now: chrono::DateTime<chrono::Utc>,
     /// The model's reasoning for the attempt on screen is open over the answer.
@@ -262,6 +267,8 @@ impl State {
             brief_revision: 0,
             draft_saved: 0,
             history: None,
+            models: picker::ModelSetup::default(),
+            picker: None,
             now: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
             reasoning_open: false,
             reasoning_scroll: 0,
@@ -340,6 +347,9 @@ impl State {
         }
         if self.reasoning_open {
             return Context::Reasoning;
+        }
+        if self.picker.is_some() {
+            return Context::Picker;
         }
         if self.block_list.is_some() {
             return Context::Blocks;

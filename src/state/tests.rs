@@ -1174,3 +1174,6 @@ fn a_retry_wait_is_counted_down_on_the_status_line() {
     b.key(KeyCode::Esc);
     assert!(b.state.running.is_none(), "Esc cancels, wait or not");
 }
+
+#[path = "picker_tests.rs"]
+mod picker_tests;

@@ -74,6 +74,11 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::DraftDue => save_draft(state),
+        Event::ModelsListed(result) => {
+            super::picker::on_listed(state, result);
+            Vec::new()
+        }
+        Event::ProviderBuilt(result) => super::picker::on_built(state, result, at),
         Event::Tick => {
             retry_notice(state);
             Vec::new()
@@ -219,6 +224,14 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     if let Some(selected) = state.block_list {
         return block_list(state, action, selected, at);
     }
+    if state.picker.is_some() {
+        if let Some(effects) = super::picker::apply(state, action) {
+            return effects;
+        }
+        if !matches!(action, Action::Help | Action::Quit) {
+            state.picker = None;
+        }
+    }
     // A prompt opened from the history (search, re-run) takes its own keys first.
     if state.history.is_some() && state.prompt.is_none() {
         if let Some(effects) = super::history::apply(state, action) {
@@ -232,6 +245,7 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     match action {
         Action::Quit => quit(state),
         Action::OpenHistory => super::history::open(state),
+        Action::PickModel => super::picker::open(state),
         Action::ToggleReasoning => {
             state.reasoning_open = !state.reasoning_open;
             state.reasoning_scroll = 0;

@@ -5,6 +5,7 @@ pub mod header;
 pub mod history;
 pub mod layout;
 pub mod panes;
+pub mod picker;
 pub mod theme;
 
 use crate::state::State;
@@ -38,6 +39,11 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     panes::notice(frame, areas.notice, state, &palette);
     panes::hints(frame, areas.hints, state, &palette);
+    if let Some(open) = &state.picker {
+        // Across the whole width: model names and server addresses are long.
+        let area = Rect::new(size.x, areas.answer.y, size.width, areas.answer.height);
+        picker::draw(frame, area, open, state, &palette);
+    }
     if state.reasoning_open {
         panes::reasoning(frame, areas.answer, state, &palette);
     }

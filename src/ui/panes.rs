@@ -744,7 +744,7 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 12] = [
+    const CONTEXTS: [Context; 13] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
@@ -755,6 +755,7 @@ pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
         Context::Prompt,
         Context::Blocks,
         Context::Reasoning,
+        Context::Picker,
         Context::History,
         Context::HistoryView,
     ];
