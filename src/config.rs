@@ -23,6 +23,8 @@ pub struct Config {
     /// Per-role settings, by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
+    /// Where envelopes are written (below `--outbox` and `ARCHBENCH_OUTBOX`).
+    pub outbox: Option<PathBuf>,
     /// The profile used when neither `--profile` nor `ARCHBENCH_PROFILE` names one.
     pub default_profile: Option<Spanned<String>>,
     /// Named provider profiles: `[profiles.NAME]`.
@@ -306,6 +308,8 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 
 # The provider profile used when none is chosen (a top-level setting: keep it above every [table]).
 # default_profile = "claude"
+# Where envelopes are written (default: the outbox folder in archbench's data folder).
+# outbox = "/srv/handoffs/outbox"
 
 [reviewer]
 # Recorded in every envelope; without it archbench uses git's user, else the OS user.
@@ -489,6 +493,21 @@ mod tests {
         assert_eq!(config.retry.max_tries, Some(5));
         assert_eq!(config.prices["claude-sonnet-4-5"].output, 15.0);
         assert_eq!(config.reviewer.name.as_deref(), Some("Ada Lovelace"));
+    }
+
+    #[test]
+    fn the_readme_example_file_parses() {
+        let readme = include_str!("../README.md");
+        let section = &readme[readme.find("### The configuration file").unwrap()..];
+        let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+        let end = start + section[start..].find("```").unwrap();
+        let loaded = parse_str(&section[start..end]).unwrap();
+        assert_eq!(loaded.config.profiles.len(), 3);
+        assert_eq!(
+            loaded.config.outbox.as_deref(),
+            Some(Path::new("/srv/handoffs/outbox"))
+        );
+        assert_eq!(loaded.role_sinks["backup_disaster_specialist"].len(), 3);
     }
 
     #[test]

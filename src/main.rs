@@ -415,6 +415,8 @@ fn config_show(common: &CommonArgs) -> i32 {
         ),
     }
     println!("role: {}", role.id);
+    let (dir, source) = outbox_with_source(common);
+    println!("{:<12} {:<52} {source}", "outbox", dir.display());
     for (name, value, source) in settings.report(&env) {
         println!(
             "{name:<12} {:<52} {source}",
@@ -433,8 +435,27 @@ fn params(common: &CommonArgs) -> Params {
     }
 }
 
+/// The outbox and where it came from: `--outbox`, then `ARCHBENCH_OUTBOX`, then the
+/// configuration's `outbox`, then the data folder's.
+fn outbox_with_source(common: &CommonArgs) -> (PathBuf, &'static str) {
+    if let Some(dir) = &common.outbox {
+        return (dir.clone(), "flag --outbox");
+    }
+    if let Some(dir) = env("ARCHBENCH_OUTBOX").filter(|d| !d.trim().is_empty()) {
+        return (PathBuf::from(dir), "environment ARCHBENCH_OUTBOX");
+    }
+    // A broken configuration was reported before any outbox is needed.
+    if let Some(dir) = archbench::config::load(common.config.as_deref())
+        .ok()
+        .and_then(|l| l.config.outbox)
+    {
+        return (dir, "config outbox");
+    }
+    (paths::default_outbox(), "default")
+}
+
 fn outbox(common: &CommonArgs) -> PathBuf {
-    common.outbox.clone().unwrap_or_else(paths::default_outbox)
+    outbox_with_source(common).0
 }
 
 /// A local model file that is not there is reported before any work, with what to do.

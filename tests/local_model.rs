@@ -181,3 +181,27 @@ async fn the_workbench_handles_whatever_the_local_model_decides() {
 fn attempt_text(d: &Driver) -> String {
     d.state.latest().unwrap().text().to_string()
 }
+
+#[test]
+fn a_brief_too_long_for_the_models_context_is_refused_saying_by_how_much() {
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    // About 12k tokens: more than the model's context of 8192.
+    std::fs::write(&brief, "tenant partition index replica ".repeat(3000)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["run", "--provider", "local", "--model-path"])
+        .arg(model())
+        .arg("--brief")
+        .arg(&brief)
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("but the model's context holds 8192: shorten the brief by about"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "nothing was generated");
+}

@@ -433,6 +433,7 @@ fn archbench(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std
         "ARCHBENCH_PROVIDER",
         "ARCHBENCH_PRESET",
         "ARCHBENCH_MODEL_PATH",
+        "ARCHBENCH_OUTBOX",
         "OPENAI_API_KEY",
         "ANTHROPIC_API_KEY",
     ] {
@@ -852,5 +853,43 @@ fn a_server_lists_its_models() {
     assert_eq!(
         server.header(0, ":request").as_deref(),
         Some("GET /v1/models")
+    );
+}
+
+#[test]
+fn the_outbox_comes_from_the_flag_then_the_environment_then_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/archbench/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "outbox = \"/file/outbox\"\n").unwrap();
+    let outbox_line = |args: &[&str], env: &[(&str, &str)]| {
+        let out = archbench(home.path(), args, env);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.starts_with("outbox"))
+            .unwrap()
+            .to_string()
+    };
+    let env = [("ARCHBENCH_OUTBOX", "/env/outbox")];
+    let line = outbox_line(&["config", "show", "--outbox", "/flag/outbox"], &env);
+    assert!(
+        line.contains("/flag/outbox") && line.contains("flag --outbox"),
+        "{line}"
+    );
+    let line = outbox_line(&["config", "show"], &env);
+    assert!(
+        line.contains("/env/outbox") && line.contains("environment ARCHBENCH_OUTBOX"),
+        "{line}"
+    );
+    let line = outbox_line(&["config", "show"], &[]);
+    assert!(
+        line.contains("/file/outbox") && line.contains("config outbox"),
+        "{line}"
+    );
+    std::fs::remove_file(&config).unwrap();
+    let line = outbox_line(&["config", "show"], &[]);
+    assert!(
+        line.contains("data/archbench/outbox") && line.ends_with("default"),
+        "{line}"
     );
 }
