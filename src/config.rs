@@ -154,6 +154,15 @@ pub fn path(flag: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| crate::paths::config_dir().join("config.toml"))
 }
 
+/// Reads the configuration and every error in it (for `archbench config check`).
+pub fn load_all(flag: Option<&Path>) -> Result<Loaded, Vec<ConfigError>> {
+    let file = path(flag);
+    match std::fs::read_to_string(&file) {
+        Ok(text) => parse_all(&text, &file),
+        Err(_) => load(flag).map_err(|e| vec![e]),
+    }
+}
+
 /// Reads the configuration. A file named by the flag must exist; the default one may be absent.
 pub fn load(flag: Option<&Path>) -> Result<Loaded, ConfigError> {
     let file = path(flag);
@@ -173,8 +182,14 @@ pub fn load(flag: Option<&Path>) -> Result<Loaded, ConfigError> {
     parse(&text, &file)
 }
 
-/// Parses configuration text; `file` names it in errors.
+/// Parses configuration text; `file` names it in errors. The first error, if any.
 pub fn parse(text: &str, file: &Path) -> Result<Loaded, ConfigError> {
+    parse_all(text, file).map_err(|mut errors| errors.remove(0))
+}
+
+/// Parses configuration text and reports every error it can find, each with its line (a syntax
+/// error stops the reading, so it comes alone).
+pub fn parse_all(text: &str, file: &Path) -> Result<Loaded, Vec<ConfigError>> {
     let error = |span: Option<std::ops::Range<usize>>, message: String| ConfigError {
         path: file.display().to_string(),
         line: span.map(|s| line_of(text, s.start)),
@@ -182,32 +197,37 @@ pub fn parse(text: &str, file: &Path) -> Result<Loaded, ConfigError> {
     };
     let config: Config = toml::from_str(text).map_err(|e| {
         let message = e.message().to_string();
-        error(e.span(), message)
+        vec![error(e.span(), message)]
     })?;
-    let sinks_of =
-        |list: &Option<Vec<Spanned<String>>>| -> Result<Option<Vec<SinkSpec>>, ConfigError> {
-            let Some(list) = list else { return Ok(None) };
-            let mut sinks = Vec::new();
-            for item in list {
-                let sink =
-                    SinkSpec::parse(item.get_ref()).map_err(|m| error(Some(item.span()), m))?;
-                sinks.push(sink);
+    let mut errors = Vec::new();
+    let mut sinks_of = |list: &Option<Vec<Spanned<String>>>| -> Option<Vec<SinkSpec>> {
+        let list = list.as_ref()?;
+        let mut sinks = Vec::new();
+        for item in list {
+            match SinkSpec::parse(item.get_ref()) {
+                Ok(sink) => sinks.push(sink),
+                Err(m) => errors.push(error(Some(item.span()), m)),
             }
-            Ok(Some(sinks))
-        };
-    let sinks = sinks_of(&config.handoff.sinks)?;
+        }
+        Some(sinks)
+    };
+    let sinks = sinks_of(&config.handoff.sinks);
     let mut role_sinks = BTreeMap::new();
     for (role, settings) in &config.roles {
-        if let Some(list) = sinks_of(&settings.sinks)? {
+        if let Some(list) = sinks_of(&settings.sinks) {
             role_sinks.insert(role.clone(), list);
         }
     }
-    check_profiles(&config, &error)?;
+    check_profiles(&config, &error, &mut errors);
     if config.handoff.max_chain_depth == Some(0) {
-        return Err(error(
+        errors.push(error(
             None,
             "handoff.max_chain_depth must be at least 1".into(),
         ));
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(errors);
     }
     Ok(Loaded {
         config,
@@ -222,7 +242,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Loaded, ConfigError> {
 fn check_profiles(
     config: &Config,
     error: &impl Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
-) -> Result<(), ConfigError> {
+    errors: &mut Vec<ConfigError>,
+) {
     let known = || {
         let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
         if names.is_empty() {
@@ -237,7 +258,7 @@ fn check_profiles(
         .chain(config.roles.values().filter_map(|r| r.profile.as_ref()));
     for name in named {
         if !config.profiles.contains_key(name.get_ref()) {
-            return Err(error(
+            errors.push(error(
                 Some(name.span()),
                 format!("no profile `{}` ({})", name.get_ref(), known()),
             ));
@@ -246,7 +267,7 @@ fn check_profiles(
     for (name, profile) in &config.profiles {
         if let Some(preset) = &profile.preset {
             if crate::provider::presets::find(preset.get_ref()).is_none() {
-                return Err(error(
+                errors.push(error(
                     Some(preset.span()),
                     format!(
                         "profile `{name}`: no preset `{}`; known: {}",
@@ -257,7 +278,7 @@ fn check_profiles(
             }
         }
         if let (Some(_), Some(cmd)) = (&profile.api_key_env, &profile.api_key_cmd) {
-            return Err(error(
+            errors.push(error(
                 Some(cmd.span()),
                 format!("profile `{name}`: give api_key_env or api_key_cmd, not both"),
             ));
@@ -273,16 +294,15 @@ fn check_profiles(
     .flatten()
     {
         if !(*t.get_ref() > 0.0 && t.get_ref().is_finite()) {
-            return Err(error(
+            errors.push(error(
                 Some(t.span()),
                 "a timeout is a number of seconds above 0".into(),
             ));
         }
     }
     if config.retry.max_tries == Some(0) {
-        return Err(error(None, "retry.max_tries must be at least 1".into()));
+        errors.push(error(None, "retry.max_tries must be at least 1".into()));
     }
-    Ok(())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -508,6 +528,21 @@ mod tests {
             Some(Path::new("/srv/handoffs/outbox"))
         );
         assert_eq!(loaded.role_sinks["backup_disaster_specialist"].len(), 3);
+    }
+
+    #[test]
+    fn every_error_is_reported_with_its_line() {
+        let errors = parse_all(
+            "default_profile = \"nope\"\n[handoff]\nsinks = [\"pigeon\"]\n[profiles.p]\npreset = \"olama\"\n[timeouts]\nidle_secs = -1\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        let lines: Vec<Option<usize>> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(
+            lines,
+            vec![Some(1), Some(3), Some(5), Some(7)],
+            "{errors:?}"
+        );
     }
 
     #[test]

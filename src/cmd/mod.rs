@@ -143,7 +143,7 @@ pub fn config_path(flag: Option<&Path>) -> i32 {
 
 /// `archbench config check`: every sink parsed, every key known, roles named that exist.
 pub fn config_check(flag: Option<&Path>, known_roles: &[&str]) -> i32 {
-    match crate::config::load(flag) {
+    match crate::config::load_all(flag) {
         Ok(loaded) => {
             let Some(path) = &loaded.path else {
                 println!(
@@ -167,7 +167,15 @@ pub fn config_check(flag: Option<&Path>, known_roles: &[&str]) -> i32 {
             println!("{}: valid", path.display());
             exit::OK
         }
-        Err(e) => fail(exit::BAD_INPUT, &e.to_string()),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            fail(
+                exit::BAD_INPUT,
+                &format!("{} error(s) in the configuration", errors.len()),
+            )
+        }
     }
 }
 
