@@ -6,6 +6,8 @@ pub enum Action {
     Quit,
     /// Show or fold the model's reasoning for the attempt on screen.
     ToggleReasoning,
+    /// Use the next theme.
+    NextTheme,
     /// Open the model picker.
     PickModel,
     /// Open the history of runs kept in the session store.

@@ -271,6 +271,10 @@ impl EffectRunner {
                     let _ = done.send(Event::Reported(result));
                 });
             }
+            Effect::SetSyntaxTheme(name) => {
+                let result = crate::render::highlight::set_theme(&name);
+                let _ = self.internal_tx.send(Event::SyntaxThemeSet(result));
+            }
             Effect::ListModels => {
                 let provider = self.provider.clone();
                 let done = self.internal_tx.clone();

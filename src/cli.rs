@@ -39,6 +39,12 @@ pub struct Cli {
     /// Start the run as soon as the screen is up (scripts and demos).
     #[arg(long)]
     pub run: bool,
+    /// The theme: dark, light, high-contrast, sixteen, or a user theme (env ARCHBENCH_THEME).
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Colours: auto (from NO_COLOR, COLORTERM and TERM), truecolor, 256, 16 or none.
+    #[arg(long, value_enum, default_value_t = crate::ui::colour::ColourFlag::Auto)]
+    pub color: crate::ui::colour::ColourFlag,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

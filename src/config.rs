@@ -23,6 +23,8 @@ pub struct Config {
     /// Per-role settings, by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
+    /// The theme's name (below `--theme` and `ARCHBENCH_THEME`).
+    pub theme: Option<String>,
     /// Where envelopes are written (below `--outbox` and `ARCHBENCH_OUTBOX`).
     pub outbox: Option<PathBuf>,
     /// The profile used when neither `--profile` nor `ARCHBENCH_PROFILE` names one.
@@ -328,6 +330,8 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 
 # The provider profile used when none is chosen (a top-level setting: keep it above every [table]).
 # default_profile = "claude"
+# The theme: dark, light, high-contrast, sixteen, or one of yours in the config folder's themes/.
+# theme = "light"
 # Where envelopes are written (default: the outbox folder in archbench's data folder).
 # outbox = "/srv/handoffs/outbox"
 

@@ -32,6 +32,9 @@ pub enum Effect {
         path: std::path::PathBuf,
         text: String,
     },
+    /// Highlight code with this syntax theme from now on; then
+    /// [`crate::event::Event::SyntaxThemeSet`] comes back.
+    SetSyntaxTheme(String),
     /// Ask the current provider which models it offers.
     ListModels,
     /// Build a provider for this choice (its key is read now); the result comes back as

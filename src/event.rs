@@ -34,6 +34,8 @@ pub enum Event {
         result: Result<Vec<crate::store::sessions::RunDetail>, String>,
         chain_id: String,
     },
+    /// The code theme was set: the answers can be rendered again.
+    SyntaxThemeSet(Result<(), String>),
     /// The current provider's list of models arrived (or why not).
     ModelsListed(Result<Vec<String>, String>),
     /// A provider was built for the model picker's choice (or why not).

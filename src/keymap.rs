@@ -169,6 +169,13 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         context: Context::Global,
+        keys: &[key(KeyCode::F(3)), ctrl('t')],
+        action: Action::NextTheme,
+        description: "the next theme (shipped, then yours from the config folder's themes/)",
+        hint: None,
+    },
+    Binding {
+        context: Context::Global,
         keys: &[ctrl('p'), key(KeyCode::F(4))],
         action: Action::PickModel,
         description: "choose the model: a profile, or one the server lists (for the next run)",

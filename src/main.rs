@@ -29,7 +29,9 @@ fn main() -> ExitCode {
         Some(Command::Outbox { command }) => with_runtime(|| outbox_command(&cli.common, command)),
         Some(Command::Config { command }) => config_command(&cli.common, command),
         Some(Command::Resume { id: None }) => archbench::cmd::resume_list(&paths::deferred_dir()),
-        Some(Command::Resume { id: Some(id) }) => with_runtime(|| resume(&cli.common, id)),
+        Some(Command::Resume { id: Some(id) }) => {
+            with_runtime(|| resume(&cli.common, id, look(&cli)))
+        }
         Some(Command::Run(run)) => with_runtime(|| async {
             let common = &cli.common;
             let loaded = match load_config(common) {
@@ -694,6 +696,7 @@ async fn tui(cli: &Cli) -> i32 {
     let role_id = bench.session.role.id.clone();
     let mut state = State::new(bench.session, &brief, 80, 24);
     state.models = bench.models;
+    look(cli).apply(&mut state);
     let recovered_draft = offer_draft(&mut state, &role_id, &brief, common.brief.as_deref());
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
@@ -714,6 +717,75 @@ async fn tui(cli: &Cli) -> i32 {
     {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
+    }
+}
+
+/// How the workbench looks: the colours the terminal shows and the theme.
+struct Look {
+    colour: archbench::ui::colour::Depth,
+    theme: archbench::ui::theme::Theme,
+    themes: Vec<archbench::ui::theme::Theme>,
+    /// Theme files that could not be used, a theme name not found.
+    problems: Vec<String>,
+}
+
+/// The colours: `--color`, else what the environment says. The theme: `--theme`, else
+/// `ARCHBENCH_THEME`, else the configuration's, else dark; user themes from the config folder.
+fn look(cli: &Cli) -> Look {
+    use archbench::ui::theme::{self, Theme};
+    let colour = cli.color.depth(&env);
+    let (themes, mut problems) = theme::load(Some(&paths::config_dir().join("themes")));
+    let configured = archbench::config::load(cli.common.config.as_deref())
+        .ok()
+        .and_then(|l| l.config.theme);
+    let wanted = cli
+        .theme
+        .clone()
+        .or_else(|| env("ARCHBENCH_THEME").filter(|t| !t.trim().is_empty()))
+        .or(configured);
+    let theme = match wanted {
+        Some(name) => themes
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
+            .unwrap_or_else(|| {
+                let known: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
+                problems.push(format!(
+                    "no theme `{name}` (known: {}); the default is used",
+                    known.join(", ")
+                ));
+                Theme::dark()
+            }),
+        None => Theme::dark(),
+    };
+    Look {
+        colour,
+        theme,
+        themes,
+        problems,
+    }
+}
+
+impl Look {
+    fn apply(self, state: &mut State) {
+        // Checked when the theme was read; the default code theme stays on a failure.
+        let _ = archbench::render::highlight::set_theme(&self.theme.syntax);
+        state.colour = self.colour;
+        state.use_theme(self.theme);
+        state.themes = self.themes;
+        if !self.problems.is_empty() {
+            let text = self.problems.join("; ");
+            state.notice = Some(match state.notice.take() {
+                Some(earlier) => Notice {
+                    level: earlier.level,
+                    text: format!("{} {text}.", earlier.text),
+                },
+                None => Notice {
+                    level: NoticeLevel::Warning,
+                    text: format!("{text}."),
+                },
+            });
+        }
     }
 }
 
@@ -746,7 +818,7 @@ fn offer_draft(state: &mut State, role: &str, brief: &str, file: Option<&Path>) 
 }
 
 /// `archbench resume ID`: the deferred review, in the workbench, as it was left.
-async fn resume(common: &CommonArgs, id: &str) -> i32 {
+async fn resume(common: &CommonArgs, id: &str, look: Look) -> i32 {
     let (path, saved) = match archbench::store::deferred::find(&paths::deferred_dir(), id) {
         Ok(found) => found,
         Err(e) => return fail(exit::BAD_INPUT, &e),
@@ -762,6 +834,7 @@ async fn resume(common: &CommonArgs, id: &str) -> i32 {
     bench.session.params = params(common).or(&saved.parameters);
     let mut state = State::resume(bench.session, &saved, path, 80, 24, chrono::Utc::now());
     state.models = bench.models;
+    look.apply(&mut state);
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
             level: NoticeLevel::Warning,

@@ -392,3 +392,102 @@ fn the_status_line_estimates_the_cost_from_the_configured_price() {
         "{top}"
     );
 }
+
+/// The screen's text, then how many cells carry each style: what a terminal of that depth shows.
+fn styled(d: &mut Driver) -> String {
+    use std::collections::BTreeMap;
+    d.state.prepare_frame();
+    let (w, h) = (d.state.width, d.state.height);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|frame| archbench::ui::draw(frame, &d.state))
+        .unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut census: BTreeMap<String, usize> = BTreeMap::new();
+    for cell in buffer.content.iter() {
+        let key = format!("fg={:?} bg={:?} {:?}", cell.fg, cell.bg, cell.modifier);
+        *census.entry(key).or_default() += 1;
+        match d.state.colour {
+            archbench::ui::colour::Depth::Ansi256 => {
+                assert!(
+                    !matches!(cell.fg, ratatui::style::Color::Rgb(..))
+                        && !matches!(cell.bg, ratatui::style::Color::Rgb(..)),
+                    "RGB in 256 colours"
+                );
+            }
+            archbench::ui::colour::Depth::Ansi16 => {
+                for c in [cell.fg, cell.bg] {
+                    assert!(
+                        !matches!(
+                            c,
+                            ratatui::style::Color::Rgb(..) | ratatui::style::Color::Indexed(_)
+                        ),
+                        "{c:?} in 16 colours"
+                    );
+                }
+            }
+            archbench::ui::colour::Depth::None => {
+                assert_eq!(
+                    (cell.fg, cell.bg),
+                    (ratatui::style::Color::Reset, ratatui::style::Color::Reset)
+                );
+            }
+            archbench::ui::colour::Depth::Truecolor => {}
+        }
+    }
+    let mut out = common::buffer_text(&buffer);
+    out.push_str("--- cells by style ---\n");
+    for (style, count) in census {
+        out.push_str(&format!("{count:>6} {style}\n"));
+    }
+    out
+}
+
+fn themed(theme: usize, depth: archbench::ui::colour::Depth, w: u16, h: u16) -> Driver {
+    let mut d = done_with("\nDECISION: completed\n", w, h);
+    let theme =
+        archbench::ui::theme::Theme::parse(archbench::ui::theme::SHIPPED[theme].1, "shipped")
+            .unwrap();
+    d.state.colour = depth;
+    d.state.use_theme(theme);
+    d.state.render_again();
+    d.key(KeyCode::Char('2'));
+    d
+}
+
+macro_rules! themed_screens {
+    ($($name:ident => ($theme:expr, $depth:ident);)*) => {
+        mod themed {
+            use super::*;
+            use archbench::ui::colour::Depth;
+            $(#[test] fn $name() {
+                // One code theme per process: these run one after the other.
+                let _one = THEMES.lock().unwrap_or_else(|e| e.into_inner());
+                let theme = archbench::ui::theme::Theme::parse(archbench::ui::theme::SHIPPED[$theme].1, "shipped").unwrap();
+                archbench::render::highlight::set_theme(&theme.syntax).unwrap();
+                for (w, h) in [(80, 24), (100, 30), (200, 60)] {
+                    let mut d = themed($theme, Depth::$depth, w, h);
+                    insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), styled(&mut d));
+                }
+                archbench::render::highlight::set_theme(archbench::render::highlight::DEFAULT_THEME).unwrap();
+            })*
+        }
+    };
+}
+
+static THEMES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+themed_screens! {
+    dark_256 => (0, Ansi256);
+    dark_16 => (0, Ansi16);
+    dark_no_color => (0, None);
+    light_256 => (1, Ansi256);
+    light_16 => (1, Ansi16);
+    light_no_color => (1, None);
+    high_contrast_256 => (2, Ansi256);
+    high_contrast_16 => (2, Ansi16);
+    high_contrast_no_color => (2, None);
+    sixteen_256 => (3, Ansi256);
+    sixteen_16 => (3, Ansi16);
+    sixteen_no_color => (3, None);
+}

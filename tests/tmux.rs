@@ -396,3 +396,68 @@ fn the_model_picker_switches_the_next_run_to_a_model_the_server_lists() {
         "the status line names it:\n{screen}"
     );
 }
+
+/// The answer, highlighted, in a terminal that names its colours by TERM alone: the plain screen
+/// and the screen with its colour sequences.
+fn colours_under(term: &str) -> (String, String) {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(ANSWER, 3, "stop"),
+        40,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let command = format!(
+        "env -u COLORTERM -u NO_COLOR TERM={term} {}",
+        archbench_command(&server, home.path()).trim_start_matches("env ")
+    );
+    let tmux = Tmux::start(&command, 100, 30);
+    tmux.wait_for("No answer yet");
+    tmux.text("Design the data layer.");
+    tmux.keys(&["C-s"]);
+    let plain = tmux.wait_for("Decision: ambiguous");
+    (plain, tmux.screen_with_escapes())
+}
+
+/// The palette numbers of every `38;5;N` and `48;5;N` on the screen.
+fn palette_numbers(screen: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for marker in ["38;5;", "48;5;"] {
+        for (at, _) in screen.match_indices(marker) {
+            let digits: String = screen[at + marker.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            out.extend(digits.parse::<u32>());
+        }
+    }
+    out
+}
+
+#[test]
+fn screen_256color_without_colorterm_gets_no_truecolor() {
+    let (plain, screen) = colours_under("screen-256color");
+    assert!(plain.contains("CREATE TABLE"), "{plain}");
+    assert!(
+        !screen.contains("38;2;") && !screen.contains("48;2;"),
+        "RGB sent to a 256-colour terminal:\n{screen}"
+    );
+    assert!(
+        palette_numbers(&screen).iter().any(|n| *n >= 16),
+        "the 256-colour palette is used:\n{screen}"
+    );
+}
+
+#[test]
+fn xterm_without_colorterm_gets_the_16_colours_only() {
+    let (plain, screen) = colours_under("xterm");
+    assert!(plain.contains("CREATE TABLE"), "{plain}");
+    assert!(
+        !screen.contains("38;2;") && !screen.contains("48;2;"),
+        "RGB sent to a 16-colour terminal:\n{screen}"
+    );
+    let numbers = palette_numbers(&screen);
+    assert!(!numbers.is_empty(), "still in colour:\n{screen}");
+    assert!(
+        numbers.iter().all(|n| *n < 16),
+        "beyond the 16 colours: {numbers:?}"
+    );
+}

@@ -14,7 +14,53 @@ pub const HIGHLIGHT_LIMIT: usize = 1024;
 
 pub struct Highlighting {
     syntaxes: SyntaxSet,
-    theme: Theme,
+}
+
+/// The syntax theme in use; a theme switch replaces it (and the answers are rendered again).
+static THEME: std::sync::RwLock<Option<std::sync::Arc<Theme>>> = std::sync::RwLock::new(None);
+
+/// The syntax theme shipped as the default.
+pub const DEFAULT_THEME: &str = "base16-ocean.dark";
+
+fn current_theme() -> std::sync::Arc<Theme> {
+    if let Some(theme) = THEME.read().ok().and_then(|t| t.clone()) {
+        return theme;
+    }
+    let theme = std::sync::Arc::new(
+        two_face::theme::extra()
+            .get(two_face::theme::EmbeddedThemeName::Base16OceanDark)
+            .clone(),
+    );
+    if let Ok(mut slot) = THEME.write() {
+        slot.get_or_insert_with(|| theme.clone());
+    }
+    theme
+}
+
+/// The names of the syntax themes archbench carries.
+pub fn theme_names() -> Vec<&'static str> {
+    two_face::theme::EmbeddedLazyThemeSet::theme_names()
+        .iter()
+        .map(|n| n.as_name())
+        .collect()
+}
+
+/// Uses the syntax theme `name` from now on; an unknown name is an error listing the known.
+pub fn set_theme(name: &str) -> Result<(), String> {
+    let found = two_face::theme::EmbeddedLazyThemeSet::theme_names()
+        .iter()
+        .find(|n| n.as_name() == name)
+        .ok_or_else(|| {
+            format!(
+                "no syntax theme `{name}`; known: {}",
+                theme_names().join(", ")
+            )
+        })?;
+    let theme = std::sync::Arc::new(two_face::theme::extra().get(*found).clone());
+    if let Ok(mut slot) = THEME.write() {
+        *slot = Some(theme);
+    }
+    Ok(())
 }
 
 /// The grammars and theme; the first call loads them (tens of milliseconds), so the app calls
@@ -23,9 +69,6 @@ pub fn highlighting() -> &'static Highlighting {
     static LOADED: OnceLock<Highlighting> = OnceLock::new();
     LOADED.get_or_init(|| Highlighting {
         syntaxes: two_face::syntax::extra_newlines(),
-        theme: two_face::theme::extra()
-            .get(two_face::theme::EmbeddedThemeName::Base16OceanDark)
-            .clone(),
     })
 }
 
@@ -94,7 +137,8 @@ impl CodeState {
     pub fn new(lang: &str) -> Option<Self> {
         let hl = highlighting();
         let syntax = find_syntax(&hl.syntaxes, lang)?;
-        let highlighter = Highlighter::new(&hl.theme);
+        let theme = current_theme();
+        let highlighter = Highlighter::new(&theme);
         Some(Self {
             parse: ParseState::new(syntax),
             highlight: HighlightState::new(&highlighter, ScopeStack::new()),
@@ -110,7 +154,8 @@ impl CodeState {
         let Ok(ops) = self.parse.parse_line(&with_newline, &hl.syntaxes) else {
             return vec![Span::raw(line.to_string())];
         };
-        let highlighter = Highlighter::new(&hl.theme);
+        let theme = current_theme();
+        let highlighter = Highlighter::new(&theme);
         let mut spans: Vec<Span<'static>> =
             HighlightIterator::new(&mut self.highlight, &ops, &with_newline, &highlighter)
                 .filter_map(|(style, text)| {
@@ -127,7 +172,14 @@ impl CodeState {
 
 fn convert(style: syntect::highlighting::Style) -> Style {
     let fg = style.foreground;
-    let mut out = Style::new().fg(Color::Rgb(fg.r, fg.g, fg.b));
+    // The ANSI themes (bat's convention): alpha 0 means "palette colour r", alpha 1 the
+    // terminal's own default; anything else is a true colour.
+    let colour = match fg.a {
+        0 => Color::Indexed(fg.r),
+        1 => Color::Reset,
+        _ => Color::Rgb(fg.r, fg.g, fg.b),
+    };
+    let mut out = Style::new().fg(colour);
     if style.font_style.contains(FontStyle::BOLD) {
         out = out.add_modifier(Modifier::BOLD);
     }

@@ -210,6 +210,11 @@ pub struct State {
     pub draft_saved: u64,
     /// The history screen, while it is open.
     pub history: Option<history::History>,
+    /// How many colours the terminal shows (decided at start).
+    pub colour: crate::ui::colour::Depth,
+    /// The theme in use, and those a key cycles through.
+    pub theme: crate::ui::theme::Theme,
+    pub themes: Vec<crate::ui::theme::Theme>,
     /// What the model picker offers, and what runs now.
     pub models: picker::ModelSetup,
     /// The model picker, while it is open.
@@ -251,7 +256,7 @@ impl State {
             rerun_armed: false,
             running: None,
             next_run_id: 1,
-            styles: MdStyles::default(),
+            styles: crate::ui::theme::Theme::dark().markdown(),
             quit: false,
             areas: crate::ui::layout::areas(width, height),
             outline_selected: 0,
@@ -267,6 +272,9 @@ impl State {
             brief_revision: 0,
             draft_saved: 0,
             history: None,
+            colour: crate::ui::colour::Depth::Truecolor,
+            theme: crate::ui::theme::Theme::dark(),
+            themes: vec![crate::ui::theme::Theme::dark()],
             models: picker::ModelSetup::default(),
             picker: None,
             now: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
@@ -371,6 +379,28 @@ impl State {
             Focus::Outline => Context::Outline,
             Focus::Routes => Context::Routes,
         }
+    }
+
+    /// Uses `theme` from now on: its palette at once, its markdown styles for what is rendered
+    /// next (the loop renders the answers again once the code theme is set).
+    pub fn use_theme(&mut self, theme: crate::ui::theme::Theme) {
+        self.styles = theme.markdown();
+        self.theme = theme;
+    }
+
+    /// Renders every answer again, in the current styles and code theme (after a theme switch).
+    pub fn render_again(&mut self) {
+        for attempt in &mut self.attempts {
+            let text = attempt.doc.text().to_string();
+            let mut doc = crate::render::AnswerDoc::new(self.styles.clone());
+            doc.push(&text);
+            if !attempt.phase.is_live() {
+                doc.finish();
+            }
+            attempt.doc = doc;
+        }
+        self.view = Default::default();
+        update::sync_view(self);
     }
 
     /// Brings what the next frame shows up to date: the open tail of the answer on screen is

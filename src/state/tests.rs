@@ -1177,3 +1177,42 @@ fn a_retry_wait_is_counted_down_on_the_status_line() {
 
 #[path = "picker_tests.rs"]
 mod picker_tests;
+
+#[test]
+fn f3_cycles_the_themes_and_renders_the_answers_again() {
+    let mut b = Bench::new("brief");
+    b.state.themes = crate::ui::theme::SHIPPED
+        .iter()
+        .map(|(_, text)| crate::ui::theme::Theme::parse(text, "shipped").unwrap())
+        .collect();
+    b.answer("# Plan\n\n```sql\nSELECT 1;\n```\nDECISION: completed\n");
+    let effects = b.key(KeyCode::F(3));
+    assert_eq!(
+        effects,
+        vec![Effect::SetSyntaxTheme("InspiredGitHub".into())]
+    );
+    assert_eq!(b.state.theme.name, "light");
+    assert!(b
+        .state
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .starts_with("Theme light (2 of 4)"));
+    let heading = b.state.theme.markdown().heading[0];
+    b.send(Event::SyntaxThemeSet(Ok(())));
+    let doc = &b.state.attempts[0].doc;
+    assert_eq!(
+        doc.text(),
+        "# Plan\n\n```sql\nSELECT 1;\n```\nDECISION: completed\n"
+    );
+    assert_eq!(
+        doc.committed()[0].line.spans[0].style.fg,
+        heading.fg,
+        "rendered in the new theme"
+    );
+    for _ in 0..3 {
+        b.key(KeyCode::F(3));
+    }
+    assert_eq!(b.state.theme.name, "dark", "round the cycle");
+}

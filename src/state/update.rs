@@ -74,6 +74,13 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::DraftDue => save_draft(state),
+        Event::SyntaxThemeSet(result) => {
+            match result {
+                Ok(()) => state.render_again(),
+                Err(e) => notice(state, NoticeLevel::Error, e),
+            }
+            Vec::new()
+        }
         Event::ModelsListed(result) => {
             super::picker::on_listed(state, result);
             Vec::new()
@@ -246,6 +253,26 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
         Action::Quit => quit(state),
         Action::OpenHistory => super::history::open(state),
         Action::PickModel => super::picker::open(state),
+        Action::NextTheme => {
+            let count = state.themes.len().max(1);
+            let at = state
+                .themes
+                .iter()
+                .position(|t| t.name == state.theme.name)
+                .map_or(0, |i| (i + 1) % count);
+            let Some(theme) = state.themes.get(at).cloned() else {
+                return Vec::new();
+            };
+            let syntax = theme.syntax.clone();
+            let name = theme.name.clone();
+            state.use_theme(theme);
+            notice(
+                state,
+                NoticeLevel::Info,
+                format!("Theme {name} ({} of {count}); F3 for the next.", at + 1),
+            );
+            vec![Effect::SetSyntaxTheme(syntax)]
+        }
         Action::ToggleReasoning => {
             state.reasoning_open = !state.reasoning_open;
             state.reasoning_scroll = 0;

@@ -1,6 +1,7 @@
 //! Drawing: reads the state, never changes it. Markdown was parsed and highlighted when the text
 //! arrived; here only the visible rows are sliced out of the cache.
 
+pub mod colour;
 pub mod header;
 pub mod history;
 pub mod layout;
@@ -14,11 +15,15 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
-use theme::Palette;
 
-/// Draws the whole screen.
+/// Draws the whole screen, in the colours the terminal can show.
 pub fn draw(frame: &mut Frame, state: &State) {
-    let palette = Palette::dark();
+    draw_panes(frame, state);
+    colour::adapt(frame.buffer_mut(), state.colour);
+}
+
+fn draw_panes(frame: &mut Frame, state: &State) {
+    let palette = state.theme.palette.clone();
     let size = frame.area();
     let Some(areas) = layout::areas(size.width, size.height) else {
         too_small(frame, size);

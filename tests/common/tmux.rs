@@ -134,3 +134,14 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 }
+
+impl Tmux {
+    /// The screen with its colour and attribute sequences, as the program set them.
+    pub fn screen_with_escapes(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-e", "-t", "0"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
