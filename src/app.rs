@@ -651,6 +651,52 @@ fn recovered_notice(state: &mut State, recovered: &[crate::store::sessions::RunS
     });
 }
 
+/// `archbench watch`: the session whose id starts with `session`, read-only, as the follower
+/// reads it from the store at `store`. Nothing is written: no session store, audit log or draft.
+pub async fn run_watch(
+    mut state: State,
+    store: PathBuf,
+    session: Option<String>,
+) -> color_eyre::Result<()> {
+    crate::render::highlight::warm_up();
+    let (mut terminal, _guard) = terminal::enter()?;
+    let mut wiring = Wiring::new(Arc::new(crate::provider::Nothing), PathBuf::new());
+    let events = wiring.runner.internal_tx.clone();
+    let follower = tokio::spawn(crate::store::follow::follow(
+        store,
+        session,
+        Duration::from_millis(200),
+        move |watch| events.send(Event::Watched(watch)).is_ok(),
+    ));
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let stop = async move {
+        tokio::select! {
+            _ = hangup.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    };
+    let size = terminal.size()?;
+    let inputs = futures_util::stream::iter([Input::Event(Event::Resize {
+        width: size.width,
+        height: size.height,
+    })])
+    .chain(terminal_inputs());
+    let mut instruments = Instruments::default();
+    let result = drive(
+        &mut state,
+        &mut terminal,
+        inputs,
+        &mut wiring,
+        stop,
+        |_| false,
+        &mut instruments,
+    )
+    .await;
+    follower.abort();
+    result
+}
+
 /// Runs the full-screen workbench until the user quits or the terminal goes away.
 pub async fn run_tui(
     mut state: State,

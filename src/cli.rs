@@ -65,6 +65,13 @@ pub enum Command {
         /// The review to open (a prefix of its id is enough); without it, the list.
         id: Option<String>,
     },
+    /// Follow a session someone else is driving on this machine, read-only: the answer as it
+    /// streams, the outline, the decision and the review's actions as they happen.
+    Watch {
+        /// The session's id, or its first characters (archbench sessions list --json shows them);
+        /// without it, the session of the latest run.
+        session: Option<String>,
+    },
     /// Local models (the model folder) and the models a server offers; download a GGUF.
     Models {
         #[command(subcommand)]

@@ -34,6 +34,8 @@ pub enum Event {
         result: Result<Vec<crate::store::sessions::RunDetail>, String>,
         chain_id: String,
     },
+    /// What the watched session did since the last look (`archbench watch`).
+    Watched(crate::store::follow::Watch),
     /// The code theme was set: the answers can be rendered again.
     SyntaxThemeSet(Result<(), String>),
     /// The current provider's list of models arrived (or why not).

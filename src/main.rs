@@ -23,6 +23,9 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Audit(args)) => audit(args),
         Some(Command::Sessions(args)) => sessions(args),
+        Some(Command::Watch { session }) => {
+            with_runtime(|| watch(&cli.common, session.as_deref(), look(&cli)))
+        }
         Some(Command::Models { command }) => {
             with_runtime(|| models_command(&cli.common, command.as_ref()))
         }
@@ -815,6 +818,66 @@ fn offer_draft(state: &mut State, role: &str, brief: &str, file: Option<&Path>) 
         ),
     });
     true
+}
+
+/// `archbench watch [SESSION]`: finds the session in the store, then follows it read-only.
+async fn watch(common: &CommonArgs, session: Option<&str>, look: Look) -> i32 {
+    let path = paths::sessions_db();
+    if !path.exists() {
+        return fail(
+            exit::BAD_INPUT,
+            &format!(
+                "no session store at {} yet: a session appears once someone runs the workbench (or archbench run) on this machine",
+                path.display()
+            ),
+        );
+    }
+    let found =
+        archbench::store::sessions::Store::open(&path).and_then(|s| s.latest_of_session(session));
+    let run = match found {
+        Ok(Some(run)) => run,
+        Ok(None) => {
+            return fail(
+                exit::BAD_INPUT,
+                &format!(
+                    "no session matches `{}`: archbench sessions list --json shows each run's session_id",
+                    session.unwrap_or("")
+                ),
+            )
+        }
+        Err(e) => return fail(exit::BAD_INPUT, &e.to_string()),
+    };
+    let book = match role_book(common) {
+        Ok(book) => book,
+        Err(code) => return code,
+    };
+    let Some(role) = book
+        .get(&run.role_id)
+        .or_else(|| book.get(&common.role))
+        .cloned()
+    else {
+        return fail(exit::BAD_INPUT, &format!("no role `{}`", run.role_id));
+    };
+    let session_info = Session {
+        chain: Chain::start(&role.id, Arc::new(book), SinkPlan::default()),
+        role,
+        provider: ProviderInfo {
+            kind: "watching".into(),
+            model: run.model.clone(),
+            endpoint: String::new(),
+        },
+        params: Params::default(),
+        reviewer: Reviewer::detect(),
+        chain_id: String::new(),
+        price: None,
+    };
+    let mut state = State::new(session_info, &run.brief, 80, 24);
+    state.read_only = true;
+    look.apply(&mut state);
+    match app::run_watch(state, path, Some(run.session_id)).await {
+        Ok(()) => exit::OK,
+        Err(e) => fail(exit::PROVIDER, &format!("{e}")),
+    }
 }
 
 /// `archbench resume ID`: the deferred review, in the workbench, as it was left.

@@ -351,3 +351,44 @@ fn the_history_finds_an_earlier_run_and_continues_it() {
     assert!(screen.contains("Shard by region"), "{screen}");
     assert!(!screen.contains("zebra"), "{screen}");
 }
+
+#[test]
+fn a_second_terminal_watches_the_answer_and_the_approval() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(
+            "# Plan\n\n## Schema\n\nCREATE TABLE tenant (id bigint);\n\nDECISION: completed\n",
+            4,
+            "stop",
+        ),
+        30,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let reviewer = Tmux::start(&workbench(&server, home.path()), 120, 32);
+    reviewer.wait_for("No answer yet");
+    reviewer.text("Bookstore data layer");
+    reviewer.keys(&["C-s"]);
+    reviewer.wait_for("Decision: ambiguous");
+    let watcher = Tmux::start(
+        &format!(
+            "{} {} watch",
+            env_prefix(home.path()),
+            env!("CARGO_BIN_EXE_archbench")
+        ),
+        120,
+        32,
+    );
+    let screen = watcher.wait_for("Decision: ambiguous");
+    assert!(screen.contains("CREATE TABLE tenant"), "{screen}");
+    assert!(
+        screen.contains("Bookstore data layer"),
+        "the brief too:\n{screen}"
+    );
+    // The reviewer approves; the watcher sees it happen.
+    reviewer.keys(&["3"]);
+    reviewer.keys(&["Enter"]);
+    reviewer.wait_for("Handed off to backup_disaster_specialist");
+    watcher.wait_for("Handed off to backup_disaster_specialist (outbox)");
+    // The watcher cannot act.
+    watcher.keys(&["C-s"]);
+    watcher.wait_for("Watching: read-only");
+}

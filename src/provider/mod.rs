@@ -259,6 +259,27 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// The provider of `archbench watch`: the watched reviewer's archbench runs the model; this one
+/// runs nothing (the watcher's keys that would start a run are refused before it is asked).
+pub struct Nothing;
+
+impl Provider for Nothing {
+    fn info(&self) -> ProviderInfo {
+        ProviderInfo {
+            kind: "watch".into(),
+            model: String::new(),
+            endpoint: String::new(),
+        }
+    }
+
+    fn start(&self, _request: ChatRequest, events: EventSink) -> RunHandle {
+        events.send(AgentEvent::Failed(ProviderError::Local(
+            "watching: nothing runs here".into(),
+        )));
+        RunHandle::new()
+    }
+}
+
 /// What [`Provider::models`] returns: the model names, when they arrive.
 pub type ModelList<'a> = std::pin::Pin<
     Box<dyn std::future::Future<Output = Result<Vec<String>, ProviderError>> + Send + 'a>,

@@ -9,6 +9,7 @@ pub mod picker;
 pub mod resume;
 mod review;
 mod update;
+pub mod watch;
 
 pub use attempt::{Attempt, Phase, Reask, RetryWait};
 pub use review::{HandoffStatus, NextStep, Review, ReviewMode};
@@ -210,6 +211,8 @@ pub struct State {
     pub draft_saved: u64,
     /// The history screen, while it is open.
     pub history: Option<history::History>,
+    /// Watching someone else's session: nothing here may change the work.
+    pub read_only: bool,
     /// How many colours the terminal shows (decided at start).
     pub colour: crate::ui::colour::Depth,
     /// The theme in use, and those a key cycles through.
@@ -272,6 +275,7 @@ impl State {
             brief_revision: 0,
             draft_saved: 0,
             history: None,
+            read_only: false,
             colour: crate::ui::colour::Depth::Truecolor,
             theme: crate::ui::theme::Theme::dark(),
             themes: vec![crate::ui::theme::Theme::dark()],

@@ -1216,3 +1216,81 @@ fn f3_cycles_the_themes_and_renders_the_answers_again() {
     }
     assert_eq!(b.state.theme.name, "dark", "round the cycle");
 }
+
+#[test]
+fn a_watched_session_replays_into_the_state_and_nothing_can_change_it() {
+    use crate::store::follow::Watch;
+    use crate::store::sessions::{EventRow, Watched};
+    let mut b = Bench::new("");
+    b.state.read_only = true;
+    b.send(Event::Watched(Watch::Started(Box::new(Watched {
+        id: 7,
+        key: "s:1".into(),
+        session_id: "s".into(),
+        role_id: "database_architect".into(),
+        brief: "Their brief".into(),
+        attempt: 1,
+        model: "their-model".into(),
+        status: "running".into(),
+        finish_reason: None,
+        reviewer: "Ada".into(),
+        feedback: None,
+    }))));
+    assert_eq!(b.state.brief_text(), "Their brief");
+    assert!(b
+        .state
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .starts_with("Watching Ada: run #7"));
+    b.send(Event::Watched(Watch::Pieces(vec![
+        "## Schema\n".into(),
+        "DECISION: completed\n".into(),
+    ])));
+    assert_eq!(
+        b.state.latest().unwrap().text(),
+        "## Schema\nDECISION: completed\n"
+    );
+    b.send(Event::Watched(Watch::Ended {
+        status: "complete".into(),
+        finish_reason: Some("stop".into()),
+    }));
+    assert!(matches!(
+        b.state.latest().unwrap().phase,
+        Phase::Complete(FinishReason::Stop)
+    ));
+    assert_eq!(
+        b.state.latest().unwrap().decision.as_ref().unwrap().status,
+        DecisionStatus::Ambiguous,
+        "the decision is read as on the reviewer's screen"
+    );
+    // Nothing a watcher presses changes the work.
+    for effects in [
+        b.key(KeyCode::Char('2')),
+        b.key(KeyCode::Enter),
+        b.ctrl('s'),
+        b.key(KeyCode::Char('r')),
+    ] {
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+    assert!(b
+        .state
+        .notice
+        .as_ref()
+        .unwrap()
+        .text
+        .starts_with("Watching: read-only"));
+    assert_eq!(b.state.review.selected, None);
+    b.send(Event::Paste("pasted".into()));
+    assert_eq!(b.state.brief_text(), "Their brief");
+    b.send(Event::Watched(Watch::Events(vec![EventRow {
+        at: "t".into(),
+        kind: "handoff_sent".into(),
+        data: serde_json::json!({"target": "backup_disaster_specialist", "sink": "outbox"}),
+    }])));
+    assert_eq!(
+        b.state.notice.as_ref().unwrap().text,
+        "Handed off to backup_disaster_specialist (outbox)."
+    );
+}

@@ -74,6 +74,10 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::DraftDue => save_draft(state),
+        Event::Watched(watch) => {
+            super::watch::on_watch(state, watch, at);
+            Vec::new()
+        }
         Event::SyntaxThemeSet(result) => {
             match result {
                 Ok(()) => state.render_again(),
@@ -183,6 +187,25 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
     if action != Some(Action::Run) {
         state.rerun_armed = false;
     }
+    if state.read_only {
+        match action {
+            Some(action) if super::watch::allowed(action) => return apply(state, action, at),
+            Some(_) => {
+                super::watch::refuse(state);
+                return Vec::new();
+            }
+            None if context == keymap::Context::Prompt => {}
+            None => {
+                if matches!(
+                    key.code,
+                    KeyCode::Char(_) | KeyCode::Enter | KeyCode::Backspace
+                ) {
+                    super::watch::refuse(state);
+                }
+                return Vec::new();
+            }
+        }
+    }
     match action {
         Some(action) => apply(state, action, at),
         None => {
@@ -209,6 +232,10 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
 }
 
 fn on_paste(state: &mut State, text: &str) {
+    if state.read_only && state.prompt.is_none() {
+        super::watch::refuse(state);
+        return;
+    }
     let text = sanitize(&text.replace("\r\n", "\n").replace('\r', "\n")).into_owned();
     if let Some(prompt) = &mut state.prompt {
         prompt.input.insert_str(text.replace('\n', " "));
@@ -1001,6 +1028,11 @@ fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         serde_json::json!({ "action": "cancel", "bytes_kept": bytes }),
     );
     vec![Effect::CancelRun { run_id }]
+}
+
+/// A provider event for run `run_id`, however it came (a provider, or a watched session).
+pub(super) fn on_agent_event(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {
+    on_agent(state, run_id, event, at);
 }
 
 fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod deferred;
 pub mod draft;
+pub mod follow;
 pub mod outbox;
 pub mod sessions;
 pub mod writer;

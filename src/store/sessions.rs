@@ -174,6 +174,22 @@ pub struct RunDetail {
     pub events: Vec<EventRow>,
 }
 
+/// What `archbench watch` follows of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watched {
+    pub id: i64,
+    pub key: String,
+    pub session_id: String,
+    pub role_id: String,
+    pub brief: String,
+    pub attempt: u32,
+    pub model: String,
+    pub status: String,
+    pub finish_reason: Option<String>,
+    pub reviewer: String,
+    pub feedback: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventRow {
     pub at: String,
@@ -547,6 +563,86 @@ impl Store {
         }
         runs.push(last);
         Ok(runs)
+    }
+
+    /// The latest run of the session whose id starts with `session` (or of any session), for
+    /// `archbench watch`.
+    pub fn latest_of_session(&self, session: Option<&str>) -> Result<Option<Watched>, StoreError> {
+        let sql = self.sql();
+        let pattern = format!("{}%", session.unwrap_or("").replace(['%', '_'], ""));
+        self.conn
+            .query_row(
+                "SELECT id, key, session_id, role_id, brief, attempt, model, status, finish_reason, reviewer, feedback
+                 FROM runs WHERE session_id LIKE ?1 ORDER BY id DESC LIMIT 1",
+                [pattern],
+                |r| {
+                    Ok(Watched {
+                        id: r.get(0)?,
+                        key: r.get(1)?,
+                        session_id: r.get(2)?,
+                        role_id: r.get(3)?,
+                        brief: r.get(4)?,
+                        attempt: r.get(5)?,
+                        model: r.get(6)?,
+                        status: r.get(7)?,
+                        finish_reason: r.get(8)?,
+                        reviewer: r.get(9)?,
+                        feedback: r.get(10)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(sql)
+    }
+
+    /// The pieces of run `id`'s answer after piece `after` (all with `None`), in order.
+    pub fn pieces_after(
+        &self,
+        id: i64,
+        after: Option<i64>,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, text FROM transcript WHERE run_id = ?1 AND seq > ?2 ORDER BY seq",
+            )
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map(params![id, after.unwrap_or(-1)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
+    /// The review's events of run `id` after event `after`, in order.
+    pub fn events_after(&self, id: i64, after: i64) -> Result<Vec<(i64, EventRow)>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, at, kind, data FROM events WHERE run_id = ?1 AND id > ?2 ORDER BY id",
+            )
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map(params![id, after], |r| {
+                let data: String = r.get(3)?;
+                Ok((
+                    r.get(0)?,
+                    EventRow {
+                        at: r.get(1)?,
+                        kind: r.get(2)?,
+                        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                    },
+                ))
+            })
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
     }
 
     /// Everything about run `id`.

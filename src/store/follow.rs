@@ -1,0 +1,130 @@
+//! Following a session another archbench is writing, for `archbench watch`: a task reads the
+//! session store every moment, with its own connection (WAL lets it read while the other writes),
+//! and reports what is new — a run started, pieces of its answer, its end, the review's events.
+
+use super::sessions::{EventRow, Store, Watched};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What changed since the last look.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Watch {
+    /// A run began (or the watch began on it).
+    Started(Box<Watched>),
+    /// More of its answer.
+    Pieces(Vec<String>),
+    /// It ended: `complete`, `cancelled`, `failed` or `interrupted`, with the finish reason.
+    Ended {
+        status: String,
+        finish_reason: Option<String>,
+    },
+    /// What the reviewer did (review actions, handoffs).
+    Events(Vec<EventRow>),
+    /// The store cannot be read (said once; the watch goes on trying).
+    Trouble(String),
+}
+
+/// Polls `path` for the session whose id starts with `session` (the latest session without it),
+/// sending what changes through `send`, until `send` says the watcher is gone.
+pub async fn follow(
+    path: PathBuf,
+    session: Option<String>,
+    every: Duration,
+    send: impl Fn(Watch) -> bool + Send + 'static,
+) {
+    let mut store: Option<Store> = None;
+    let mut run: Option<Watched> = None;
+    let mut seq: Option<i64> = None;
+    let mut event = 0i64;
+    let mut ended = false;
+    let mut troubled = false;
+    loop {
+        if store.is_none() {
+            match Store::open(&path) {
+                Ok(s) => store = Some(s),
+                Err(e) if !troubled => {
+                    troubled = true;
+                    if !send(Watch::Trouble(e.to_string())) {
+                        return;
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        if let Some(s) = &store {
+            if !look(
+                s,
+                session.as_deref(),
+                &mut run,
+                &mut seq,
+                &mut event,
+                &mut ended,
+                &send,
+            ) {
+                return;
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// One look at the store; false once the watcher is gone.
+fn look(
+    store: &Store,
+    session: Option<&str>,
+    run: &mut Option<Watched>,
+    seq: &mut Option<i64>,
+    event: &mut i64,
+    ended: &mut bool,
+    send: &impl Fn(Watch) -> bool,
+) -> bool {
+    let Ok(Some(latest)) = store.latest_of_session(session) else {
+        return true;
+    };
+    if run.as_ref().map(|r| r.id) != Some(latest.id) {
+        *seq = None;
+        *event = 0;
+        *ended = false;
+        *run = Some(latest.clone());
+        if !send(Watch::Started(Box::new(latest.clone()))) {
+            return false;
+        }
+    }
+    let id = latest.id;
+    if let Ok(pieces) = store.pieces_after(id, *seq) {
+        if let Some((last, _)) = pieces.last() {
+            *seq = Some(*last);
+            let texts = pieces.into_iter().map(|(_, t)| t).collect();
+            if !send(Watch::Pieces(texts)) {
+                return false;
+            }
+        }
+    }
+    if !*ended && latest.status != "running" {
+        // Pieces written just before the end may land after this look's read: read again.
+        if let Ok(rest) = store.pieces_after(id, *seq) {
+            if let Some((last, _)) = rest.last() {
+                *seq = Some(*last);
+                if !send(Watch::Pieces(rest.into_iter().map(|(_, t)| t).collect())) {
+                    return false;
+                }
+            }
+        }
+        *ended = true;
+        if !send(Watch::Ended {
+            status: latest.status.clone(),
+            finish_reason: latest.finish_reason.clone(),
+        }) {
+            return false;
+        }
+    }
+    if let Ok(events) = store.events_after(id, *event) {
+        if let Some((last, _)) = events.last() {
+            *event = *last;
+            if !send(Watch::Events(events.into_iter().map(|(_, e)| e).collect())) {
+                return false;
+            }
+        }
+    }
+    true
+}
