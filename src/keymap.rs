@@ -68,6 +68,12 @@ const fn ctrl(c: char) -> Key {
         mods: KeyModifiers::CONTROL,
     }
 }
+const fn alt(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::ALT,
+    }
+}
 const fn ch(c: char) -> Key {
     key(KeyCode::Char(c))
 }
@@ -104,6 +110,8 @@ impl Key {
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
             format!("Ctrl-{}", name.to_uppercase())
+        } else if self.mods.contains(KeyModifiers::ALT) {
+            format!("Alt-{name}")
         } else {
             name
         }
@@ -165,6 +173,13 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::OpenHistory,
         description: "history: every run kept, searchable, to open, compare, continue or re-run",
         // Kept out of the status line, which has no room left at 80 columns for quit.
+        hint: None,
+    },
+    Binding {
+        context: Context::Global,
+        keys: &[key(KeyCode::F(6)), alt('z')],
+        action: Action::Zoom,
+        description: "zoom: the focused pane fills the screen (again to give the others back)",
         hint: None,
     },
     Binding {

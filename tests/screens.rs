@@ -295,6 +295,13 @@ screens! {
         d.key(KeyCode::Down);
         d
     };
+    zoomed_answer => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::BackTab);
+        d.key(KeyCode::BackTab);
+        d.key(KeyCode::F(6));
+        d
+    };
     history_list => |w, h| {
         let mut d = history(w, h);
         d.key(KeyCode::Char('m'));
@@ -490,4 +497,27 @@ themed_screens! {
     sixteen_256 => (3, Ansi256);
     sixteen_16 => (3, Ansi16);
     sixteen_no_color => (3, None);
+}
+
+#[test]
+fn zoom_follows_the_focus_and_gives_the_panes_back() {
+    let mut d = done_with("\nDECISION: completed\n", 100, 30);
+    d.key(KeyCode::F(6));
+    let routes = d.screen();
+    assert!(
+        routes.contains("Routes") && !routes.contains("Brief"),
+        "{routes}"
+    );
+    d.key(KeyCode::Tab);
+    let brief = d.screen();
+    assert!(
+        brief.contains("Brief") && !brief.contains("Routes"),
+        "{brief}"
+    );
+    d.key(KeyCode::F(6));
+    let all = d.screen();
+    assert!(
+        all.contains("Brief") && all.contains("Routes") && all.contains("Answer"),
+        "{all}"
+    );
 }

@@ -211,6 +211,8 @@ pub struct State {
     pub draft_saved: u64,
     /// The history screen, while it is open.
     pub history: Option<history::History>,
+    /// The focused pane fills the screen.
+    pub zoom: bool,
     /// Watching someone else's session: nothing here may change the work.
     pub read_only: bool,
     /// How many colours the terminal shows (decided at start).
@@ -276,6 +278,7 @@ impl State {
             draft_saved: 0,
             history: None,
             read_only: false,
+            zoom: false,
             colour: crate::ui::colour::Depth::Truecolor,
             theme: crate::ui::theme::Theme::dark(),
             themes: vec![crate::ui::theme::Theme::dark()],
@@ -346,6 +349,23 @@ impl State {
     /// The attempt a handoff would send: always the latest.
     pub fn latest(&self) -> Option<&Attempt> {
         self.attempts.last()
+    }
+
+    /// The pane zoomed, if any: the focused one.
+    pub fn zoomed(&self) -> Option<crate::ui::layout::Zoom> {
+        use crate::ui::layout::Zoom;
+        self.zoom.then_some(match self.focus {
+            Focus::Brief => Zoom::Brief,
+            Focus::Answer => Zoom::Answer,
+            Focus::Outline => Zoom::Outline,
+            Focus::Routes => Zoom::Routes,
+        })
+    }
+
+    /// Lays the panes out again (after a resize, a zoom, a change of focus while zoomed).
+    pub fn lay_out(&mut self) {
+        self.areas = crate::ui::layout::zoomed(self.width, self.height, self.zoomed());
+        update::sync_view(self);
     }
 
     /// Whether the loop should send a tick each second (a retry is being counted down).

@@ -10,7 +10,6 @@ use crate::provider::{AgentEvent, ChatRequest, FinishReason, Message, Speaker};
 use crate::routing::envelope::sha256_hex;
 use crate::routing::parse_decision;
 use crate::sanitize::sanitize;
-use crate::ui::layout;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
@@ -62,8 +61,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Resize { width, height } => {
             state.width = width;
             state.height = height;
-            state.areas = layout::areas(width, height);
-            sync_view(state);
+            state.lay_out();
             Vec::new()
         }
         Event::Agent { run_id, event } => {
@@ -321,10 +319,21 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
         Action::Cancel => cancel(state, at),
         Action::FocusNext => {
             state.focus = state.focus.next();
+            if state.zoom {
+                state.lay_out();
+            }
             Vec::new()
         }
         Action::FocusPrev => {
             state.focus = state.focus.prev();
+            if state.zoom {
+                state.lay_out();
+            }
+            Vec::new()
+        }
+        Action::Zoom => {
+            state.zoom = !state.zoom;
+            state.lay_out();
             Vec::new()
         }
         Action::Help => {
@@ -1221,7 +1230,8 @@ fn show_attempt(state: &mut State, index: Option<usize>) -> Vec<Effect> {
 }
 
 fn page(state: &State) -> usize {
-    layout::areas(state.width, state.height)
+    state
+        .areas
         .map_or(10, |a| a.answer_inner().height as usize)
         .max(1)
 }

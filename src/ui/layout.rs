@@ -25,6 +25,41 @@ impl Areas {
     }
 }
 
+/// The pane that fills the screen when one is zoomed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zoom {
+    Brief,
+    Answer,
+    Outline,
+    Routes,
+}
+
+/// The panes with `zoom`'s pane over the whole body (the others get no room).
+pub fn zoomed(width: u16, height: u16, zoom: Option<Zoom>) -> Option<Areas> {
+    let mut areas = areas(width, height)?;
+    let Some(zoom) = zoom else {
+        return Some(areas);
+    };
+    let body = Rect::new(
+        0,
+        areas.header.bottom(),
+        width,
+        areas.notice.y.saturating_sub(areas.header.bottom()),
+    );
+    let nothing = Rect::new(0, body.y, 0, 0);
+    areas.brief = nothing;
+    areas.answer = nothing;
+    areas.routes = nothing;
+    areas.outline = None;
+    match zoom {
+        Zoom::Brief => areas.brief = body,
+        Zoom::Answer => areas.answer = body,
+        Zoom::Outline => areas.outline = Some(body),
+        Zoom::Routes => areas.routes = body,
+    }
+    Some(areas)
+}
+
 /// The panes for a terminal of `width` x `height`; `None` below the minimum size.
 pub fn areas(width: u16, height: u16) -> Option<Areas> {
     if width < MIN_WIDTH || height < MIN_HEIGHT {

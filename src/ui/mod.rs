@@ -25,7 +25,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
 fn draw_panes(frame: &mut Frame, state: &State) {
     let palette = state.theme.palette.clone();
     let size = frame.area();
-    let Some(areas) = layout::areas(size.width, size.height) else {
+    let Some(areas) = layout::zoomed(size.width, size.height, state.zoomed()) else {
         too_small(frame, size);
         return;
     };
