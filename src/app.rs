@@ -609,6 +609,11 @@ fn terminal_inputs() -> impl futures_util::Stream<Item = Input> + Unpin {
         let input = match event {
             Ok(TermEvent::Key(key)) => Some(Input::Event(Event::Key(key))),
             Ok(TermEvent::Paste(text)) => Some(Input::Event(Event::Paste(text))),
+            Ok(TermEvent::Mouse(mouse)) => match mouse.kind {
+                crossterm::event::MouseEventKind::ScrollUp => Some(Input::Event(Event::Wheel(-3))),
+                crossterm::event::MouseEventKind::ScrollDown => Some(Input::Event(Event::Wheel(3))),
+                _ => None,
+            },
             Ok(TermEvent::Resize(width, height)) => {
                 Some(Input::Event(Event::Resize { width, height }))
             }
@@ -659,7 +664,7 @@ pub async fn run_watch(
     session: Option<String>,
 ) -> color_eyre::Result<()> {
     crate::render::highlight::warm_up();
-    let (mut terminal, _guard) = terminal::enter()?;
+    let (mut terminal, _guard) = terminal::enter(state.mouse)?;
     let mut wiring = Wiring::new(Arc::new(crate::provider::Nothing), PathBuf::new());
     let events = wiring.runner.internal_tx.clone();
     let follower = tokio::spawn(crate::store::follow::follow(
@@ -706,7 +711,7 @@ pub async fn run_tui(
     builder: Option<ProviderBuilder>,
 ) -> color_eyre::Result<()> {
     crate::render::highlight::warm_up();
-    let (mut terminal, _guard) = terminal::enter()?;
+    let (mut terminal, _guard) = terminal::enter(state.mouse)?;
     let delivery = state.session.chain.sinks.options.clone();
     let mut wiring = Wiring::new(provider, outbox)
         .with_audit_log(crate::paths::audit_log())

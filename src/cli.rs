@@ -42,6 +42,10 @@ pub struct Cli {
     /// The theme: dark, light, high-contrast, sixteen, or a user theme (env ARCHBENCH_THEME).
     #[arg(long)]
     pub theme: Option<String>,
+    /// Leave the mouse to the terminal (its own selection without Shift); the wheel then does
+    /// not scroll.
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Colours: auto (from NO_COLOR, COLORTERM and TERM), truecolor, 256, 16 or none.
     #[arg(long, value_enum, default_value_t = crate::ui::colour::ColourFlag::Auto)]
     pub color: crate::ui::colour::ColourFlag,

@@ -23,6 +23,8 @@ pub struct Config {
     /// Per-role settings, by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
+    /// Whether the mouse wheel scrolls (`--no-mouse` turns it off for one run).
+    pub mouse: Option<bool>,
     /// The theme's name (below `--theme` and `ARCHBENCH_THEME`).
     pub theme: Option<String>,
     /// Where envelopes are written (below `--outbox` and `ARCHBENCH_OUTBOX`).
@@ -330,6 +332,8 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 
 # The provider profile used when none is chosen (a top-level setting: keep it above every [table]).
 # default_profile = "claude"
+# The mouse wheel scrolls; false leaves the mouse to the terminal (selection without Shift).
+# mouse = true
 # The theme: dark, light, high-contrast, sixteen, or one of yours in the config folder's themes/.
 # theme = "light"
 # Where envelopes are written (default: the outbox folder in archbench's data folder).

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 pub enum Event {
     /// A key was pressed.
     Key(KeyEvent),
+    /// The mouse wheel turned: rows to scroll (negative: up).
+    Wheel(i32),
     /// Text was pasted (bracketed paste): it goes into the editor as one edit.
     Paste(String),
     /// The terminal changed size.

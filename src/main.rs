@@ -725,6 +725,7 @@ async fn tui(cli: &Cli) -> i32 {
 
 /// How the workbench looks: the colours the terminal shows and the theme.
 struct Look {
+    mouse: bool,
     colour: archbench::ui::colour::Depth,
     theme: archbench::ui::theme::Theme,
     themes: Vec<archbench::ui::theme::Theme>,
@@ -738,9 +739,11 @@ fn look(cli: &Cli) -> Look {
     use archbench::ui::theme::{self, Theme};
     let colour = cli.color.depth(&env);
     let (themes, mut problems) = theme::load(Some(&paths::config_dir().join("themes")));
-    let configured = archbench::config::load(cli.common.config.as_deref())
+    let config = archbench::config::load(cli.common.config.as_deref())
         .ok()
-        .and_then(|l| l.config.theme);
+        .map(|l| l.config);
+    let mouse = !cli.no_mouse && config.as_ref().and_then(|c| c.mouse).unwrap_or(true);
+    let configured = config.and_then(|c| c.theme);
     let wanted = cli
         .theme
         .clone()
@@ -762,6 +765,7 @@ fn look(cli: &Cli) -> Look {
         None => Theme::dark(),
     };
     Look {
+        mouse,
         colour,
         theme,
         themes,
@@ -774,6 +778,7 @@ impl Look {
         // Checked when the theme was read; the default code theme stays on a failure.
         let _ = archbench::render::highlight::set_theme(&self.theme.syntax);
         state.colour = self.colour;
+        state.mouse = self.mouse;
         state.use_theme(self.theme);
         state.themes = self.themes;
         if !self.problems.is_empty() {

@@ -1,7 +1,9 @@
 //! The terminal: raw mode, the alternate screen, bracketed paste, and putting all of it back on
 //! every way out (normal exit, error, panic). The only module that changes terminal modes.
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
@@ -21,12 +23,16 @@ impl Drop for Guard {
     }
 }
 
-/// Enters the full-screen mode and returns the terminal with a guard that leaves it.
-pub fn enter() -> io::Result<(Term, Guard)> {
+/// Enters the full-screen mode and returns the terminal with a guard that leaves it. With
+/// `mouse`, the wheel scrolls (and the terminal's own selection needs Shift held).
+pub fn enter(mouse: bool) -> io::Result<(Term, Guard)> {
     install_panic_hook();
     enable_raw_mode()?;
     let guard = Guard;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
     let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     Ok((terminal, guard))
 }
@@ -35,6 +41,7 @@ pub fn enter() -> io::Result<(Term, Guard)> {
 pub fn restore() {
     let _ = execute!(
         io::stdout(),
+        DisableMouseCapture,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         cursor::Show

@@ -213,6 +213,8 @@ pub struct State {
     pub history: Option<history::History>,
     /// The focused pane fills the screen.
     pub zoom: bool,
+    /// The mouse wheel scrolls (the terminal's own selection then needs Shift held).
+    pub mouse: bool,
     /// Watching someone else's session: nothing here may change the work.
     pub read_only: bool,
     /// How many colours the terminal shows (decided at start).
@@ -279,6 +281,7 @@ impl State {
             history: None,
             read_only: false,
             zoom: false,
+            mouse: true,
             colour: crate::ui::colour::Depth::Truecolor,
             theme: crate::ui::theme::Theme::dark(),
             themes: vec![crate::ui::theme::Theme::dark()],

@@ -1294,3 +1294,21 @@ fn a_watched_session_replays_into_the_state_and_nothing_can_change_it() {
         "Handed off to backup_disaster_specialist (outbox)."
     );
 }
+
+#[test]
+fn the_wheel_scrolls_what_is_on_top() {
+    let mut b = Bench::new("brief");
+    let long: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    b.answer(&format!("{long}DECISION: completed\n"));
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Home);
+    b.focus(Focus::Brief);
+    b.send(Event::Wheel(3));
+    assert_eq!(b.state.scroll, 3, "the answer scrolls whatever has focus");
+    b.send(Event::Wheel(-3));
+    assert_eq!(b.state.scroll, 0);
+    b.key(KeyCode::F(1));
+    b.send(Event::Wheel(3));
+    assert_eq!(b.state.help_scroll, 3, "the help, when it is open");
+    assert_eq!(b.state.scroll, 0);
+}

@@ -25,6 +25,42 @@ pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
     effects
 }
 
+/// The wheel scrolls what is on top: the help, the reasoning, a run from the history, the
+/// answer.
+fn wheel(state: &mut State, rows: i32, at: DateTime<Utc>) -> Vec<Effect> {
+    let action = if rows < 0 {
+        Action::ScrollUp
+    } else {
+        Action::ScrollDown
+    };
+    if state.help {
+        let key = if rows < 0 { KeyCode::Up } else { KeyCode::Down };
+        for _ in 0..rows.unsigned_abs() {
+            on_key(
+                state,
+                KeyEvent::new(key, crossterm::event::KeyModifiers::NONE),
+                at,
+            );
+        }
+        return Vec::new();
+    }
+    let open = state.reasoning_open
+        || state
+            .history
+            .as_ref()
+            .is_some_and(|h| !matches!(h.view, super::history::HistoryView::List));
+    if open {
+        for _ in 0..rows.unsigned_abs() {
+            apply(state, action, at);
+        }
+        return Vec::new();
+    }
+    if state.history.is_some() || state.picker.is_some() || state.prompt.is_some() {
+        return Vec::new();
+    }
+    scroll_by(state, rows as isize)
+}
+
 /// The draft's delay has passed: save the brief if it changed since the last save.
 fn save_draft(state: &mut State) -> Vec<Effect> {
     if state.brief_revision == state.draft_saved {
@@ -54,6 +90,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
     let at = timed.at;
     match timed.event {
         Event::Key(key) => on_key(state, key, at),
+        Event::Wheel(rows) => wheel(state, rows, at),
         Event::Paste(text) => {
             on_paste(state, &text);
             Vec::new()
