@@ -60,6 +60,8 @@ pub enum Command {
     Run(RunArgs),
     /// List the roles, their routes, and warnings about them.
     Roles,
+    /// List every key binding: its name (for [keys] in the configuration), keys and what it does.
+    Keys,
     /// Measure the answer view against PERFORMANCE.md and print the figures (build with --release).
     Bench(BenchArgs),
     /// Check or read the audit log of runs, review actions and handoffs.

@@ -23,6 +23,10 @@ pub struct Config {
     /// Per-role settings, by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
+    /// Key overrides: a binding's name (`context.action`, or `action` for a global one) and
+    /// its keys.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Vec<String>>,
     /// Whether the mouse wheel scrolls (`--no-mouse` turns it off for one run).
     pub mouse: Option<bool>,
     /// The theme's name (below `--theme` and `ARCHBENCH_THEME`).
@@ -407,6 +411,12 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 # max_tries = 5
 # base_ms = 1000
 # max_ms = 30000
+
+# Keys: a binding's name (context.action; a global one by its action alone, as `archbench keys`
+# lists them) and the keys it should answer to. Conflicts are reported at start.
+# [keys]
+# run = ["ctrl-s", "f9"]
+# "answer.copy_block" = ["y", "ctrl-y"]
 
 # Prices per million tokens, by model, for the estimate in the status bar.
 # [prices."claude-sonnet-4-5"]

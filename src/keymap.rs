@@ -118,6 +118,7 @@ impl Key {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct Binding {
     pub context: Context,
     pub keys: &'static [Key],
@@ -725,7 +726,8 @@ pub const BINDINGS: &[Binding] = &[
 
 /// The action bound to `event` in `context` (falling back to global bindings).
 pub fn resolve(context: Context, event: &KeyEvent) -> Option<Action> {
-    let local = BINDINGS
+    let table = crate::keybindings::table();
+    let local = table
         .iter()
         .find(|b| b.context == context && b.keys.iter().any(|k| k.matches(event)));
     if let Some(binding) = local {
@@ -739,7 +741,7 @@ pub fn resolve(context: Context, event: &KeyEvent) -> Option<Action> {
         }
     }
     // The feedback editor owns Esc and Ctrl-S itself; other global keys still work there.
-    BINDINGS
+    table
         .iter()
         .find(|b| b.context == Context::Global && b.keys.iter().any(|k| k.matches(event)))
         .map(|b| b.action)
@@ -751,13 +753,14 @@ pub fn hints(context: Context) -> Vec<(String, &'static str)> {
     if matches!(context, Context::Routes) {
         out.push(("1-9".into(), "choose"));
     }
-    let local_keys: Vec<Key> = BINDINGS
+    let table = crate::keybindings::table();
+    let local_keys: Vec<Key> = table
         .iter()
         .filter(|b| b.context == context)
         .flat_map(|b| b.keys.iter().copied())
         .collect();
     for scope in [context, Context::Global] {
-        for b in BINDINGS.iter().filter(|b| b.context == scope) {
+        for b in table.iter().filter(|b| b.context == scope) {
             // A global key the context binds itself does something else here.
             if scope == Context::Global && b.keys.iter().any(|k| local_keys.contains(k)) {
                 continue;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     init_logging();
     let code = match &cli.command {
         Some(Command::Roles) => list_roles(&cli.common),
+        Some(Command::Keys) => list_keys(&cli),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Audit(args)) => audit(args),
         Some(Command::Sessions(args)) => sessions(args),
@@ -604,6 +605,25 @@ fn bench(args: &archbench::cli::BenchArgs) -> i32 {
     }
 }
 
+/// `archbench keys`: the table in force (the configuration's overrides applied), and what is
+/// wrong with them.
+fn list_keys(cli: &Cli) -> i32 {
+    let problems = look(cli).problems;
+    for b in archbench::keybindings::table() {
+        let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+        println!(
+            "{:<28} {:<18} {}",
+            archbench::keybindings::name(b),
+            keys.join(" "),
+            b.description
+        );
+    }
+    for p in &problems {
+        eprintln!("archbench: {p}");
+    }
+    exit::OK
+}
+
 fn list_roles(common: &CommonArgs) -> i32 {
     let book = match role_book(common) {
         Ok(b) => b,
@@ -743,6 +763,11 @@ fn look(cli: &Cli) -> Look {
         .ok()
         .map(|l| l.config);
     let mouse = !cli.no_mouse && config.as_ref().and_then(|c| c.mouse).unwrap_or(true);
+    if let Some(keys) = config.as_ref().map(|c| &c.keys).filter(|k| !k.is_empty()) {
+        let (table, key_problems) = archbench::keybindings::with_overrides(keys);
+        archbench::keybindings::install(table);
+        problems.extend(key_problems);
+    }
     let configured = config.and_then(|c| c.theme);
     let wanted = cli
         .theme

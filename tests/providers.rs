@@ -893,3 +893,22 @@ fn the_outbox_comes_from_the_flag_then_the_environment_then_the_file() {
         "{line}"
     );
 }
+
+#[test]
+fn key_overrides_from_the_configuration_are_listed_and_conflicts_reported() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/archbench/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        "[keys]\nrun = [\"f9\"]\n\"answer.copy_block\" = [\"j\"]\n",
+    )
+    .unwrap();
+    let out = archbench(home.path(), &["keys"], &[]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let run = text.lines().find(|l| l.starts_with("global.run ")).unwrap();
+    assert!(run.contains("F9") && !run.contains("Ctrl-S"), "{run}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("`j` is bound to both"), "{stderr}");
+}

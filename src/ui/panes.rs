@@ -1,7 +1,7 @@
 //! The panes of the workbench screen.
 
 use super::theme::Palette;
-use crate::keymap::{self, Context, BINDINGS, DIGIT_HELP};
+use crate::keymap::{self, Context, DIGIT_HELP};
 use crate::provider::FinishReason;
 use crate::render::wrap::wrap;
 use crate::render::{LineKind, RenderedLine};
@@ -726,7 +726,10 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
     if context == Context::Routes {
         entries.push(entry(DIGIT_HELP.0.to_string(), DIGIT_HELP.1));
     }
-    for b in BINDINGS.iter().filter(|b| b.context == context) {
+    for b in crate::keybindings::table()
+        .iter()
+        .filter(|b| b.context == context)
+    {
         let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
         entries.push(entry(keys.join("/"), b.description));
     }
