@@ -6,6 +6,8 @@ pub enum Action {
     Quit,
     /// Show or fold the model's reasoning for the attempt on screen.
     ToggleReasoning,
+    /// Edit the brief in `$VISUAL` / `$EDITOR`.
+    EditExternally,
     /// Give the focused pane the whole screen, or give the others back.
     Zoom,
     /// Use the next theme.

@@ -9,7 +9,6 @@ use crate::routing::Envelope;
 use crate::state::{update, State};
 use crate::terminal;
 use chrono::Utc;
-use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -48,6 +47,10 @@ pub struct EffectRunner {
     drafts_dir: Option<PathBuf>,
     /// Builds providers for the model picker (none: switching is not offered).
     builder: Option<ProviderBuilder>,
+    /// Stops terminal input while an editor has the terminal (none: no editor is offered).
+    pub pause: Option<crate::input::Pause>,
+    /// Whether the terminal's mouse mode is on (put back after an editor).
+    pub mouse: bool,
     runs: HashMap<u64, RunHandle>,
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
     internal_tx: UnboundedSender<Event>,
@@ -70,6 +73,8 @@ impl EffectRunner {
             sessions_path: None,
             drafts_dir: None,
             builder: None,
+            pause: None,
+            mouse: false,
             runs: HashMap::new(),
             agent_tx,
             internal_tx,
@@ -270,6 +275,18 @@ impl EffectRunner {
                         .map_err(|e| format!("Could not export into {}: {e}", dir.display()));
                     let _ = done.send(Event::Reported(result));
                 });
+            }
+            Effect::EditBrief { text } => {
+                let Some(pause) = self.pause.clone() else {
+                    let _ = self.internal_tx.send(Event::BriefEdited(Err(
+                        "an external editor is not offered here".into(),
+                    )));
+                    return;
+                };
+                let mouse = self.mouse;
+                // The editor has the terminal until it exits: this loop waits for it.
+                let result = tokio::task::block_in_place(|| edit_externally(&text, &pause, mouse));
+                let _ = self.internal_tx.send(Event::BriefEdited(result));
             }
             Effect::SetSyntaxTheme(name) => {
                 let result = crate::render::highlight::set_theme(&name);
@@ -550,6 +567,11 @@ where
         if !ticking {
             next_tick = Instant::now() + Duration::from_secs(1);
         }
+        if state.clear_screen {
+            state.clear_screen = false;
+            terminal.clear()?;
+            dirty = true;
+        }
         if dirty && last_frame.elapsed() >= FRAME {
             let started = Instant::now();
             state.prepare_frame();
@@ -603,24 +625,49 @@ where
     Ok(())
 }
 
-/// Terminal events as loop inputs.
-fn terminal_inputs() -> impl futures_util::Stream<Item = Input> + Unpin {
-    EventStream::new().filter_map(|event| {
-        let input = match event {
-            Ok(TermEvent::Key(key)) => Some(Input::Event(Event::Key(key))),
-            Ok(TermEvent::Paste(text)) => Some(Input::Event(Event::Paste(text))),
-            Ok(TermEvent::Mouse(mouse)) => match mouse.kind {
-                crossterm::event::MouseEventKind::ScrollUp => Some(Input::Event(Event::Wheel(-3))),
-                crossterm::event::MouseEventKind::ScrollDown => Some(Input::Event(Event::Wheel(3))),
-                _ => None,
-            },
-            Ok(TermEvent::Resize(width, height)) => {
-                Some(Input::Event(Event::Resize { width, height }))
-            }
-            Ok(_) => None,
-            Err(_) => Some(Input::Closed),
-        };
-        std::future::ready(input)
+/// Opens `text` in `$VISUAL` (else `$EDITOR`, else `vi`) on a private temporary file, with the
+/// terminal handed over (input paused, the screen and modes restored) and taken back after.
+/// Returns the edited text, or why there is none (the brief is then unchanged).
+fn edit_externally(text: &str, pause: &crate::input::Pause, mouse: bool) -> Result<String, String> {
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".to_string());
+    // Owner-only, beside the drafts (the brief is private text); removed once read.
+    let dir = crate::paths::drafts_dir();
+    let name = format!("editing-{}.md", std::process::id());
+    let path = crate::store::outbox::write_atomic(&dir, &name, text.as_bytes()).map_err(|e| {
+        format!(
+            "cannot make a file for the editor in {}: {e}",
+            dir.display()
+        )
+    })?;
+    let cleanup = |result: Result<String, String>| {
+        let _ = std::fs::remove_file(&path);
+        result
+    };
+    pause.pause();
+    terminal::suspend();
+    // The editor command is the user's own setting; the file is passed as an argument, never
+    // pasted into the command.
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("{editor} \"$1\""), "sh"])
+        .arg(&path)
+        .status();
+    let back = terminal::resume(mouse);
+    pause.resume();
+    if let Err(e) = back {
+        return cleanup(Err(format!("cannot take the terminal back: {e}")));
+    }
+    cleanup(match status {
+        Ok(s) if s.success() => std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read what the editor saved: {e}")),
+        Ok(s) => Err(format!(
+            "`{editor}` exited with {s}; the brief is unchanged"
+        )),
+        Err(e) => Err(format!(
+            "cannot start `{editor}`: {e}; set $VISUAL or $EDITOR"
+        )),
     })
 }
 
@@ -682,11 +729,12 @@ pub async fn run_watch(
         }
     };
     let size = terminal.size()?;
+    let (terminal_inputs, _pause) = crate::input::spawn();
     let inputs = futures_util::stream::iter([Input::Event(Event::Resize {
         width: size.width,
         height: size.height,
     })])
-    .chain(terminal_inputs());
+    .chain(terminal_inputs);
     let mut instruments = Instruments::default();
     let result = drive(
         &mut state,
@@ -754,8 +802,11 @@ pub async fn run_tui(
     if autorun {
         first.push(Event::Action(crate::action::Action::Run));
     }
+    let (terminal_inputs, pause) = crate::input::spawn();
+    wiring.runner.pause = Some(pause);
+    wiring.runner.mouse = state.mouse;
     let inputs =
-        futures_util::stream::iter(first.into_iter().map(Input::Event)).chain(terminal_inputs());
+        futures_util::stream::iter(first.into_iter().map(Input::Event)).chain(terminal_inputs);
     let mut instruments = Instruments::default();
     drive(
         &mut state,

@@ -32,6 +32,9 @@ pub enum Effect {
         path: std::path::PathBuf,
         text: String,
     },
+    /// Open the brief in the user's editor; the text comes back as
+    /// [`crate::event::Event::BriefEdited`].
+    EditBrief { text: String },
     /// Highlight code with this syntax theme from now on; then
     /// [`crate::event::Event::SyntaxThemeSet`] comes back.
     SetSyntaxTheme(String),

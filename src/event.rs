@@ -36,6 +36,8 @@ pub enum Event {
         result: Result<Vec<crate::store::sessions::RunDetail>, String>,
         chain_id: String,
     },
+    /// The brief came back from the external editor (or why not).
+    BriefEdited(Result<String, String>),
     /// What the watched session did since the last look (`archbench watch`).
     Watched(crate::store::follow::Watch),
     /// The code theme was set: the answers can be rendered again.

@@ -360,6 +360,13 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         context: Context::Brief,
+        keys: &[ctrl('g')],
+        action: Action::EditExternally,
+        description: "edit the brief in $VISUAL or $EDITOR; back here when it exits",
+        hint: Some("editor"),
+    },
+    Binding {
+        context: Context::Brief,
         keys: &[ctrl('z'), ctrl('u')],
         action: Action::Undo,
         description: "undo; Ctrl-R redoes, Alt-F/B by word",

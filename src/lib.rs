@@ -13,6 +13,7 @@ pub mod config;
 pub mod effect;
 pub mod event;
 pub mod headless;
+pub mod input;
 pub mod keybindings;
 pub mod keymap;
 pub mod models;

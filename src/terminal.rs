@@ -37,6 +37,21 @@ pub fn enter(mouse: bool) -> io::Result<(Term, Guard)> {
     Ok((terminal, guard))
 }
 
+/// Hands the terminal to another program (the editor): the main screen, cooked mode, a cursor.
+pub fn suspend() {
+    restore();
+}
+
+/// Takes the terminal back after [`suspend`].
+pub fn resume(mouse: bool) -> io::Result<()> {
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    if mouse {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
 /// Leaves raw mode and the alternate screen; safe to call more than once.
 pub fn restore() {
     let _ = execute!(

@@ -461,3 +461,82 @@ fn xterm_without_colorterm_gets_the_16_colours_only() {
         "beyond the 16 colours: {numbers:?}"
     );
 }
+
+#[test]
+fn ctrl_g_edits_the_brief_in_the_editor_and_the_workbench_comes_back_intact() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(ANSWER, 3, "stop"),
+        40,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let editor = home.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf '\\nAdded by the editor.' >> \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let command = format!(
+        "env VISUAL={} {}",
+        editor.display(),
+        archbench_command(&server, home.path()).trim_start_matches("env ")
+    );
+    let tmux = Tmux::start(&command, 100, 30);
+    tmux.wait_for("No answer yet");
+    tmux.text("First line of the brief.");
+    tmux.wait_for("First line of the brief.");
+    tmux.keys(&["C-g"]);
+    let screen = tmux.wait_for("came back from the editor");
+    assert!(screen.contains("Added by the editor."), "{screen}");
+    assert!(
+        tmux.alternate_screen(),
+        "the workbench has the screen again"
+    );
+    // Keys reach the workbench again: the edited brief runs.
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Decision: ambiguous");
+    assert_eq!(
+        server.request_json(0)["messages"][1]["content"],
+        "First line of the brief.\nAdded by the editor."
+    );
+}
+
+#[test]
+fn keys_typed_in_the_editor_reach_the_editor_not_the_workbench() {
+    let server = Server::start(Vec::new());
+    let home = tempfile::tempdir().unwrap();
+    let editor = home.path().join("editor.sh");
+    // An editor that asks for a line on the terminal and adds it to the file.
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\necho 'EDITOR READY'\nIFS= read -r line\nprintf '\\n%s' \"$line\" >> \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let command = format!(
+        "env EDITOR={} {}",
+        editor.display(),
+        archbench_command(&server, home.path()).trim_start_matches("env ")
+    );
+    let tmux = Tmux::start(&command, 100, 30);
+    tmux.wait_for("No answer yet");
+    tmux.text("Brief.");
+    tmux.keys(&["C-g"]);
+    tmux.wait_for("EDITOR READY");
+    assert!(!tmux.alternate_screen(), "the editor has the main screen");
+    tmux.text("typed into the editor");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("came back from the editor");
+    assert!(
+        screen.contains("Brief.") && screen.contains("typed into the editor"),
+        "{screen}"
+    );
+}

@@ -215,6 +215,8 @@ pub struct State {
     pub zoom: bool,
     /// The mouse wheel scrolls (the terminal's own selection then needs Shift held).
     pub mouse: bool,
+    /// Another program drew on the screen (the editor): the next frame redraws everything.
+    pub clear_screen: bool,
     /// Watching someone else's session: nothing here may change the work.
     pub read_only: bool,
     /// How many colours the terminal shows (decided at start).
@@ -282,6 +284,7 @@ impl State {
             read_only: false,
             zoom: false,
             mouse: true,
+            clear_screen: false,
             colour: crate::ui::colour::Depth::Truecolor,
             theme: crate::ui::theme::Theme::dark(),
             themes: vec![crate::ui::theme::Theme::dark()],

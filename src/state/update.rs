@@ -109,6 +109,27 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::Deferred(result) => handoff::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::DraftDue => save_draft(state),
+        Event::BriefEdited(result) => {
+            state.clear_screen = true;
+            match result {
+                Ok(text) => {
+                    state.recover_draft(&text);
+                    // Not saved anywhere yet: the draft will take it.
+                    state.draft_saved = state.brief_revision.saturating_sub(1);
+                    state.focus = super::Focus::Brief;
+                    notice(
+                        state,
+                        NoticeLevel::Success,
+                        format!(
+                            "The brief came back from the editor ({} lines); Ctrl-Z twice undoes it.",
+                            text.lines().count()
+                        ),
+                    );
+                }
+                Err(e) => notice(state, NoticeLevel::Error, e),
+            }
+            Vec::new()
+        }
         Event::Watched(watch) => {
             super::watch::on_watch(state, watch, at);
             Vec::new()
@@ -368,6 +389,9 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::EditExternally => vec![Effect::EditBrief {
+            text: state.brief_text(),
+        }],
         Action::Zoom => {
             state.zoom = !state.zoom;
             state.lay_out();
