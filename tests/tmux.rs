@@ -540,3 +540,68 @@ fn keys_typed_in_the_editor_reach_the_editor_not_the_workbench() {
         "{screen}"
     );
 }
+
+/// Whether the screen is one whole frame at `width` x `height`: the header on top, the key hints
+/// at the bottom, and each pane row closed by its border at the screen's right edge.
+fn whole_frame(screen: &str, width: usize, height: usize) -> bool {
+    let lines: Vec<&str> = screen.lines().collect();
+    let width_of = |l: &str| unicode_width::UnicodeWidthStr::width(l);
+    lines.len() == height
+        && lines[0].starts_with(" archbench")
+        && lines[height - 1].contains("Tab pane")
+        && lines[1..height - 2]
+            .iter()
+            .all(|l| width_of(l) == width && l.ends_with(['│', '┃', '┐', '┓', '┘', '┛']))
+}
+
+#[test]
+fn resizing_while_the_answer_streams_keeps_a_whole_frame() {
+    let partial = "# Data layer\n\n## 1. Data modeling\n\nTenants own listings; editions are shared.\n\n```sql\nCREATE TABLE tenant (id bigint PRIMARY KEY);\n";
+    let server = Server::start(vec![Reply::Stall(split(
+        &common::server::openai_sse_partial(partial, 5),
+        30,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    tmux.wait_for("No answer yet");
+    tmux.text("Design the data layer.");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("CREATE TABLE tenant");
+    for (w, h) in [(160, 48), (80, 24), (200, 60), (100, 30)] {
+        tmux.resize(w, h);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let screen = loop {
+            let screen = tmux.screen();
+            if whole_frame(&screen, w as usize, h as usize)
+                && screen.contains("CREATE TABLE tenant")
+            {
+                break screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no whole frame at {w}x{h}:\n{screen}"
+            );
+            std::thread::park_timeout(Duration::from_millis(50));
+        };
+        assert!(screen.contains("streaming"), "{screen}");
+    }
+}
+
+#[test]
+fn a_bracketed_paste_lands_in_the_brief_as_text() {
+    let server = Server::start(Vec::new());
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    tmux.wait_for("No answer yet");
+    tmux.paste("Pasted line one\nPasted line two\x1b[2J");
+    let screen = tmux.wait_for("Pasted line two");
+    assert!(screen.contains("Pasted line one"), "{screen}");
+    assert!(
+        screen.contains("␛[2J"),
+        "an escape in pasted text is shown, not run:\n{screen}"
+    );
+    assert!(
+        screen.contains("No answer yet"),
+        "the paste ran nothing:\n{screen}"
+    );
+}

@@ -145,3 +145,38 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
+
+impl Tmux {
+    /// Resizes the window (as a person dragging the terminal's corner).
+    pub fn resize(&self, width: u16, height: u16) {
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "resize-window",
+                "-t",
+                "0",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Pastes `text` as a terminal does with bracketed paste.
+    pub fn paste(&self, text: &str) {
+        let set = Command::new("tmux")
+            .args(["-L", &self.socket, "set-buffer", "--", text])
+            .status()
+            .unwrap();
+        assert!(set.success());
+        let paste = Command::new("tmux")
+            .args(["-L", &self.socket, "paste-buffer", "-p", "-t", "0"])
+            .status()
+            .unwrap();
+        assert!(paste.success());
+    }
+}
