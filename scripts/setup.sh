@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what archbench needs to build and test on Debian: a C/C++ toolchain, cmake and libclang
-# for llama.cpp, tmux for the end-to-end tests, python3 with pip for the model download, and Rust
-# when it is missing. Safe to run again: it installs only what is absent.
+# for llama.cpp, tmux and openssh for the end-to-end tests, python3 with pip for the model
+# download, and Rust when it is missing. Safe to run again: it installs only what is absent.
 set -euo pipefail
 
 need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v c++ >/dev/null || need+=(g++)
 command -v tmux >/dev/null || need+=(tmux)
+# The ssh end-to-end test starts its own sshd on a loopback port.
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
 command -v git >/dev/null || need+=(git)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)

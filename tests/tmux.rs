@@ -605,3 +605,135 @@ fn a_bracketed_paste_lands_in_the_brief_as_text() {
         "the paste ran nothing:\n{screen}"
     );
 }
+
+/// An sshd of the test's own on a loopback port, with throwaway host and user keys; killed when
+/// dropped.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Sshd {
+    fn start() -> Self {
+        let sshd = Path::new("/usr/sbin/sshd");
+        assert!(
+            sshd.exists(),
+            "sshd is needed for this test: scripts/setup.sh installs openssh-server"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        for key in ["host_key", "user_key"] {
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.path().join(key))
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        std::fs::copy(
+            dir.path().join("user_key.pub"),
+            dir.path().join("authorized_keys"),
+        )
+        .unwrap();
+        // Privilege separation wants this folder; a fresh machine may not have it.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.path().join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nPidFile {dir}/sshd.pid\nAuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\n",
+                dir = dir.path().display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Ready when it accepts connections.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "sshd did not start on port {port}"
+            );
+            std::thread::park_timeout(Duration::from_millis(50));
+        }
+        Self { child, port, dir }
+    }
+
+    /// A command that runs `remote` on this machine over ssh, with a terminal.
+    fn command(&self, remote: &str) -> String {
+        let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+        format!(
+            "ssh -tt -p {} -i {}/user_key -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR {user}@127.0.0.1 '{remote}'",
+            self.port,
+            self.dir.path().display()
+        )
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn over_ssh_the_workbench_runs_and_approves_and_a_second_session_watches() {
+    let sshd = Sshd::start();
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(ANSWER, 3, "stop"),
+        40,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let env = format!(
+        "env TERM=xterm-256color XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config XDG_CACHE_HOME={h}/cache XDG_STATE_HOME={h}/state",
+        h = home.path().display()
+    );
+    let bin = env!("CARGO_BIN_EXE_archbench");
+    let reviewer = Tmux::start(
+        &sshd.command(&format!(
+            "{env} {bin} --provider openai --base-url {} --model ssh-model --outbox {}/outbox",
+            server.base_url(),
+            home.path().display()
+        )),
+        110,
+        32,
+    );
+    reviewer.wait_for("No answer yet");
+    reviewer.text("Design the data layer, over ssh.");
+    reviewer.keys(&["C-s"]);
+    let screen = reviewer.wait_for("Decision: ambiguous");
+    assert!(screen.contains("CREATE TABLE tenant"), "{screen}");
+    let watcher = Tmux::start(&sshd.command(&format!("{env} {bin} watch")), 110, 32);
+    let watched = watcher.wait_for("Decision: ambiguous");
+    assert!(
+        watched.contains("CREATE TABLE tenant") && watched.contains("over ssh"),
+        "{watched}"
+    );
+    reviewer.keys(&["3"]);
+    reviewer.keys(&["Enter"]);
+    reviewer.wait_for("Handed off to backup_disaster_specialist");
+    watcher.wait_for("Handed off to backup_disaster_specialist (outbox)");
+    assert_eq!(
+        std::fs::read_dir(home.path().join("outbox"))
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json"))
+            .count(),
+        1
+    );
+}
