@@ -42,6 +42,9 @@ pub struct Cli {
     /// The theme: dark, light, high-contrast, sixteen, or a user theme (env ARCHBENCH_THEME).
     #[arg(long)]
     pub theme: Option<String>,
+    /// How the brief is edited: `default`, or `vi` (Normal and Insert modes).
+    #[arg(long, value_parser = ["default", "vi"])]
+    pub editing: Option<String>,
     /// Leave the mouse to the terminal (its own selection without Shift); the wheel then does
     /// not scroll.
     #[arg(long)]

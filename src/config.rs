@@ -27,6 +27,8 @@ pub struct Config {
     /// its keys.
     #[serde(default)]
     pub keys: BTreeMap<String, Vec<String>>,
+    /// How the brief is edited: `default` or `vi`.
+    pub editing: Option<Spanned<String>>,
     /// Whether the mouse wheel scrolls (`--no-mouse` turns it off for one run).
     pub mouse: Option<bool>,
     /// The theme's name (below `--theme` and `ARCHBENCH_THEME`).
@@ -308,6 +310,17 @@ fn check_profiles(
             ));
         }
     }
+    if let Some(editing) = &config.editing {
+        if !matches!(editing.get_ref().as_str(), "default" | "vi") {
+            errors.push(error(
+                Some(editing.span()),
+                format!(
+                    "editing is \"default\" or \"vi\", not \"{}\"",
+                    editing.get_ref()
+                ),
+            ));
+        }
+    }
     if config.retry.max_tries == Some(0) {
         errors.push(error(None, "retry.max_tries must be at least 1".into()));
     }
@@ -336,6 +349,8 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 
 # The provider profile used when none is chosen (a top-level setting: keep it above every [table]).
 # default_profile = "claude"
+# How the brief is edited: "default", or "vi" (Normal and Insert modes; Esc, i, a, o, dd, p, u…).
+# editing = "vi"
 # The mouse wheel scrolls; false leaves the mouse to the terminal (selection without Shift).
 # mouse = true
 # The theme: dark, light, high-contrast, sixteen, or one of yours in the config folder's themes/.

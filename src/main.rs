@@ -746,6 +746,7 @@ async fn tui(cli: &Cli) -> i32 {
 /// How the workbench looks: the colours the terminal shows and the theme.
 struct Look {
     mouse: bool,
+    vi: bool,
     colour: archbench::ui::colour::Depth,
     theme: archbench::ui::theme::Theme,
     themes: Vec<archbench::ui::theme::Theme>,
@@ -763,6 +764,15 @@ fn look(cli: &Cli) -> Look {
         .ok()
         .map(|l| l.config);
     let mouse = !cli.no_mouse && config.as_ref().and_then(|c| c.mouse).unwrap_or(true);
+    let vi = cli
+        .editing
+        .clone()
+        .or_else(|| {
+            config
+                .as_ref()
+                .and_then(|c| c.editing.as_ref().map(|e| e.get_ref().clone()))
+        })
+        .is_some_and(|e| e == "vi");
     if let Some(keys) = config.as_ref().map(|c| &c.keys).filter(|k| !k.is_empty()) {
         let (table, key_problems) = archbench::keybindings::with_overrides(keys);
         archbench::keybindings::install(table);
@@ -791,6 +801,7 @@ fn look(cli: &Cli) -> Look {
     };
     Look {
         mouse,
+        vi,
         colour,
         theme,
         themes,
@@ -804,6 +815,9 @@ impl Look {
         let _ = archbench::render::highlight::set_theme(&self.theme.syntax);
         state.colour = self.colour;
         state.mouse = self.mouse;
+        if self.vi {
+            state.vi = Some(archbench::state::vi::Vi::new());
+        }
         state.use_theme(self.theme);
         state.themes = self.themes;
         if !self.problems.is_empty() {

@@ -9,6 +9,7 @@ pub mod picker;
 pub mod resume;
 mod review;
 mod update;
+pub mod vi;
 pub mod watch;
 
 pub use attempt::{Attempt, Phase, Reask, RetryWait};
@@ -213,6 +214,8 @@ pub struct State {
     pub history: Option<history::History>,
     /// The focused pane fills the screen.
     pub zoom: bool,
+    /// The vi-like editing style for the brief, when chosen.
+    pub vi: Option<vi::Vi>,
     /// The mouse wheel scrolls (the terminal's own selection then needs Shift held).
     pub mouse: bool,
     /// Another program drew on the screen (the editor): the next frame redraws everything.
@@ -283,6 +286,7 @@ impl State {
             history: None,
             read_only: false,
             zoom: false,
+            vi: None,
             mouse: true,
             clear_screen: false,
             colour: crate::ui::colour::Depth::Truecolor,

@@ -236,6 +236,9 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
         }
     }
     let context = state.key_context();
+    if context == keymap::Context::Brief && !state.read_only && super::vi::key(state, &key) {
+        return Vec::new();
+    }
     let action = keymap::resolve(context, &key);
     if action != Some(Action::Quit) {
         state.quit_armed = false;

@@ -43,7 +43,12 @@ fn pane<'a>(title: String, focused: bool, palette: &Palette) -> Block<'a> {
 pub fn brief(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     let focused =
         state.focus == Focus::Brief && state.review.mode == crate::state::ReviewMode::Choosing;
-    let block = pane(" Brief ".into(), focused, palette);
+    let title = match state.vi.as_ref().map(|v| v.mode) {
+        Some(crate::state::vi::Mode::Normal) => " Brief · NORMAL ".to_string(),
+        Some(crate::state::vi::Mode::Insert) => " Brief · INSERT ".to_string(),
+        None => " Brief ".to_string(),
+    };
+    let block = pane(title, focused, palette);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&state.brief, inner);
