@@ -703,6 +703,23 @@ fn recovered_notice(state: &mut State, recovered: &[crate::store::sessions::RunS
     });
 }
 
+/// Resolves when the process is asked to stop: the ssh connection dropped (SIGHUP), the system
+/// asks (SIGTERM), or someone sent SIGINT from outside (Ctrl-C at the keyboard is a key in raw
+/// mode). The loop then leaves cleanly, keeping the draft and the session.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = hangup.recv() => {}
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}
+
 /// `archbench watch`: the session whose id starts with `session`, read-only, as the follower
 /// reads it from the store at `store`. Nothing is written: no session store, audit log or draft.
 pub async fn run_watch(
@@ -720,14 +737,7 @@ pub async fn run_watch(
         Duration::from_millis(200),
         move |watch| events.send(Event::Watched(watch)).is_ok(),
     ));
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let stop = async move {
-        tokio::select! {
-            _ = hangup.recv() => {}
-            _ = terminate.recv() => {}
-        }
-    };
+    let stop = stop_signals()?;
     let size = terminal.size()?;
     let (terminal_inputs, _pause) = crate::input::spawn();
     let inputs = futures_util::stream::iter([Input::Event(Event::Resize {
@@ -781,19 +791,7 @@ pub async fn run_tui(
             });
         }
     }
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    // The ssh connection dropped (SIGHUP), the system asks to stop (SIGTERM), or someone sent
-    // SIGINT from outside (Ctrl-C at the keyboard is a key in raw mode): leave cleanly, keeping
-    // the draft and the session.
-    let stop = async move {
-        tokio::select! {
-            _ = hangup.recv() => {}
-            _ = terminate.recv() => {}
-            _ = interrupt.recv() => {}
-        }
-    };
+    let stop = stop_signals()?;
     let size = terminal.size()?;
     let mut first = vec![Event::Resize {
         width: size.width,

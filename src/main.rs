@@ -273,20 +273,8 @@ async fn models_command(
             exit::OK
         }
         Some(ModelsCommand::List { server: true }) => {
-            let loaded = match load_config(common) {
-                Ok(loaded) => loaded,
-                Err(code) => return code,
-            };
-            let book = match role_book(common) {
-                Ok(book) => book,
-                Err(code) => return code,
-            };
-            let role = match find_role(&book, &common.role) {
-                Ok(role) => role,
-                Err(code) => return code,
-            };
-            let settings = match resolve_settings(common, &loaded, &role) {
-                Ok(settings) => settings,
+            let (_, _, settings) = match settings_for_role(common) {
+                Ok(found) => found,
                 Err(code) => return code,
             };
             if settings.provider.value == archbench::cli::ProviderKind::Local {
@@ -395,22 +383,28 @@ fn profile_choices(
         .collect()
 }
 
+/// The configuration, the `--role` and the settings it runs with (each failure reported).
+fn settings_for_role(
+    common: &CommonArgs,
+) -> Result<
+    (
+        archbench::config::Loaded,
+        Role,
+        archbench::settings::Settings,
+    ),
+    i32,
+> {
+    let loaded = load_config(common)?;
+    let book = role_book(common)?;
+    let role = find_role(&book, &common.role)?;
+    let settings = resolve_settings(common, &loaded, &role)?;
+    Ok((loaded, role, settings))
+}
+
 /// `archbench config show`: every effective setting for the role, with its source.
 fn config_show(common: &CommonArgs) -> i32 {
-    let loaded = match load_config(common) {
-        Ok(loaded) => loaded,
-        Err(code) => return code,
-    };
-    let book = match role_book(common) {
-        Ok(book) => book,
-        Err(code) => return code,
-    };
-    let role = match find_role(&book, &common.role) {
-        Ok(role) => role,
-        Err(code) => return code,
-    };
-    let settings = match resolve_settings(common, &loaded, &role) {
-        Ok(settings) => settings,
+    let (loaded, role, settings) = match settings_for_role(common) {
+        Ok(found) => found,
         Err(code) => return code,
     };
     match &loaded.path {

@@ -447,6 +447,14 @@ fn archbench(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std
 
 const CANARY: &str = "sk-ant-canary-7d1e9";
 
+/// Writes the configuration file of the home `home`; returns its path.
+fn write_config(home: &std::path::Path, text: impl AsRef<str>) -> std::path::PathBuf {
+    let config = home.join("config/archbench/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, text.as_ref()).unwrap();
+    config
+}
+
 #[test]
 fn a_headless_anthropic_run_hands_off_and_writes_the_key_nowhere() {
     let server = Server::start(vec![Reply::Stream(split(
@@ -528,13 +536,8 @@ fn a_refused_key_is_named_headless_with_exit_3() {
 #[test]
 fn config_show_prints_each_setting_with_its_source_and_masks_the_key() {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config/archbench/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
-    std::fs::write(
-        &config,
-        "default_profile = \"gpt\"\n[profiles.gpt]\nprovider = \"openai\"\nmodel = \"gpt-file\"\n[params]\ntemperature = 0.4\n",
-    )
-    .unwrap();
+    write_config(home.path(), "default_profile = \"gpt\"\n[profiles.gpt]\nprovider = \"openai\"\nmodel = \"gpt-file\"\n[params]\ntemperature = 0.4\n",
+    );
     let out = archbench(
         home.path(),
         &["config", "show", "--seed", "9"],
@@ -588,16 +591,11 @@ fn a_key_command_from_the_profile_is_used_and_never_stored() {
         40,
     ))]);
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config/archbench/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
-    std::fs::write(
-        &config,
-        format!(
+    write_config(home.path(), format!(
             "default_profile = \"srv\"\n[profiles.srv]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_cmd = \"printf '%s' {CANARY}\"\n",
             server.base_url()
         ),
-    )
-    .unwrap();
+    );
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design.").unwrap();
     let out = archbench(
@@ -859,9 +857,7 @@ fn a_server_lists_its_models() {
 #[test]
 fn the_outbox_comes_from_the_flag_then_the_environment_then_the_file() {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config/archbench/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
-    std::fs::write(&config, "outbox = \"/file/outbox\"\n").unwrap();
+    let config = write_config(home.path(), "outbox = \"/file/outbox\"\n");
     let outbox_line = |args: &[&str], env: &[(&str, &str)]| {
         let out = archbench(home.path(), args, env);
         String::from_utf8_lossy(&out.stdout)
@@ -897,13 +893,10 @@ fn the_outbox_comes_from_the_flag_then_the_environment_then_the_file() {
 #[test]
 fn key_overrides_from_the_configuration_are_listed_and_conflicts_reported() {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config/archbench/config.toml");
-    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
-    std::fs::write(
-        &config,
+    write_config(
+        home.path(),
         "[keys]\nrun = [\"f9\"]\n\"answer.copy_block\" = [\"j\"]\n",
-    )
-    .unwrap();
+    );
     let out = archbench(home.path(), &["keys"], &[]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);

@@ -18,26 +18,9 @@ const API_VERSION: &str = "2023-06-01";
 /// The API requires a limit on the answer; architecture answers are long.
 pub const DEFAULT_MAX_TOKENS: u32 = 16_000;
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AnthropicProvider {
-    client: reqwest::Client,
-    base_url: String,
-    model: String,
-    api_key: Option<String>,
-    /// Where the key came from, for messages; never the key itself.
-    key_source: String,
-    timeouts: Timeouts,
-    retry: http::RetryPolicy,
-}
-
-impl std::fmt::Debug for AnthropicProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key is left out on purpose: Debug output can end up in logs.
-        f.debug_struct("AnthropicProvider")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .finish()
-    }
+    ep: http::Endpoint,
 }
 
 impl AnthropicProvider {
@@ -49,21 +32,8 @@ impl AnthropicProvider {
         timeouts: Timeouts,
         retry: http::RetryPolicy,
     ) -> Result<Self, ProviderError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .build()
-            .map_err(|e| ProviderError::Connect {
-                url: base_url.to_string(),
-                detail: e.to_string(),
-            })?;
         Ok(Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            model: model.to_string(),
-            api_key: api_key.filter(|k| !k.is_empty()),
-            key_source,
-            timeouts,
-            retry,
+            ep: http::Endpoint::new(base_url, model, api_key, key_source, timeouts, retry)?,
         })
     }
 
@@ -82,7 +52,7 @@ impl AnthropicProvider {
             .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
             .collect();
         let mut body = json!({
-            "model": self.model,
+            "model": self.ep.model,
             "max_tokens": request.params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
             "messages": messages,
             "stream": true,
@@ -101,11 +71,12 @@ impl AnthropicProvider {
 
     fn post(&self, url: &str, body: &Value) -> reqwest::RequestBuilder {
         let mut call = self
+            .ep
             .client
             .post(url)
             .header("anthropic-version", API_VERSION)
             .json(body);
-        if let Some(key) = &self.api_key {
+        if let Some(key) = &self.ep.api_key {
             call = call.header("x-api-key", key);
         }
         call
@@ -113,26 +84,27 @@ impl AnthropicProvider {
 
     /// The models the server lists (`GET /v1/models`), for a message when ours is unknown.
     pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
-        let url = format!("{}/v1/models", self.base_url);
+        let url = format!("{}/v1/models", self.ep.base_url);
         let mut call = self
+            .ep
             .client
             .get(&url)
             .header("anthropic-version", API_VERSION);
-        if let Some(key) = &self.api_key {
+        if let Some(key) = &self.ep.api_key {
             call = call.header("x-api-key", key);
         }
         http::list_model_ids(call, &url).await
     }
 
     async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
-        let url = format!("{}/v1/messages", self.base_url);
+        let url = format!("{}/v1/messages", self.ep.base_url);
         let body = self.body(&request);
-        let response = http::with_retries(&self.retry, events, http::random_jitter, || {
+        let response = http::with_retries(&self.ep.retry, events, http::random_jitter, || {
             http::send(
                 self.post(&url, &body),
                 &url,
-                &self.key_source,
-                &self.timeouts,
+                &self.ep.key_source,
+                &self.ep.timeouts,
             )
         })
         .await;
@@ -142,7 +114,7 @@ impl AnthropicProvider {
             }) if body.contains("model") => {
                 let available = self.list_models().await.unwrap_or_default();
                 return Err(ProviderError::ModelNotFound {
-                    model: self.model.clone(),
+                    model: self.ep.model.clone(),
                     available,
                 });
             }
@@ -153,9 +125,9 @@ impl AnthropicProvider {
         let mut stream = response.bytes_stream();
         loop {
             let (limit, waiting) = if reader.began {
-                (self.timeouts.idle, Waiting::Idle)
+                (self.ep.timeouts.idle, Waiting::Idle)
             } else {
-                (self.timeouts.first_token, Waiting::FirstToken)
+                (self.ep.timeouts.first_token, Waiting::FirstToken)
             };
             let Some(chunk) = http::next_within(&mut stream, limit, waiting).await? else {
                 break;
@@ -274,8 +246,8 @@ impl Provider for AnthropicProvider {
     fn info(&self) -> ProviderInfo {
         ProviderInfo {
             kind: "anthropic".into(),
-            model: self.model.clone(),
-            endpoint: self.base_url.clone(),
+            model: self.ep.model.clone(),
+            endpoint: self.ep.base_url.clone(),
         }
     }
 

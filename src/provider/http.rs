@@ -51,6 +51,58 @@ impl Default for RetryPolicy {
     }
 }
 
+/// What every HTTP provider holds: the client, the server, the model, the key (never shown)
+/// and how it treats the network.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub client: reqwest::Client,
+    pub base_url: String,
+    pub model: String,
+    pub api_key: Option<String>,
+    /// Where the key came from, for messages; never the key itself.
+    pub key_source: String,
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is left out on purpose: Debug output can end up in logs.
+        f.debug_struct("Endpoint")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl Endpoint {
+    pub fn new(
+        base_url: &str,
+        model: &str,
+        api_key: Option<String>,
+        key_source: String,
+        timeouts: Timeouts,
+        retry: RetryPolicy,
+    ) -> Result<Self, ProviderError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .build()
+            .map_err(|e| ProviderError::Connect {
+                url: base_url.to_string(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            model: model.to_string(),
+            api_key: api_key.filter(|k| !k.is_empty()),
+            key_source,
+            timeouts,
+            retry,
+        })
+    }
+}
+
 /// What one try of a request came to.
 pub enum Try<T> {
     Done(T),

@@ -11,26 +11,9 @@ use serde_json::{json, Value};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct OpenAiProvider {
-    client: reqwest::Client,
-    base_url: String,
-    model: String,
-    api_key: Option<String>,
-    /// Where the key came from (`env OPENAI_API_KEY`), for messages; never the key itself.
-    key_source: String,
-    timeouts: Timeouts,
-    retry: http::RetryPolicy,
-}
-
-impl std::fmt::Debug for OpenAiProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key is left out on purpose: Debug output can end up in logs.
-        f.debug_struct("OpenAiProvider")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .finish()
-    }
+    ep: http::Endpoint,
 }
 
 impl OpenAiProvider {
@@ -42,21 +25,8 @@ impl OpenAiProvider {
         timeouts: Timeouts,
         retry: http::RetryPolicy,
     ) -> Result<Self, ProviderError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .build()
-            .map_err(|e| ProviderError::Connect {
-                url: base_url.to_string(),
-                detail: e.to_string(),
-            })?;
         Ok(Self {
-            client,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            model: model.to_string(),
-            api_key: api_key.filter(|k| !k.is_empty()),
-            key_source,
-            timeouts,
-            retry,
+            ep: http::Endpoint::new(base_url, model, api_key, key_source, timeouts, retry)?,
         })
     }
 
@@ -67,7 +37,7 @@ impl OpenAiProvider {
             .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
             .collect();
         let mut body = json!({
-            "model": self.model,
+            "model": self.ep.model,
             "messages": messages,
             "stream": true,
             "stream_options": {"include_usage": true},
@@ -89,26 +59,26 @@ impl OpenAiProvider {
 
     /// The models the server lists (`GET {base}/models`), where it offers the list.
     pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
-        let url = format!("{}/models", self.base_url);
-        let mut call = self.client.get(&url);
-        if let Some(key) = &self.api_key {
+        let url = format!("{}/models", self.ep.base_url);
+        let mut call = self.ep.client.get(&url);
+        if let Some(key) = &self.ep.api_key {
             call = call.bearer_auth(key);
         }
         http::list_model_ids(call, &url).await
     }
 
     async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
-        let url = format!("{}/chat/completions", self.base_url);
+        let url = format!("{}/chat/completions", self.ep.base_url);
         let body = self.body(&request);
         let post = || {
-            let call = self.client.post(&url).json(&body);
-            match &self.api_key {
+            let call = self.ep.client.post(&url).json(&body);
+            match &self.ep.api_key {
                 Some(key) => call.bearer_auth(key),
                 None => call,
             }
         };
-        let response = http::with_retries(&self.retry, events, http::random_jitter, || {
-            http::send(post(), &url, &self.key_source, &self.timeouts)
+        let response = http::with_retries(&self.ep.retry, events, http::random_jitter, || {
+            http::send(post(), &url, &self.ep.key_source, &self.ep.timeouts)
         })
         .await;
         let response = match response {
@@ -119,23 +89,23 @@ impl OpenAiProvider {
             }) if body.to_lowercase().contains("model") => {
                 let available = self.list_models().await.unwrap_or_default();
                 return Err(ProviderError::ModelNotFound {
-                    model: self.model.clone(),
+                    model: self.ep.model.clone(),
                     available,
                 });
             }
             other => other?,
         };
         events.send(AgentEvent::Started {
-            model: self.model.clone(),
+            model: self.ep.model.clone(),
         });
         let mut parser = SseParser::new();
         let mut stream = response.bytes_stream();
         let mut read = Read::default();
         loop {
             let (limit, waiting) = if read.began {
-                (self.timeouts.idle, Waiting::Idle)
+                (self.ep.timeouts.idle, Waiting::Idle)
             } else {
-                (self.timeouts.first_token, Waiting::FirstToken)
+                (self.ep.timeouts.first_token, Waiting::FirstToken)
             };
             let Some(chunk) = http::next_within(&mut stream, limit, waiting).await? else {
                 break;
@@ -262,8 +232,8 @@ impl Provider for OpenAiProvider {
     fn info(&self) -> ProviderInfo {
         ProviderInfo {
             kind: "openai".into(),
-            model: self.model.clone(),
-            endpoint: self.base_url.clone(),
+            model: self.ep.model.clone(),
+            endpoint: self.ep.base_url.clone(),
         }
     }
 

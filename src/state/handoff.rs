@@ -414,17 +414,7 @@ fn open_next_step(state: &mut State, step: NextStep, at: DateTime<Utc>) {
     state.session.chain.breadcrumb.push(step.role.clone());
     state.brief = super::new_editor(&step.brief, "The brief for this role");
     state.attempts.clear();
-    state.shown = 0;
-    state.review.selected = None;
-    state.review.payload = None;
-    state.review.handoff = None;
-    state.review.mode = ReviewMode::Choosing;
-    state.outline_selected = 0;
-    state.folded.clear();
-    state.search = None;
-    state.view = Default::default();
-    state.scroll = 0;
-    state.follow = true;
+    state.fresh_review();
     state.focus = Focus::Brief;
     sync_view(state);
     let depth = state.session.chain.depth();

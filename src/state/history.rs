@@ -491,17 +491,7 @@ fn replace_brief(state: &mut State, text: &str) {
 }
 
 fn reset_review(state: &mut State) {
-    state.shown = state.attempts.len().saturating_sub(1);
-    state.review.selected = None;
-    state.review.handoff = None;
-    state.review.payload = None;
-    state.review.mode = super::ReviewMode::Choosing;
-    state.outline_selected = 0;
-    state.folded.clear();
-    state.search = None;
-    state.view = Default::default();
-    state.scroll = 0;
-    state.follow = true;
+    state.fresh_review();
     state.quit_armed = false;
     state.rerun_armed = false;
 }

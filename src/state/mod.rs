@@ -415,6 +415,22 @@ impl State {
         }
     }
 
+    /// A review not begun for the attempts in place: no route chosen, nothing handed off, the
+    /// latest attempt shown from the end, the outline unfolded.
+    pub(crate) fn fresh_review(&mut self) {
+        self.shown = self.attempts.len().saturating_sub(1);
+        self.review.selected = None;
+        self.review.handoff = None;
+        self.review.payload = None;
+        self.review.mode = ReviewMode::Choosing;
+        self.outline_selected = 0;
+        self.folded.clear();
+        self.search = None;
+        self.view = Default::default();
+        self.scroll = 0;
+        self.follow = true;
+    }
+
     /// Uses `theme` from now on: its palette at once, its markdown styles for what is rendered
     /// next (the loop renders the answers again once the code theme is set).
     pub fn use_theme(&mut self, theme: crate::ui::theme::Theme) {
