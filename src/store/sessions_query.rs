@@ -1,0 +1,278 @@
+//! Reading the session store: the latest runs, full-text search, one run whole, the
+//! conversation a run ends, and what `archbench watch` follows.
+
+use super::{EventRow, RunDetail, RunSummary, Store, StoreError, Watched};
+use rusqlite::{params, OptionalExtension};
+
+impl Store {
+    /// The latest runs, newest first.
+    pub fn list(&self, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SUMMARY} ORDER BY runs.started_at DESC, runs.id DESC LIMIT ?1"
+            ))
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map([limit as i64], summary_row)
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
+    /// Runs whose brief or answer match `query` (FTS5 syntax; plain words are ANDed), best first.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<RunSummary>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SUMMARY} JOIN runs_fts ON runs_fts.rowid = runs.id WHERE runs_fts MATCH ?1 ORDER BY rank LIMIT ?2"
+            ))
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map(params![fts_query(query), limit as i64], summary_row)
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
+    /// The conversation that run `id` ends: its earlier attempts of the same step (each asked for
+    /// by the feedback on the one before), oldest first, then the run itself.
+    pub fn conversation(&self, id: i64) -> Result<Vec<RunDetail>, StoreError> {
+        let Some(last) = self.get(id)? else {
+            return Ok(Vec::new());
+        };
+        let sql = self.sql();
+        let earlier: Vec<(i64, u32)> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT id, attempt FROM runs WHERE session_id = ?1 AND chain_id = ?2 AND role_id = ?3
+                     AND id < ?4 ORDER BY id DESC",
+                )
+                .map_err(&sql)?;
+            let rows = stmt
+                .query_map(
+                    params![last.session_id, last.chain_id, last.role_id, id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(&sql)?
+                .collect::<Result<_, _>>()
+                .map_err(&sql)?;
+            rows
+        };
+        let mut wanted = last.attempt;
+        let mut ids = Vec::new();
+        for (row, attempt) in earlier {
+            if wanted <= 1 {
+                break;
+            }
+            if attempt == wanted - 1 {
+                ids.push(row);
+                wanted -= 1;
+            }
+        }
+        let mut runs = Vec::new();
+        for row in ids.into_iter().rev() {
+            if let Some(run) = self.get(row)? {
+                runs.push(run);
+            }
+        }
+        runs.push(last);
+        Ok(runs)
+    }
+
+    /// The latest run of the session whose id starts with `session` (or of any session), for
+    /// `archbench watch`.
+    pub fn latest_of_session(&self, session: Option<&str>) -> Result<Option<Watched>, StoreError> {
+        let sql = self.sql();
+        let pattern = format!("{}%", session.unwrap_or("").replace(['%', '_'], ""));
+        self.conn
+            .query_row(
+                "SELECT id, key, session_id, role_id, brief, attempt, model, status, finish_reason, reviewer, feedback
+                 FROM runs WHERE session_id LIKE ?1 ORDER BY id DESC LIMIT 1",
+                [pattern],
+                |r| {
+                    Ok(Watched {
+                        id: r.get(0)?,
+                        key: r.get(1)?,
+                        session_id: r.get(2)?,
+                        role_id: r.get(3)?,
+                        brief: r.get(4)?,
+                        attempt: r.get(5)?,
+                        model: r.get(6)?,
+                        status: r.get(7)?,
+                        finish_reason: r.get(8)?,
+                        reviewer: r.get(9)?,
+                        feedback: r.get(10)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(sql)
+    }
+
+    /// The pieces of run `id`'s answer after piece `after` (all with `None`), in order.
+    pub fn pieces_after(
+        &self,
+        id: i64,
+        after: Option<i64>,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, text FROM transcript WHERE run_id = ?1 AND seq > ?2 ORDER BY seq",
+            )
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map(params![id, after.unwrap_or(-1)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
+    /// The review's events of run `id` after event `after`, in order.
+    pub fn events_after(&self, id: i64, after: i64) -> Result<Vec<(i64, EventRow)>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, at, kind, data FROM events WHERE run_id = ?1 AND id > ?2 ORDER BY id",
+            )
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map(params![id, after], |r| {
+                let data: String = r.get(3)?;
+                Ok((
+                    r.get(0)?,
+                    EventRow {
+                        at: r.get(1)?,
+                        kind: r.get(2)?,
+                        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                    },
+                ))
+            })
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
+    /// Everything about run `id`.
+    pub fn get(&self, id: i64) -> Result<Option<RunDetail>, StoreError> {
+        let sql = self.sql();
+        let detail = self
+            .conn
+            .query_row(
+                "SELECT id, session_id, chain_id, parent_id, role_id, prompt_sha256, provider, model, parameters, brief,
+                        attempt, feedback, reviewer, status, started_at, first_token_at, completed_at, finish_reason,
+                        prompt_tokens, completion_tokens, decision, envelope_id, answer
+                 FROM runs WHERE id = ?1",
+                [id],
+                |r| {
+                    let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
+                        let text: Option<String> = r.get(i)?;
+                        Ok(text
+                            .and_then(|t| serde_json::from_str(&t).ok())
+                            .unwrap_or(serde_json::Value::Null))
+                    };
+                    Ok(RunDetail {
+                        id: r.get(0)?,
+                        session_id: r.get(1)?,
+                        chain_id: r.get(2)?,
+                        parent_id: r.get(3)?,
+                        role_id: r.get(4)?,
+                        prompt_sha256: r.get(5)?,
+                        provider: json(6)?,
+                        model: r.get(7)?,
+                        parameters: json(8)?,
+                        brief: r.get(9)?,
+                        attempt: r.get(10)?,
+                        feedback: r.get(11)?,
+                        reviewer: r.get(12)?,
+                        status: r.get(13)?,
+                        started_at: r.get(14)?,
+                        first_token_at: r.get(15)?,
+                        completed_at: r.get(16)?,
+                        finish_reason: r.get(17)?,
+                        prompt_tokens: r.get(18)?,
+                        completion_tokens: r.get(19)?,
+                        decision: match json(20)? {
+                            serde_json::Value::Null => None,
+                            v => Some(v),
+                        },
+                        envelope_id: r.get(21)?,
+                        answer: r.get::<_, Option<String>>(22)?.unwrap_or_default(),
+                        events: Vec::new(),
+                    })
+                },
+            )
+            .optional()
+            .map_err(&sql)?;
+        let Some(mut detail) = detail else {
+            return Ok(None);
+        };
+        if detail.status == "running" || detail.answer.is_empty() {
+            detail.answer = self.transcript(id)?;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, kind, data FROM events WHERE run_id = ?1 ORDER BY id")
+            .map_err(&sql)?;
+        detail.events = stmt
+            .query_map([id], |r| {
+                let data: String = r.get(2)?;
+                Ok(EventRow {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .map_err(&sql)?
+            .collect::<Result<_, _>>()
+            .map_err(&sql)?;
+        Ok(Some(detail))
+    }
+}
+
+pub(super) const SUMMARY: &str = "SELECT runs.id, runs.started_at, runs.role_id, runs.model, runs.attempt, runs.status,
+    runs.brief, coalesce(length(runs.answer), (SELECT sum(length(text)) FROM transcript WHERE run_id = runs.id), 0),
+    runs.envelope_id FROM runs";
+
+pub(super) fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<RunSummary> {
+    let brief: String = r.get(6)?;
+    Ok(RunSummary {
+        id: r.get(0)?,
+        started_at: r.get(1)?,
+        role_id: r.get(2)?,
+        model: r.get(3)?,
+        attempt: r.get(4)?,
+        status: r.get(5)?,
+        brief_first_line: brief
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .chars()
+            .take(80)
+            .collect(),
+        bytes: r.get(7)?,
+        envelope_id: r.get(8)?,
+    })
+}
+
+/// A person's search words as an FTS5 query: each word quoted (so `-`, `:` and the like are just
+/// text), all of them required.
+fn fts_query(query: &str) -> String {
+    query
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
