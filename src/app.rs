@@ -567,6 +567,9 @@ where
         if !ticking {
             next_tick = Instant::now() + Duration::from_secs(1);
         }
+        if state.inline {
+            write_scrollback(terminal, state)?;
+        }
         if state.clear_screen {
             state.clear_screen = false;
             terminal.clear()?;
@@ -703,6 +706,53 @@ fn recovered_notice(state: &mut State, recovered: &[crate::store::sessions::RunS
     });
 }
 
+/// Inline: writes the answer's newly completed lines into the scrollback above the viewport,
+/// wrapped to the width and in the terminal's colours, with a rule before each new attempt.
+fn write_scrollback<B>(
+    terminal: &mut ratatui::Terminal<B>,
+    state: &mut State,
+) -> color_eyre::Result<()>
+where
+    B: ratatui::backend::Backend,
+    B::Error: Send + Sync + 'static,
+{
+    use ratatui::widgets::{Paragraph, Widget, Wrap};
+    let Some(attempt) = state.attempts.last() else {
+        return Ok(());
+    };
+    let width = state.width.max(1) as usize;
+    let depth = state.colour;
+    let (number, mut written) = state.scrollback;
+    let mut lines: Vec<ratatui::text::Line<'static>> = Vec::new();
+    if number != attempt.number {
+        written = 0;
+        lines.push(ratatui::text::Line::from(format!(
+            "── {} · attempt {} ──",
+            state.session.role.title, attempt.number
+        )));
+    }
+    let committed = attempt.doc.committed();
+    lines.extend(committed.iter().skip(written).map(|l| l.line.clone()));
+    let done = committed.len();
+    state.scrollback = (attempt.number, done);
+    if lines.is_empty() {
+        return Ok(());
+    }
+    for line in lines {
+        let rows = line.width().div_ceil(width).max(1) as u16;
+        terminal.insert_before(rows, |buffer| {
+            Paragraph::new(line)
+                .wrap(Wrap { trim: false })
+                .render(buffer.area, buffer);
+            crate::ui::colour::adapt(buffer, depth);
+        })?;
+    }
+    // The insertion cleared the viewport where it now stands: paint it again at once.
+    state.prepare_frame();
+    terminal.draw(|frame| crate::ui::draw(frame, state))?;
+    Ok(())
+}
+
 /// Resolves when the process is asked to stop: the ssh connection dropped (SIGHUP), the system
 /// asks (SIGTERM), or someone sent SIGINT from outside (Ctrl-C at the keyboard is a key in raw
 /// mode). The loop then leaves cleanly, keeping the draft and the session.
@@ -769,7 +819,11 @@ pub async fn run_tui(
     builder: Option<ProviderBuilder>,
 ) -> color_eyre::Result<()> {
     crate::render::highlight::warm_up();
-    let (mut terminal, _guard) = terminal::enter(state.mouse)?;
+    let (mut terminal, _guard) = if state.inline {
+        terminal::enter_inline(state.mouse)?
+    } else {
+        terminal::enter(state.mouse)?
+    };
     let delivery = state.session.chain.sinks.options.clone();
     let mut wiring = Wiring::new(provider, outbox)
         .with_audit_log(crate::paths::audit_log())

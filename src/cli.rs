@@ -42,6 +42,10 @@ pub struct Cli {
     /// The theme: dark, light, high-contrast, sixteen, or a user theme (env ARCHBENCH_THEME).
     #[arg(long)]
     pub theme: Option<String>,
+    /// No alternate screen: the workbench sits at the bottom of the terminal and the answer goes
+    /// into the scrollback as it completes.
+    #[arg(long)]
+    pub inline: bool,
     /// How the brief is edited: `default`, or `vi` (Normal and Insert modes).
     #[arg(long, value_parser = ["default", "vi"])]
     pub editing: Option<String>,

@@ -713,6 +713,7 @@ async fn tui(cli: &Cli) -> i32 {
     let role_id = bench.session.role.id.clone();
     let mut state = State::new(bench.session, &brief, 80, 24);
     state.models = bench.models;
+    state.inline = cli.inline;
     look(cli).apply(&mut state);
     let recovered_draft = offer_draft(&mut state, &role_id, &brief, common.brief.as_deref());
     if let Some(problem) = &bench.model_problem {

@@ -737,3 +737,44 @@ fn over_ssh_the_workbench_runs_and_approves_and_a_second_session_watches() {
         1
     );
 }
+
+#[test]
+fn inline_the_answer_goes_into_the_scrollback_and_stays_after_quitting() {
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(ANSWER, 3, "stop"),
+        40,
+    ))]);
+    let home = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start("sh", 100, 40);
+    tmux.text(&format!(
+        "{} --inline; echo INLINE-DONE",
+        archbench_command(&server, home.path())
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("No answer yet");
+    assert!(!tmux.alternate_screen(), "inline: no alternate screen");
+    tmux.text("Design the data layer.");
+    tmux.keys(&["C-s"]);
+    let screen = tmux.wait_for("Decision: ambiguous");
+    // The whole workbench sits below what it wrote to the scrollback.
+    let written = screen.find("── Database architect · attempt 1 ──").unwrap();
+    let header = screen.find(" archbench · Database architect").unwrap();
+    assert!(written < header, "{screen}");
+    assert!(screen[header..].contains("┌ Brief") && screen[header..].contains("Answer · attempt 1"), "{screen}");
+    tmux.keys(&["C-q"]);
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("INLINE-DONE");
+    let history = tmux.history();
+    assert!(
+        history.contains("── Database architect · attempt 1 ──"),
+        "{history}"
+    );
+    let rule = history
+        .find("── Database architect · attempt 1 ──")
+        .unwrap();
+    assert!(
+        history[rule..].contains("CREATE TABLE tenant"),
+        "the answer is in the scrollback:\n{history}"
+    );
+    assert!(history[rule..].contains("DECISION: completed"), "{history}");
+}

@@ -214,6 +214,11 @@ pub struct State {
     pub history: Option<history::History>,
     /// The focused pane fills the screen.
     pub zoom: bool,
+    /// The workbench sits inline at the bottom of the screen and writes the answer into the
+    /// scrollback (`--inline`).
+    pub inline: bool,
+    /// Of the attempt written to the scrollback (its number), how many lines are written.
+    pub scrollback: (u32, usize),
     /// The vi-like editing style for the brief, when chosen.
     pub vi: Option<vi::Vi>,
     /// The mouse wheel scrolls (the terminal's own selection then needs Shift held).
@@ -287,6 +292,8 @@ impl State {
             read_only: false,
             zoom: false,
             vi: None,
+            inline: false,
+            scrollback: (0, 0),
             mouse: true,
             clear_screen: false,
             colour: crate::ui::colour::Depth::Truecolor,

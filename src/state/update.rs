@@ -97,7 +97,12 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         }
         Event::Resize { width, height } => {
             state.width = width;
-            state.height = height;
+            // Inline, the workbench has its viewport's rows, not the screen's.
+            state.height = if state.inline {
+                height.min(crate::terminal::INLINE_ROWS)
+            } else {
+                height
+            };
             state.lay_out();
             Vec::new()
         }

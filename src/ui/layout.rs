@@ -19,6 +19,20 @@ pub struct Areas {
 }
 
 impl Areas {
+    /// The same panes with the screen's top left corner at (`x`, `y`) (an inline viewport starts
+    /// below the rows already on the screen).
+    pub fn at(mut self, x: u16, y: u16) -> Self {
+        let shift = |r: Rect| Rect::new(r.x + x, r.y + y, r.width, r.height);
+        self.header = shift(self.header);
+        self.brief = shift(self.brief);
+        self.answer = shift(self.answer);
+        self.routes = shift(self.routes);
+        self.outline = self.outline.map(shift);
+        self.notice = shift(self.notice);
+        self.hints = shift(self.hints);
+        self
+    }
+
     /// The answer pane inside its border.
     pub fn answer_inner(&self) -> Rect {
         self.answer.inner(Margin::new(1, 1))

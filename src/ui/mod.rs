@@ -29,6 +29,7 @@ fn draw_panes(frame: &mut Frame, state: &State) {
         too_small(frame, size);
         return;
     };
+    let areas = areas.at(size.x, size.y);
     header::draw(frame, areas.header, state, &palette);
     panes::brief(frame, areas.brief, state, &palette);
     panes::answer(frame, areas.answer, state, &palette);

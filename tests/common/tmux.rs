@@ -180,3 +180,23 @@ impl Tmux {
         assert!(paste.success());
     }
 }
+
+impl Tmux {
+    /// The screen and the scrollback above it.
+    pub fn history(&self) -> String {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "capture-pane",
+                "-p",
+                "-S",
+                "-500",
+                "-t",
+                "0",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
