@@ -256,3 +256,48 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod help_tests {
+    use super::*;
+
+    /// The help overlay's text with its wrapping undone.
+    fn help_text() -> String {
+        let lines = crate::ui::panes::help_lines(100, &crate::ui::theme::Palette::dark());
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+            })
+            .collect();
+        text.join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn the_help_overlay_lists_every_binding_with_its_keys() {
+        let help = help_text();
+        for binding in table() {
+            let keys: Vec<String> = binding.keys.iter().map(Key::label).collect();
+            let entry = format!(
+                "{} {}",
+                keys.join("/"),
+                binding
+                    .description
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            assert!(
+                help.contains(&entry),
+                "{} is missing from the help: `{entry}`",
+                name(binding)
+            );
+        }
+    }
+}

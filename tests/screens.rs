@@ -473,8 +473,20 @@ macro_rules! themed_screens {
                 let theme = archbench::ui::theme::Theme::parse(archbench::ui::theme::SHIPPED[$theme].1, "shipped").unwrap();
                 archbench::render::highlight::set_theme(&theme.syntax).unwrap();
                 for (w, h) in [(80, 24), (100, 30), (200, 60)] {
-                    let mut d = themed($theme, Depth::$depth, w, h);
-                    insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), styled(&mut d));
+                    // The three main screens: empty, an answer streaming, an answer to review.
+                    let mut shots = Vec::new();
+                    let mut empty = Driver::new("", w, h);
+                    let mut streaming = Driver::new(BRIEF, w, h);
+                    streaming.ctrl('s');
+                    stream(&mut streaming, &ANSWER[..ANSWER.find("CREATE INDEX").unwrap()]);
+                    for d in [&mut empty, &mut streaming] {
+                        d.state.colour = Depth::$depth;
+                        d.state.use_theme(theme.clone());
+                        d.state.render_again();
+                        shots.push(styled(d));
+                    }
+                    shots.push(styled(&mut themed($theme, Depth::$depth, w, h)));
+                    insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), shots.join("\n=== next screen ===\n"));
                 }
                 archbench::render::highlight::set_theme(archbench::render::highlight::DEFAULT_THEME).unwrap();
             })*

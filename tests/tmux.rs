@@ -760,7 +760,10 @@ fn inline_the_answer_goes_into_the_scrollback_and_stays_after_quitting() {
     let written = screen.find("── Database architect · attempt 1 ──").unwrap();
     let header = screen.find(" archbench · Database architect").unwrap();
     assert!(written < header, "{screen}");
-    assert!(screen[header..].contains("┌ Brief") && screen[header..].contains("Answer · attempt 1"), "{screen}");
+    assert!(
+        screen[header..].contains("┌ Brief") && screen[header..].contains("Answer · attempt 1"),
+        "{screen}"
+    );
     tmux.keys(&["C-q"]);
     tmux.keys(&["C-q"]);
     tmux.wait_for("INLINE-DONE");
