@@ -45,8 +45,22 @@ pub fn theme_names() -> Vec<&'static str> {
         .collect()
 }
 
-/// Uses the syntax theme `name` from now on; an unknown name is an error listing the known.
+/// Reads a `.tmTheme` file (a theme's own code colours).
+pub fn load_theme_file(path: &std::path::Path) -> Result<Theme, String> {
+    syntect::highlighting::ThemeSet::get_theme(path)
+        .map_err(|e| format!("cannot read the code theme {}: {e}", path.display()))
+}
+
+/// Uses the syntax theme `name` (or the `.tmTheme` file it names) from now on; an unknown name
+/// is an error listing the known.
 pub fn set_theme(name: &str) -> Result<(), String> {
+    if name.ends_with(".tmTheme") {
+        let theme = std::sync::Arc::new(load_theme_file(std::path::Path::new(name))?);
+        if let Ok(mut slot) = THEME.write() {
+            *slot = Some(theme);
+        }
+        return Ok(());
+    }
     let found = two_face::theme::EmbeddedLazyThemeSet::theme_names()
         .iter()
         .find(|n| n.as_name() == name)

@@ -72,10 +72,17 @@ impl Theme {
                 .parse::<Color>()
                 .map_err(|_| format!("`{field}`: `{value}` is not a colour"))
         };
-        let syntax = file
+        let mut syntax = file
             .syntax
             .unwrap_or_else(|| crate::render::highlight::DEFAULT_THEME.to_string());
-        if !crate::render::highlight::theme_names().contains(&syntax.as_str()) {
+        if syntax.ends_with(".tmTheme") {
+            // A code theme shipped with the theme: its path is relative to the theme's file.
+            let beside = Path::new(source).parent().unwrap_or(Path::new("."));
+            let path = beside.join(&syntax);
+            crate::render::highlight::load_theme_file(&path)
+                .map_err(|e| format!("`syntax`: {e}"))?;
+            syntax = path.display().to_string();
+        } else if !crate::render::highlight::theme_names().contains(&syntax.as_str()) {
             return Err(format!(
                 "`syntax`: no code theme `{syntax}`; known: {}",
                 crate::render::highlight::theme_names().join(", ")
@@ -247,6 +254,34 @@ mod tests {
         assert!(Theme::parse(&broken, "x")
             .unwrap_err()
             .starts_with("`syntax`: no code theme `vaporwave`"));
+    }
+
+    #[test]
+    fn a_theme_may_bring_its_own_tmtheme_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let tm = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict><key>name</key><string>Mine</string><key>settings</key><array>
+<dict><key>settings</key><dict><key>foreground</key><string>#112233</string></dict></dict>
+<dict><key>scope</key><string>keyword</string><key>settings</key><dict><key>foreground</key><string>#AA0000</string></dict></dict>
+</array></dict></plist>"#;
+        std::fs::write(dir.path().join("mine.tmTheme"), tm).unwrap();
+        let file = dir.path().join("mine.toml");
+        let text = SHIPPED[0]
+            .1
+            .replace("name = \"dark\"", "name = \"mine\"")
+            .replace("base16-ocean.dark", "mine.tmTheme");
+        let theme = Theme::parse(&text, &file.display().to_string()).unwrap();
+        assert_eq!(
+            theme.syntax,
+            dir.path().join("mine.tmTheme").display().to_string()
+        );
+        let missing = text.replace("mine.tmTheme", "gone.tmTheme");
+        let err = Theme::parse(&missing, &file.display().to_string()).unwrap_err();
+        assert!(
+            err.starts_with("`syntax`: cannot read the code theme"),
+            "{err}"
+        );
     }
 
     #[test]
