@@ -263,19 +263,9 @@ impl Provider for AnthropicProvider {
     }
 
     fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
-        let handle = RunHandle::new();
-        let token = handle.token();
         let this = self.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = token.cancelled() => {}
-                result = this.run(request, &events) => {
-                    if let Err(error) = result {
-                        events.send(AgentEvent::Failed(error));
-                    }
-                }
-            }
-        });
-        handle
+        http::spawn_run(events, move |events| async move {
+            this.run(request, &events).await
+        })
     }
 }

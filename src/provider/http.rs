@@ -103,6 +103,29 @@ impl Endpoint {
     }
 }
 
+/// Starts a provider's run on the runtime: a failure becomes the run's last event, and cancelling
+/// the handle drops the run wherever it is (a wait between tries included).
+pub fn spawn_run<F, Fut>(events: super::EventSink, run: F) -> super::RunHandle
+where
+    F: FnOnce(super::EventSink) -> Fut,
+    Fut: Future<Output = Result<(), ProviderError>> + Send + 'static,
+{
+    let handle = super::RunHandle::new();
+    let token = handle.token();
+    let work = run(events.clone());
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = token.cancelled() => {}
+            result = work => {
+                if let Err(error) = result {
+                    events.send(AgentEvent::Failed(error));
+                }
+            }
+        }
+    });
+    handle
+}
+
 /// What one try of a request came to.
 pub enum Try<T> {
     Done(T),
