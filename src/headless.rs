@@ -268,6 +268,8 @@ async fn run_step(
     let started = Utc::now();
     // A headless chain never runs a role twice, so the chain and the role name the run.
     let key = format!("{chain_id}:{}", role.id);
+    // Shared by every piece of the answer rather than copied for each.
+    let delta_key: std::sync::Arc<str> = key.as_str().into();
     let recorder = Recorder {
         log: job.audit_log.as_ref(),
         role: &role.id,
@@ -288,11 +290,7 @@ async fn run_step(
             key: key.clone(),
             end: RunEnd {
                 status: status.into(),
-                finish_reason: finish.map(|f| match f {
-                    FinishReason::Stop => "stop".to_string(),
-                    FinishReason::Length => "length".to_string(),
-                    FinishReason::Other(other) => other.clone(),
-                }),
+                finish_reason: finish.map(|f| f.as_wire().to_string()),
                 usage,
                 decision,
                 first_token_at: first_token,
@@ -341,7 +339,7 @@ async fn run_step(
                 first_token.get_or_insert_with(Utc::now);
                 text.push_str(&piece);
                 keep(Record::Delta {
-                    key: key.clone(),
+                    key: delta_key.clone(),
                     text: piece.clone(),
                 });
                 if !job.json {

@@ -112,6 +112,15 @@ impl FinishReason {
             other => Self::Other(other.to_string()),
         }
     }
+
+    /// The name kept in the session store: `stop`, `length`, or what the server said.
+    pub fn as_wire(&self) -> &str {
+        match self {
+            Self::Stop => "stop",
+            Self::Length => "length",
+            Self::Other(other) => other,
+        }
+    }
 }
 
 /// What a provider reports while a run goes on.

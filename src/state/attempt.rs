@@ -47,6 +47,9 @@ pub struct Attempt {
     pub reasoning: String,
     /// Pieces of the answer received (about one token each), for the rate while it streams.
     pub pieces: u32,
+    /// The run's name in the session store, made once when it starts (each piece of the answer
+    /// is recorded under it).
+    pub store_key: Option<std::sync::Arc<str>>,
     /// The server refused a try; the next starts at `until`.
     pub retry: Option<RetryWait>,
 }
@@ -96,6 +99,7 @@ impl Attempt {
             reask: None,
             reasoning: String::new(),
             pieces: 0,
+            store_key: None,
             retry: None,
         }
     }

@@ -3,7 +3,6 @@
 //! change of its review. The loop hands them to the store's writer thread.
 
 use super::{Phase, State};
-use crate::provider::FinishReason;
 use crate::store::sessions::{NewRun, RunEnd};
 use crate::store::writer::Record;
 use chrono::{DateTime, Utc};
@@ -28,8 +27,9 @@ pub(super) fn started(state: &mut State, at: DateTime<Utc>) {
         return;
     };
     let reviewer = &state.session.reviewer;
+    let key = run_key(state, attempt.run_id);
     let run = NewRun {
-        key: run_key(state, attempt.run_id),
+        key: key.clone(),
         session_id: state.instance.clone(),
         chain_id: state.session.chain_id.clone(),
         parent_id: state.session.chain.parent_id.clone(),
@@ -47,15 +47,25 @@ pub(super) fn started(state: &mut State, at: DateTime<Utc>) {
         started_at: at,
     };
     state.records.push(Record::Started(Box::new(run)));
+    if let Some(attempt) = state.attempts.last_mut() {
+        attempt.store_key = Some(key.into());
+    }
 }
 
 /// Text of run `run_id`'s answer arrived.
 pub(super) fn delta(state: &mut State, run_id: u64, text: &str) {
-    let key = run_key(state, run_id);
-    state.records.push(Record::Delta {
-        key,
-        text: text.to_string(),
-    });
+    let key = state
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.run_id == run_id)
+        .and_then(|a| a.store_key.clone());
+    if let Some(key) = key {
+        state.records.push(Record::Delta {
+            key,
+            text: text.to_string(),
+        });
+    }
 }
 
 /// Run `run_id` ended; its attempt holds the outcome.
@@ -71,11 +81,7 @@ pub(super) fn ended(state: &mut State, run_id: u64, at: DateTime<Utc>) {
     };
     let end = RunEnd {
         status: status.into(),
-        finish_reason: finish.map(|f| match f {
-            FinishReason::Stop => "stop".to_string(),
-            FinishReason::Length => "length".to_string(),
-            FinishReason::Other(other) => other,
-        }),
+        finish_reason: finish.map(|f| f.as_wire().to_string()),
         usage: attempt.usage,
         decision: attempt
             .decision

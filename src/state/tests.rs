@@ -994,7 +994,7 @@ mod journal_and_draft {
         let text: String = records
             .iter()
             .filter_map(|r| match r {
-                Record::Delta { key: k, text } if *k == key => Some(text.as_str()),
+                Record::Delta { key: k, text } if **k == *key => Some(text.as_str()),
                 _ => None,
             })
             .collect();

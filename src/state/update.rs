@@ -1109,11 +1109,7 @@ fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
 }
 
 /// A provider event for run `run_id`, however it came (a provider, or a watched session).
-pub(super) fn on_agent_event(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {
-    on_agent(state, run_id, event, at);
-}
-
-fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {
+pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {
     if state.running != Some(run_id) {
         return;
     }

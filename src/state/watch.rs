@@ -2,7 +2,7 @@
 //! replayed into the workbench's own state, so the answer renders, the outline fills and the
 //! decision is read exactly as on the reviewer's screen — and nothing here can change the work.
 
-use super::update::{notice, on_agent_event, sync_view};
+use super::update::{notice, on_agent, sync_view};
 use super::{Attempt, Focus, NoticeLevel, State};
 use crate::action::Action;
 use crate::provider::{AgentEvent, FinishReason, ProviderError};
@@ -98,7 +98,7 @@ pub(super) fn on_watch(state: &mut State, watch: Watch, at: DateTime<Utc>) {
         Watch::Pieces(pieces) => {
             let Some(run_id) = state.running else { return };
             for piece in pieces {
-                on_agent_event(state, run_id, AgentEvent::Delta(piece), at);
+                on_agent(state, run_id, AgentEvent::Delta(piece), at);
             }
         }
         Watch::Ended {
@@ -114,7 +114,7 @@ pub(super) fn on_watch(state: &mut State, watch: Watch, at: DateTime<Utc>) {
                     "the run ended {other} on the reviewer's side"
                 ))),
             };
-            on_agent_event(state, run_id, event, at);
+            on_agent(state, run_id, event, at);
         }
         Watch::Events(events) => {
             let Some(last) = events.iter().rev().find_map(describe) else {

@@ -23,8 +23,11 @@ const BATCH_PIECES: usize = 512;
 pub enum Record {
     /// A run was sent to the provider.
     Started(Box<NewRun>),
-    /// Text of the answer arrived.
-    Delta { key: String, text: String },
+    /// Text of the answer arrived. The key is shared, not copied, per piece.
+    Delta {
+        key: std::sync::Arc<str>,
+        text: String,
+    },
     /// The run ended: complete, cancelled or failed.
     Ended { key: String, end: RunEnd },
     /// A state change of the review (the audit log's kind and data), for the run `key` if any.
@@ -178,7 +181,7 @@ impl<R: Fn(String)> Batch<R> {
 
     fn take(&mut self, record: Record) {
         if let Record::Delta { key, text } = record {
-            let Some(&row) = self.rows.get(&key) else {
+            let Some(&row) = self.rows.get(&*key) else {
                 return;
             };
             self.pending.push((row, text));
