@@ -3,8 +3,7 @@
 //! documentation gives it — `message_start`, `content_block_start/delta/stop`, `message_delta`
 //! (stop reason, usage), `message_stop`, `ping`, and `error` mid-stream.
 
-use super::http::{self, Timeouts, Waiting};
-use super::sse::SseParser;
+use super::http::{self, Timeouts};
 use super::{
     AgentEvent, ChatRequest, EventSink, FinishReason, Provider, ProviderError, ProviderInfo,
     RunHandle, Speaker, Usage,
@@ -99,45 +98,18 @@ impl AnthropicProvider {
     async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
         let url = format!("{}/v1/messages", self.ep.base_url);
         let body = self.body(&request);
-        let response = http::with_retries(&self.ep.retry, events, http::random_jitter, || {
-            http::send(
-                self.post(&url, &body),
+        let response = self
+            .ep
+            .open(
+                events,
                 &url,
-                &self.ep.key_source,
-                &self.ep.timeouts,
+                || self.post(&url, &body),
+                || self.list_models(),
             )
-        })
-        .await;
-        let response = match response {
-            Err(ProviderError::Http {
-                status: 404, body, ..
-            }) if body.contains("model") => {
-                let available = self.list_models().await.unwrap_or_default();
-                return Err(ProviderError::ModelNotFound {
-                    model: self.ep.model.clone(),
-                    available,
-                });
-            }
-            other => other?,
-        };
+            .await?;
         let mut reader = Reader::default();
-        let mut parser = SseParser::new();
-        let mut stream = response.bytes_stream();
-        loop {
-            let (limit, waiting) = if reader.began {
-                (self.ep.timeouts.idle, Waiting::Idle)
-            } else {
-                (self.ep.timeouts.first_token, Waiting::FirstToken)
-            };
-            let Some(chunk) = http::next_within(&mut stream, limit, waiting).await? else {
-                break;
-            };
-            let chunk = chunk.map_err(|e| ProviderError::Stream(http::error_chain(&e)))?;
-            for event in parser.push(&chunk) {
-                if reader.read(&event.data, events)? {
-                    return Ok(());
-                }
-            }
+        if self.ep.read_events(response, &mut reader, events).await? {
+            return Ok(());
         }
         Err(ProviderError::Stream(
             "the server closed the connection before the answer finished".into(),
@@ -155,7 +127,11 @@ struct Reader {
     stop: Option<FinishReason>,
 }
 
-impl Reader {
+impl http::EventReader for Reader {
+    fn began(&self) -> bool {
+        self.began
+    }
+
     /// Reads one event's data; true once the message is complete.
     fn read(&mut self, data: &str, events: &EventSink) -> Result<bool, ProviderError> {
         let value: Value = serde_json::from_str(data).map_err(|e| {

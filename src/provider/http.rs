@@ -103,6 +103,74 @@ impl Endpoint {
     }
 }
 
+/// What reads one API's event stream: each event's data in turn.
+pub trait EventReader {
+    /// Reads one event's data, sending what it says; true once the answer is complete.
+    fn read(&mut self, data: &str, events: &super::EventSink) -> Result<bool, ProviderError>;
+    /// Whether a piece of the answer (or of its reasoning) has arrived: the first-token timeout
+    /// holds until then, the idle one after.
+    fn began(&self) -> bool;
+}
+
+impl Endpoint {
+    /// Sends a request (`post` makes a fresh one for each try) with the retries. A 404 that names
+    /// the model becomes [`ProviderError::ModelNotFound`] with the models `list` offers; a 404
+    /// without it is a wrong base URL, and says so as it is.
+    pub async fn open<L, LF>(
+        &self,
+        events: &super::EventSink,
+        url: &str,
+        post: impl Fn() -> reqwest::RequestBuilder,
+        list: L,
+    ) -> Result<reqwest::Response, ProviderError>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<Vec<String>, ProviderError>>,
+    {
+        let response = with_retries(&self.retry, events, random_jitter, || {
+            send(post(), url, &self.key_source, &self.timeouts)
+        })
+        .await;
+        match response {
+            Err(ProviderError::Http {
+                status: 404, body, ..
+            }) if body.to_lowercase().contains("model") => Err(ProviderError::ModelNotFound {
+                model: self.model.clone(),
+                available: list().await.unwrap_or_default(),
+            }),
+            other => other,
+        }
+    }
+
+    /// Reads `response`'s event stream into `reader` with the first-token and idle timeouts;
+    /// true once the reader says the answer is complete, false if the stream ends first.
+    pub async fn read_events(
+        &self,
+        response: reqwest::Response,
+        reader: &mut impl EventReader,
+        events: &super::EventSink,
+    ) -> Result<bool, ProviderError> {
+        let mut parser = super::sse::SseParser::new();
+        let mut stream = response.bytes_stream();
+        loop {
+            let (limit, waiting) = if reader.began() {
+                (self.timeouts.idle, Waiting::Idle)
+            } else {
+                (self.timeouts.first_token, Waiting::FirstToken)
+            };
+            let Some(chunk) = next_within(&mut stream, limit, waiting).await? else {
+                return Ok(false);
+            };
+            let chunk = chunk.map_err(|e| ProviderError::Stream(error_chain(&e)))?;
+            for event in parser.push(&chunk) {
+                if reader.read(&event.data, events)? {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+}
+
 /// Starts a provider's run on the runtime: a failure becomes the run's last event, and cancelling
 /// the handle drops the run wherever it is (a wait between tries included).
 pub fn spawn_run<F, Fut>(events: super::EventSink, run: F) -> super::RunHandle

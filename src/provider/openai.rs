@@ -1,8 +1,7 @@
 //! OpenAI-compatible chat completions with streaming: OpenAI, Ollama, llama.cpp's server, vLLM,
 //! LM Studio and anything else that speaks `POST {base}/chat/completions` with `stream: true`.
 
-use super::http::{self, Timeouts, Waiting};
-use super::sse::SseParser;
+use super::http::{self, Timeouts};
 use super::{
     AgentEvent, ChatRequest, EventSink, FinishReason, Provider, ProviderError, ProviderInfo,
     RunHandle, Usage,
@@ -77,54 +76,23 @@ impl OpenAiProvider {
                 None => call,
             }
         };
-        let response = http::with_retries(&self.ep.retry, events, http::random_jitter, || {
-            http::send(post(), &url, &self.ep.key_source, &self.ep.timeouts)
-        })
-        .await;
-        let response = match response {
-            // OpenAI, Ollama and vLLM all name the model in a 404 for an unknown one; a 404
-            // without it is a wrong base URL, and says so as it is.
-            Err(ProviderError::Http {
-                status: 404, body, ..
-            }) if body.to_lowercase().contains("model") => {
-                let available = self.list_models().await.unwrap_or_default();
-                return Err(ProviderError::ModelNotFound {
-                    model: self.ep.model.clone(),
-                    available,
-                });
-            }
-            other => other?,
-        };
+        let response = self
+            .ep
+            .open(events, &url, post, || self.list_models())
+            .await?;
         events.send(AgentEvent::Started {
             model: self.ep.model.clone(),
         });
-        let mut parser = SseParser::new();
-        let mut stream = response.bytes_stream();
         let mut read = Read::default();
-        loop {
-            let (limit, waiting) = if read.began {
-                (self.ep.timeouts.idle, Waiting::Idle)
-            } else {
-                (self.ep.timeouts.first_token, Waiting::FirstToken)
-            };
-            let Some(chunk) = http::next_within(&mut stream, limit, waiting).await? else {
-                break;
-            };
-            let chunk = chunk.map_err(|e| ProviderError::Stream(http::error_chain(&e)))?;
-            for event in parser.push(&chunk) {
-                if event.data.trim() == "[DONE]" {
-                    events.send(AgentEvent::Finished(
-                        read.finish.take().unwrap_or(FinishReason::Stop),
-                    ));
-                    return Ok(());
-                }
-                read_chunk(&event.data, events, &mut read)?;
-            }
-        }
+        let done = self.ep.read_events(response, &mut read, events).await?;
         match read.finish {
             // Some servers close after the last chunk without `[DONE]`.
             Some(reason) => {
                 events.send(AgentEvent::Finished(reason));
+                Ok(())
+            }
+            None if done => {
+                events.send(AgentEvent::Finished(FinishReason::Stop));
                 Ok(())
             }
             None => Err(ProviderError::Stream(
@@ -140,6 +108,20 @@ struct Read {
     /// A piece of the answer (or of its reasoning) has arrived.
     began: bool,
     finish: Option<FinishReason>,
+}
+
+impl http::EventReader for Read {
+    fn read(&mut self, data: &str, events: &EventSink) -> Result<bool, ProviderError> {
+        if data.trim() == "[DONE]" {
+            return Ok(true);
+        }
+        read_chunk(data, events, self)?;
+        Ok(false)
+    }
+
+    fn began(&self) -> bool {
+        self.began
+    }
 }
 
 /// One chat completion chunk, borrowed from the event's text where it can be (most deltas hold
