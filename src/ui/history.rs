@@ -18,22 +18,35 @@ pub fn draw(frame: &mut Frame, area: Rect, history: &History, palette: &Palette)
     match &history.view {
         HistoryView::List => list(frame, area, history, palette),
         HistoryView::Run { run, doc, scroll } => {
-            let mut lines = header_lines(run, palette);
-            lines.extend(doc.committed().iter().map(|l| l.line.clone()));
+            let header = header_lines(run, palette);
+            let body = doc.committed();
             let title = format!(
                 " Run #{} · {} · attempt {} · {} ",
                 run.id, run.role_id, run.attempt, run.status
             );
             let block = frame_block(title, palette);
             let inner = block.inner(area);
+            // Only the lines on screen are cloned and wrapped: `scroll` counts source lines, so
+            // a long answer costs no more per frame than a short one.
+            let total = header.len() + body.len();
+            let first = (*scroll).min(total.saturating_sub(inner.height as usize));
             let width = inner.width.max(1) as usize;
-            let total: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
-            let top = (*scroll).min(total.saturating_sub(inner.height as usize));
-            let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+            let mut rows = 0;
+            let visible: Vec<Line> = header
+                .iter()
+                .chain(body.iter().map(|l| &l.line))
+                .skip(first)
+                .take_while(|line| {
+                    let fits = rows < inner.height as usize;
+                    rows += line.width().div_ceil(width).max(1);
+                    fits
+                })
+                .cloned()
+                .collect();
             frame.render_widget(
-                paragraph
-                    .block(block)
-                    .scroll((top.min(u16::MAX as usize) as u16, 0)),
+                Paragraph::new(visible)
+                    .wrap(Wrap { trim: false })
+                    .block(block),
                 area,
             );
         }
