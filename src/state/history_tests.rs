@@ -309,9 +309,16 @@ fn help_and_quit_work_over_the_history_and_other_keys_close_it() {
     assert!(b.state.help);
     assert!(b.state.history.is_some());
     b.key(KeyCode::Esc);
-    assert!(!b.state.help && b.state.history.is_some(), "Esc closes the help only");
+    assert!(
+        !b.state.help && b.state.history.is_some(),
+        "Esc closes the help only"
+    );
     let effects = b.ctrl('q');
-    assert_eq!(effects, vec![Effect::Quit], "nothing at risk: quit at once, over the history");
+    assert_eq!(
+        effects,
+        vec![Effect::Quit],
+        "nothing at risk: quit at once, over the history"
+    );
     let mut b = Bench::new("brief");
     opened(&mut b);
     b.key(KeyCode::Tab);

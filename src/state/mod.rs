@@ -335,11 +335,6 @@ impl State {
         }
     }
 
-    /// Whether the brief holds text that is neither in its file, nor in a run, nor in the draft.
-    pub fn brief_unsaved(&self) -> bool {
-        self.brief_revision != self.draft_saved && self.brief_revision != self.brief_kept
-    }
-
     /// Whether the brief holds text kept nowhere but in the draft (a clean quit keeps the draft).
     pub fn brief_needs_draft(&self) -> bool {
         self.brief_revision != self.brief_kept

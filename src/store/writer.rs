@@ -41,16 +41,10 @@ pub enum Record {
     Envelope { key: String, envelope_id: String },
 }
 
-enum Message {
-    Record(Record),
-    /// Write everything held, then answer.
-    Flush(Sender<()>),
-}
-
 /// Sends records to the writer thread; [`SessionWriter::close`] (or dropping it) writes what is
 /// held and marks runs still open as `interrupted`.
 pub struct SessionWriter {
-    tx: Option<Sender<Message>>,
+    tx: Option<Sender<Record>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -64,7 +58,7 @@ impl SessionWriter {
     ) -> Result<(Self, Vec<RunSummary>), StoreError> {
         let mut store = Store::open(path)?;
         let recovered = store.recover_interrupted()?;
-        let (tx, rx) = channel::<Message>();
+        let (tx, rx) = channel::<Record>();
         let thread = std::thread::Builder::new()
             .name("sessions".into())
             .spawn(move || {
@@ -87,11 +81,7 @@ impl SessionWriter {
                     };
                     match message {
                         None => batch.flush(),
-                        Some(Message::Record(record)) => batch.take(record),
-                        Some(Message::Flush(done)) => {
-                            batch.flush();
-                            let _ = done.send(());
-                        }
+                        Some(record) => batch.take(record),
                     }
                 }
                 batch.close();
@@ -111,16 +101,7 @@ impl SessionWriter {
 
     pub fn send(&self, record: Record) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send(Message::Record(record));
-        }
-    }
-
-    /// Waits until everything sent so far is written (a signal is about to end the process).
-    pub fn flush(&self) {
-        let Some(tx) = &self.tx else { return };
-        let (done_tx, done_rx) = channel();
-        if tx.send(Message::Flush(done_tx)).is_ok() {
-            let _ = done_rx.recv_timeout(Duration::from_secs(5));
+            let _ = tx.send(record);
         }
     }
 
