@@ -479,12 +479,7 @@ fn rerun(state: &mut State, run: &RunDetail, role: &str, chain_id: String, at: D
 /// Puts `text` in the brief editor as an edit (undo brings the earlier brief back) and closes
 /// the history screen.
 fn replace_brief(state: &mut State, text: &str) {
-    state.brief.select_all();
-    state
-        .brief
-        .insert_str(crate::sanitize::sanitize(text.trim_end()));
-    state.brief.move_cursor(ratatui_textarea::CursorMove::Top);
-    state.note_brief_edit();
+    state.replace_brief(text);
     // The store holds this brief already.
     state.brief_kept = state.brief_revision;
     state.history = None;

@@ -343,14 +343,19 @@ impl State {
     /// Puts a draft recovered from disk into the editor in place of the brief it was started with;
     /// undo (twice: the draft's insertion, then the brief's removal) brings that brief back.
     pub fn recover_draft(&mut self, draft: &str) {
-        let clean = sanitize(&draft.replace("\r\n", "\n")).into_owned();
+        self.replace_brief(draft);
+        // It is on disk already, as the draft.
+        self.draft_saved = self.brief_revision;
+    }
+
+    /// Puts `text` in the brief editor in place of what is there, as edits undo takes back
+    /// (twice: the insertion, then the removal), and counts it as an edit of the brief.
+    pub(crate) fn replace_brief(&mut self, text: &str) {
+        let clean = sanitize(&text.replace("\r\n", "\n")).into_owned();
         self.brief.select_all();
         self.brief.insert_str(clean.trim_end_matches('\n'));
         self.brief.move_cursor(ratatui_textarea::CursorMove::Top);
-        self.brief_hash = self.brief_fingerprint();
-        self.brief_revision += 1;
-        // It is on disk already, as the draft.
-        self.draft_saved = self.brief_revision;
+        self.note_brief_edit();
     }
 
     /// The attempt on screen.

@@ -1312,3 +1312,27 @@ fn the_wheel_scrolls_what_is_on_top() {
     assert_eq!(b.state.help_scroll, 3, "the help, when it is open");
     assert_eq!(b.state.scroll, 0);
 }
+
+#[test]
+fn the_brief_back_from_the_editor_is_an_undoable_edit_that_the_draft_takes() {
+    let mut b = Bench::new("Before");
+    b.send(Event::BriefEdited(Ok("After the editor\n".into())));
+    assert_eq!(b.state.brief_text(), "After the editor");
+    assert!(b.state.clear_screen, "the editor drew on the screen");
+    assert_eq!(
+        b.send(Event::DraftDue),
+        vec![Effect::SaveDraft {
+            role: "database_architect".into(),
+            text: "After the editor".into()
+        }]
+    );
+    b.focus(Focus::Brief);
+    b.ctrl('z');
+    b.ctrl('z');
+    assert_eq!(b.state.brief_text(), "Before");
+    b.send(Event::BriefEdited(Err(
+        "`vi` exited with 1; the brief is unchanged".into(),
+    )));
+    assert_eq!(b.state.brief_text(), "Before");
+    assert!(b.state.notice.as_ref().unwrap().text.contains("unchanged"));
+}

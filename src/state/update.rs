@@ -118,9 +118,8 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             state.clear_screen = true;
             match result {
                 Ok(text) => {
-                    state.recover_draft(&text);
                     // Not saved anywhere yet: the draft will take it.
-                    state.draft_saved = state.brief_revision.saturating_sub(1);
+                    state.replace_brief(&text);
                     state.focus = super::Focus::Brief;
                     notice(
                         state,
