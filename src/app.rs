@@ -567,9 +567,6 @@ where
         if !ticking {
             next_tick = Instant::now() + Duration::from_secs(1);
         }
-        if state.inline {
-            write_scrollback(terminal, state)?;
-        }
         if state.clear_screen {
             state.clear_screen = false;
             terminal.clear()?;
@@ -577,6 +574,11 @@ where
         }
         if dirty && last_frame.elapsed() >= FRAME {
             let started = Instant::now();
+            if state.inline {
+                // Once per frame, like the drawing: the frame that follows repaints the viewport
+                // the insertion cleared.
+                write_scrollback(terminal, state)?;
+            }
             state.prepare_frame();
             terminal.draw(|frame| crate::ui::draw(frame, state))?;
             let now = Instant::now();
@@ -735,9 +737,6 @@ where
     lines.extend(committed.iter().skip(written).map(|l| l.line.clone()));
     let done = committed.len();
     state.scrollback = (attempt.number, done);
-    if lines.is_empty() {
-        return Ok(());
-    }
     for line in lines {
         let rows = line.width().div_ceil(width).max(1) as u16;
         terminal.insert_before(rows, |buffer| {
@@ -747,9 +746,6 @@ where
             crate::ui::colour::adapt(buffer, depth);
         })?;
     }
-    // The insertion cleared the viewport where it now stands: paint it again at once.
-    state.prepare_frame();
-    terminal.draw(|frame| crate::ui::draw(frame, state))?;
     Ok(())
 }
 
