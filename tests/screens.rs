@@ -533,3 +533,44 @@ fn zoom_follows_the_focus_and_gives_the_panes_back() {
         "{all}"
     );
 }
+
+#[test]
+fn the_reasoning_shows_its_newest_lines_harmless_and_scrolls_back() {
+    let mut d = Driver::new(BRIEF, 100, 30);
+    d.ctrl('s');
+    let thoughts: String = (1..=60).map(|i| format!("thought {i}\n")).collect();
+    d.send(Event::Agent {
+        run_id: 1,
+        event: AgentEvent::Reasoning(format!("{thoughts}last \u{1b}]0;title\u{7} one")),
+    });
+    finish(&mut d, "# Plan\n\nDECISION: completed\n");
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::Char('z'));
+    let screen = d.screen();
+    assert!(screen.contains("Reasoning · attempt 1"), "{screen}");
+    assert!(
+        screen.contains("last ␛]0;title"),
+        "the newest line, its escape shown:\n{screen}"
+    );
+    // `thought 1 ` (a space after it, not thought 10-19): the oldest is out of view.
+    assert!(
+        screen.contains("thought 60") && !screen.contains("thought 1 "),
+        "{screen}"
+    );
+    for _ in 0..10 {
+        d.key(KeyCode::Up);
+    }
+    let screen = d.screen();
+    assert!(
+        screen.contains("thought 50") && !screen.contains("last ␛"),
+        "scrolled back:\n{screen}"
+    );
+    for _ in 0..100 {
+        d.key(KeyCode::Up);
+    }
+    assert!(
+        d.screen().contains("thought 1 "),
+        "never past the first line"
+    );
+}

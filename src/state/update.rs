@@ -369,7 +369,12 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             Vec::new()
         }
         Action::ScrollUp if state.reasoning_open => {
-            state.reasoning_scroll += 1;
+            let lines = state
+                .shown_attempt()
+                .map_or(0, |a| a.reasoning.lines().count());
+            if state.reasoning_scroll + 1 < lines {
+                state.reasoning_scroll += 1;
+            }
             Vec::new()
         }
         Action::ScrollDown if state.reasoning_open => {
@@ -1124,7 +1129,8 @@ pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: Da
     match event {
         AgentEvent::Started { model } => attempt.model = Some(model),
         AgentEvent::Reasoning(text) => {
-            attempt.reasoning.push_str(&text);
+            // Untrusted like the answer: made harmless once, as it arrives.
+            attempt.reasoning.push_str(&sanitize(&text));
             return;
         }
         AgentEvent::Retrying {

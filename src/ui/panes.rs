@@ -584,20 +584,37 @@ pub fn reasoning(frame: &mut Frame, over: Rect, state: &State, palette: &Palette
     let inner = block.inner(over);
     frame.render_widget(block, over);
     let width = inner.width.max(1) as usize;
+    let room = inner.height as usize;
     let dim = Style::default().fg(palette.dim);
+    let rows_of = |text: &str| {
+        unicode_width::UnicodeWidthStr::width(text)
+            .div_ceil(width)
+            .max(1)
+    };
     let lines: Vec<Line> = if attempt.reasoning.is_empty() {
         vec![Line::styled("The model has not shown any reasoning.", dim)]
     } else {
-        crate::sanitize::sanitize(&attempt.reasoning)
+        // The newest thought at the bottom, `reasoning_scroll` lines back from the end: only
+        // the lines that fit are made (the text was sanitized when it arrived).
+        let mut rows = 0;
+        let mut tail: Vec<Line> = attempt
+            .reasoning
             .lines()
+            .rev()
+            .skip(state.reasoning_scroll)
+            .take_while(|l| {
+                let fits = rows < room;
+                rows += rows_of(l);
+                fits
+            })
             .map(|l| Line::styled(l.to_string(), dim))
-            .collect()
+            .collect();
+        tail.reverse();
+        tail
     };
-    let total: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
-    let room = inner.height as usize;
-    let top = total
-        .saturating_sub(room)
-        .saturating_sub(state.reasoning_scroll);
+    // A first line taller than what is left shows its end.
+    let used: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let top = used.saturating_sub(room);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
