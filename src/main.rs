@@ -24,18 +24,14 @@ fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Audit(args)) => audit(args),
         Some(Command::Sessions(args)) => sessions(args),
-        Some(Command::Watch { session }) => {
-            with_runtime(|| watch(&cli.common, session.as_deref(), look(&cli)))
-        }
+        Some(Command::Watch { session }) => with_runtime(|| watch(&cli, session.as_deref())),
         Some(Command::Models { command }) => {
             with_runtime(|| models_command(&cli.common, command.as_ref()))
         }
         Some(Command::Outbox { command }) => with_runtime(|| outbox_command(&cli.common, command)),
         Some(Command::Config { command }) => config_command(&cli.common, command),
         Some(Command::Resume { id: None }) => archbench::cmd::resume_list(&paths::deferred_dir()),
-        Some(Command::Resume { id: Some(id) }) => {
-            with_runtime(|| resume(&cli.common, id, look(&cli)))
-        }
+        Some(Command::Resume { id: Some(id) }) => with_runtime(|| resume(&cli, id)),
         Some(Command::Run(run)) => with_runtime(|| async {
             let common = &cli.common;
             let loaded = match load_config(common) {
@@ -87,7 +83,7 @@ fn main() -> ExitCode {
                 params: settings.params().or(&provider.default_params()),
                 approval,
                 json: sinks.uses(&SinkSpec::Stdout),
-                outbox: outbox(common),
+                outbox: outbox(common, &loaded.config),
                 reviewer: Reviewer::resolve(&loaded.config.reviewer),
                 audit_log: Some(paths::audit_log()),
                 sessions: Some(paths::sessions_db()),
@@ -181,14 +177,14 @@ fn load_config(common: &CommonArgs) -> Result<archbench::config::Loaded, i32> {
 }
 
 async fn outbox_command(common: &CommonArgs, command: &OutboxCommand) -> i32 {
-    let outbox = outbox(common);
+    let loaded = match load_config(common) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let outbox = outbox(common, &loaded.config);
     match command {
         OutboxCommand::List => archbench::cmd::outbox_list(&outbox),
         OutboxCommand::Retry => {
-            let loaded = match load_config(common) {
-                Ok(loaded) => loaded,
-                Err(code) => return code,
-            };
             let plan = SinkPlan::resolve(&[], &loaded, Mode::Headless);
             archbench::cmd::outbox_retry(&outbox, &plan.options).await
         }
@@ -415,7 +411,7 @@ fn config_show(common: &CommonArgs) -> i32 {
         ),
     }
     println!("role: {}", role.id);
-    let (dir, source) = outbox_with_source(common);
+    let (dir, source) = outbox_with_source(common, &loaded.config);
     println!("{:<12} {:<52} {source}", "outbox", dir.display());
     for (name, value, source) in settings.report(&env) {
         println!(
@@ -437,25 +433,24 @@ fn params(common: &CommonArgs) -> Params {
 
 /// The outbox and where it came from: `--outbox`, then `ARCHBENCH_OUTBOX`, then the
 /// configuration's `outbox`, then the data folder's.
-fn outbox_with_source(common: &CommonArgs) -> (PathBuf, &'static str) {
+fn outbox_with_source(
+    common: &CommonArgs,
+    config: &archbench::config::Config,
+) -> (PathBuf, &'static str) {
     if let Some(dir) = &common.outbox {
         return (dir.clone(), "flag --outbox");
     }
     if let Some(dir) = env("ARCHBENCH_OUTBOX").filter(|d| !d.trim().is_empty()) {
         return (PathBuf::from(dir), "environment ARCHBENCH_OUTBOX");
     }
-    // A broken configuration was reported before any outbox is needed.
-    if let Some(dir) = archbench::config::load(common.config.as_deref())
-        .ok()
-        .and_then(|l| l.config.outbox)
-    {
-        return (dir, "config outbox");
+    if let Some(dir) = &config.outbox {
+        return (dir.clone(), "config outbox");
     }
     (paths::default_outbox(), "default")
 }
 
-fn outbox(common: &CommonArgs) -> PathBuf {
-    outbox_with_source(common).0
+fn outbox(common: &CommonArgs, config: &archbench::config::Config) -> PathBuf {
+    outbox_with_source(common, config).0
 }
 
 /// A local model file that is not there is reported before any work, with what to do.
@@ -602,7 +597,11 @@ fn bench(args: &archbench::cli::BenchArgs) -> i32 {
 /// `archbench keys`: the table in force (the configuration's overrides applied), and what is
 /// wrong with them.
 fn list_keys(cli: &Cli) -> i32 {
-    let problems = look(cli).problems;
+    let loaded = match load_config(&cli.common) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let problems = look(cli, &loaded.config).problems;
     for b in archbench::keybindings::table() {
         let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
         println!(
@@ -655,6 +654,8 @@ struct Workbench {
     model_problem: Option<String>,
     models: archbench::state::picker::ModelSetup,
     builder: archbench::app::ProviderBuilder,
+    /// The configuration, read once for the whole start.
+    config: archbench::config::Config,
 }
 
 fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
@@ -694,6 +695,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
         model_problem,
         models,
         builder,
+        config: loaded.config,
     })
 }
 
@@ -714,7 +716,7 @@ async fn tui(cli: &Cli) -> i32 {
     let mut state = State::new(bench.session, &brief, 80, 24);
     state.models = bench.models;
     state.inline = cli.inline;
-    look(cli).apply(&mut state);
+    look(cli, &bench.config).apply(&mut state);
     let recovered_draft = offer_draft(&mut state, &role_id, &brief, common.brief.as_deref());
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
@@ -727,7 +729,7 @@ async fn tui(cli: &Cli) -> i32 {
     match app::run_tui(
         state,
         bench.provider,
-        outbox(common),
+        outbox(common, &bench.config),
         autorun,
         Some(bench.builder),
     )
@@ -751,29 +753,23 @@ struct Look {
 
 /// The colours: `--color`, else what the environment says. The theme: `--theme`, else
 /// `ARCHBENCH_THEME`, else the configuration's, else dark; user themes from the config folder.
-fn look(cli: &Cli) -> Look {
+fn look(cli: &Cli, config: &archbench::config::Config) -> Look {
     use archbench::ui::theme::{self, Theme};
     let colour = cli.color.depth(&env);
     let (themes, mut problems) = theme::load(Some(&paths::config_dir().join("themes")));
-    let config = archbench::config::load(cli.common.config.as_deref())
-        .ok()
-        .map(|l| l.config);
-    let mouse = !cli.no_mouse && config.as_ref().and_then(|c| c.mouse).unwrap_or(true);
+    let mouse = !cli.no_mouse && config.mouse.unwrap_or(true);
     let vi = cli
         .editing
         .clone()
-        .or_else(|| {
-            config
-                .as_ref()
-                .and_then(|c| c.editing.as_ref().map(|e| e.get_ref().clone()))
-        })
+        .or_else(|| config.editing.as_ref().map(|e| e.get_ref().clone()))
         .is_some_and(|e| e == "vi");
-    if let Some(keys) = config.as_ref().map(|c| &c.keys).filter(|k| !k.is_empty()) {
+    if !config.keys.is_empty() {
+        let keys = &config.keys;
         let (table, key_problems) = archbench::keybindings::with_overrides(keys);
         archbench::keybindings::install(table);
         problems.extend(key_problems);
     }
-    let configured = config.and_then(|c| c.theme);
+    let configured = config.theme.clone();
     let wanted = cli
         .theme
         .clone()
@@ -860,7 +856,13 @@ fn offer_draft(state: &mut State, role: &str, brief: &str, file: Option<&Path>) 
 }
 
 /// `archbench watch [SESSION]`: finds the session in the store, then follows it read-only.
-async fn watch(common: &CommonArgs, session: Option<&str>, look: Look) -> i32 {
+async fn watch(cli: &Cli, session: Option<&str>) -> i32 {
+    let common = &cli.common;
+    let loaded = match load_config(common) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let look = look(cli, &loaded.config);
     let path = paths::sessions_db();
     if !path.exists() {
         return fail(
@@ -920,7 +922,8 @@ async fn watch(common: &CommonArgs, session: Option<&str>, look: Look) -> i32 {
 }
 
 /// `archbench resume ID`: the deferred review, in the workbench, as it was left.
-async fn resume(common: &CommonArgs, id: &str, look: Look) -> i32 {
+async fn resume(cli: &Cli, id: &str) -> i32 {
+    let common = &cli.common;
     let (path, saved) = match archbench::store::deferred::find(&paths::deferred_dir(), id) {
         Ok(found) => found,
         Err(e) => return fail(exit::BAD_INPUT, &e),
@@ -936,7 +939,7 @@ async fn resume(common: &CommonArgs, id: &str, look: Look) -> i32 {
     bench.session.params = params(common).or(&saved.parameters);
     let mut state = State::resume(bench.session, &saved, path, 80, 24, chrono::Utc::now());
     state.models = bench.models;
-    look.apply(&mut state);
+    look(cli, &bench.config).apply(&mut state);
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
             level: NoticeLevel::Warning,
@@ -946,7 +949,7 @@ async fn resume(common: &CommonArgs, id: &str, look: Look) -> i32 {
     match app::run_tui(
         state,
         bench.provider,
-        outbox(common),
+        outbox(common, &bench.config),
         false,
         Some(bench.builder),
     )
