@@ -173,7 +173,7 @@ pub async fn pull(job: &Pull, mut progress: impl FnMut(Progress)) -> Result<Path
     let status = response.status().as_u16();
     let (start, mut file) = match status {
         206 => (have, open_append(&partial)?),
-        200 => (0, create_private(&partial)?),
+        200 => (0, create_fresh(&partial)?),
         // The partial file is already whole: check it below.
         416 if have > 0 => (have, open_append(&partial)?),
         _ => return Err(PullError::Refused(format!("{}: HTTP {status}", job.url))),
@@ -247,7 +247,8 @@ fn cut(done: u64, total: Option<u64>, why: String) -> PullError {
     }
 }
 
-fn create_private(path: &Path) -> Result<std::fs::File, PullError> {
+/// A new download file (a model is no private text: readable by others like any program file).
+fn create_fresh(path: &Path) -> Result<std::fs::File, PullError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

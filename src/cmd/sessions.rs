@@ -13,6 +13,15 @@ fn fail(code: i32, message: &str) -> i32 {
     code
 }
 
+/// Prints stored text: on a terminal its control sequences are shown, never run.
+fn print_text(text: &str) {
+    if std::io::stdout().is_terminal() {
+        print!("{}", sanitize(text));
+    } else {
+        print!("{text}");
+    }
+}
+
 /// Opens the store for reading; a missing store is no history yet, not an error.
 fn open(path: &Path) -> Result<Option<Store>, i32> {
     if !path.exists() {
@@ -125,12 +134,7 @@ pub fn show(path: &Path, id: i64, json: bool) -> i32 {
         println!("{}", serde_json::to_string_pretty(&run).unwrap_or_default());
         return exit::OK;
     }
-    let text = markdown(&run);
-    if std::io::stdout().is_terminal() {
-        print!("{}", sanitize(&text));
-    } else {
-        print!("{text}");
-    }
+    print_text(&markdown(&run));
     exit::OK
 }
 
@@ -154,11 +158,7 @@ pub fn export(path: &Path, id: i64, format: ExportFormat, output: Option<&Path>)
     };
     match output {
         None => {
-            if std::io::stdout().is_terminal() {
-                print!("{}", sanitize(&text));
-            } else {
-                print!("{text}");
-            }
+            print_text(&text);
             exit::OK
         }
         Some(file) => {
