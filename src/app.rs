@@ -7,6 +7,7 @@ use crate::event::{Event, Timed};
 use crate::provider::{AgentEvent, EventSink, Provider, RunHandle};
 use crate::routing::Envelope;
 use crate::state::{update, State};
+use crate::store::outcomes::Ledger;
 use crate::terminal;
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -201,17 +202,21 @@ impl EffectRunner {
                 let outbox = self.outbox.clone();
                 let options = self.delivery.clone();
                 let done = self.internal_tx.clone();
+                let ledger = self.sessions_path.clone().map(Ledger::new);
                 tokio::spawn(async move {
-                    let result = match Envelope::build(
-                        *request,
-                        uuid::Uuid::now_v7().to_string(),
-                        Utc::now(),
-                    ) {
+                    use crate::sink::HandoffError;
+                    let envelope =
+                        Envelope::build(*request, uuid::Uuid::now_v7().to_string(), Utc::now());
+                    let result = match (envelope, ledger) {
                         // Standard output is the workbench's screen: never a sink here.
-                        Ok(envelope) => {
-                            crate::sink::deliver(&envelope, &outbox, &sinks, &options, false).await
+                        (Ok(envelope), Some(ledger)) => {
+                            crate::sink::deliver(&envelope, &ledger, &outbox, &sinks, &options, false)
+                                .await
                         }
-                        Err(e) => Err(e.to_string()),
+                        (Ok(_), None) => Err(HandoffError::Failed(
+                            "no session store is open, and it is what keeps each answer handed off at most once".into(),
+                        )),
+                        (Err(e), _) => Err(HandoffError::Failed(e.to_string())),
                     };
                     let _ = done.send(Event::HandedOff(result));
                 });
@@ -836,7 +841,7 @@ pub async fn run_tui(
             state.notice = Some(crate::state::Notice {
                 level: crate::state::NoticeLevel::Warning,
                 text: format!(
-                    "{e}. Runs are not kept in history this time; everything else works."
+                    "{e}. Runs are not kept in history this time, and nothing can be handed off: the store is what keeps each answer handed off at most once."
                 ),
             });
         }

@@ -18,8 +18,13 @@ pub mod exit {
     /// Handed off to the outbox, but a webhook or command sink failed: it is pending there
     /// (`archbench outbox retry`).
     pub const SINK_FAILED: i32 = 6;
-    /// Interrupted (Ctrl-C).
+    /// The answer was handed off or rejected before (by any path, process or reviewer): it is
+    /// not handed off again.
+    pub const ALREADY_SETTLED: i32 = 7;
+    /// Interrupted by Ctrl-C (SIGINT); 129 for SIGHUP and 143 for SIGTERM, as shells report them.
     pub const INTERRUPTED: i32 = 130;
+    pub const HANGUP: i32 = 129;
+    pub const TERMINATED: i32 = 143;
 }
 
 const EXIT_CODES: &str = "Exit codes:
@@ -29,7 +34,10 @@ const EXIT_CODES: &str = "Exit codes:
   4    the decision needs a person (--approve agent and the decision is not unique)
   5    audit verify: the audit log was tampered with
   6    handed off, but a webhook or command sink failed (pending: archbench outbox retry)
-  130  interrupted";
+  7    refused: this answer was already handed off or rejected
+  129  hung up (SIGHUP); the text so far is kept and the run marked interrupted
+  130  interrupted (Ctrl-C, SIGINT); likewise
+  143  terminated (SIGTERM); likewise";
 
 #[derive(Debug, Parser)]
 #[command(name = "archbench", version, args_override_self = true, about = "A terminal workbench: run a role-prompted agent on a brief, read its answer, approve where the work goes next.", after_help = EXIT_CODES)]

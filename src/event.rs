@@ -20,7 +20,7 @@ pub enum Event {
     /// A provider reported progress on run `run_id` (events of a cancelled run are ignored).
     Agent { run_id: u64, event: AgentEvent },
     /// The handoff was delivered (or the outbox could not be written: nothing was handed off).
-    HandedOff(Result<crate::sink::Delivered, String>),
+    HandedOff(Result<crate::sink::Delivered, crate::sink::HandoffError>),
     /// The review was saved for later: its id and file (or why not).
     Deferred(Result<(String, PathBuf), String>),
     /// An action asked for without a key (the `--run` flag).

@@ -74,8 +74,8 @@ pub struct HeadlessRun {
     pub reviewer: Reviewer,
     /// The audit log to append to (none in some tests).
     pub audit_log: Option<PathBuf>,
-    /// The session store that keeps every run (none in some tests).
-    pub sessions: Option<PathBuf>,
+    /// The session store: keeps every run, and each answer handed off at most once.
+    pub sessions: PathBuf,
     pub sinks: SinkPlan,
 }
 
@@ -94,6 +94,7 @@ impl Recorder<'_> {
         if let Some((writer, key)) = &self.sessions {
             writer.send(Record::Event {
                 key: Some(key.clone()),
+                answer: None,
                 at: Utc::now(),
                 kind: kind.into(),
                 data: data.clone(),
@@ -165,7 +166,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
         return exit::BAD_INPUT;
     }
     let chain_id = uuid::Uuid::now_v7().to_string();
-    let sessions = job.sessions.as_deref().and_then(open_sessions);
+    let sessions = open_sessions(&job.sessions);
     let mut step = Step {
         role: job.role.clone(),
         brief: job.brief.clone(),
@@ -483,6 +484,7 @@ async fn run_step(
         action,
         chosen,
         reason: None,
+        target_known: true,
         decided_by,
         attempts: vec![AttemptRecord {
             number: 1,
@@ -507,13 +509,11 @@ async fn run_step(
             return StepEnd::Exit(exit::PROVIDER);
         }
     };
-    keep(Record::Envelope {
-        key: key.clone(),
-        envelope_id: envelope.id.clone(),
-    });
     let sinks = job.sinks.for_role(&role.id);
+    let ledger = crate::store::outcomes::Ledger::new(&job.sessions);
     let delivered = match crate::sink::deliver(
         &envelope,
+        &ledger,
         &job.outbox,
         sinks,
         &job.sinks.options,
@@ -522,8 +522,16 @@ async fn run_step(
     .await
     {
         Ok(delivered) => delivered,
-        Err(e) => {
-            eprintln!("archbench: {e}");
+        Err(crate::sink::HandoffError::Settled(outcome)) => {
+            eprintln!(
+                "archbench: refused: this answer was already {}",
+                sanitize(&outcome.describe())
+            );
+            recorder.record("handoff_refused", serde_json::json!({ "target": envelope.route.target, "why": "already settled", "settled": outcome }));
+            return StepEnd::Exit(exit::ALREADY_SETTLED);
+        }
+        Err(crate::sink::HandoffError::Failed(e)) => {
+            eprintln!("archbench: {}; nothing was handed off", sanitize(&e));
             recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "error": e, "sink": "outbox" }));
             return StepEnd::Exit(exit::BAD_INPUT);
         }

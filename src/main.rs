@@ -86,7 +86,7 @@ fn main() -> ExitCode {
                 outbox: outbox(common, &loaded.config),
                 reviewer: Reviewer::resolve(&loaded.config.reviewer),
                 audit_log: Some(paths::audit_log()),
-                sessions: Some(paths::sessions_db()),
+                sessions: paths::sessions_db(),
                 sinks,
             };
             headless::run(job, provider).await

@@ -12,6 +12,14 @@ pub struct Reviewer {
 }
 
 impl Reviewer {
+    /// `Name <email>`, or the name alone: how the session store and the outcomes name them.
+    pub fn label(&self) -> String {
+        match &self.email {
+            Some(email) => format!("{} <{email}>", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     /// The configured reviewer when a name is set, else [`Reviewer::detect`].
     pub fn resolve(config: &crate::config::ReviewerConfig) -> Self {
         match config

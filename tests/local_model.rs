@@ -121,6 +121,10 @@ async fn the_workbench_handles_whatever_the_local_model_decides() {
     let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
     let mut runner =
         EffectRunner::new(provider, outbox.path().to_path_buf(), agent_tx, internal_tx);
+    let state_dir = tempfile::tempdir().unwrap();
+    runner
+        .open_session_store(&state_dir.path().join("sessions.db"))
+        .unwrap();
     let mut d = Driver::new("Design a schema for a small bookstore.", 120, 40);
     d.state.session.params.max_tokens = Some(64);
     for effect in d.ctrl('s') {

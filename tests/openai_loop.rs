@@ -378,6 +378,10 @@ async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::Tem
     let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
     let mut runner =
         EffectRunner::new(provider, outbox.path().to_path_buf(), agent_tx, internal_tx);
+    let state_dir = tempfile::tempdir().unwrap();
+    runner
+        .open_session_store(&state_dir.path().join("sessions.db"))
+        .unwrap();
     let mut d = Driver::new(
         "Design the data layer for a multi-tenant bookstore.",
         120,
@@ -619,6 +623,11 @@ async fn an_override_is_handed_off_with_its_reason_and_matches_the_schema() {
         .unwrap(),
     );
     let mut wiring = archbench::app::Wiring::new(provider, outbox.path().to_path_buf());
+    let state_dir = tempfile::tempdir().unwrap();
+    wiring
+        .runner
+        .open_session_store(&state_dir.path().join("sessions.db"))
+        .unwrap();
     let mut d = Driver::new("Design the data layer.", 120, 40);
     d.ctrl('s');
     for event in [

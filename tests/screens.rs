@@ -78,6 +78,7 @@ fn run_row(id: i64, status: &str, brief: &str) -> archbench::store::sessions::Ru
         brief_first_line: brief.into(),
         bytes: 4200,
         envelope_id: None,
+        outcome: None,
     }
 }
 
@@ -105,6 +106,8 @@ fn run_detail(id: i64, answer: &str) -> archbench::store::sessions::RunDetail {
         completion_tokens: Some(340),
         decision: Some(serde_json::json!({"status": "ambiguous"})),
         envelope_id: None,
+        response_sha256: None,
+        outcome: None,
         answer: answer.into(),
         events: Vec::new(),
     }
@@ -114,7 +117,22 @@ fn history(w: u16, h: u16) -> Driver {
     let mut d = Driver::new(BRIEF, w, h);
     d.ctrl('o');
     d.send(Event::HistoryLoaded(Ok(vec![
-        run_row(3, "complete", BRIEF),
+        {
+            let mut row = run_row(3, "complete", BRIEF);
+            row.outcome = Some(archbench::store::outcomes::Outcome::handoff(
+                "confirm",
+                "fullstack_developer",
+                true,
+                "0190-env",
+                "Ada Reviewer",
+                None,
+                chrono::DateTime::parse_from_rfc3339("2026-11-23T09:10:00Z")
+                    .unwrap()
+                    .into(),
+            ));
+            row
+        },
+        run_row(4, "complete", "An answer awaiting review"),
         run_row(2, "interrupted", "IoT telemetry: 2M devices, 90 days hot"),
         run_row(1, "cancelled", "Ledger with \x1b[31mred\x1b[0m escapes"),
     ])));

@@ -36,20 +36,24 @@ fn open(path: &Path) -> Result<Option<Store>, i32> {
 }
 
 fn table(rows: &[RunSummary]) {
+    let states: Vec<String> = rows.iter().map(RunSummary::state).collect();
+    let width = |longest: Option<usize>, header: &str| longest.unwrap_or(0).max(header.len());
+    let role_w = width(rows.iter().map(|r| r.role_id.chars().count()).max(), "role");
+    let state_w = width(states.iter().map(|s| s.chars().count()).max(), "outcome");
     println!(
-        "{:>5}  {:<16}  {:<26}  {:>3}  {:<11}  {:>7}  {:<18}  brief",
-        "id", "started (UTC)", "role", "try", "status", "bytes", "model"
+        "{:>5}  {:<16}  {:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  brief",
+        "id", "started (UTC)", "role", "try", "outcome", "bytes", "model"
     );
-    for r in rows {
+    for (r, state) in rows.iter().zip(&states) {
         let started: String = r.started_at.replace('T', " ").chars().take(16).collect();
         let model: String = r.model.chars().take(18).collect();
         println!(
-            "{:>5}  {:<16}  {:<26}  {:>3}  {:<11}  {:>7}  {:<18}  {}",
+            "{:>5}  {:<16}  {:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  {}",
             r.id,
             started,
-            r.role_id,
+            sanitize_line(&r.role_id),
             r.attempt,
-            r.status,
+            sanitize_line(state),
             r.bytes,
             sanitize_line(&model),
             sanitize_line(&r.brief_first_line)
@@ -212,6 +216,17 @@ pub fn markdown(run: &RunDetail) -> String {
     out.push_str(&format!("parameters: {}\n", run.parameters));
     field(&mut out, "attempt", &run.attempt.to_string());
     field(&mut out, "status", &run.status);
+    field(&mut out, "outcome", &run.state());
+    if let Some(outcome) = &run.outcome {
+        if let Some(target) = &outcome.target {
+            field(&mut out, "target", target);
+        }
+        field(&mut out, "reviewed_by", &outcome.reviewer);
+        field(&mut out, "reviewed_at", &outcome.at);
+        if let Some(reason) = &outcome.reason {
+            field(&mut out, "reason", reason);
+        }
+    }
     field(&mut out, "started", &run.started_at);
     if let Some(done) = &run.completed_at {
         field(&mut out, "completed", done);
@@ -231,6 +246,16 @@ pub fn markdown(run: &RunDetail) -> String {
         field(&mut out, "decision", status);
     }
     field(&mut out, "chain", &run.chain_id);
+    field(
+        &mut out,
+        "brief_sha256",
+        &crate::routing::envelope::sha256_hex(&run.brief),
+    );
+    field(
+        &mut out,
+        "answer_sha256",
+        &crate::routing::envelope::sha256_hex(&run.answer),
+    );
     if let Some(envelope) = &run.envelope_id {
         field(&mut out, "envelope", envelope);
     }

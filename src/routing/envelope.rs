@@ -90,6 +90,8 @@ pub struct HandoffRequest {
     pub chosen: RouteOption,
     /// The reviewer's reason, for an override.
     pub reason: Option<String>,
+    /// `false` when an override named a role no role file defines (confirmed twice).
+    pub target_known: bool,
     pub decided_by: DecidedBy,
     pub attempts: Vec<AttemptRecord>,
     pub timestamps: Timestamps,
@@ -137,6 +139,13 @@ pub struct RouteRecord {
     pub decided_by: DecidedBy,
     /// The route chosen is one the agent's decision line named.
     pub agreed_with_agent: bool,
+    /// `false` when an override named a role no role file defines (confirmed twice).
+    #[serde(default = "known")]
+    pub target_known: bool,
+}
+
+fn known() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,6 +250,7 @@ impl Envelope {
                 option_id: request.chosen.id,
                 decided_by: request.decided_by,
                 agreed_with_agent: agreed,
+                target_known: request.target_known,
             },
             payload,
             attempts: request.attempts,
@@ -308,13 +318,14 @@ pub fn compose(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::role::RoleBook;
     use crate::routing::parse_decision;
     use chrono::TimeZone;
 
-    fn request(response: &str) -> HandoffRequest {
+    /// A request to hand off `response` along its first route (for tests elsewhere too).
+    pub(crate) fn request(response: &str) -> HandoffRequest {
         let role = RoleBook::load(None)
             .unwrap()
             .get("database_architect")
@@ -350,6 +361,7 @@ mod tests {
             action: ReviewAction::Confirm,
             chosen: role.routes[0].clone(),
             reason: None,
+            target_known: true,
             decided_by: DecidedBy::Human,
             attempts: vec![AttemptRecord {
                 number: 1,

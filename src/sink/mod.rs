@@ -11,6 +11,7 @@ mod webhook;
 pub use argv::split_command;
 
 use crate::routing::Envelope;
+use crate::store::outcomes::{AnswerId, Ledger, Outcome, SettleError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -220,22 +221,95 @@ impl Delivered {
     }
 }
 
-/// Writes the envelope to the outbox, then delivers it to each sink. Fails only when the outbox
-/// cannot be written (then nothing was handed off); a failing sink is reported in the results and,
-/// for a webhook or a command, left pending in the outbox.
+/// Why nothing was handed off.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandoffError {
+    /// The answer already has its final outcome (handed off, rejected), by whatever path.
+    #[error("Refused: this answer was already {}", .0.describe())]
+    Settled(Box<Outcome>),
+    /// The store or the outbox could not be written.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The one gate every handoff goes through, from the workbench, a resumed or continued review,
+/// or a headless run: the handoff is claimed in the session store (`ledger`), which refuses a
+/// second one for the same answer; then the envelope is written to the outbox (the claim is
+/// taken back if it cannot be) and delivered to each sink. A failing sink is reported in the
+/// results and, for a webhook or a command, left pending in the outbox.
 ///
 /// `stdout` is a sink only where standard output is not the screen (headless); the workbench
 /// passes `false` and the sink is reported as skipped.
 pub async fn deliver(
     envelope: &Envelope,
+    ledger: &Ledger,
     outbox: &Path,
     sinks: &[SinkSpec],
     options: &DeliveryOptions,
     stdout_allowed: bool,
-) -> Result<Delivered, String> {
-    let path = crate::store::outbox::write_envelope(outbox, envelope)?;
-    let json = serde_json::to_vec_pretty(envelope)
-        .map_err(|e| format!("cannot encode the envelope: {e}"))?;
+) -> Result<Delivered, HandoffError> {
+    claim(envelope, ledger)?;
+    let path = match crate::store::outbox::write_envelope(outbox, envelope) {
+        Ok(path) => path,
+        Err(e) => {
+            let kept = match ledger.unsettle(&envelope.id) {
+                Ok(()) => String::new(),
+                Err(store) => format!(" (and its claim could not be taken back: {store})"),
+            };
+            return Err(HandoffError::Failed(format!("{e}{kept}")));
+        }
+    };
+    let results = to_sinks(envelope, &path, outbox, sinks, options, stdout_allowed).await;
+    Ok(Delivered {
+        envelope_id: envelope.id.clone(),
+        target: envelope.route.target.clone(),
+        path,
+        payload_brief: envelope.payload.brief.clone(),
+        results,
+        chain: sinks.contains(&SinkSpec::Chain),
+    })
+}
+
+/// Claims the handoff of the envelope's answer in the session store.
+fn claim(envelope: &Envelope, ledger: &Ledger) -> Result<(), HandoffError> {
+    let answer = AnswerId::new(
+        &envelope.chain_id,
+        envelope.parent_id.as_deref(),
+        envelope.attempt,
+        &envelope.response.text,
+    );
+    let review = &envelope.review;
+    let action = serde_json::to_value(review.action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let outcome = Outcome::handoff(
+        &action,
+        &envelope.route.target,
+        envelope.route.target_known,
+        &envelope.id,
+        &review.reviewer.label(),
+        review.reason.clone(),
+        envelope.timestamps.handed_off.unwrap_or(review.at),
+    );
+    ledger.settle(&answer, &outcome).map_err(|e| match e {
+        SettleError::Settled(first) => HandoffError::Settled(first),
+        SettleError::Store(e) => HandoffError::Failed(format!(
+            "the session store, which keeps each answer handed off at most once, cannot be written ({e})"
+        )),
+    })
+}
+
+/// Delivers the written envelope to each sink but the outbox.
+async fn to_sinks(
+    envelope: &Envelope,
+    path: &Path,
+    outbox: &Path,
+    sinks: &[SinkSpec],
+    options: &DeliveryOptions,
+    stdout_allowed: bool,
+) -> Vec<SinkResult> {
+    let json = serde_json::to_vec_pretty(envelope).unwrap_or_default();
     let mut results = vec![SinkResult {
         sink: "outbox".into(),
         outcome: Ok(path.display().to_string()),
@@ -252,7 +326,7 @@ pub async fn deliver(
                 .map_err(|e| format!("cannot encode the envelope: {e}"))
                 .and_then(|line| print_json(&line)),
             SinkSpec::Webhook(url) => webhook::post(url, &envelope.id, &json, options).await,
-            SinkSpec::Exec(argv) => exec::run(argv, envelope, &path, &json, options).await,
+            SinkSpec::Exec(argv) => exec::run(argv, envelope, path, &json, options).await,
         };
         let retryable = matches!(sink, SinkSpec::Webhook(_) | SinkSpec::Exec(_));
         let mut pending = false;
@@ -278,14 +352,7 @@ pub async fn deliver(
             pending,
         });
     }
-    Ok(Delivered {
-        envelope_id: envelope.id.clone(),
-        target: envelope.route.target.clone(),
-        path,
-        payload_brief: envelope.payload.brief.clone(),
-        results,
-        chain: sinks.contains(&SinkSpec::Chain),
-    })
+    results
 }
 
 fn print_json(json: &[u8]) -> Result<String, String> {
@@ -325,6 +392,54 @@ pub async fn redeliver(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn envelope(id: &str) -> Envelope {
+        let request = crate::routing::envelope::tests::request(
+            "An answer\nDECISION: completed: Go to fullstack_developer",
+        );
+        Envelope::build(request, id.into(), chrono::Utc::now()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_gate_hands_one_answer_off_once_and_names_the_first_handoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::new(dir.path().join("s.db"));
+        let outbox = dir.path().join("outbox");
+        let options = DeliveryOptions::default();
+        let first = deliver(&envelope("env-1"), &ledger, &outbox, &[], &options, false).await;
+        assert!(first.is_ok(), "{first:?}");
+        let second = deliver(&envelope("env-2"), &ledger, &outbox, &[], &options, false).await;
+        let Err(HandoffError::Settled(outcome)) = &second else {
+            panic!("{second:?}")
+        };
+        assert_eq!(outcome.envelope_id.as_deref(), Some("env-1"));
+        assert!(second.unwrap_err().to_string().contains("envelope env-1"));
+        let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();
+        assert_eq!(files.len(), 1, "one envelope in the outbox");
+    }
+
+    #[tokio::test]
+    async fn an_envelope_that_cannot_be_written_gives_its_claim_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::new(dir.path().join("s.db"));
+        // A file where the outbox folder should be: nothing can be written there.
+        let blocked = dir.path().join("blocked");
+        std::fs::write(&blocked, "").unwrap();
+        let options = DeliveryOptions::default();
+        let failed = deliver(
+            &envelope("env-1"),
+            &ledger,
+            &blocked.join("outbox"),
+            &[],
+            &options,
+            false,
+        )
+        .await;
+        assert!(matches!(failed, Err(HandoffError::Failed(_))), "{failed:?}");
+        let outbox = dir.path().join("outbox");
+        let retried = deliver(&envelope("env-2"), &ledger, &outbox, &[], &options, false).await;
+        assert!(retried.is_ok(), "{retried:?}");
+    }
 
     #[test]
     fn sinks_parse_from_their_written_form() {

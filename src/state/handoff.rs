@@ -14,6 +14,7 @@ use crate::routing::envelope::{
 use crate::routing::{parse_decision, HandoffRequest};
 use crate::sink::Delivered;
 use crate::store::deferred::{DeferredReview, SavedAttempt, SavedPhase};
+use crate::store::outcomes::OutcomeKind;
 use chrono::{DateTime, Utc};
 
 /// Most tokens a re-ask may take: the reply is one line.
@@ -44,6 +45,10 @@ pub(super) fn not_ready(state: &State) -> Option<String> {
             HandoffStatus::Deferred { id, .. } => format!(
                 "This review is deferred: `archbench resume {}` continues it.",
                 short(id)
+            ),
+            HandoffStatus::Settled(outcome) => format!(
+                "This answer was already {}; it is not handed off again. Ctrl-S runs the brief anew, in a new chain.",
+                outcome.describe()
             ),
         });
     }
@@ -136,6 +141,13 @@ fn send_handoff(
         return Vec::new();
     };
     let session = &state.session;
+    let target_known = chosen.target == "end"
+        || session
+            .role
+            .routes
+            .iter()
+            .any(|o| o.target == chosen.target)
+        || session.chain.roles.get(&chosen.target).is_some();
     let request = HandoffRequest {
         chain_id: session.chain_id.clone(),
         parent_id: session.chain.parent_id.clone(),
@@ -153,6 +165,7 @@ fn send_handoff(
         action,
         chosen: chosen.clone(),
         reason,
+        target_known,
         decided_by: DecidedBy::Human,
         attempts: state
             .attempts
@@ -223,6 +236,7 @@ pub(super) fn reject(state: &mut State, reason: Option<String>, at: DateTime<Utc
         at,
         serde_json::json!({ "action": "reject", "reason": reason, "reviewer": reviewer }),
     );
+    super::journal::outcome(state, OutcomeKind::Rejected, reason.clone(), at);
     state.review.handoff = Some(HandoffStatus::Rejected { reason });
     notice(
         state,
@@ -235,7 +249,7 @@ pub(super) fn reject(state: &mut State, reason: Option<String>, at: DateTime<Utc
 /// The effect runner delivered the envelope (or could not write it).
 pub(super) fn on_handed_off(
     state: &mut State,
-    result: Result<Delivered, String>,
+    result: Result<Delivered, crate::sink::HandoffError>,
     at: DateTime<Utc>,
 ) -> Vec<Effect> {
     let target = match &state.review.handoff {
@@ -244,7 +258,29 @@ pub(super) fn on_handed_off(
     };
     let delivered = match result {
         Ok(delivered) => delivered,
-        Err(message) => {
+        Err(crate::sink::HandoffError::Settled(outcome)) => {
+            audit(
+                state,
+                "handoff_refused",
+                at,
+                serde_json::json!({
+                    "target": target,
+                    "why": "already settled",
+                    "settled": outcome,
+                }),
+            );
+            notice(
+                state,
+                NoticeLevel::Error,
+                format!(
+                    "Refused: this answer was already {}. Nothing was handed off again.",
+                    outcome.describe()
+                ),
+            );
+            state.review.handoff = Some(HandoffStatus::Settled(outcome));
+            return forget_resumed(state);
+        }
+        Err(crate::sink::HandoffError::Failed(message)) => {
             audit(
                 state,
                 "handoff_failed",
@@ -260,7 +296,6 @@ pub(super) fn on_handed_off(
             return Vec::new();
         }
     };
-    super::journal::envelope(state, &delivered.envelope_id);
     for result in &delivered.results {
         let (kind, detail) = match &result.outcome {
             Ok(detail) => ("handoff_sent", serde_json::json!({ "detail": detail })),
@@ -749,6 +784,7 @@ pub(super) fn on_deferred(
                 at,
                 serde_json::json!({ "action": "defer", "deferred_id": id, "path": path, "reviewer": reviewer }),
             );
+            super::journal::outcome(state, OutcomeKind::Deferred, None, at);
             notice(
                 state,
                 NoticeLevel::Success,

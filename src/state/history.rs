@@ -429,6 +429,20 @@ fn continue_conversation(state: &mut State, runs: Vec<RunDetail>, at: DateTime<U
     } else {
         ""
     };
+    // An answer settled before is shown as such: it is not handed off (or rejected) again.
+    if let Some(outcome) = last.outcome.clone().filter(|o| o.kind.is_final()) {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            format!(
+                "Run #{} was already {}. Ctrl-S runs its brief again, in a new chain.",
+                last.id,
+                outcome.describe()
+            ),
+        );
+        state.review.handoff = Some(super::HandoffStatus::Settled(Box::new(outcome)));
+        return;
+    }
     notice(
         state,
         if prompt_changed {

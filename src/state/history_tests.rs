@@ -16,6 +16,7 @@ fn summary(id: i64, role: &str, brief: &str) -> RunSummary {
         brief_first_line: brief.into(),
         bytes: 10,
         envelope_id: None,
+        outcome: None,
     }
 }
 
@@ -47,6 +48,8 @@ fn detail(id: i64, attempt: u32, answer: &str, feedback: Option<&str>) -> RunDet
         completion_tokens: Some(7),
         decision: None,
         envelope_id: None,
+        response_sha256: Some(crate::routing::envelope::sha256_hex(answer)),
+        outcome: None,
         answer: answer.into(),
         events: Vec::new(),
     }
@@ -326,4 +329,40 @@ fn help_and_quit_work_over_the_history_and_other_keys_close_it() {
         b.state.history.is_none(),
         "a workbench key closes the history"
     );
+}
+
+#[test]
+fn continuing_a_handed_off_run_shows_its_outcome_and_a_run_again_starts_a_new_chain() {
+    let mut b = Bench::new("brief");
+    opened(&mut b);
+    b.key(KeyCode::Char('c'));
+    let mut run = detail(
+        2,
+        1,
+        "Answer\nDECISION: completed: Go to fullstack_developer\n",
+        None,
+    );
+    run.outcome = Some(crate::store::outcomes::Outcome::handoff(
+        "confirm",
+        "fullstack_developer",
+        true,
+        "env-1",
+        "Ada",
+        None,
+        chrono::Utc::now(),
+    ));
+    loaded(&mut b, RunsFor::Continue, vec![run]);
+    let notice = b.state.notice.clone().unwrap().text;
+    assert!(
+        notice.contains("already handed off to fullstack_developer in envelope env-1 by Ada"),
+        "{notice}"
+    );
+    // Enter does not hand it off again: no effect, and the screen says why.
+    assert!(b.key(KeyCode::Enter).is_empty());
+    let notice = b.state.notice.clone().unwrap().text;
+    assert!(notice.contains("not handed off again"), "{notice}");
+    // Running the brief again is a new chain, so its answer is never taken for the old one.
+    b.ctrl('s');
+    assert_ne!(b.state.session.chain_id, "old-chain");
+    assert_eq!(b.state.session.chain.parent_id, None);
 }

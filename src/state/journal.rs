@@ -3,6 +3,7 @@
 //! change of its review. The loop hands them to the store's writer thread.
 
 use super::{Phase, State};
+use crate::store::outcomes::{AnswerId, Outcome, OutcomeKind};
 use crate::store::sessions::{NewRun, RunEnd};
 use crate::store::writer::Record;
 use chrono::{DateTime, Utc};
@@ -40,10 +41,7 @@ pub(super) fn started(state: &mut State, at: DateTime<Utc>) {
         brief: state.brief_text(),
         attempt: attempt.number,
         feedback: attempt.feedback.clone(),
-        reviewer: match &reviewer.email {
-            Some(email) => format!("{} <{email}>", reviewer.name),
-            None => reviewer.name.clone(),
-        },
+        reviewer: reviewer.label(),
         started_at: at,
     };
     state.records.push(Record::Started(Box::new(run)));
@@ -94,12 +92,27 @@ pub(super) fn ended(state: &mut State, run_id: u64, at: DateTime<Utc>) {
     state.records.push(Record::Ended { key, end });
 }
 
-/// The latest attempt's answer left in envelope `envelope_id`.
-pub(super) fn envelope(state: &mut State, envelope_id: &str) {
-    if let Some(key) = latest_key(state) {
-        state.records.push(Record::Envelope {
-            key,
-            envelope_id: envelope_id.to_string(),
-        });
-    }
+/// The latest attempt's answer, named as the session store and the handoff gate name it.
+pub fn latest_answer(state: &State) -> Option<AnswerId> {
+    let attempt = state.attempts.last()?;
+    Some(AnswerId::new(
+        &state.session.chain_id,
+        state.session.chain.parent_id.as_deref(),
+        attempt.number,
+        attempt.text(),
+    ))
+}
+
+/// The review rejected or deferred the latest answer.
+pub(super) fn outcome(
+    state: &mut State,
+    kind: OutcomeKind,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+) {
+    let Some(answer) = latest_answer(state) else {
+        return;
+    };
+    let outcome = Outcome::review(kind, &state.session.reviewer.label(), reason, at);
+    state.records.push(Record::Outcome { answer, outcome });
 }

@@ -32,6 +32,9 @@ pub enum HandoffStatus {
     Deferring,
     /// Saved for later: `archbench resume` continues it.
     Deferred { id: String, path: PathBuf },
+    /// The answer was settled before, elsewhere (another workbench, an earlier session, a
+    /// headless run): the session store refused to settle it again.
+    Settled(Box<crate::store::outcomes::Outcome>),
 }
 
 impl HandoffStatus {
@@ -39,7 +42,7 @@ impl HandoffStatus {
     pub fn is_settled(&self) -> bool {
         matches!(
             self,
-            Self::Written { .. } | Self::Rejected { .. } | Self::Deferred { .. }
+            Self::Written { .. } | Self::Rejected { .. } | Self::Deferred { .. } | Self::Settled(_)
         )
     }
 }

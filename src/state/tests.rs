@@ -354,9 +354,9 @@ fn a_failed_handoff_loses_nothing_and_can_be_retried() {
     let mut b = Bench::new("brief");
     b.answer(UNIQUE);
     b.key(KeyCode::Enter);
-    b.send(Event::HandedOff(Err(
+    b.send(Event::HandedOff(Err(crate::sink::HandoffError::Failed(
         "cannot write the envelope into /ro: Permission denied".into(),
-    )));
+    ))));
     assert_eq!(b.state.review.handoff, None);
     assert!(b.notice().contains("Permission denied"));
     assert_eq!(b.state.review.selected, Some(2), "the choice is kept");

@@ -188,8 +188,14 @@ pub(super) fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serd
         data: data.clone(),
     });
     let key = super::journal::latest_key(state);
+    // Without a key the run was made by another process: it is found by its answer.
+    let answer = key
+        .is_none()
+        .then(|| super::journal::latest_answer(state))
+        .flatten();
     state.records.push(crate::store::writer::Record::Event {
         key,
+        answer,
         at,
         kind: kind.to_string(),
         data,
@@ -1074,8 +1080,38 @@ fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         return Vec::new();
     }
     state.rerun_armed = false;
+    if final_outcome(state) {
+        new_chain(state);
+    }
     state.attempts.clear();
     start_attempt(state, None, at)
+}
+
+/// The answer on screen was handed off or rejected: its chain step is over.
+fn final_outcome(state: &State) -> bool {
+    use super::HandoffStatus;
+    matches!(
+        state.review.handoff,
+        Some(
+            HandoffStatus::Written { .. }
+                | HandoffStatus::Rejected { .. }
+                | HandoffStatus::Settled(_)
+        )
+    )
+}
+
+/// Running a brief again after its answer was settled starts a chain of its own, so that the
+/// new answer is never taken for the old one. The id is derived from this workbench's id and
+/// the next run's number (update reads no clock and draws no random numbers).
+fn new_chain(state: &mut State) {
+    use sha2::{Digest, Sha256};
+    let seed = Sha256::digest(format!("{}:{}", state.instance, state.next_run_id));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&seed[..16]);
+    state.session.chain_id = uuid::Uuid::new_v8(bytes).to_string();
+    state.session.chain.parent_id = None;
+    state.session.chain.breadcrumb = vec![state.session.role.id.clone()];
+    state.session.chain.resumed_from = None;
 }
 
 fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {

@@ -5,5 +5,6 @@ pub mod deferred;
 pub mod draft;
 pub mod follow;
 pub mod outbox;
+pub mod outcomes;
 pub mod sessions;
 pub mod writer;

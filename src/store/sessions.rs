@@ -76,6 +76,29 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO runs_fts(runs_fts, rowid, brief, answer) VALUES ('delete', old.id, old.brief, coalesce(old.answer, ''));
         INSERT INTO runs_fts(rowid, brief, answer) VALUES (new.id, new.brief, coalesce(new.answer, ''));
     END;",
+    // 3: the outcome of each reviewed answer. An answer is named by its chain, its step (the
+    // envelope that opened the step, '' for a chain's first), its attempt and the sha256 of its
+    // text; the partial unique index lets an answer have one final outcome (handed off or
+    // rejected), whichever process, path or machine tries: exactly once is the store's promise.
+    "ALTER TABLE runs ADD COLUMN response_sha256 TEXT;
+    CREATE TABLE outcomes (
+        id INTEGER PRIMARY KEY,
+        chain_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        response_sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('handed_off', 'rejected', 'deferred')),
+        action TEXT,
+        target TEXT,
+        target_known INTEGER,
+        envelope_id TEXT,
+        reviewer TEXT NOT NULL,
+        reason TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX outcomes_one_final ON outcomes(chain_id, step, attempt, response_sha256) WHERE kind IN ('handed_off', 'rejected');
+    CREATE INDEX outcomes_answer ON outcomes(chain_id, step, attempt, response_sha256);
+    CREATE INDEX runs_answer ON runs(chain_id, attempt, response_sha256);",
 ];
 
 /// The newest schema this archbench writes.
@@ -142,6 +165,19 @@ pub struct RunSummary {
     pub brief_first_line: String,
     pub bytes: i64,
     pub envelope_id: Option<String>,
+    /// What the review made of the answer, if anything yet.
+    pub outcome: Option<super::outcomes::Outcome>,
+}
+
+impl RunSummary {
+    /// Its outcome, else `pending` or how it ended (see [`super::outcomes::run_state`]).
+    pub fn state(&self) -> String {
+        super::outcomes::run_state(
+            &self.status,
+            self.outcome.as_ref(),
+            self.envelope_id.as_deref(),
+        )
+    }
 }
 
 /// A run with everything kept about it.
@@ -169,9 +205,24 @@ pub struct RunDetail {
     pub completion_tokens: Option<i64>,
     pub decision: Option<serde_json::Value>,
     pub envelope_id: Option<String>,
+    /// sha256 of the answer, once the run ended.
+    pub response_sha256: Option<String>,
+    /// What the review made of the answer, if anything yet.
+    pub outcome: Option<super::outcomes::Outcome>,
     /// The answer: whole when the run ended, else the pieces stored before it stopped.
     pub answer: String,
     pub events: Vec<EventRow>,
+}
+
+impl RunDetail {
+    /// Its outcome, else `pending` or how it ended (see [`super::outcomes::run_state`]).
+    pub fn state(&self) -> String {
+        super::outcomes::run_state(
+            &self.status,
+            self.outcome.as_ref(),
+            self.envelope_id.as_deref(),
+        )
+    }
 }
 
 /// What `archbench watch` follows of a run.
@@ -198,7 +249,7 @@ pub struct EventRow {
 }
 
 pub struct Store {
-    conn: Connection,
+    pub(super) conn: Connection,
     path: String,
 }
 
@@ -239,12 +290,24 @@ impl Store {
             .map_err(sql)?;
         let mut store = Self { conn, path: shown };
         store.migrate(version)?;
+        if version >= 3 {
+            store.hash_older_answers()?;
+        }
         Ok(store)
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         |source| StoreError::Sql {
             path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Like [`Self::sql`], owning what it needs, for use while the connection is borrowed.
+    pub(super) fn sql_error(&self) -> impl Fn(rusqlite::Error) -> StoreError {
+        let path = self.path.clone();
+        move |source| StoreError::Sql {
+            path: path.clone(),
             source,
         }
     }
@@ -361,11 +424,13 @@ impl Store {
     /// Records how the run ended and keeps its whole answer.
     pub fn end_run(&mut self, run: i64, end: &RunEnd) -> Result<(), StoreError> {
         let answer = self.transcript(run)?;
+        let sha = crate::routing::envelope::sha256_hex(&answer);
         let sql = self.sql();
         self.conn
             .execute(
                 "UPDATE runs SET status = ?2, finish_reason = ?3, prompt_tokens = ?4, completion_tokens = ?5,
-                    decision = ?6, first_token_at = ?7, completed_at = ?8, answer = ?9 WHERE id = ?1",
+                    decision = ?6, first_token_at = ?7, completed_at = ?8, answer = ?9, response_sha256 = ?10
+                 WHERE id = ?1",
                 params![
                     run,
                     end.status,
@@ -376,18 +441,8 @@ impl Store {
                     end.first_token_at.map(ts),
                     ts(end.completed_at),
                     answer,
+                    sha,
                 ],
-            )
-            .map(|_| ())
-            .map_err(sql)
-    }
-
-    pub fn set_envelope(&mut self, run: i64, envelope_id: &str) -> Result<(), StoreError> {
-        let sql = self.sql();
-        self.conn
-            .execute(
-                "UPDATE runs SET envelope_id = ?2 WHERE id = ?1",
-                params![run, envelope_id],
             )
             .map(|_| ())
             .map_err(sql)
@@ -458,11 +513,13 @@ impl Store {
     /// Keeps a run that never ended as `interrupted`, with the answer stored so far.
     pub fn mark_interrupted(&mut self, id: i64) -> Result<(), StoreError> {
         let answer = self.transcript(id)?;
+        let sha = crate::routing::envelope::sha256_hex(&answer);
         let sql = self.sql();
         self.conn
             .execute(
-                "UPDATE runs SET status = 'interrupted', answer = ?2 WHERE id = ?1 AND status = 'running'",
-                params![id, answer],
+                "UPDATE runs SET status = 'interrupted', answer = ?2, response_sha256 = ?3
+                 WHERE id = ?1 AND status = 'running'",
+                params![id, answer, sha],
             )
             .map(|_| ())
             .map_err(sql)
@@ -481,7 +538,7 @@ impl Store {
         let sql = self.sql();
         self.conn
             .query_row(
-                &format!("{} WHERE runs.id = ?1", query::SUMMARY),
+                &format!("{} WHERE runs.id = ?1", query::summary_sql()),
                 [id],
                 query::summary_row,
             )
@@ -527,6 +584,8 @@ fn process_alive(pid: i64) -> bool {
 
 #[path = "sessions_query.rs"]
 mod query;
+
+pub use super::outcomes::{AnswerId, Outcome, OutcomeKind};
 
 #[cfg(test)]
 #[path = "sessions_tests.rs"]

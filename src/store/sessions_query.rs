@@ -2,6 +2,7 @@
 //! conversation a run ends, and what `archbench watch` follows.
 
 use super::{EventRow, RunDetail, RunSummary, Store, StoreError, Watched};
+use crate::store::outcomes;
 use rusqlite::{params, OptionalExtension};
 
 impl Store {
@@ -11,7 +12,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "{SUMMARY} ORDER BY runs.started_at DESC, runs.id DESC LIMIT ?1"
+                "{} ORDER BY runs.started_at DESC, runs.id DESC LIMIT ?1",
+                summary_sql()
             ))
             .map_err(&sql)?;
         let rows = stmt
@@ -28,7 +30,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "{SUMMARY} JOIN runs_fts ON runs_fts.rowid = runs.id WHERE runs_fts MATCH ?1 ORDER BY rank LIMIT ?2"
+                "{} JOIN runs_fts ON runs_fts.rowid = runs.id WHERE runs_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+                summary_sql()
             ))
             .map_err(&sql)?;
         let rows = stmt
@@ -171,10 +174,15 @@ impl Store {
         let detail = self
             .conn
             .query_row(
-                "SELECT id, session_id, chain_id, parent_id, role_id, prompt_sha256, provider, model, parameters, brief,
-                        attempt, feedback, reviewer, status, started_at, first_token_at, completed_at, finish_reason,
-                        prompt_tokens, completion_tokens, decision, envelope_id, answer
-                 FROM runs WHERE id = ?1",
+                &format!(
+                    "SELECT runs.id, session_id, runs.chain_id, parent_id, role_id, prompt_sha256, provider, model, parameters,
+                        brief, runs.attempt, feedback, runs.reviewer, status, started_at, first_token_at, completed_at,
+                        finish_reason, prompt_tokens, completion_tokens, decision, runs.envelope_id, answer,
+                        runs.response_sha256, {}
+                     FROM runs {} WHERE runs.id = ?1",
+                    outcomes::COLUMNS,
+                    outcomes::JOIN
+                ),
                 [id],
                 |r| {
                     let json = |i: usize| -> rusqlite::Result<serde_json::Value> {
@@ -210,6 +218,8 @@ impl Store {
                         },
                         envelope_id: r.get(21)?,
                         answer: r.get::<_, Option<String>>(22)?.unwrap_or_default(),
+                        response_sha256: r.get(23)?,
+                        outcome: outcomes::outcome_from(r, 24)?,
                         events: Vec::new(),
                     })
                 },
@@ -219,6 +229,9 @@ impl Store {
         let Some(mut detail) = detail else {
             return Ok(None);
         };
+        if let Some(envelope) = detail.outcome.as_ref().and_then(|o| o.envelope_id.clone()) {
+            detail.envelope_id = Some(envelope);
+        }
         if detail.status == "running" || detail.answer.is_empty() {
             detail.answer = self.transcript(id)?;
         }
@@ -242,12 +255,25 @@ impl Store {
     }
 }
 
-pub(super) const SUMMARY: &str = "SELECT runs.id, runs.started_at, runs.role_id, runs.model, runs.attempt, runs.status,
-    runs.brief, coalesce(length(runs.answer), (SELECT sum(length(text)) FROM transcript WHERE run_id = runs.id), 0),
-    runs.envelope_id FROM runs";
+/// A run's summary with the outcome that speaks for it (its columns from column 9).
+pub(super) fn summary_sql() -> String {
+    format!(
+        "SELECT runs.id, runs.started_at, runs.role_id, runs.model, runs.attempt, runs.status, runs.brief,
+            coalesce(length(runs.answer), (SELECT sum(length(text)) FROM transcript WHERE run_id = runs.id), 0),
+            runs.envelope_id, {} FROM runs {}",
+        outcomes::COLUMNS,
+        outcomes::JOIN
+    )
+}
 
 pub(super) fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<RunSummary> {
     let brief: String = r.get(6)?;
+    let outcome = outcomes::outcome_from(r, 9)?;
+    // Runs handed off before outcomes were kept name their envelope on the run.
+    let envelope_id = match outcome.as_ref().and_then(|o| o.envelope_id.clone()) {
+        Some(id) => Some(id),
+        None => r.get(8)?,
+    };
     Ok(RunSummary {
         id: r.get(0)?,
         started_at: r.get(1)?,
@@ -263,7 +289,8 @@ pub(super) fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<RunSummary> {
             .take(80)
             .collect(),
         bytes: r.get(7)?,
-        envelope_id: r.get(8)?,
+        envelope_id,
+        outcome,
     })
 }
 

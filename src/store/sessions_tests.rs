@@ -63,7 +63,22 @@ fn a_run_is_kept_whole_and_found_by_its_words() {
         )
         .unwrap();
     store.end_run(id, &end()).unwrap();
-    store.set_envelope(id, "env-1").unwrap();
+    let answer = crate::store::outcomes::AnswerId::new(
+        "c1",
+        None,
+        1,
+        "## Partitioning\nby tenant_id\nDECISION: end",
+    );
+    let handoff = crate::store::outcomes::Outcome::handoff(
+        "confirm",
+        "end",
+        true,
+        "env-1",
+        "Ada",
+        None,
+        Utc::now(),
+    );
+    store.settle(&answer, &handoff).unwrap();
     let run = store.get(id).unwrap().unwrap();
     assert_eq!(run.answer, "## Partitioning\nby tenant_id\nDECISION: end");
     assert_eq!(run.status, "complete");

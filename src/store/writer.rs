@@ -3,6 +3,7 @@
 //! behind the screen), so a crash or a `kill -9` keeps nearly all of a partial answer, while a
 //! fast stream costs one transaction per batch rather than one per token.
 
+use super::outcomes::{AnswerId, Outcome, SettleError};
 use super::sessions::{NewRun, RunEnd, RunSummary, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -30,15 +31,18 @@ pub enum Record {
     },
     /// The run ended: complete, cancelled or failed.
     Ended { key: String, end: RunEnd },
-    /// A state change of the review (the audit log's kind and data), for the run `key` if any.
+    /// A state change of the review (the audit log's kind and data), for the run `key` if any,
+    /// else for the run that made `answer` (a resumed review, a conversation continued from the
+    /// history: their runs were made by another process).
     Event {
         key: Option<String>,
+        answer: Option<AnswerId>,
         at: DateTime<Utc>,
         kind: String,
         data: serde_json::Value,
     },
-    /// The run's answer was handed off in this envelope.
-    Envelope { key: String, envelope_id: String },
+    /// The review rejected or deferred `answer` (a handoff is recorded by the handoff gate).
+    Outcome { answer: AnswerId, outcome: Outcome },
 }
 
 /// Sends records to the writer thread; [`SessionWriter::close`] (or dropping it) writes what is
@@ -185,17 +189,26 @@ impl<R: Fn(String)> Batch<R> {
             },
             Record::Event {
                 key,
+                answer,
                 at,
                 kind,
                 data,
             } => {
-                let row =
-                    key.and_then(|k| self.rows.get(&k).copied().or_else(|| self.ended_row(&k)));
+                let row = key
+                    .and_then(|k| self.rows.get(&k).copied().or_else(|| self.ended_row(&k)))
+                    .or_else(|| answer.and_then(|a| self.store.run_of(&a).ok().flatten()));
                 self.store.event(row, at, &kind, &data)
             }
-            Record::Envelope { key, envelope_id } => match self.ended_row(&key) {
-                Some(row) => self.store.set_envelope(row, &envelope_id),
-                None => Ok(()),
+            Record::Outcome { answer, outcome } => match self.store.settle(&answer, &outcome) {
+                Ok(()) => Ok(()),
+                Err(SettleError::Store(e)) => Err(e),
+                Err(settled @ SettleError::Settled(_)) => {
+                    (self.report)(format!(
+                        "Not recorded as {}: {settled}",
+                        outcome.kind.as_str()
+                    ));
+                    Ok(())
+                }
             },
         };
         if let Err(e) = result {

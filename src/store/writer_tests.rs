@@ -61,13 +61,33 @@ fn records_are_written_in_the_order_they_happened() {
     });
     writer.send(Record::Event {
         key: Some("w1:1".into()),
+        answer: None,
         at: Utc::now(),
         kind: "review_action".into(),
         data: serde_json::json!({"action": "confirm"}),
     });
-    writer.send(Record::Envelope {
-        key: "w1:1".into(),
-        envelope_id: "env-9".into(),
+    let answer = crate::store::outcomes::AnswerId::new(
+        "c1",
+        None,
+        1,
+        "## Schema\nCREATE TABLE book (id bigint);\nDECISION: end",
+    );
+    writer.send(Record::Outcome {
+        answer: answer.clone(),
+        outcome: crate::store::outcomes::Outcome::review(
+            crate::store::outcomes::OutcomeKind::Deferred,
+            "Ada",
+            None,
+            Utc::now(),
+        ),
+    });
+    // A review resumed in another process names the run by its answer.
+    writer.send(Record::Event {
+        key: None,
+        answer: Some(answer),
+        at: Utc::now(),
+        kind: "review_resumed".into(),
+        data: serde_json::json!({}),
     });
     writer.close();
     let store = Store::open(&path).unwrap();
@@ -79,9 +99,10 @@ fn records_are_written_in_the_order_they_happened() {
     );
     assert_eq!(run.status, "complete");
     assert_eq!(run.completion_tokens, Some(9));
-    assert_eq!(run.envelope_id.as_deref(), Some("env-9"));
-    assert_eq!(run.events.len(), 1);
+    assert_eq!(run.outcome.map(|o| o.label()).as_deref(), Some("deferred"));
+    assert_eq!(run.events.len(), 2);
     assert_eq!(run.events[0].data["action"], "confirm");
+    assert_eq!(run.events[1].kind, "review_resumed");
 }
 
 #[test]

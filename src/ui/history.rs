@@ -5,6 +5,7 @@ use super::theme::Palette;
 use crate::review::compare::Change;
 use crate::sanitize::sanitize_line;
 use crate::state::history::{History, HistoryView};
+use crate::store::outcomes::OutcomeKind;
 use crate::store::sessions::RunDetail;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -165,6 +166,7 @@ fn list(frame: &mut Frame, area: Rect, history: &History, palette: &Palette) {
     }
     let room = inner.height as usize;
     let first = history.selected.saturating_sub(room.saturating_sub(1));
+    let columns = Columns::fit(history, inner.width as usize);
     let mut lines = Vec::new();
     for (i, row) in history.rows.iter().enumerate().skip(first).take(room) {
         let selected = i == history.selected;
@@ -181,18 +183,21 @@ fn list(frame: &mut Frame, area: Rect, history: &History, palette: &Palette) {
             _ => " ",
         };
         let started: String = row.started_at.replace('T', " ").chars().take(16).collect();
-        let status_style = match row.status.as_str() {
-            "complete" => Style::default().fg(palette.success),
-            "running" => Style::default().fg(palette.info),
+        let state = row.state();
+        let status_style = match (&row.outcome, row.status.as_str()) {
+            (Some(o), _) if o.kind == OutcomeKind::HandedOff => {
+                Style::default().fg(palette.success)
+            }
+            (_, "complete" | "running") => Style::default().fg(palette.info),
             _ => Style::default().fg(palette.warning),
         };
         let fixed = format!(
-            "{mark}#{:<4} {started}  {:<22} {:>2} ",
+            "{mark}#{:<4} {started}  {} {:>2} ",
             row.id,
-            fit(&row.role_id, 22),
+            fit(&row.role_id, columns.role),
             row.attempt
         );
-        let status = format!("{:<11} ", row.status);
+        let status = format!("{} ", fit(&sanitize_line(&state), columns.state));
         let used = fixed.chars().count() + status.chars().count();
         let rest = (inner.width as usize).saturating_sub(used);
         lines.push(Line::from(vec![
@@ -202,6 +207,36 @@ fn list(frame: &mut Frame, area: Rect, history: &History, palette: &Palette) {
         ]));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The widths of the list's role and outcome columns: as wide as their longest entry, narrowed
+/// (the outcome first) so that the brief keeps some room.
+struct Columns {
+    role: usize,
+    state: usize,
+}
+
+impl Columns {
+    /// Columns besides these two: mark, id, start time, attempt and their gaps.
+    const FIXED: usize = 33;
+    /// The least the brief keeps.
+    const BRIEF: usize = 16;
+
+    fn fit(history: &History, width: usize) -> Self {
+        let longest = |w: &dyn Fn(&crate::store::sessions::RunSummary) -> usize| {
+            history.rows.iter().map(w).max().unwrap_or(0)
+        };
+        let mut role = longest(&|r| r.role_id.chars().count()).clamp(4, 30);
+        let mut state = longest(&|r| r.state().chars().count()).clamp(7, 36);
+        let room = width.saturating_sub(Self::FIXED + Self::BRIEF);
+        if role + state > room {
+            state = state.min(room.saturating_sub(role).max(10));
+        }
+        if role + state > room {
+            role = room.saturating_sub(state).max(8);
+        }
+        Self { role, state }
+    }
 }
 
 /// What ran, and the brief, above the answer of an opened run.
@@ -234,6 +269,18 @@ fn header_lines(run: &RunDetail, palette: &Palette) -> Vec<Line<'static>> {
         .and_then(|s| s.as_str())
     {
         lines.push(field("decision", status.to_string()));
+    }
+    match &run.outcome {
+        Some(outcome) => lines.push(field(
+            "outcome",
+            format!(
+                "{} by {} at {}",
+                outcome.label(),
+                outcome.reviewer,
+                outcome.at
+            ),
+        )),
+        None => lines.push(field("outcome", run.state())),
     }
     if let Some(envelope) = &run.envelope_id {
         lines.push(field("envelope", envelope.clone()));

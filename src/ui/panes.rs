@@ -367,6 +367,19 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
                     Style::default().fg(palette.dim),
                 )));
             }
+            HandoffStatus::Settled(outcome) => {
+                lines.push(Line::from(Span::styled(
+                    format!("■ Already {}", outcome.label()),
+                    Style::default()
+                        .fg(palette.warning)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(Span::styled(
+                    sanitize_line(&format!("by {} at {}", outcome.reviewer, outcome.at))
+                        .into_owned(),
+                    Style::default().fg(palette.dim),
+                )));
+            }
             HandoffStatus::Rejected { reason } => {
                 lines.push(Line::from(Span::styled(
                     "✗ Rejected: the chain stops",

@@ -1,0 +1,370 @@
+//! The outcome of each reviewed answer, kept in the session store: handed off (to which role, in
+//! which envelope), rejected or deferred, by whom, when and why. Every surface that shows what
+//! became of an answer reads it here, and every handoff is claimed here before its envelope is
+//! written: one transaction and a unique index make "at most once" hold across paths, processes
+//! and restarts.
+
+use super::sessions::{Store, StoreError};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+/// Names one answer, wherever it is reviewed from (live, resumed, continued from the history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerId {
+    pub chain_id: String,
+    /// The envelope that opened this step of the chain; empty for a chain's first step.
+    pub step: String,
+    pub attempt: u32,
+    pub response_sha256: String,
+}
+
+impl AnswerId {
+    pub fn new(chain_id: &str, parent_id: Option<&str>, attempt: u32, response: &str) -> Self {
+        Self {
+            chain_id: chain_id.to_string(),
+            step: parent_id.unwrap_or_default().to_string(),
+            attempt,
+            response_sha256: crate::routing::envelope::sha256_hex(response),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// An envelope was written for the answer.
+    HandedOff,
+    /// The reviewer stopped the chain at this answer.
+    Rejected,
+    /// The review was saved for later (`archbench resume`).
+    Deferred,
+}
+
+impl OutcomeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HandedOff => "handed_off",
+            Self::Rejected => "rejected",
+            Self::Deferred => "deferred",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "handed_off" => Self::HandedOff,
+            "rejected" => Self::Rejected,
+            _ => Self::Deferred,
+        }
+    }
+
+    /// A final outcome settles the answer: it can have only one.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::HandedOff | Self::Rejected)
+    }
+}
+
+/// What became of an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub kind: OutcomeKind,
+    /// How the route was settled: confirm, choose, override or policy (a handoff only).
+    pub action: Option<String>,
+    /// The role handed to (`end` ends the chain).
+    pub target: Option<String>,
+    /// `false` when an override named a role no role file defines.
+    pub target_known: Option<bool>,
+    pub envelope_id: Option<String>,
+    pub reviewer: String,
+    /// The reviewer's reason (an override or a rejection).
+    pub reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+impl Outcome {
+    /// A handoff of the answer, as the gate claims it.
+    pub fn handoff(
+        action: &str,
+        target: &str,
+        target_known: bool,
+        envelope_id: &str,
+        reviewer: &str,
+        reason: Option<String>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            kind: OutcomeKind::HandedOff,
+            action: Some(action.to_string()),
+            target: Some(target.to_string()),
+            target_known: Some(target_known),
+            envelope_id: Some(envelope_id.to_string()),
+            reviewer: reviewer.to_string(),
+            reason,
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+
+    /// A rejection or a deferral.
+    pub fn review(
+        kind: OutcomeKind,
+        reviewer: &str,
+        reason: Option<String>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Self {
+            kind,
+            action: None,
+            target: None,
+            target_known: None,
+            envelope_id: None,
+            reviewer: reviewer.to_string(),
+            reason,
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+
+    /// A few words for a list: `handed off → x`, `overridden → y`, `rejected`, `deferred`.
+    pub fn label(&self) -> String {
+        let target = self.target.as_deref().unwrap_or("?");
+        match self.kind {
+            OutcomeKind::HandedOff if self.action.as_deref() == Some("override") => {
+                format!("overridden → {target}")
+            }
+            OutcomeKind::HandedOff => format!("handed off → {target}"),
+            OutcomeKind::Rejected => "rejected".into(),
+            OutcomeKind::Deferred => "deferred".into(),
+        }
+    }
+
+    /// One sentence: what, where, by whom, when.
+    pub fn describe(&self) -> String {
+        let when = self.at.get(..16).unwrap_or(&self.at).replace('T', " ");
+        let by = &self.reviewer;
+        match self.kind {
+            OutcomeKind::HandedOff => format!(
+                "handed off to {} in envelope {} by {by} at {when} UTC",
+                self.target.as_deref().unwrap_or("?"),
+                self.envelope_id.as_deref().unwrap_or("?"),
+            ),
+            OutcomeKind::Rejected => format!("rejected by {by} at {when} UTC"),
+            OutcomeKind::Deferred => format!("deferred by {by} at {when} UTC"),
+        }
+    }
+}
+
+/// What a list shows for a run: its outcome, else (an answer awaiting review) `pending`, else how
+/// the run ended (`running`, `cancelled`, `failed`, `interrupted`).
+pub fn run_state(status: &str, outcome: Option<&Outcome>, envelope_id: Option<&str>) -> String {
+    match (outcome, envelope_id, status) {
+        (Some(outcome), _, _) => outcome.label(),
+        (None, Some(_), _) => "handed off".into(),
+        (None, None, "complete") => "pending".into(),
+        (None, None, other) => other.to_string(),
+    }
+}
+
+/// Why an outcome was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    /// The answer already has its final outcome.
+    #[error("this answer was already {}", .0.describe())]
+    Settled(Box<Outcome>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The columns of an outcome, for a query that joins it (see [`outcome_from`]).
+pub(super) const COLUMNS: &str =
+    "o.kind, o.action, o.target, o.target_known, o.envelope_id, o.reviewer, o.reason, o.at";
+
+/// Joins `o`, the outcome that speaks for each row of `runs`: its final one, else its latest.
+pub(super) const JOIN: &str = "LEFT JOIN outcomes o ON o.id = (
+    SELECT id FROM outcomes WHERE chain_id = runs.chain_id AND step = coalesce(runs.parent_id, '')
+      AND attempt = runs.attempt AND response_sha256 = runs.response_sha256
+    ORDER BY kind IN ('handed_off', 'rejected') DESC, id DESC LIMIT 1)";
+
+/// The outcome in the [`COLUMNS`] that start at column `at`, if the row has one.
+pub(super) fn outcome_from(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Option<Outcome>> {
+    let Some(kind) = r.get::<_, Option<String>>(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(Outcome {
+        kind: OutcomeKind::parse(&kind),
+        action: r.get(at + 1)?,
+        target: r.get(at + 2)?,
+        target_known: r.get(at + 3)?,
+        envelope_id: r.get(at + 4)?,
+        reviewer: r.get(at + 5)?,
+        reason: r.get(at + 6)?,
+        at: r.get(at + 7)?,
+    }))
+}
+
+/// The session store as the handoff gate uses it: opened for each claim, so every process sees
+/// the others' claims at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ledger {
+    pub path: std::path::PathBuf,
+}
+
+impl Ledger {
+    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// Records `outcome` for `answer` (see [`Store::settle`]).
+    pub fn settle(&self, answer: &AnswerId, outcome: &Outcome) -> Result<(), SettleError> {
+        Store::open(&self.path)?.settle(answer, outcome)
+    }
+
+    /// Takes back the handoff claimed for `envelope_id` (see [`Store::unsettle`]).
+    pub fn unsettle(&self, envelope_id: &str) -> Result<(), StoreError> {
+        Store::open(&self.path)?.unsettle(envelope_id)
+    }
+
+    /// What became of `answer` (see [`Store::outcome_of`]).
+    pub fn outcome_of(&self, answer: &AnswerId) -> Result<Option<Outcome>, StoreError> {
+        Store::open(&self.path)?.outcome_of(answer)
+    }
+}
+
+const WHERE_ANSWER: &str = "chain_id = ?1 AND step = ?2 AND attempt = ?3 AND response_sha256 = ?4";
+
+impl Store {
+    /// Records what became of `answer`. A final outcome (a handoff, a rejection) is refused when
+    /// the answer has one already, naming it: the check and the insert are one transaction, and
+    /// the unique index stops any writer that would slip between them.
+    pub fn settle(&mut self, answer: &AnswerId, outcome: &Outcome) -> Result<(), SettleError> {
+        let sql = self.sql_error();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+        if outcome.kind.is_final() {
+            let existing = tx
+                .query_row(
+                    &format!(
+                        "SELECT {COLUMNS} FROM outcomes o WHERE {WHERE_ANSWER} AND kind IN ('handed_off', 'rejected')"
+                    ),
+                    params![
+                        answer.chain_id,
+                        answer.step,
+                        answer.attempt,
+                        answer.response_sha256
+                    ],
+                    |r| outcome_from(r, 0),
+                )
+                .optional()
+                .map_err(&sql)?
+                .flatten();
+            if let Some(existing) = existing {
+                return Err(SettleError::Settled(Box::new(existing)));
+            }
+        }
+        tx.execute(
+            "INSERT INTO outcomes (chain_id, step, attempt, response_sha256, kind, action, target, target_known, envelope_id, reviewer, reason, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                answer.chain_id,
+                answer.step,
+                answer.attempt,
+                answer.response_sha256,
+                outcome.kind.as_str(),
+                outcome.action,
+                outcome.target,
+                outcome.target_known,
+                outcome.envelope_id,
+                outcome.reviewer,
+                outcome.reason,
+                outcome.at,
+            ],
+        )
+        .map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(())
+    }
+
+    /// Takes back the handoff claimed for `envelope_id`: its envelope could not be written, so
+    /// nothing was handed off and the reviewer may try again.
+    pub fn unsettle(&mut self, envelope_id: &str) -> Result<(), StoreError> {
+        let sql = self.sql_error();
+        self.conn
+            .execute(
+                "DELETE FROM outcomes WHERE envelope_id = ?1 AND kind = 'handed_off'",
+                [envelope_id],
+            )
+            .map(|_| ())
+            .map_err(sql)
+    }
+
+    /// What became of `answer`: its final outcome, else its latest (a deferral), else nothing.
+    pub fn outcome_of(&self, answer: &AnswerId) -> Result<Option<Outcome>, StoreError> {
+        let sql = self.sql_error();
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM outcomes o WHERE {WHERE_ANSWER}
+                     ORDER BY kind IN ('handed_off', 'rejected') DESC, id DESC LIMIT 1"
+                ),
+                params![
+                    answer.chain_id,
+                    answer.step,
+                    answer.attempt,
+                    answer.response_sha256
+                ],
+                |r| outcome_from(r, 0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(sql)
+    }
+
+    /// The run that made `answer`, if the store has it (the newest, should it have two).
+    pub fn run_of(&self, answer: &AnswerId) -> Result<Option<i64>, StoreError> {
+        let sql = self.sql_error();
+        self.conn
+            .query_row(
+                "SELECT id FROM runs WHERE chain_id = ?1 AND coalesce(parent_id, '') = ?2
+                   AND attempt = ?3 AND response_sha256 = ?4 ORDER BY id DESC LIMIT 1",
+                params![
+                    answer.chain_id,
+                    answer.step,
+                    answer.attempt,
+                    answer.response_sha256
+                ],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql)
+    }
+
+    /// Answers stored before their hash was kept get it now, so their outcomes can be found.
+    pub(super) fn hash_older_answers(&mut self) -> Result<(), StoreError> {
+        let sql = self.sql_error();
+        let rows: Vec<(i64, String)> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, answer FROM runs WHERE response_sha256 IS NULL AND answer IS NOT NULL")
+                .map_err(&sql)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(&sql)?
+                .collect::<Result<_, _>>()
+                .map_err(&sql)?;
+            rows
+        };
+        for (id, answer) in rows {
+            self.conn
+                .execute(
+                    "UPDATE runs SET response_sha256 = ?2 WHERE id = ?1",
+                    params![id, crate::routing::envelope::sha256_hex(&answer)],
+                )
+                .map_err(&sql)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "outcomes_tests.rs"]
+mod tests;
