@@ -204,6 +204,34 @@ fn a_webhook_that_keeps_failing_leaves_the_envelope_pending_until_outbox_retry()
 }
 
 #[test]
+fn a_webhook_that_redirects_is_a_failed_delivery_naming_where_it_pointed() {
+    for status in [301, 302, 307, 308] {
+        let home = Home::new(QUICK);
+        let elsewhere = Server::start(vec![ok(), ok()]);
+        let moved = format!("http://127.0.0.1:{}/stolen", elsewhere.port);
+        let hook = Server::start(vec![Reply::StatusHeaders(
+            status,
+            vec![("Location", moved.clone())],
+            String::new(),
+        )]);
+        let sink = format!("webhook:http://127.0.0.1:{}/h", hook.port);
+        let out = home.run(&model(&[ANSWER]), &["--sink", &sink]);
+        assert_eq!(out.status.code(), Some(6), "{status}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("HTTP {status} pointing to {moved}")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("HTTP 200"), "{}", stderr(&out));
+        assert!(
+            elsewhere.requests.lock().unwrap().is_empty(),
+            "{status}: nothing reaches the other origin"
+        );
+        assert_eq!(home.pending().len(), 1, "{status}: left pending");
+    }
+}
+
+#[test]
 fn a_4xx_is_final_at_once() {
     let home = Home::new(QUICK);
     let hook = Server::start(vec![Reply::Status(422, "{\"error\":\"schema\"}".into())]);

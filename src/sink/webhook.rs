@@ -1,6 +1,11 @@
 //! The webhook sink: POST the envelope, with its id as the `Idempotency-Key` header so a receiver
 //! can drop the duplicates that retries may cause. Transient failures (no connection, a timeout,
 //! 408, 429, 5xx) are retried with a doubling wait; any other answer is final at once.
+//!
+//! Redirects are never followed: a 301/302 would turn the POST into a bodyless GET reported as a
+//! delivery, and a 307/308 would carry the envelope to an origin nobody configured. A 3xx is a
+//! failed delivery that names where it pointed, left pending for `archbench outbox retry` once
+//! the configured address is fixed.
 
 use super::{DeliveryOptions, MAX_BACKOFF};
 use crate::sanitize::sanitize_line;
@@ -17,6 +22,7 @@ pub async fn post(
         .timeout(options.webhook_timeout)
         .connect_timeout(options.webhook_timeout)
         .user_agent(concat!("archbench/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("cannot set up HTTP: {e}"))?;
     let tries = options.webhook_retries.saturating_add(1);
@@ -41,6 +47,18 @@ pub async fn post(
                     "HTTP {} after {attempt} {}",
                     response.status().as_u16(),
                     if attempt == 1 { "try" } else { "tries" }
+                ));
+            }
+            Ok(response) if response.status().is_redirection() => {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(|l| sanitize_line(&String::from_utf8_lossy(l.as_bytes())).into_owned())
+                    .unwrap_or_else(|| "nowhere".into());
+                let location: String = location.chars().take(200).collect();
+                return Err(format!(
+                    "the webhook answered HTTP {} pointing to {location}; redirects are not followed, so the envelope was not delivered (set the webhook to the final address)",
+                    response.status().as_u16()
                 ));
             }
             Ok(response) => {

@@ -315,6 +315,7 @@ pub(super) fn on_handed_off(
         }
         audit(state, kind, at, data);
     }
+    state.pending_deliveries += delivered.results.iter().filter(|r| r.pending).count();
     let failures: Vec<String> = delivered
         .failures()
         .map(|r| {
@@ -406,9 +407,16 @@ fn chain_next(state: &mut State, delivered: &Delivered, at: DateTime<Utc>) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let failed = delivered.failures().next().is_some();
     open_next_step(state, step, at);
     if let Some(notice) = &mut state.notice {
-        notice.text = format!("Handed off to {target} ({file}). {}", notice.text);
+        // A sink that failed is said first, and stays a warning, even as the next role opens.
+        if failed {
+            notice.text = format!("{handed}. {}", notice.text);
+            notice.level = NoticeLevel::Warning;
+        } else {
+            notice.text = format!("Handed off to {target} ({file}). {}", notice.text);
+        }
     }
 }
 

@@ -227,6 +227,9 @@ pub struct State {
     pub clear_screen: bool,
     /// Watching someone else's session: nothing here may change the work.
     pub read_only: bool,
+    /// Deliveries of this session's handoffs that failed and wait in the outbox for
+    /// `archbench outbox retry` (shown in the top line until the workbench quits).
+    pub pending_deliveries: usize,
     /// How many colours the terminal shows (decided at start).
     pub colour: crate::ui::colour::Depth,
     /// The theme in use, and those a key cycles through.
@@ -290,6 +293,7 @@ impl State {
             draft_saved: 0,
             history: None,
             read_only: false,
+            pending_deliveries: 0,
             zoom: false,
             vi: None,
             inline: false,

@@ -586,3 +586,35 @@ fn the_handoff_goes_to_the_sinks_of_its_role() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_failed_sink_is_said_even_as_the_chain_opens_and_its_delivery_counts_as_pending() {
+    let mut b = Bench::new("brief");
+    with_chain(&mut b, 6);
+    b.answer(UNIQUE);
+    b.key(KeyCode::Enter);
+    let mut delivered = chained("backup_disaster_specialist", "env-1");
+    delivered.results.push(SinkResult {
+        sink: "webhook http://127.0.0.1:9/h".into(),
+        outcome: Err("the webhook failed 3 times (last: cannot connect); the envelope is pending in the outbox".into()),
+        pending: true,
+    });
+    b.send(Event::HandedOff(Ok(delivered)));
+    assert_eq!(b.state.session.role.id, "backup_disaster_specialist");
+    let notice = b.state.notice.clone().unwrap();
+    assert_eq!(notice.level, crate::state::NoticeLevel::Warning);
+    assert!(
+        notice.text.contains("webhook failed 3 times"),
+        "{}",
+        notice.text
+    );
+    assert!(
+        notice.text.contains("Step 2 of the chain"),
+        "{}",
+        notice.text
+    );
+    assert_eq!(b.state.pending_deliveries, 1);
+    assert!(crate::ui::header::segments(&b.state)
+        .iter()
+        .any(|s| s.contains("1 delivery pending")));
+}

@@ -59,6 +59,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
 /// The right side's parts, most useful first: the run's figures, then the parameters.
 pub fn segments(state: &State) -> Vec<String> {
     let mut out = Vec::new();
+    if state.pending_deliveries > 0 {
+        out.push(format!(
+            "⚠ {} delivery pending: archbench outbox retry",
+            state.pending_deliveries
+        ));
+    }
     if let Some(attempt) = state.shown_attempt() {
         out.extend(figures(attempt, state));
     }
