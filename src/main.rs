@@ -931,6 +931,13 @@ async fn resume(cli: &Cli, id: &str) -> i32 {
     if let Err(e) = archbench::state::resume::check(&saved) {
         return fail(exit::BAD_INPUT, &e);
     }
+    let settled = match archbench::store::sessions::Store::open(&paths::sessions_db())
+        .map_err(|e| e.to_string())
+        .and_then(|store| archbench::state::resume::check_stored(&saved, &store))
+    {
+        Ok(outcome) => outcome.filter(|o| o.kind.is_final()),
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
     let mut bench = match workbench(common, &saved.role_id) {
         Ok(bench) => bench,
         Err(code) => return code,
@@ -938,6 +945,9 @@ async fn resume(cli: &Cli, id: &str) -> i32 {
     // The parameters the answers were made with, unless a flag says otherwise.
     bench.session.params = params(common).or(&saved.parameters);
     let mut state = State::resume(bench.session, &saved, path, 80, 24, chrono::Utc::now());
+    if let Some(outcome) = settled {
+        state.settled_elsewhere(outcome);
+    }
     state.models = bench.models;
     look(cli, &bench.config).apply(&mut state);
     if let Some(problem) = &bench.model_problem {

@@ -23,7 +23,55 @@ pub fn check(saved: &DeferredReview) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks `saved` against the session store, which kept every answer as it streamed: each
+/// attempt's text must be one the store holds for that chain step and attempt (a file edited
+/// with its hash recomputed is refused). Returns what already became of the latest answer.
+pub fn check_stored(
+    saved: &DeferredReview,
+    store: &crate::store::sessions::Store,
+) -> Result<Option<crate::store::outcomes::Outcome>, String> {
+    use crate::store::outcomes::AnswerId;
+    let mut latest = None;
+    for attempt in &saved.attempts {
+        let answer = AnswerId::new(
+            &saved.chain_id,
+            saved.parent_id.as_deref(),
+            attempt.number,
+            &attempt.text,
+        );
+        match store.run_of(&answer) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(format!(
+                    "the deferred review {} does not match the session store: attempt {}'s answer is not the text archbench kept when it streamed (the file was changed, or it comes from another machine); it cannot be resumed. `archbench sessions list` shows the runs kept here",
+                    saved.id, attempt.number
+                ))
+            }
+            Err(e) => return Err(format!("{e}; the deferred review {} cannot be checked, so it is not resumed", saved.id)),
+        }
+        latest = Some(answer);
+    }
+    match latest {
+        Some(answer) => store.outcome_of(&answer).map_err(|e| e.to_string()),
+        None => Ok(None),
+    }
+}
+
 impl State {
+    /// The answer under review was settled already (another workbench, a continued run): it is
+    /// shown so, and nothing hands it off again.
+    pub fn settled_elsewhere(&mut self, outcome: crate::store::outcomes::Outcome) {
+        notice(
+            self,
+            NoticeLevel::Warning,
+            format!(
+                "This answer was already {}; it is not handed off again. Ctrl-S runs the brief anew, in a new chain.",
+                outcome.describe()
+            ),
+        );
+        self.review.handoff = Some(super::HandoffStatus::Settled(Box::new(outcome)));
+    }
+
     /// The workbench as `saved` left it. The caller checked it with [`check`].
     pub fn resume(
         session: Session,
@@ -57,7 +105,14 @@ impl State {
             };
             attempt.model = a.model.clone();
             attempt.usage = a.usage;
-            attempt.decision = a.decision.clone();
+            // Nothing derived is trusted from the file: the decision is read again from the
+            // text (after a re-ask, from its reply), as it was when the answer arrived.
+            let routes = &state.session.role.routes;
+            let original = crate::routing::parse_decision(&a.text, routes);
+            attempt.decision = Some(match &a.reask {
+                Some(reask) => crate::routing::parse_decision(&reask.reply, routes),
+                None => original.clone(),
+            });
             attempt.reviewed_sha256 = a.reviewed_sha256.clone();
             attempt.first_token_at = a.first_token_at;
             attempt.completed_at = a.completed_at;
@@ -66,7 +121,7 @@ impl State {
                 prompt: r.prompt.clone(),
                 reply: r.reply.clone(),
                 phase: Phase::Complete(FinishReason::Stop),
-                original: r.original_decision.clone(),
+                original: original.clone(),
             });
             state.attempts.push(attempt);
         }

@@ -618,3 +618,112 @@ fn a_failed_sink_is_said_even_as_the_chain_opens_and_its_delivery_counts_as_pend
         .iter()
         .any(|s| s.contains("1 delivery pending")));
 }
+
+/// A session store holding the answers of `saved`, as the workbench kept them while they streamed.
+fn store_with(
+    saved: &crate::store::deferred::DeferredReview,
+) -> (tempfile::TempDir, crate::store::sessions::Store) {
+    use crate::store::sessions::{NewRun, RunEnd, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    for (i, a) in saved.attempts.iter().enumerate() {
+        let run = NewRun {
+            key: format!("w:{i}"),
+            session_id: "w".into(),
+            chain_id: saved.chain_id.clone(),
+            parent_id: saved.parent_id.clone(),
+            role_id: saved.role_id.clone(),
+            prompt_sha256: saved.role_prompt_sha256.clone(),
+            provider: saved.provider.clone(),
+            parameters: saved.parameters.clone(),
+            brief: saved.brief.clone(),
+            attempt: a.number,
+            feedback: a.feedback.clone(),
+            reviewer: "Ada".into(),
+            started_at: a.started_at,
+        };
+        let id = store.begin_run(&run).unwrap();
+        store.append(id, std::slice::from_ref(&a.text)).unwrap();
+        let end = RunEnd {
+            status: "complete".into(),
+            finish_reason: Some("stop".into()),
+            usage: None,
+            decision: None,
+            first_token_at: None,
+            completed_at: a.started_at,
+        };
+        store.end_run(id, &end).unwrap();
+    }
+    (dir, store)
+}
+
+#[test]
+fn a_deferred_file_edited_with_its_hash_recomputed_is_refused_by_the_store() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    let saved = deferred(&mut b);
+    let (_dir, store) = store_with(&saved);
+    assert_eq!(crate::state::resume::check_stored(&saved, &store), Ok(None));
+
+    // The adversary: another target in the text, its hash recomputed, the decision set to match.
+    let mut forged = saved.clone();
+    let text = UNIQUE.replace("backup_disaster_specialist", "fullstack_developer");
+    forged.attempts[0].reviewed_sha256 = Some(crate::routing::envelope::sha256_hex(&text));
+    forged.attempts[0].text = text;
+    crate::state::resume::check(&forged).unwrap();
+    let err = crate::state::resume::check_stored(&forged, &store).unwrap_err();
+    assert!(err.contains("does not match the session store"), "{err}");
+}
+
+#[test]
+fn a_resumed_review_reads_its_decision_from_the_text_not_the_file() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    let mut saved = deferred(&mut b);
+    // The saved decision names another route; the text says backup_disaster_specialist.
+    let routes = &b.state.session.role.routes;
+    saved.attempts[0].decision = Some(crate::routing::parse_decision(
+        "DECISION: fullstack_developer",
+        routes,
+    ));
+    let state = State::resume(session(), &saved, "/d/x.json".into(), 100, 30, at(50));
+    let decision = state.latest().unwrap().decision.clone().unwrap();
+    assert_eq!(
+        decision.unique_candidate(),
+        Some("route:backup_disaster_specialist")
+    );
+}
+
+#[test]
+fn resuming_an_answer_handed_off_meanwhile_shows_it_and_hands_nothing_off() {
+    let mut b = Bench::new("brief");
+    b.answer(UNIQUE);
+    let saved = deferred(&mut b);
+    let (_dir, mut store) = store_with(&saved);
+    let answer = crate::store::outcomes::AnswerId::new(
+        &saved.chain_id,
+        saved.parent_id.as_deref(),
+        1,
+        UNIQUE,
+    );
+    let handed = crate::store::outcomes::Outcome::handoff(
+        "confirm",
+        "backup_disaster_specialist",
+        true,
+        "env-9",
+        "Ada",
+        None,
+        at(40),
+    );
+    store.settle(&answer, &handed).unwrap();
+    let outcome = crate::state::resume::check_stored(&saved, &store)
+        .unwrap()
+        .unwrap();
+    let mut r = Bench {
+        state: State::resume(session(), &saved, "/d/x.json".into(), 100, 30, at(50)),
+        clock: 60,
+    };
+    r.state.settled_elsewhere(outcome);
+    assert!(r.key(KeyCode::Enter).is_empty());
+    assert!(r.notice().contains("env-9"), "{}", r.notice());
+}
