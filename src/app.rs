@@ -90,11 +90,47 @@ impl EffectRunner {
         let spawned = std::thread::Builder::new()
             .name("audit".into())
             .spawn(move || {
-                for entry in rx {
-                    if let Err(e) = crate::store::audit::append(&path, &entry) {
-                        tracing::error!("audit log {}: {e}", path.display());
-                        let _ = report.send(Event::Reported(Err(format!(
-                            "The audit log {} could not be written: {e}",
+                // Records that could not be written wait here, in order, and are tried again
+                // with each new record and every few seconds: the log never stops silently.
+                let mut waiting = std::collections::VecDeque::new();
+                let mut failing = false;
+                let mut closed = false;
+                while !closed {
+                    let wait = if waiting.is_empty() {
+                        std::time::Duration::MAX
+                    } else {
+                        AUDIT_RETRY
+                    };
+                    match rx.recv_timeout(wait) {
+                        Ok(entry) => waiting.push_back(entry),
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        // The workbench is leaving: one last try for what waits.
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => closed = true,
+                    }
+                    while let Some(entry) = waiting.front() {
+                        match crate::store::audit::append(&path, entry) {
+                            Ok(_) => {
+                                waiting.pop_front();
+                            }
+                            Err(e) => {
+                                tracing::error!("audit log {}: {e}", path.display());
+                                if !failing {
+                                    let _ = report.send(Event::Reported(Err(format!(
+                                        "The audit log {} cannot be written ({e}): {} record(s) wait and are tried again every {} s; quitting now loses them",
+                                        path.display(),
+                                        waiting.len(),
+                                        AUDIT_RETRY.as_secs()
+                                    ))));
+                                }
+                                failing = true;
+                                break;
+                            }
+                        }
+                    }
+                    if failing && waiting.is_empty() {
+                        failing = false;
+                        let _ = report.send(Event::Reported(Ok(format!(
+                            "The audit log {} is written again; nothing was lost",
                             path.display()
                         ))));
                     }
@@ -431,6 +467,9 @@ fn copy_to_clipboard(text: &str, what: &str) -> Result<String, String> {
         (false, None) => Err(format!("Could not copy {what}: no terminal to send OSC 52 to and no clipboard tool found.")),
     }
 }
+
+/// How often records the audit log could not take are tried again.
+const AUDIT_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The effect runner and the channels that bring results back to the loop.
 pub struct Wiring {

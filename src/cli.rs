@@ -18,6 +18,8 @@ pub mod exit {
     /// Handed off to the outbox, but a webhook or command sink failed: it is pending there
     /// (`archbench outbox retry`).
     pub const SINK_FAILED: i32 = 6;
+    /// The work was done, but a record of it could not be written to the audit log.
+    pub const AUDIT_FAILED: i32 = 8;
     /// The answer was handed off or rejected before (by any path, process or reviewer): it is
     /// not handed off again.
     pub const ALREADY_SETTLED: i32 = 7;
@@ -35,6 +37,7 @@ const EXIT_CODES: &str = "Exit codes:
   5    audit verify: the audit log was tampered with
   6    handed off, but a webhook or command sink failed (pending: archbench outbox retry)
   7    refused: this answer was already handed off or rejected
+  8    done, but the audit log could not be written (the message names the records missing)
   129  hung up (SIGHUP); the text so far is kept and the run marked interrupted
   130  interrupted (Ctrl-C, SIGINT); likewise
   143  terminated (SIGTERM); likewise";

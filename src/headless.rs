@@ -109,14 +109,24 @@ impl Recorder<'_> {
             at: Utc::now(),
             data,
         };
-        if let Err(e) = crate::store::audit::append(path, &entry) {
+        // One more try before the record is reported lost; the run then ends non-zero.
+        let written = crate::store::audit::append(path, &entry)
+            .or_else(|_| crate::store::audit::append(path, &entry));
+        if let Err(e) = written {
+            AUDIT_FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
             eprintln!(
-                "archbench: the audit log {} could not be written: {e}",
-                path.display()
+                "archbench: the audit log {} could not be written ({e}): the {} record is missing from it; this run exits {}",
+                path.display(),
+                sanitize(kind),
+                exit::AUDIT_FAILED
             );
         }
     }
 }
+
+/// A record of this run could not be written to the audit log. A headless run is one process,
+/// so one flag serves every step's recorder.
+static AUDIT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Opens the session store for a headless run; a store that cannot be opened is reported and the
 /// run goes on without it.
@@ -160,6 +170,15 @@ enum StepEnd {
 /// Runs the role on the brief and, when the sinks say `chain`, each next role in turn while the
 /// policy approves; returns the exit code.
 pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
+    let code = run_chain(job, provider).await;
+    // A run whose audit trail is incomplete does not pass as done.
+    if code == exit::OK && AUDIT_FAILED.load(std::sync::atomic::Ordering::SeqCst) {
+        return exit::AUDIT_FAILED;
+    }
+    code
+}
+
+async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let chains = |role: &str| job.sinks.for_role(role).contains(&SinkSpec::Chain);
     if matches!(job.approval, Approval::Route(_)) && chains(&job.role.id) {
         eprintln!("archbench: --approve TARGET forces one role's route and cannot drive a chain; use --approve agent (hand off each unique decision) or drop the chain sink");

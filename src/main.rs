@@ -469,9 +469,20 @@ fn audit(args: &archbench::cli::AuditArgs) -> i32 {
     use archbench::store::audit;
     let path = args.log.clone().unwrap_or_else(paths::audit_log);
     match &args.command {
-        AuditCommand::Verify => match audit::verify(&path) {
-            Ok(n) => {
-                println!("{}: {n} records, the chain is intact", path.display());
+        AuditCommand::Verify => match audit::verify_report(&path) {
+            Ok(report) => {
+                for crash in &report.crashes {
+                    println!("{}:{}: {}", path.display(), crash.line, crash.message);
+                }
+                let crashes = match report.crashes.len() {
+                    0 => String::new(),
+                    n => format!(" ({n} crash(es) recovered, listed above: not tampering)"),
+                };
+                println!(
+                    "{}: {} records, the chain is intact{crashes}",
+                    path.display(),
+                    report.records
+                );
                 exit::OK
             }
             Err(problems) => {

@@ -426,3 +426,18 @@ fn a_forced_route_cannot_drive_a_chain() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot drive a chain"));
 }
+
+#[test]
+fn a_headless_run_whose_audit_log_cannot_be_written_says_so_and_exits_8() {
+    let home = Home::new(QUICK);
+    // A folder where the log file should be: no record can be appended.
+    std::fs::create_dir_all(home.path().join("data/archbench/audit.jsonl")).unwrap();
+    let out = home.run(&model(&[ANSWER]), &[]);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("could not be written") && stderr(&out).contains("record is missing"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(home.envelopes().len(), 1, "the handoff itself stands");
+}

@@ -39,8 +39,8 @@ pub struct AuditRecord {
     pub prev: String,
 }
 
-fn sha(line: &str) -> String {
-    hex::encode(Sha256::digest(line.as_bytes()))
+fn sha_bytes(line: &[u8]) -> String {
+    hex::encode(Sha256::digest(line))
 }
 
 fn head_path(log: &Path) -> PathBuf {
@@ -80,44 +80,123 @@ impl Locked {
     }
 }
 
-/// The last line of the file (the log is read from its end, so appending stays cheap).
-fn last_line(file: &mut File) -> std::io::Result<Option<String>> {
+/// How the log ends, read from its end as bytes (a read may start inside a multi-byte
+/// character, and a crash may leave anything): the last complete line, and what follows it
+/// without a newline (a record torn by a crash or a full disk).
+struct Tail {
+    last: Option<Vec<u8>>,
+    torn: Vec<u8>,
+}
+
+fn tail(file: &mut File) -> std::io::Result<Tail> {
     let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(None);
-    }
     let mut window = 4096u64;
     loop {
         let start = len.saturating_sub(window);
         file.seek(SeekFrom::Start(start))?;
-        let mut tail = String::new();
-        file.read_to_string(&mut tail)?;
-        let trimmed = tail.trim_end_matches('\n');
-        if let Some(pos) = trimmed.rfind('\n') {
-            return Ok(Some(trimmed[pos + 1..].to_string()));
+        let mut buf = Vec::new();
+        file.read_to_end(&mut buf)?;
+        let at_start = start == 0;
+        let Some(end) = buf.iter().rposition(|&b| b == b'\n') else {
+            if at_start {
+                return Ok(Tail {
+                    last: None,
+                    torn: buf,
+                });
+            }
+            window = window.saturating_mul(4);
+            continue;
+        };
+        let torn = buf[end + 1..].to_vec();
+        let body = &buf[..end];
+        match body.iter().rposition(|&b| b == b'\n') {
+            Some(begin) => {
+                return Ok(Tail {
+                    last: Some(body[begin + 1..].to_vec()),
+                    torn,
+                })
+            }
+            None if at_start => {
+                return Ok(Tail {
+                    last: Some(body.to_vec()),
+                    torn,
+                })
+            }
+            None => window = window.saturating_mul(4),
         }
-        if start == 0 {
-            return Ok(Some(trimmed.to_string()));
-        }
-        window *= 4;
     }
 }
 
-/// Appends one record to the log at `path`.
+/// The head file: the number and hash of the record written last.
+fn read_head(log: &Path) -> Option<(u64, String)> {
+    let head = std::fs::read_to_string(head_path(log)).ok()?;
+    let mut parts = head.split_whitespace();
+    Some((parts.next()?.parse().ok()?, parts.next()?.to_string()))
+}
+
+fn record_of(line: &[u8]) -> Option<AuditRecord> {
+    serde_json::from_slice(line).ok()
+}
+
+/// Appends one record to the log at `path`. A log whose end was torn by a crash, or that ends
+/// before the record the head file names, is first given a `log_recovered` record saying what
+/// was found, so the chain goes on and `verify` can tell a crash from an edit.
 pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<AuditRecord> {
     let Locked(mut file) = Locked::open(path)?;
-    let previous = last_line(&mut file)?;
-    let (seq, prev) = match &previous {
-        Some(line) => {
-            let last: AuditRecord = serde_json::from_str(line).map_err(|e| {
-                std::io::Error::other(format!(
-                    "the last audit record is unreadable ({e}); run `archbench audit verify`"
-                ))
-            })?;
-            (last.seq + 1, sha(line))
-        }
-        None => (1, GENESIS.to_string()),
+    let end = tail(&mut file)?;
+    let last = end.last.as_deref().filter(|l| !l.is_empty());
+    let head = read_head(path);
+    // The number of the last record: its own, else (an unreadable line) the head's.
+    let mut seq = match last.map(record_of) {
+        Some(Some(record)) => record.seq,
+        Some(None) => head.as_ref().map_or(0, |h| h.0),
+        None => 0,
     };
+    let mut prev = last.map_or_else(|| GENESIS.to_string(), sha_bytes);
+    let behind = head.as_ref().filter(|h| h.0 > seq).map(|h| h.0);
+    if !end.torn.is_empty() || behind.is_some() {
+        if !end.torn.is_empty() {
+            // The torn bytes become a line of their own, which no record's hash includes.
+            file.write_all(b"\n")?;
+        }
+        let recovered = AuditEntry {
+            kind: RECOVERED.into(),
+            chain_id: String::new(),
+            role: String::new(),
+            attempt: 0,
+            at: entry.at,
+            data: serde_json::json!({
+                "torn_bytes": end.torn.len(),
+                "torn_sha256": (!end.torn.is_empty()).then(|| sha_bytes(&end.torn)),
+                "log_ended_at": seq,
+                "head_said": behind,
+            }),
+        };
+        let line = write_record(&mut file, &recovered, seq + 1, &prev)?;
+        seq += 1;
+        prev = sha_bytes(line.as_bytes());
+    }
+    let line = write_record(&mut file, entry, seq + 1, &prev)?;
+    file.sync_data()?;
+    let head = format!("{} {}\n", seq + 1, sha_bytes(line.as_bytes()));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = head_path(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    super::outbox::write_atomic(dir, &name, head.as_bytes())?;
+    serde_json::from_str(&line).map_err(std::io::Error::other)
+}
+
+/// The kind of the record that marks where a crash was recovered.
+pub const RECOVERED: &str = "log_recovered";
+
+fn write_record(
+    file: &mut File,
+    entry: &AuditEntry,
+    seq: u64,
+    prev: &str,
+) -> std::io::Result<String> {
     let record = AuditRecord {
         seq,
         at: entry.at,
@@ -126,19 +205,11 @@ pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<AuditRecord> {
         role: entry.role.clone(),
         attempt: entry.attempt,
         data: entry.data.clone(),
-        prev,
+        prev: prev.to_string(),
     };
     let line = serde_json::to_string(&record).map_err(std::io::Error::other)?;
     file.write_all(format!("{line}\n").as_bytes())?;
-    file.sync_data()?;
-    let head = format!("{seq} {}\n", sha(&line));
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = head_path(path)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    super::outbox::write_atomic(dir, &name, head.as_bytes())?;
-    Ok(record)
+    Ok(line)
 }
 
 /// A break in the chain, and where.
@@ -149,11 +220,26 @@ pub struct Problem {
     pub message: String,
 }
 
+/// What `verify` found in a log whose chain holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Verified {
+    pub records: usize,
+    /// Crashes the log recovered from (a torn record, records lost at the end): not tampering.
+    pub crashes: Vec<Problem>,
+}
+
 /// Checks the whole log; returns the number of records, or every problem found.
 pub fn verify(path: &Path) -> Result<usize, Vec<Problem>> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+    verify_report(path).map(|v| v.records)
+}
+
+/// Checks every line of the log to its end, as bytes: each must be a record chained to the one
+/// before it; the last must be the one the head file names. A line that is not a record is
+/// tampering, unless it is a torn record that a `log_recovered` record right after it names.
+pub fn verify_report(path: &Path) -> Result<Verified, Vec<Problem>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
             return Err(vec![Problem {
                 line: 0,
@@ -161,43 +247,51 @@ pub fn verify(path: &Path) -> Result<usize, Vec<Problem>> {
             }])
         }
     };
-    let all: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+    let mut all: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    // The piece after the last newline: empty when the log ends cleanly.
+    let unterminated = all.pop().filter(|rest| !rest.is_empty());
+    let records: Vec<Option<AuditRecord>> = all.iter().map(|l| record_of(l)).collect();
     // Which record numbers exist anywhere: a gap filled further down is a reordering, not a deletion.
-    let present: std::collections::HashSet<u64> = all
-        .iter()
-        .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
-        .map(|r| r.seq)
-        .collect();
+    let present: std::collections::HashSet<u64> = records.iter().flatten().map(|r| r.seq).collect();
     let mut problems = Vec::new();
-    let mut previous: Option<(String, u64)> = None;
-    let mut count = 0;
-    for (index, line) in all
-        .into_iter()
-        .map(Ok::<String, std::io::Error>)
-        .enumerate()
-    {
+    let mut report = Verified::default();
+    // The last line the chain goes on from: its bytes and number.
+    let mut previous: Option<(&[u8], u64)> = None;
+    for (index, (line, record)) in all.iter().zip(&records).enumerate() {
         let n = index + 1;
-        let Ok(line) = line else {
-            problems.push(Problem {
-                line: n,
-                message: "not text".into(),
-            });
-            continue;
-        };
-        count += 1;
-        let record: AuditRecord = match serde_json::from_str(&line) {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(Problem {
-                    line: n,
-                    message: format!("not a record ({e}): edited"),
+        let Some(record) = record else {
+            let healed = records
+                .get(index + 1)
+                .and_then(Option::as_ref)
+                .is_some_and(|next| {
+                    next.kind == RECOVERED
+                        && next.data.get("torn_sha256").and_then(|h| h.as_str())
+                            == Some(sha_bytes(line).as_str())
                 });
-                previous = Some((line.clone(), previous.map_or(0, |p| p.1 + 1)));
+            if healed {
+                report.crashes.push(Problem {
+                    line: n,
+                    message: format!(
+                        "a record was cut short here ({} bytes) by a crash or a full disk; the log was recovered on the next line",
+                        line.len()
+                    ),
+                });
                 continue;
             }
+            let what = match std::str::from_utf8(line) {
+                Ok(_) => "not a record: edited",
+                Err(_) => "not text: edited",
+            };
+            problems.push(Problem {
+                line: n,
+                message: format!("line {n} is {what}"),
+            });
+            previous = Some((line, previous.map_or(0, |p| p.1 + 1)));
+            continue;
         };
-        let (expected_prev, expected_seq) = match &previous {
-            Some((prev_line, prev_seq)) => (sha(prev_line), prev_seq + 1),
+        report.records += 1;
+        let (expected_prev, expected_seq) = match previous {
+            Some((prev_line, prev_seq)) => (sha_bytes(prev_line), prev_seq + 1),
             None => (GENESIS.to_string(), 1),
         };
         if record.seq != expected_seq {
@@ -213,7 +307,7 @@ pub fn verify(path: &Path) -> Result<usize, Vec<Problem>> {
                     expected_seq - 1,
                     record.seq - expected_seq
                 )
-            } else if record.seq == expected_seq - 1 {
+            } else if record.seq + 1 == expected_seq {
                 format!("record {} appears twice: a record was inserted", record.seq)
             } else {
                 format!(
@@ -224,30 +318,52 @@ pub fn verify(path: &Path) -> Result<usize, Vec<Problem>> {
             };
             problems.push(Problem { line: n, message });
         } else if record.prev != expected_prev {
-            problems.push(Problem { line: n, message: format!("record {} does not match the record before it: that record (line {}) was edited", record.seq, n - 1) });
+            problems.push(Problem {
+                line: n,
+                message: format!(
+                    "record {} does not match the record before it: that record (line {}) was edited",
+                    record.seq,
+                    n - 1
+                ),
+            });
         }
-        previous = Some((line.clone(), record.seq));
+        if record.kind == RECOVERED {
+            if let Some(said) = record.data.get("head_said").and_then(|v| v.as_u64()) {
+                report.crashes.push(Problem {
+                    line: n,
+                    message: format!(
+                        "records {} to {said} were lost from the end (a crash, or the log was cut); the log was recovered here",
+                        record.seq
+                    ),
+                });
+            }
+        }
+        previous = Some((line, record.seq));
+    }
+    if let Some(rest) = unterminated {
+        report.crashes.push(Problem {
+            line: all.len() + 1,
+            message: format!(
+                "the last record is cut short ({} bytes) by a crash or a full disk; the next append recovers it",
+                rest.len()
+            ),
+        });
     }
     // Records cut off the end leave a valid chain; the head file remembers the last one.
-    if let Ok(head) = std::fs::read_to_string(head_path(path)) {
-        let mut parts = head.split_whitespace();
-        let (seq, hash) = (
-            parts.next().and_then(|s| s.parse::<u64>().ok()),
-            parts.next(),
-        );
-        match (&previous, seq, hash) {
-            (Some((line, last)), Some(seq), Some(hash)) if *last != seq || sha(line) != hash => {
-                let message = if *last < seq {
+    if let (Some((seq, hash)), false) = (read_head(path), unterminated.is_some()) {
+        match previous {
+            Some((line, last)) if last != seq || sha_bytes(line) != hash => {
+                let message = if last < seq {
                     format!("the log ends at record {last} but record {seq} was written: records were deleted from the end")
                 } else {
                     format!("the last record ({last}) is not the one written last ({seq}): edited or appended by hand")
                 };
                 problems.push(Problem {
-                    line: count,
+                    line: all.len(),
                     message,
                 });
             }
-            (None, Some(seq), _) if seq > 0 => problems.push(Problem {
+            None if seq > 0 => problems.push(Problem {
                 line: 0,
                 message: format!("the log is empty but {seq} records were written"),
             }),
@@ -255,7 +371,7 @@ pub fn verify(path: &Path) -> Result<usize, Vec<Problem>> {
         }
     }
     if problems.is_empty() {
-        Ok(count)
+        Ok(report)
     } else {
         Err(problems)
     }
@@ -268,10 +384,11 @@ pub fn read(path: &Path) -> std::io::Result<Vec<AuditRecord>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
+    // Byte by byte: a line that is not text, or not a record, hides none after it.
     Ok(BufReader::new(file)
-        .lines()
+        .split(b'\n')
         .map_while(Result::ok)
-        .filter_map(|l| serde_json::from_str(&l).ok())
+        .filter_map(|l| record_of(&l))
         .collect())
 }
 

@@ -154,3 +154,107 @@ fn the_log_is_readable_by_its_owner_only() {
         );
     }
 }
+
+#[test]
+fn a_record_whose_last_4kb_begin_inside_a_character_does_not_stop_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    // A DECISION line then CJK text: three bytes a character, so a 4 KB window from the end
+    // starts inside one for one of these lengths.
+    for extra in 0..3 {
+        let mut e = entry("answer_complete", 1);
+        e.data = serde_json::json!({ "text": format!("DECISION: end\n{}{}", "x".repeat(extra), "数据库".repeat(2000)) });
+        append(&path, &e).unwrap();
+        append(&path, &entry("review_action", 2)).unwrap();
+    }
+    assert_eq!(verify(&path), Ok(6));
+}
+
+#[test]
+fn a_line_that_is_not_text_hides_nothing_after_it() {
+    let (_dir, path) = log_with(4);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let second = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    bytes.splice(second..second, b"\xff\xfe not text\n".iter().copied());
+    // And an edit further down, which must still be found.
+    let text = String::from_utf8_lossy(&bytes).replace("{\"n\":4}", "{\"n\":5}");
+    let mut bytes = text.into_bytes();
+    bytes.splice(second..second + 3, b"\xff\xfe ".iter().copied());
+    std::fs::write(&path, &bytes).unwrap();
+    let problems = verify(&path).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.line == 2 && p.message.contains("not text")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.line > 3),
+        "the edit after it is found too: {problems:?}"
+    );
+    assert_eq!(
+        read(&path).unwrap().len(),
+        4,
+        "show reads every record around it"
+    );
+}
+
+#[test]
+fn a_torn_last_line_is_recovered_at_the_next_append_and_verified_as_a_crash() {
+    let (_dir, path) = log_with(3);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.truncate(bytes.len() - 20);
+    std::fs::write(&path, &bytes).unwrap();
+    let report = verify_report(&path).unwrap();
+    assert!(
+        report.crashes[0].message.contains("cut short"),
+        "{report:?}"
+    );
+    append(&path, &entry("review_action", 4)).unwrap();
+    let report = verify_report(&path).unwrap();
+    assert_eq!(report.records, 4, "two intact, the recovery, the new one");
+    assert!(
+        report
+            .crashes
+            .iter()
+            .any(|c| c.line == 3 && c.message.contains("crash")),
+        "{report:?}"
+    );
+    let records = read(&path).unwrap();
+    assert_eq!(records[2].kind, RECOVERED);
+    assert_eq!(records[3].kind, "review_action");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Truncated at any byte (a crash, a full disk), the log takes the next record and verifies
+    /// with the crash named, never as tampering.
+    #[test]
+    fn truncated_anywhere_the_log_recovers_as_a_crash(cut in 0usize..10_000) {
+        let (_dir, path) = log_with(5);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let cut = cut % (bytes.len() + 1);
+        let whole = cut == bytes.len();
+        bytes.truncate(cut);
+        std::fs::write(&path, &bytes).unwrap();
+        append(&path, &entry("review_action", 9)).unwrap();
+        append(&path, &entry("review_action", 10)).unwrap();
+        let report = verify_report(&path);
+        proptest::prop_assert!(report.is_ok(), "cut at {}: {:?}", cut, report);
+        let report = report.unwrap();
+        proptest::prop_assert_eq!(report.crashes.is_empty(), whole, "cut at {}: {:?}", cut, report);
+    }
+
+    /// Any byte changed anywhere in the log is found.
+    #[test]
+    fn any_byte_edited_is_found(at in 0usize..10_000, to in 0u8..=255) {
+        let (_dir, path) = log_with(5);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = at % bytes.len();
+        proptest::prop_assume!(bytes[at] != to);
+        bytes[at] = to;
+        std::fs::write(&path, &bytes).unwrap();
+        proptest::prop_assert!(verify(&path).is_err(), "byte {} set to {}", at, to);
+    }
+}
