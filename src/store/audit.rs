@@ -143,7 +143,12 @@ fn record_of(line: &[u8]) -> Option<AuditRecord> {
 /// was found, so the chain goes on and `verify` can tell a crash from an edit.
 pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<AuditRecord> {
     let Locked(mut file) = Locked::open(path)?;
-    let end = tail(&mut file)?;
+    let mut end = tail(&mut file)?;
+    if !end.torn.is_empty() && record_of(&end.torn).is_some() {
+        // Only the newline was lost: the record is whole and the chain goes on from it.
+        file.write_all(b"\n")?;
+        end.last = Some(std::mem::take(&mut end.torn));
+    }
     let last = end.last.as_deref().filter(|l| !l.is_empty());
     let head = read_head(path);
     // The number of the last record: its own, else (an unreadable line) the head's.

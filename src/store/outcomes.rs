@@ -230,6 +230,34 @@ impl Ledger {
 
 const WHERE_ANSWER: &str = "chain_id = ?1 AND step = ?2 AND attempt = ?3 AND response_sha256 = ?4";
 
+/// The outcome that speaks for `answer`: its final one, else (unless `final_only`) its latest.
+fn speaking(
+    conn: &rusqlite::Connection,
+    answer: &AnswerId,
+    final_only: bool,
+) -> rusqlite::Result<Option<Outcome>> {
+    let only = if final_only {
+        "AND kind IN ('handed_off', 'rejected')"
+    } else {
+        ""
+    };
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM outcomes o WHERE {WHERE_ANSWER} {only}
+             ORDER BY kind IN ('handed_off', 'rejected') DESC, id DESC LIMIT 1"
+        ),
+        params![
+            answer.chain_id,
+            answer.step,
+            answer.attempt,
+            answer.response_sha256
+        ],
+        |r| outcome_from(r, 0),
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
 impl Store {
     /// Records what became of `answer`. A final outcome (a handoff, a rejection) is refused when
     /// the answer has one already, naming it: the check and the insert are one transaction, and
@@ -241,22 +269,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&sql)?;
         if outcome.kind.is_final() {
-            let existing = tx
-                .query_row(
-                    &format!(
-                        "SELECT {COLUMNS} FROM outcomes o WHERE {WHERE_ANSWER} AND kind IN ('handed_off', 'rejected')"
-                    ),
-                    params![
-                        answer.chain_id,
-                        answer.step,
-                        answer.attempt,
-                        answer.response_sha256
-                    ],
-                    |r| outcome_from(r, 0),
-                )
-                .optional()
-                .map_err(&sql)?
-                .flatten();
+            let existing = speaking(&tx, answer, true).map_err(&sql)?;
             if let Some(existing) = existing {
                 return Err(SettleError::Settled(Box::new(existing)));
             }
@@ -299,24 +312,7 @@ impl Store {
 
     /// What became of `answer`: its final outcome, else its latest (a deferral), else nothing.
     pub fn outcome_of(&self, answer: &AnswerId) -> Result<Option<Outcome>, StoreError> {
-        let sql = self.sql_error();
-        self.conn
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM outcomes o WHERE {WHERE_ANSWER}
-                     ORDER BY kind IN ('handed_off', 'rejected') DESC, id DESC LIMIT 1"
-                ),
-                params![
-                    answer.chain_id,
-                    answer.step,
-                    answer.attempt,
-                    answer.response_sha256
-                ],
-                |r| outcome_from(r, 0),
-            )
-            .optional()
-            .map(Option::flatten)
-            .map_err(sql)
+        speaking(&self.conn, answer, false).map_err(self.sql_error())
     }
 
     /// The run that made `answer`, if the store has it (the newest, should it have two).
