@@ -230,6 +230,9 @@ pub enum AuditCommand {
         /// Only this role.
         #[arg(long)]
         role: Option<String>,
+        /// One JSON array of the records instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -267,11 +270,21 @@ pub enum ProviderKind {
     Local,
 }
 
+/// The role run when none is named.
+pub const DEFAULT_ROLE: &str = "database_architect";
+
+impl CommonArgs {
+    /// The role named by `--role`, else the database architect.
+    pub fn role(&self) -> &str {
+        self.role.as_deref().unwrap_or(DEFAULT_ROLE)
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    /// The role to run.
-    #[arg(long, global = true, default_value = "database_architect")]
-    pub role: String,
+    /// The role to run (default: database_architect).
+    #[arg(long, global = true)]
+    pub role: Option<String>,
     /// The brief, a text or markdown file (`-` reads standard input in `run`).
     #[arg(long, global = true)]
     pub brief: Option<PathBuf>,

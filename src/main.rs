@@ -42,7 +42,7 @@ fn main() -> ExitCode {
                 Ok(book) => book,
                 Err(code) => return code,
             };
-            let role = match find_role(&book, &common.role) {
+            let role = match find_role(&book, common.role()) {
                 Ok(role) => role,
                 Err(code) => return code,
             };
@@ -392,7 +392,7 @@ fn settings_for_role(
 > {
     let loaded = load_config(common)?;
     let book = role_book(common)?;
-    let role = find_role(&book, &common.role)?;
+    let role = find_role(&book, common.role())?;
     let settings = resolve_settings(common, &loaded, &role)?;
     Ok((loaded, role, settings))
 }
@@ -466,70 +466,17 @@ fn check_model(choice: &Choice) -> Result<(), String> {
 
 fn audit(args: &archbench::cli::AuditArgs) -> i32 {
     use archbench::cli::AuditCommand;
-    use archbench::store::audit;
+    use archbench::cmd::audit;
     let path = args.log.clone().unwrap_or_else(paths::audit_log);
     match &args.command {
-        AuditCommand::Verify => match audit::verify_report(&path) {
-            Ok(report) => {
-                for crash in &report.crashes {
-                    println!("{}:{}: {}", path.display(), crash.line, crash.message);
-                }
-                let crashes = match report.crashes.len() {
-                    0 => String::new(),
-                    n => format!(" ({n} crash(es) recovered, listed above: not tampering)"),
-                };
-                println!(
-                    "{}: {} records, the chain is intact{crashes}",
-                    path.display(),
-                    report.records
-                );
-                exit::OK
-            }
-            Err(problems) => {
-                for p in &problems {
-                    eprintln!("{}:{}: {}", path.display(), p.line, p.message);
-                }
-                eprintln!(
-                    "archbench: the audit log has been tampered with ({} problem(s))",
-                    problems.len()
-                );
-                exit::TAMPERED
-            }
-        },
-        AuditCommand::Show { chain, role } => match audit::read(&path) {
-            Ok(records) => {
-                println!(
-                    "{:>5}  {:<19}  {:<15}  {:<26}  {:>3}  {:<10}  detail",
-                    "seq", "time (UTC)", "kind", "role", "try", "chain"
-                );
-                let wanted = |r: &audit::AuditRecord| {
-                    chain
-                        .as_ref()
-                        .is_none_or(|c| r.chain_id.starts_with(c.as_str()))
-                        && role.as_ref().is_none_or(|x| &r.role == x)
-                };
-                for r in records.iter().filter(|r| wanted(r)) {
-                    let detail =
-                        archbench::sanitize::sanitize_line(&audit_detail(&r.data)).into_owned();
-                    let chain_short: String = r.chain_id.chars().take(10).collect();
-                    println!(
-                        "{:>5}  {:<19}  {:<15}  {:<26}  {:>3}  {:<10}  {}",
-                        r.seq,
-                        r.at.format("%Y-%m-%d %H:%M:%S"),
-                        r.kind,
-                        r.role,
-                        r.attempt,
-                        chain_short,
-                        detail
-                    );
-                }
-                exit::OK
-            }
-            Err(e) => fail(
-                exit::BAD_INPUT,
-                &format!("cannot read the audit log {}: {e}", path.display()),
-            ),
-        },
+        AuditCommand::Verify => audit::verify(&path),
+        AuditCommand::Show { chain, role, json } => {
+            let filter = audit::Filter {
+                chain: chain.clone(),
+                role: role.clone(),
+            };
+            audit::show(&path, &filter, *json)
+        }
     }
 }
 
@@ -550,33 +497,6 @@ fn sessions(args: &archbench::cli::SessionsArgs) -> i32 {
 }
 
 /// The few fields of a record's data a person scans for.
-fn audit_detail(data: &serde_json::Value) -> String {
-    let mut parts = Vec::new();
-    for key in [
-        "action",
-        "status",
-        "target",
-        "to",
-        "sink",
-        "finish_reason",
-        "error",
-        "feedback",
-        "path",
-    ] {
-        if let Some(v) = data.get(key).filter(|v| !v.is_null()) {
-            let text = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
-            parts.push(format!(
-                "{key}={}",
-                text.chars().take(60).collect::<String>()
-            ));
-        }
-    }
-    parts.join(" ")
-}
-
 fn bench(args: &archbench::cli::BenchArgs) -> i32 {
     if let Some(tokens) = args.memory_probe {
         return match archbench::bench::memory_probe(tokens) {
@@ -719,7 +639,7 @@ async fn tui(cli: &Cli) -> i32 {
         },
         None => String::new(),
     };
-    let bench = match workbench(common, &common.role) {
+    let bench = match workbench(common, common.role()) {
         Ok(bench) => bench,
         Err(code) => return code,
     };
@@ -905,7 +825,7 @@ async fn watch(cli: &Cli, session: Option<&str>) -> i32 {
     };
     let Some(role) = book
         .get(&run.role_id)
-        .or_else(|| book.get(&common.role))
+        .or_else(|| book.get(common.role()))
         .cloned()
     else {
         return fail(exit::BAD_INPUT, &format!("no role `{}`", run.role_id));

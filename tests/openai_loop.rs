@@ -575,9 +575,53 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         .output()
         .unwrap();
     let table = String::from_utf8_lossy(&show.stdout);
+    let sent = table.lines().find(|l| l.contains("handoff_sent")).unwrap();
+    assert!(sent.contains("backup_disaster_specialist"), "{table}");
+    // Every record by default, whatever its role (a record of another role is added by hand,
+    // through the log's own append), and as JSON.
+    archbench::store::audit::append(
+        &log,
+        &archbench::store::audit::AuditEntry {
+            kind: "review_action".into(),
+            chain_id: "other-chain".into(),
+            role: "fullstack_developer".into(),
+            attempt: 1,
+            at: chrono::Utc::now(),
+            data: serde_json::json!({"action": "reject", "reason": "no indexes", "reviewer": {"name": "Grace"}}),
+        },
+    )
+    .unwrap();
+    let all = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["audit", "--log"])
+        .arg(&log)
+        .args(["show", "--json"])
+        .output()
+        .unwrap();
+    let records: Vec<Value> = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(records.len(), 6, "every record, as verify counts them");
+    let table = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args(["audit", "--log"])
+        .arg(&log)
+        .arg("show")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    let rejected = table
+        .lines()
+        .find(|l| l.contains("fullstack_developer"))
+        .unwrap();
+    for column in ["Grace", "reject", "no indexes"] {
+        assert!(rejected.contains(column), "{table}");
+    }
     assert!(
-        table.contains("handoff_sent") && table.contains("target=backup_disaster_specialist"),
+        table.lines().next().unwrap().contains("reviewer"),
         "{table}"
+    );
+    let verified = verify(&log);
+    assert!(
+        String::from_utf8_lossy(&verified.stdout).contains("6 records, the chain is intact"),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
     );
     let edited = std::fs::read_to_string(&log)
         .unwrap()

@@ -6,6 +6,7 @@ use crate::sanitize::sanitize_line;
 use crate::sink::{pending, DeliveryOptions};
 use std::path::Path;
 
+pub mod audit;
 pub mod sessions;
 
 fn fail(code: i32, message: &str) -> i32 {
