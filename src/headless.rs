@@ -346,12 +346,23 @@ async fn run_step(
     let finish: FinishReason = loop {
         let event = tokio::select! {
             event = rx.recv() => event.map(|(_, event)| event),
-            _ = interrupt.recv() => {
+            signal = interrupt.recv() => {
                 handle.cancel();
-                ended("cancelled", None, usage, None, first_token);
                 let _ = out.flush();
-                eprintln!("\narchbench: interrupted; nothing was handed off");
-                return StepEnd::Exit(exit::INTERRUPTED);
+                // What was printed is what is kept: every piece went to the store before it was
+                // printed, and the store is closed (flushed) before the process ends.
+                ended("interrupted", None, usage, None, first_token);
+                recorder.record(
+                    "run_interrupted",
+                    serde_json::json!({ "signal": signal.name(), "bytes_kept": text.len(), "sha256_kept": sha256_hex(&text) }),
+                );
+                eprintln!(
+                    "\narchbench: {} ({}); the {} bytes printed are kept (archbench sessions list) and nothing was handed off",
+                    signal.describe(),
+                    signal.name(),
+                    text.len()
+                );
+                return StepEnd::Exit(signal.exit_code());
             }
         };
         match event {
@@ -581,15 +592,64 @@ async fn run_step(
     }
 }
 
-/// Ctrl-C (SIGINT) for the whole headless run: a signal is kept until it is read.
-struct Interrupt(tokio::signal::unix::Signal);
+/// The signals that end a headless run cleanly: Ctrl-C, a closed terminal or ssh session, and
+/// `kill` (or a CI job's timeout). Each is kept until it is read.
+struct Interrupt {
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+/// Which signal ended the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Interrupt,
+    Hangup,
+    Terminate,
+}
+
+impl Stop {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Hangup => "SIGHUP",
+            Self::Terminate => "SIGTERM",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Interrupt => "interrupted",
+            Self::Hangup => "the terminal hung up",
+            Self::Terminate => "terminated",
+        }
+    }
+
+    /// 128 + the signal's number, as shells report a process the signal killed.
+    fn exit_code(self) -> i32 {
+        match self {
+            Self::Interrupt => exit::INTERRUPTED,
+            Self::Hangup => exit::HANGUP,
+            Self::Terminate => exit::TERMINATED,
+        }
+    }
+}
 
 impl Interrupt {
     fn new() -> std::io::Result<Self> {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map(Self)
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+            term: signal(SignalKind::terminate())?,
+        })
     }
 
-    async fn recv(&mut self) {
-        self.0.recv().await;
+    async fn recv(&mut self) -> Stop {
+        tokio::select! {
+            _ = self.int.recv() => Stop::Interrupt,
+            _ = self.hup.recv() => Stop::Hangup,
+            _ = self.term.recv() => Stop::Terminate,
+        }
     }
 }

@@ -472,56 +472,93 @@ async fn workbench_resolves_an_ambiguous_route_by_choice() {
     assert_eq!(e["route"]["agreed_with_agent"], true);
 }
 
+/// SIGINT, SIGHUP and SIGTERM each stop a headless run the same way: the text printed is the
+/// text stored, the run is marked interrupted at once (not by the next start's recovery), the
+/// interruption is audited, nothing is handed off, and the exit code names the signal.
 #[test]
-fn headless_interrupt_exits_130_and_hands_nothing_off() {
-    let started = openai_sse("# Partial answer\n", 4, "stop");
-    let cut = started.windows(6).position(|w| w == b"[DONE]").unwrap();
-    let server = Server::start(vec![Reply::Stall(vec![started[..cut - 20].to_vec()])]);
-    let home = tempfile::tempdir().unwrap();
-    let brief = home.path().join("brief.md");
-    std::fs::write(&brief, "brief").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_archbench"))
-        .args([
-            "run",
-            "--provider",
-            "openai",
-            "--base-url",
-            &server.base_url(),
-            "--brief",
-        ])
-        .arg(&brief)
-        .arg("--outbox")
-        .arg(home.path().join("outbox"))
-        .env("XDG_DATA_HOME", home.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Interrupt once the partial answer has reached standard output.
-    let mut stdout = child.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("Partial") {
-        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
-        assert!(n > 0, "the answer never started");
-        seen.extend_from_slice(&buf[..n]);
-    }
-    // SAFETY: sends SIGINT to the child we spawned and still own.
-    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    assert_eq!(sent, 0);
-    // Never hang the suite: a child that ignores the interrupt is killed and the test fails.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("archbench did not stop on SIGINT");
+fn headless_signals_keep_what_was_printed_and_exit_with_their_code() {
+    for (signal, code, name) in [
+        (libc::SIGINT, 130, "SIGINT"),
+        (libc::SIGHUP, 129, "SIGHUP"),
+        (libc::SIGTERM, 143, "SIGTERM"),
+    ] {
+        let started = openai_sse("# Partial answer\n\nTenants first.", 4, "stop");
+        let cut = started.windows(6).position(|w| w == b"[DONE]").unwrap();
+        let server = Server::start(vec![Reply::Stall(vec![started[..cut - 20].to_vec()])]);
+        let home = tempfile::tempdir().unwrap();
+        let brief = home.path().join("brief.md");
+        std::fs::write(&brief, "brief").unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_archbench"))
+            .args([
+                "run",
+                "--provider",
+                "openai",
+                "--base-url",
+                &server.base_url(),
+                "--brief",
+            ])
+            .arg(&brief)
+            .arg("--outbox")
+            .arg(home.path().join("outbox"))
+            .env("XDG_DATA_HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Signal once the partial answer has reached standard output.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("Tenants") {
+            let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+            assert!(n > 0, "the answer never started");
+            seen.extend_from_slice(&buf[..n]);
         }
-        std::thread::park_timeout(std::time::Duration::from_millis(20));
+        // SAFETY: sends a signal to the child we spawned and still own.
+        let sent = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        assert_eq!(sent, 0);
+        // Never hang the suite: a child that ignores the signal is killed and the test fails.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("archbench did not stop on {name}");
+            }
+            std::thread::park_timeout(std::time::Duration::from_millis(20));
+        }
+        std::io::Read::read_to_end(&mut stdout, &mut seen).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("nothing was handed off"),
+            "{stderr}"
+        );
+        assert!(!home.path().join("outbox").exists());
+        let db = home.path().join("archbench/sessions.db");
+        let conn = stored_run(&db);
+        assert_eq!(conn.0, "interrupted", "{name}");
+        let printed = String::from_utf8_lossy(&seen);
+        assert_eq!(
+            printed.trim_end(),
+            conn.1.trim_end(),
+            "{name}: stored = printed"
+        );
+        let log = std::fs::read_to_string(home.path().join("archbench/audit.jsonl")).unwrap();
+        let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+        assert_eq!(last["kind"], "run_interrupted", "{name}");
+        assert_eq!(last["data"]["signal"], name);
     }
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted; nothing was handed off"));
-    assert!(!home.path().join("outbox").exists());
+}
+
+/// The status and answer of the only run in the store at `db`, read as they are (opening the
+/// store does not recover runs; only a workbench or a run starting does).
+fn stored_run(db: &Path) -> (String, String) {
+    let store = archbench::store::sessions::Store::open(db).unwrap();
+    let run = store.get(1).unwrap().unwrap();
+    (run.status, run.answer)
 }
 
 #[test]
