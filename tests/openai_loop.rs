@@ -720,6 +720,9 @@ async fn an_override_is_handed_off_with_its_reason_and_matches_the_schema() {
     d.key(KeyCode::Char('o'));
     d.type_text("security_auditor");
     d.key(KeyCode::Enter);
+    // No role file defines it: named again to confirm.
+    d.type_text("security_auditor");
+    d.key(KeyCode::Enter);
     d.type_text("PCI scope needs review first");
     for effect in d.key(KeyCode::Enter) {
         wiring.runner.run(effect);

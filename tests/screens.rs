@@ -223,9 +223,18 @@ screens! {
         d.key(KeyCode::Down);
         d
     };
+    override_unknown_role_confirm => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('o'));
+        d.type_text("security_auditor");
+        d.key(KeyCode::Enter);
+        d
+    };
     override_reason_prompt => |w, h| {
         let mut d = done_with("\nDECISION: completed\n", w, h);
         d.key(KeyCode::Char('o'));
+        d.type_text("security_auditor");
+        d.key(KeyCode::Enter);
         d.type_text("security_auditor");
         d.key(KeyCode::Enter);
         d.key(KeyCode::Enter);

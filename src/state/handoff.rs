@@ -203,6 +203,7 @@ fn send_handoff(
         "reason": request.reason,
         "decided_by": request.decided_by,
         "agreed_with_agent": request.decision.candidates.contains(&chosen.id),
+        "target_known": request.target_known,
         "reviewer": request.reviewer,
         "response_sha256": request.seen_sha256,
         "payload_edited": request.payload_brief.is_some(),
@@ -937,6 +938,43 @@ pub(super) fn override_role(state: &mut State, role: &str) {
             state,
             NoticeLevel::Info,
             format!("{role} is listed: choose it with {}, then Enter.", i + 1),
+        );
+        return;
+    }
+    let kind = if state.session.chain.roles.get(role).is_some() {
+        super::PromptKind::OverrideReason(role.to_string())
+    } else {
+        // A typo would be an irrevocable handoff to nobody: the name is asked for again.
+        super::PromptKind::ConfirmUnknown(role.to_string())
+    };
+    state.prompt = Some(super::Prompt {
+        kind,
+        input: super::new_editor("", ""),
+    });
+}
+
+/// The roles an override offers: every role defined here that the answer's routes do not list,
+/// but this one.
+pub(super) fn override_candidates(state: &State) -> Vec<String> {
+    let role = &state.session.role;
+    state
+        .session
+        .chain
+        .roles
+        .ids()
+        .into_iter()
+        .filter(|id| *id != role.id && !role.routes.iter().any(|o| o.target == *id))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The reviewer answered the second confirmation of an override to an unknown role.
+pub(super) fn confirm_unknown(state: &mut State, role: &str, typed: &str) {
+    if typed != role {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            format!("Not confirmed (`{typed}` is not `{role}`): nothing is handed off. o starts the override again."),
         );
         return;
     }

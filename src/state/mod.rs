@@ -80,8 +80,11 @@ pub enum PromptKind {
     Search,
     SaveBlocks,
     Export,
-    /// The role to hand off to instead of the listed ones.
-    OverrideRole,
+    /// The role to hand off to instead of the listed ones: one of these known roles, by number
+    /// or name, or another name (confirmed a second time).
+    OverrideRole(Vec<String>),
+    /// The override names a role no role file defines: its name typed again hands off anyway.
+    ConfirmUnknown(String),
     /// Why, for an override to this role (required).
     OverrideReason(String),
     /// Why the answer is rejected (optional).
@@ -100,7 +103,23 @@ impl PromptKind {
             Self::Search => "Search".into(),
             Self::SaveBlocks => "Save code blocks to folder".into(),
             Self::Export => "Export the answer to folder".into(),
-            Self::OverrideRole => "Override: hand off to role".into(),
+            Self::OverrideRole(known) if known.is_empty() => {
+                "Override: hand off to role (no other role is defined here; a name)".into()
+            }
+            Self::OverrideRole(known) => {
+                let offered: Vec<String> = known
+                    .iter()
+                    .enumerate()
+                    .map(|(i, role)| format!("{} {role}", i + 1))
+                    .collect();
+                format!(
+                    "Override: hand off to role ({}; or a name)",
+                    offered.join(", ")
+                )
+            }
+            Self::ConfirmUnknown(role) => {
+                format!("No role file defines {role}; type it again to confirm")
+            }
             Self::OverrideReason(_) => "Reason for the override (required)".into(),
             Self::Reject => "Reject: the chain stops here. Reason (optional)".into(),
             Self::ConfirmRevisit(role) => {

@@ -529,6 +529,7 @@ fn end_and_unknown_roles_end_the_chain() {
     b.answer(UNIQUE);
     b.key(KeyCode::Char('o'));
     b.type_text("security_auditor\n");
+    b.type_text("security_auditor\n");
     b.type_text("needs an audit\n");
     b.send(Event::HandedOff(Ok(chained("security_auditor", "env-1"))));
     assert_eq!(b.state.session.role.id, "database_architect");

@@ -898,6 +898,13 @@ fn override_needs_an_unlisted_role_and_a_reason() {
     b.key(KeyCode::Char('o'));
     b.type_text("security_auditor");
     b.key(KeyCode::Enter);
+    // No role file defines it: a second confirmation names it as unknown.
+    assert_eq!(
+        b.state.prompt.as_ref().unwrap().kind,
+        PromptKind::ConfirmUnknown("security_auditor".into())
+    );
+    b.type_text("security_auditor");
+    b.key(KeyCode::Enter);
     assert_eq!(
         b.state.prompt.as_ref().unwrap().kind,
         PromptKind::OverrideReason("security_auditor".into())
@@ -1335,4 +1342,77 @@ fn the_brief_back_from_the_editor_is_an_undoable_edit_that_the_draft_takes() {
     )));
     assert_eq!(b.state.brief_text(), "Before");
     assert!(b.state.notice.as_ref().unwrap().text.contains("unchanged"));
+}
+
+#[test]
+fn override_offers_the_known_roles_and_a_typo_is_not_a_handoff() {
+    // A user role beside the shipped ones, which the architect's routes do not list.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("security_auditor.md"),
+        "+++\nid = \"security_auditor\"\ntitle = \"Security auditor\"\n+++\nAudit the design.\n",
+    )
+    .unwrap();
+    let mut b = Bench::new("brief");
+    b.state.session.chain.roles =
+        std::sync::Arc::new(crate::role::RoleBook::load(Some(dir.path())).unwrap());
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Char('o'));
+    let PromptKind::OverrideRole(known) = b.state.prompt.as_ref().unwrap().kind.clone() else {
+        panic!("no override prompt")
+    };
+    // Neither the routes' targets nor the architect itself.
+    assert_eq!(known, ["security_auditor"]);
+    let label = b.state.prompt.as_ref().unwrap().kind.label();
+    assert!(label.contains("1 security_auditor; or a name"), "{label}");
+    // Picked by its number, a known role goes straight to the reason.
+    b.type_text("1");
+    b.key(KeyCode::Enter);
+    assert_eq!(
+        b.state.prompt.as_ref().unwrap().kind,
+        PromptKind::OverrideReason("security_auditor".into())
+    );
+    b.key(KeyCode::Esc);
+    b.key(KeyCode::Char('o'));
+    // A typo is asked again, naming it as unknown; a different answer hands nothing off.
+    b.type_text("fulstack_developer");
+    b.key(KeyCode::Enter);
+    let label = b.state.prompt.as_ref().unwrap().kind.label();
+    assert!(
+        label.contains("No role file defines fulstack_developer; type it again"),
+        "{label}"
+    );
+    b.type_text("fullstack_developer");
+    assert!(b.key(KeyCode::Enter).is_empty());
+    assert!(b.notice().contains("Not confirmed"), "{}", b.notice());
+    assert!(b.state.prompt.is_none());
+    assert_eq!(b.state.review.handoff, None);
+}
+
+#[test]
+fn an_override_to_an_unknown_role_is_recorded_as_unknown() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Char('o'));
+    b.type_text("security_auditor");
+    b.key(KeyCode::Enter);
+    b.type_text("security_auditor");
+    b.key(KeyCode::Enter);
+    b.type_text("PCI first");
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::Handoff { request, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(!request.target_known);
+    let audit = b
+        .state
+        .audit
+        .iter()
+        .rev()
+        .find(|e| e.kind == "review_action")
+        .unwrap();
+    assert_eq!(audit.data["target_known"], false);
+    let envelope =
+        crate::routing::Envelope::build((**request).clone(), "e".into(), Utc::now()).unwrap();
+    assert!(!envelope.route.target_known);
 }

@@ -515,7 +515,8 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
         }
         Action::SubmitPrompt => submit_prompt(state, at),
         Action::Override => {
-            handoff::open_review_prompt(state, super::PromptKind::OverrideRole);
+            let known = handoff::override_candidates(state);
+            handoff::open_review_prompt(state, super::PromptKind::OverrideRole(known));
             Vec::new()
         }
         Action::Reject => {
@@ -781,8 +782,19 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         super::PromptKind::Reject => {
             return handoff::reject(state, (!text.is_empty()).then(|| text.clone()), at);
         }
-        super::PromptKind::OverrideRole if !text.is_empty() => {
-            handoff::override_role(state, &text);
+        super::PromptKind::OverrideRole(known) if !text.is_empty() => {
+            let picked = text
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| known.get(i).cloned())
+                .unwrap_or_else(|| text.clone());
+            handoff::override_role(state, &picked);
+            return Vec::new();
+        }
+        super::PromptKind::ConfirmUnknown(role) => {
+            let role = role.clone();
+            handoff::confirm_unknown(state, &role, &text);
             return Vec::new();
         }
         super::PromptKind::HistorySearch => return super::history::search(state, &text),
@@ -813,7 +825,8 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         return Vec::new();
     };
     match prompt.kind {
-        super::PromptKind::OverrideRole
+        super::PromptKind::OverrideRole(_)
+        | super::PromptKind::ConfirmUnknown(_)
         | super::PromptKind::OverrideReason(_)
         | super::PromptKind::Reject
         | super::PromptKind::ConfirmRevisit(_)

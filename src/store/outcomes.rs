@@ -127,6 +127,9 @@ impl Outcome {
     pub fn label(&self) -> String {
         let target = self.target.as_deref().unwrap_or("?");
         match self.kind {
+            OutcomeKind::HandedOff if self.target_known == Some(false) => {
+                format!("overridden → {target} (unknown role)")
+            }
             OutcomeKind::HandedOff if self.action.as_deref() == Some("override") => {
                 format!("overridden → {target}")
             }
