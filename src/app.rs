@@ -193,11 +193,11 @@ impl EffectRunner {
     /// about to end (quit, ssh dropped, SIGTERM).
     pub fn flush(&mut self, state: &State) {
         if let Some(dir) = &self.drafts_dir {
-            let role = &state.session.role.id;
+            let owner = state.draft_owner();
             if state.quit && !state.brief_needs_draft() {
-                crate::store::draft::remove(dir, role);
+                crate::store::draft::remove(dir, &owner);
             } else if state.brief_revision != state.draft_saved {
-                if let Err(e) = crate::store::draft::save(dir, role, &state.brief_text()) {
+                if let Err(e) = crate::store::draft::save(dir, &owner, &state.brief_text()) {
                     tracing::error!("draft {}: {e}", dir.display());
                 }
             }
@@ -210,7 +210,7 @@ impl EffectRunner {
     /// Keeps a copy of the brief where the panic hook can write it.
     fn remember_brief(&self, state: &State) {
         if let Some(dir) = &self.drafts_dir {
-            crate::store::draft::remember(dir, &state.session.role.id, &state.brief_text());
+            crate::store::draft::remember(dir, &state.draft_owner(), &state.brief_text());
         }
     }
 
@@ -393,13 +393,21 @@ impl EffectRunner {
                     });
                 });
             }
-            Effect::SaveDraft { role, text } => {
+            Effect::SaveDraft {
+                owner,
+                text,
+                replaces,
+            } => {
                 let Some(dir) = self.drafts_dir.clone() else {
                     return;
                 };
                 let done = self.internal_tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    if let Err(e) = crate::store::draft::save(&dir, &role, &text) {
+                    let saved = crate::store::draft::save(&dir, &owner, &text);
+                    if let (Ok(_), Some(old)) = (&saved, replaces) {
+                        let _ = std::fs::remove_file(old);
+                    }
+                    if let Err(e) = saved {
                         tracing::error!("draft {}: {e}", dir.display());
                         let _ = done.send(Event::Reported(Err(format!(
                             "The draft of the brief could not be saved in {}: {e}. Your text is still in the editor.",

@@ -52,8 +52,13 @@ pub enum Effect {
         ids: Vec<i64>,
         then: crate::state::history::RunsFor,
     },
-    /// Save the brief being written as the draft of `role` (atomically, owner-only).
-    SaveDraft { role: String, text: String },
+    /// Save the brief being written as this workbench's draft (atomically, owner-only); once it
+    /// is written, the draft it was taken from (left by an earlier workbench) goes.
+    SaveDraft {
+        owner: crate::store::draft::Owner,
+        text: String,
+        replaces: Option<std::path::PathBuf>,
+    },
     /// Leave the program.
     Quit,
 }

@@ -178,6 +178,14 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         context: Context::Global,
+        keys: &[key(KeyCode::F(7))],
+        action: Action::TakeDraft,
+        description:
+            "take the draft an earlier workbench left for this brief (Ctrl-Z twice undoes)",
+        hint: None,
+    },
+    Binding {
+        context: Context::Global,
         keys: &[key(KeyCode::F(6)), alt('z')],
         action: Action::Zoom,
         description: "zoom: the focused pane fills the screen (again to give the others back)",

@@ -648,15 +648,31 @@ async fn tui(cli: &Cli) -> i32 {
     state.models = bench.models;
     state.inline = cli.inline;
     look(cli, &bench.config).apply(&mut state);
-    let recovered_draft = offer_draft(&mut state, &role_id, &brief, common.brief.as_deref());
+    state.brief_file = common
+        .brief
+        .as_deref()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+    let recovered_draft = offer_draft(&mut state, &role_id, &brief);
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
             level: NoticeLevel::Error,
             text: problem.clone(),
         });
     }
-    // A recovered draft is shown to its writer before anything runs.
+    // A recovered draft is shown to its writer before anything runs; --run says why it waits.
     let autorun = cli.run && bench.model_problem.is_none() && !recovered_draft;
+    if cli.run && !autorun {
+        let why = if recovered_draft {
+            "a recovered draft is on screen: read it, then Ctrl-S runs it"
+        } else {
+            "the model is not ready (above)"
+        };
+        let shown = state.notice.take().map(|n| n.text).unwrap_or_default();
+        state.notice = Some(Notice {
+            level: NoticeLevel::Warning,
+            text: format!("--run did not start: {why}. {shown}"),
+        });
+    }
     match app::run_tui(
         state,
         bench.provider,
@@ -760,30 +776,42 @@ impl Look {
 
 /// Puts the draft an earlier workbench left (it did not end cleanly, or quit with the brief
 /// unsent) into the editor, when it differs from the brief given; says so, and how to undo it.
-fn offer_draft(state: &mut State, role: &str, brief: &str, file: Option<&Path>) -> bool {
-    let Some(draft) = archbench::store::draft::load(&paths::drafts_dir(), role) else {
+/// A draft that a workbench now gone left for this role and brief file. Over an empty brief
+/// (no `--brief`) it is put in the editor, and said so; over a file named with `--brief` it is
+/// only offered: the file is what opens. Returns whether the brief on screen is a draft.
+fn offer_draft(state: &mut State, role: &str, brief: &str) -> bool {
+    let found = archbench::store::draft::left_behind(
+        &paths::drafts_dir(),
+        role,
+        state.brief_file.as_deref(),
+    );
+    let Some(draft) = found
+        .into_iter()
+        .find(|d| d.text.trim_end() != brief.trim_end())
+    else {
         return false;
     };
-    if draft.text.trim_end() == brief.trim_end() {
-        return false;
-    }
-    state.recover_draft(&draft.text);
-    let was = match file {
-        Some(path) => format!("the brief from {}", path.display()),
-        None => "the empty brief".to_string(),
+    let when = draft
+        .saved_at
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M");
+    let lines = draft.text.lines().count();
+    let text = match &state.brief_file {
+        None => {
+            state.recover_draft(&draft);
+            format!("Recovered the brief you were writing when a workbench ended ({lines} lines, saved {when}). Ctrl-Z twice brings back the empty brief.")
+        }
+        Some(file) => {
+            let text = format!("A workbench that ended left a draft of {} ({lines} lines, saved {when}); the file is what is open. F7 takes the draft instead (Ctrl-Z twice undoes).", file.display());
+            state.offered_draft = Some(draft);
+            text
+        }
     };
     state.notice = Some(Notice {
         level: NoticeLevel::Warning,
-        text: format!(
-            "Recovered the brief you were writing ({} lines, saved {}). Ctrl-Z twice brings back {was}.",
-            draft.text.lines().count(),
-            draft
-                .saved_at
-                .with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M")
-        ),
+        text,
     });
-    true
+    state.brief_file.is_none()
 }
 
 /// `archbench watch [SESSION]`: finds the session in the store, then follows it read-only.

@@ -172,9 +172,13 @@ async fn the_draft_is_saved_within_a_second_while_typing_goes_on() {
     // Keys at 0, 120, ..., 480 ms were typed by then.
     assert_eq!(state.brief_text(), "abcde");
     // The write itself runs on a blocking thread, in real time.
-    let path = drafts.path().join("database_architect.md");
+    let path = archbench::store::draft::path(drafts.path(), &state.draft_owner());
+    let text_of = |path: &std::path::Path| {
+        let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        saved["text"].as_str().map(str::to_string)
+    };
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::fs::read_to_string(&path).ok().as_deref() != Some("abcde") {
+    while text_of(&path).as_deref() != Some("abcde") {
         assert!(
             std::time::Instant::now() < deadline,
             "the draft file never held the text"

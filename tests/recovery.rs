@@ -28,8 +28,16 @@ fn workbench(server: &Server, home: &Path) -> String {
     )
 }
 
-fn draft_path(home: &Path) -> PathBuf {
-    home.join("data/archbench/drafts/database_architect.md")
+/// The text of the one workbench's draft in `home`, once it is saved.
+fn draft_text(home: &Path) -> Option<String> {
+    let dir = home.join("data/archbench/drafts");
+    let file = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))?;
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+    saved["text"].as_str().map(str::to_string)
 }
 
 fn sessions_db(home: &Path) -> PathBuf {
@@ -73,8 +81,8 @@ fn a_process_killed_mid_stream_leaves_its_partial_answer_and_its_draft() {
     tmux.wait_for("typed before the crash");
     // The draft is saved within a second of typing, before anything runs.
     eventually("the draft saved", || {
-        std::fs::read_to_string(draft_path(home.path()))
-            .is_ok_and(|t| t == "Ledger for 340 tenants, typed before the crash.")
+        draft_text(home.path())
+            .is_some_and(|t| t == "Ledger for 340 tenants, typed before the crash.")
     });
     tmux.keys(&["C-s"]);
     tmux.wait_for("Partition every table by tenant_id");
@@ -141,7 +149,7 @@ fn a_dropped_connection_restores_the_terminal_and_keeps_the_draft() {
         tmux.screen().lines().any(|l| l.trim() == "RESTORED-OK")
     });
     assert_eq!(
-        std::fs::read_to_string(draft_path(home.path())).unwrap(),
+        draft_text(home.path()).unwrap(),
         "Brief written just before the hangup"
     );
 }
@@ -391,4 +399,80 @@ fn a_second_terminal_watches_the_answer_and_the_approval() {
     // The watcher cannot act.
     watcher.keys(&["C-s"]);
     watcher.wait_for("Watching: read-only");
+}
+
+/// Two live workbenches never share a draft, and an explicit `--brief` always opens that file:
+/// a draft a dead workbench left for the same file is offered (F7 takes it), never applied.
+#[test]
+fn a_brief_file_opens_as_it_is_and_a_dead_workbenchs_draft_of_it_is_only_offered() {
+    let server = Server::start(Vec::new());
+    let home = tempfile::tempdir().unwrap();
+    let a = home.path().join("a.md");
+    let b = home.path().join("b.md");
+    std::fs::write(&a, "Brief A from its file").unwrap();
+    std::fs::write(&b, "Brief B from its file").unwrap();
+    let open = |brief: &Path| {
+        format!(
+            "exec {} --brief {}",
+            workbench(&server, home.path()),
+            brief.display()
+        )
+    };
+    let first = Tmux::start(&open(&a), 160, 40);
+    first.wait_for("Brief A from its file");
+    first.keys(&["End"]);
+    first.text(" and more typed in A");
+    eventually("A's draft saved", || {
+        draft_text(home.path()).is_some_and(|t| t.ends_with("more typed in A"))
+    });
+    // A second workbench on B, while A lives: B's file, no draft of A's.
+    let second = Tmux::start(&open(&b), 160, 40);
+    let screen = second.wait_for("Brief B from its file");
+    assert!(!screen.contains("typed in A"), "{screen}");
+    assert!(!screen.contains("draft"), "{screen}");
+    drop(second);
+    // A dies; reopening A shows the file, and offers the draft.
+    signal(first.pane_pid(), libc::SIGKILL);
+    drop(first);
+    let third = Tmux::start(&open(&a), 160, 40);
+    let screen = third.wait_for("F7 takes the draft");
+    assert!(screen.contains("Brief A from its file"), "{screen}");
+    assert!(
+        !screen.contains("more typed in A"),
+        "never applied on its own: {screen}"
+    );
+    third.keys(&["F7"]);
+    third.wait_for("Brief A from its file and more typed in A");
+}
+
+/// `--run` with a recovered draft on screen does not start, and says why.
+#[test]
+fn run_waits_for_a_recovered_draft_and_says_so() {
+    let server = Server::start(Vec::new());
+    let home = tempfile::tempdir().unwrap();
+    let first = Tmux::start(
+        &format!("exec {}", workbench(&server, home.path())),
+        160,
+        40,
+    );
+    first.wait_for("No answer yet");
+    first.text("A brief typed before the crash");
+    eventually("the draft saved", || draft_text(home.path()).is_some());
+    signal(first.pane_pid(), libc::SIGKILL);
+    drop(first);
+    let again = Tmux::start(
+        &format!("exec {} --run", workbench(&server, home.path())),
+        200,
+        40,
+    );
+    let screen = again.wait_for("--run did not start");
+    assert!(screen.contains("recovered draft"), "{screen}");
+    assert!(
+        screen.contains("A brief typed before the crash"),
+        "{screen}"
+    );
+    assert!(
+        server.requests.lock().unwrap().is_empty(),
+        "nothing was sent"
+    );
 }

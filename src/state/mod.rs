@@ -246,6 +246,13 @@ pub struct State {
     pub clear_screen: bool,
     /// Watching someone else's session: nothing here may change the work.
     pub read_only: bool,
+    /// The file the brief was opened from (`--brief`), absolute: drafts belong to it.
+    pub brief_file: Option<std::path::PathBuf>,
+    /// A draft an earlier workbench left for this brief, offered (F7 takes it), never applied
+    /// on its own over a file named with `--brief`.
+    pub offered_draft: Option<crate::store::draft::Draft>,
+    /// The file of a draft taken into the editor: it goes once this workbench saved its own.
+    pub taken_draft: Option<std::path::PathBuf>,
     /// Deliveries of this session's handoffs that failed and wait in the outbox for
     /// `archbench outbox retry` (shown in the top line until the workbench quits).
     pub pending_deliveries: usize,
@@ -312,6 +319,9 @@ impl State {
             draft_saved: 0,
             history: None,
             read_only: false,
+            brief_file: None,
+            offered_draft: None,
+            taken_draft: None,
             pending_deliveries: 0,
             zoom: false,
             vi: None,
@@ -358,6 +368,16 @@ impl State {
         }
     }
 
+    /// Who owns this workbench's draft: its role, its brief file, this instance and process.
+    pub fn draft_owner(&self) -> crate::store::draft::Owner {
+        crate::store::draft::Owner {
+            role: self.session.role.id.clone(),
+            brief_file: self.brief_file.clone(),
+            instance: self.instance.clone(),
+            pid: std::process::id(),
+        }
+    }
+
     /// Whether the brief holds text kept nowhere but in the draft (a clean quit keeps the draft).
     pub fn brief_needs_draft(&self) -> bool {
         self.brief_revision != self.brief_kept
@@ -365,10 +385,10 @@ impl State {
 
     /// Puts a draft recovered from disk into the editor in place of the brief it was started with;
     /// undo (twice: the draft's insertion, then the brief's removal) brings that brief back.
-    pub fn recover_draft(&mut self, draft: &str) {
-        self.replace_brief(draft);
-        // It is on disk already, as the draft.
-        self.draft_saved = self.brief_revision;
+    /// The draft's file goes once this workbench has saved the text as its own draft.
+    pub fn recover_draft(&mut self, draft: &crate::store::draft::Draft) {
+        self.replace_brief(&draft.text);
+        self.taken_draft = Some(draft.path.clone());
     }
 
     /// Puts `text` in the brief editor in place of what is there, as edits undo takes back

@@ -1050,8 +1050,9 @@ mod journal_and_draft {
         assert_eq!(
             effects,
             vec![Effect::SaveDraft {
-                role: "database_architect".into(),
-                text: "Bookstore".into()
+                owner: b.state.draft_owner(),
+                text: "Bookstore".into(),
+                replaces: None,
             }]
         );
         assert!(b.send(Event::DraftDue).is_empty(), "nothing new to save");
@@ -1076,20 +1077,59 @@ mod journal_and_draft {
         assert!(b.state.brief_needs_draft());
     }
 
+    fn left_draft(text: &str) -> crate::store::draft::Draft {
+        crate::store::draft::Draft {
+            text: text.into(),
+            saved_at: Utc::now(),
+            path: "/drafts/database_architect.gone.json".into(),
+            owner: crate::store::draft::Owner {
+                role: "database_architect".into(),
+                brief_file: Some("/briefs/a.md".into()),
+                instance: "gone".into(),
+                pid: 1,
+            },
+        }
+    }
+
     #[test]
-    fn a_recovered_draft_replaces_the_brief_and_undo_brings_it_back() {
+    fn an_offered_draft_waits_for_f7_and_undo_brings_the_file_back() {
         let mut b = Bench::new("Brief from the file");
-        b.state.recover_draft("Draft line one\nDraft line two\n");
+        b.state.offered_draft = Some(left_draft("Draft line one\nDraft line two\n"));
+        assert_eq!(
+            b.state.brief_text(),
+            "Brief from the file",
+            "never applied on its own"
+        );
+        b.key(KeyCode::F(7));
         assert_eq!(b.state.brief_text(), "Draft line one\nDraft line two");
+        assert!(
+            b.notice().contains("The draft is in the editor"),
+            "{}",
+            b.notice()
+        );
         assert!(
             b.state.brief_needs_draft(),
             "kept until it runs or is saved"
         );
-        assert!(b.send(Event::DraftDue).is_empty(), "already on disk");
+        // Saved as this workbench's own draft, after which the one taken goes.
+        let effects = b.send(Event::DraftDue);
+        let [Effect::SaveDraft {
+            owner, replaces, ..
+        }] = effects.as_slice()
+        else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(owner.instance, b.state.instance);
+        assert_eq!(
+            replaces.as_deref(),
+            Some(std::path::Path::new("/drafts/database_architect.gone.json"))
+        );
         b.focus(Focus::Brief);
         b.ctrl('z');
         b.ctrl('z');
         assert_eq!(b.state.brief_text(), "Brief from the file");
+        b.key(KeyCode::F(7));
+        assert!(b.notice().contains("No draft is waiting"), "{}", b.notice());
     }
 }
 
@@ -1329,8 +1369,9 @@ fn the_brief_back_from_the_editor_is_an_undoable_edit_that_the_draft_takes() {
     assert_eq!(
         b.send(Event::DraftDue),
         vec![Effect::SaveDraft {
-            role: "database_architect".into(),
-            text: "After the editor".into()
+            owner: b.state.draft_owner(),
+            text: "After the editor".into(),
+            replaces: None,
         }]
     );
     b.focus(Focus::Brief);

@@ -61,6 +61,28 @@ fn wheel(state: &mut State, rows: i32, at: DateTime<Utc>) -> Vec<Effect> {
     scroll_by(state, rows as isize)
 }
 
+/// The reviewer takes the draft an earlier workbench left for this brief.
+fn take_draft(state: &mut State) {
+    let Some(draft) = state.offered_draft.take() else {
+        notice(
+            state,
+            NoticeLevel::Info,
+            "No draft is waiting: drafts of workbenches that ended are offered when the same brief opens.",
+        );
+        return;
+    };
+    state.recover_draft(&draft);
+    state.focus = Focus::Brief;
+    notice(
+        state,
+        NoticeLevel::Success,
+        format!(
+            "The draft is in the editor ({} lines); Ctrl-Z twice brings back the brief it replaced.",
+            draft.text.lines().count()
+        ),
+    );
+}
+
 /// The draft's delay has passed: save the brief if it changed since the last save.
 fn save_draft(state: &mut State) -> Vec<Effect> {
     if state.brief_revision == state.draft_saved {
@@ -68,8 +90,9 @@ fn save_draft(state: &mut State) -> Vec<Effect> {
     }
     state.draft_saved = state.brief_revision;
     vec![Effect::SaveDraft {
-        role: state.session.role.id.clone(),
+        owner: state.draft_owner(),
         text: state.brief_text(),
+        replaces: state.taken_draft.take(),
     }]
 }
 
@@ -348,6 +371,10 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     match action {
         Action::Quit => quit(state),
         Action::OpenHistory => super::history::open(state),
+        Action::TakeDraft => {
+            take_draft(state);
+            Vec::new()
+        }
         Action::PickModel => super::picker::open(state),
         Action::NextTheme => {
             let count = state.themes.len().max(1);

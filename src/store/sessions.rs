@@ -560,7 +560,8 @@ fn create_private(path: &Path) -> std::io::Result<()> {
     options.open(path).map(|_| ())
 }
 
-fn process_alive(pid: i64) -> bool {
+/// The process `pid` runs (a zombie does not).
+pub(crate) fn process_alive(pid: i64) -> bool {
     if pid <= 0 || pid > i32::MAX as i64 {
         return false;
     }
