@@ -39,7 +39,9 @@ pub struct EffectRunner {
     /// Where deferred reviews are saved.
     deferred_dir: PathBuf,
     /// Audit entries go to one writer thread, in order.
-    audit: Option<std::sync::mpsc::Sender<crate::store::audit::AuditEntry>>,
+    audit: Option<crate::store::audit_writer::AuditWriter>,
+    /// The log itself, for the handoff gate's own record.
+    audit_log: Option<crate::store::audit::AuditLog>,
     /// Every run and review change goes to the session store through this writer.
     sessions: Option<crate::store::writer::SessionWriter>,
     /// The session store's file, which the history screen reads.
@@ -70,6 +72,7 @@ impl EffectRunner {
             delivery: crate::sink::DeliveryOptions::default(),
             deferred_dir: crate::paths::deferred_dir(),
             audit: None,
+            audit_log: None,
             sessions: None,
             sessions_path: None,
             drafts_dir: None,
@@ -82,62 +85,17 @@ impl EffectRunner {
         }
     }
 
-    /// Appends audit entries to the log at `path`, from a thread of its own so the UI never waits
-    /// on the disk, and in the order they happened.
-    pub fn with_audit_log(mut self, path: PathBuf) -> Self {
-        let (tx, rx) = std::sync::mpsc::channel::<crate::store::audit::AuditEntry>();
+    /// Appends audit entries to `log`, from a thread of its own so the UI never waits on the
+    /// disk, and in the order they happened. Handoffs append their own record through the gate.
+    pub fn with_audit_log(mut self, log: crate::store::audit::AuditLog) -> Self {
+        self.audit_log = Some(log.clone());
         let report = self.internal_tx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("audit".into())
-            .spawn(move || {
-                // Records that could not be written wait here, in order, and are tried again
-                // with each new record and every few seconds: the log never stops silently.
-                let mut waiting = std::collections::VecDeque::new();
-                let mut failing = false;
-                let mut closed = false;
-                while !closed {
-                    let wait = if waiting.is_empty() {
-                        std::time::Duration::MAX
-                    } else {
-                        AUDIT_RETRY
-                    };
-                    match rx.recv_timeout(wait) {
-                        Ok(entry) => waiting.push_back(entry),
-                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                        // The workbench is leaving: one last try for what waits.
-                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => closed = true,
-                    }
-                    while let Some(entry) = waiting.front() {
-                        match crate::store::audit::append(&path, entry) {
-                            Ok(_) => {
-                                waiting.pop_front();
-                            }
-                            Err(e) => {
-                                tracing::error!("audit log {}: {e}", path.display());
-                                if !failing {
-                                    let _ = report.send(Event::Reported(Err(format!(
-                                        "The audit log {} cannot be written ({e}): {} record(s) wait and are tried again every {} s; quitting now loses them",
-                                        path.display(),
-                                        waiting.len(),
-                                        AUDIT_RETRY.as_secs()
-                                    ))));
-                                }
-                                failing = true;
-                                break;
-                            }
-                        }
-                    }
-                    if failing && waiting.is_empty() {
-                        failing = false;
-                        let _ = report.send(Event::Reported(Ok(format!(
-                            "The audit log {} is written again; nothing was lost",
-                            path.display()
-                        ))));
-                    }
-                }
-            });
-        if spawned.is_ok() {
-            self.audit = Some(tx);
+        let writer = crate::store::audit_writer::AuditWriter::spawn(log, move |said| {
+            let _ = report.send(Event::Reported(said));
+        });
+        match writer {
+            Ok(writer) => self.audit = Some(writer),
+            Err(e) => tracing::error!("cannot start the audit writer: {e}"),
         }
         self
     }
@@ -216,8 +174,8 @@ impl EffectRunner {
 
     /// Queues one audit entry for the log (dropped when no log is configured).
     pub fn audit(&self, entry: crate::store::audit::AuditEntry) {
-        if let Some(tx) = &self.audit {
-            let _ = tx.send(entry);
+        if let Some(writer) = &self.audit {
+            writer.send(entry);
         }
     }
 
@@ -238,9 +196,21 @@ impl EffectRunner {
                 let outbox = self.outbox.clone();
                 let options = self.delivery.clone();
                 let done = self.internal_tx.clone();
-                let ledger = self.sessions_path.clone().map(Ledger::new);
+                let audit = self.audit_log.clone();
+                // The gate's record goes after every record queued before it.
+                let queued = self.audit.as_ref().map(|w| w.barrier());
+                let ledger = self
+                    .sessions_path
+                    .clone()
+                    .map(|store| Ledger::new(store).with_audit(audit));
                 tokio::spawn(async move {
                     use crate::sink::HandoffError;
+                    if let Some(queued) = queued {
+                        let _ = tokio::task::spawn_blocking(move || {
+                            queued.recv_timeout(std::time::Duration::from_secs(30))
+                        })
+                        .await;
+                    }
                     let envelope =
                         Envelope::build(*request, uuid::Uuid::now_v7().to_string(), Utc::now());
                     let result = match (envelope, ledger) {
@@ -476,9 +446,6 @@ fn copy_to_clipboard(text: &str, what: &str) -> Result<String, String> {
     }
 }
 
-/// How often records the audit log could not take are tried again.
-const AUDIT_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// The effect runner and the channels that bring results back to the loop.
 pub struct Wiring {
     pub runner: EffectRunner,
@@ -498,8 +465,8 @@ impl Wiring {
     }
 
     /// Records every state change in the audit log at `path`.
-    pub fn with_audit_log(mut self, path: PathBuf) -> Self {
-        self.runner = self.runner.with_audit_log(path);
+    pub fn with_audit_log(mut self, log: crate::store::audit::AuditLog) -> Self {
+        self.runner = self.runner.with_audit_log(log);
         self
     }
 
@@ -874,7 +841,10 @@ pub async fn run_tui(
     };
     let delivery = state.session.chain.sinks.options.clone();
     let mut wiring = Wiring::new(provider, outbox)
-        .with_audit_log(crate::paths::audit_log())
+        .with_audit_log(crate::store::audit::AuditLog::new(
+            crate::paths::audit_log(),
+            Some(crate::paths::sessions_db()),
+        ))
         .with_delivery(delivery)
         .with_drafts_dir(crate::paths::drafts_dir());
     if let Some(builder) = builder {

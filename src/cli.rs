@@ -220,8 +220,17 @@ pub struct AuditArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum AuditCommand {
-    /// Check the chain of hashes: exits 5 and names each edited, deleted, inserted or reordered record.
-    Verify,
+    /// Check the chain of hashes, and the log against the session store's record of its head
+    /// and the outbox's envelopes: exits 5 and names each edited, deleted, inserted or reordered
+    /// record; crashes recovered are listed, not counted as tampering.
+    Verify {
+        /// The outbox whose envelopes to check (default: the default outbox).
+        #[arg(long)]
+        outbox: Option<PathBuf>,
+        /// The session store to check against (default: sessions.db in the data folder).
+        #[arg(long)]
+        store: Option<PathBuf>,
+    },
     /// Print the log as a table.
     Show {
         /// Only this chain (a prefix of its id is enough).

@@ -73,7 +73,7 @@ pub struct HeadlessRun {
     pub outbox: PathBuf,
     pub reviewer: Reviewer,
     /// The audit log to append to (none in some tests).
-    pub audit_log: Option<PathBuf>,
+    pub audit_log: Option<crate::store::audit::AuditLog>,
     /// The session store: keeps every run, and each answer handed off at most once.
     pub sessions: PathBuf,
     pub sinks: SinkPlan,
@@ -82,7 +82,7 @@ pub struct HeadlessRun {
 /// Writes the run's records to the audit log; a log that cannot be written is reported, and the
 /// run goes on.
 struct Recorder<'a> {
-    log: Option<&'a PathBuf>,
+    log: Option<&'a crate::store::audit::AuditLog>,
     role: &'a str,
     chain_id: &'a str,
     /// The session store's writer and the run's key there.
@@ -100,7 +100,7 @@ impl Recorder<'_> {
                 data: data.clone(),
             });
         }
-        let Some(path) = self.log else { return };
+        let Some(log) = self.log else { return };
         let entry = crate::store::audit::AuditEntry {
             kind: kind.into(),
             chain_id: self.chain_id.to_string(),
@@ -110,13 +110,12 @@ impl Recorder<'_> {
             data,
         };
         // One more try before the record is reported lost; the run then ends non-zero.
-        let written = crate::store::audit::append(path, &entry)
-            .or_else(|_| crate::store::audit::append(path, &entry));
+        let written = log.append(&entry).or_else(|_| log.append(&entry));
         if let Err(e) = written {
             AUDIT_FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
             eprintln!(
                 "archbench: the audit log {} could not be written ({e}): the {} record is missing from it; this run exits {}",
-                path.display(),
+                log.path.display(),
                 sanitize(kind),
                 exit::AUDIT_FAILED
             );
@@ -540,7 +539,8 @@ async fn run_step(
         }
     };
     let sinks = job.sinks.for_role(&role.id);
-    let ledger = crate::store::outcomes::Ledger::new(&job.sessions);
+    let ledger =
+        crate::store::outcomes::Ledger::new(&job.sessions).with_audit(job.audit_log.clone());
     let delivered = match crate::sink::deliver(
         &envelope,
         &ledger,
@@ -559,6 +559,11 @@ async fn run_step(
             );
             recorder.record("handoff_refused", serde_json::json!({ "target": envelope.route.target, "why": "already settled", "settled": outcome }));
             return StepEnd::Exit(exit::ALREADY_SETTLED);
+        }
+        Err(crate::sink::HandoffError::Unrecorded(e)) => {
+            AUDIT_FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
+            eprintln!("archbench: {}; nothing was handed off", sanitize(&e));
+            return StepEnd::Exit(exit::AUDIT_FAILED);
         }
         Err(crate::sink::HandoffError::Failed(e)) => {
             eprintln!("archbench: {}; nothing was handed off", sanitize(&e));

@@ -85,7 +85,10 @@ fn main() -> ExitCode {
                 json: sinks.uses(&SinkSpec::Stdout),
                 outbox: outbox(common, &loaded.config),
                 reviewer: Reviewer::resolve(&loaded.config.reviewer),
-                audit_log: Some(paths::audit_log()),
+                audit_log: Some(archbench::store::audit::AuditLog::new(
+                    paths::audit_log(),
+                    Some(paths::sessions_db()),
+                )),
                 sessions: paths::sessions_db(),
                 sinks,
             };
@@ -469,7 +472,21 @@ fn audit(args: &archbench::cli::AuditArgs) -> i32 {
     use archbench::cmd::audit;
     let path = args.log.clone().unwrap_or_else(paths::audit_log);
     match &args.command {
-        AuditCommand::Verify => audit::verify(&path),
+        AuditCommand::Verify { outbox, store } => {
+            // The default outbox holds the default log's envelopes: another log (--log) is
+            // checked against an outbox only when one is named.
+            let outbox = match (outbox, &args.log) {
+                (Some(dir), _) => Some(dir.clone()),
+                (None, None) => Some(paths::default_outbox()),
+                (None, Some(_)) => None,
+            };
+            let store = store.clone().unwrap_or_else(paths::sessions_db);
+            let witnesses = audit::Witnesses {
+                store: Some(&store),
+                outbox: outbox.as_deref(),
+            };
+            audit::verify(&path, &witnesses)
+        }
         AuditCommand::Show { chain, role, json } => {
             let filter = audit::Filter {
                 chain: chain.clone(),

@@ -583,10 +583,17 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
             "answer_complete",
             "decision_parsed",
             "review_action",
+            "handoff_claimed",
             "handoff_sent"
         ]
     );
     assert_eq!(records[4]["data"]["envelope_id"], run.envelopes()[0]["id"]);
+    assert_eq!(records[5]["data"]["envelope_id"], run.envelopes()[0]["id"]);
+    assert_eq!(
+        run.envelopes()[0]["audit"]["seq"],
+        5,
+        "the envelope names its record"
+    );
     assert_eq!(records[3]["data"]["policy"], "agent");
     assert_eq!(records[0]["chain_id"], run.envelopes()[0]["chain_id"]);
     let verify = |log: &Path| {
@@ -604,7 +611,7 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("5 records, the chain is intact"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("6 records, the chain is intact"));
     let show = Command::new(env!("CARGO_BIN_EXE_archbench"))
         .args(["audit", "--log"])
         .arg(&log)
@@ -635,7 +642,7 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         .output()
         .unwrap();
     let records: Vec<Value> = serde_json::from_slice(&all.stdout).unwrap();
-    assert_eq!(records.len(), 6, "every record, as verify counts them");
+    assert_eq!(records.len(), 7, "every record, as verify counts them");
     let table = Command::new(env!("CARGO_BIN_EXE_archbench"))
         .args(["audit", "--log"])
         .arg(&log)
@@ -656,7 +663,7 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
     );
     let verified = verify(&log);
     assert!(
-        String::from_utf8_lossy(&verified.stdout).contains("6 records, the chain is intact"),
+        String::from_utf8_lossy(&verified.stdout).contains("7 records, the chain is intact"),
         "{}",
         String::from_utf8_lossy(&verified.stdout)
     );

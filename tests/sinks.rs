@@ -428,7 +428,7 @@ fn a_forced_route_cannot_drive_a_chain() {
 }
 
 #[test]
-fn a_headless_run_whose_audit_log_cannot_be_written_says_so_and_exits_8() {
+fn a_headless_run_whose_audit_log_cannot_be_written_says_so_hands_nothing_off_and_exits_8() {
     let home = Home::new(QUICK);
     // A folder where the log file should be: no record can be appended.
     std::fs::create_dir_all(home.path().join("data/archbench/audit.jsonl")).unwrap();
@@ -439,5 +439,68 @@ fn a_headless_run_whose_audit_log_cannot_be_written_says_so_and_exits_8() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(home.envelopes().len(), 1, "the handoff itself stands");
+    assert!(
+        stderr(&out).contains("cannot record the handoff")
+            && stderr(&out).contains("nothing was handed off"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !home.outbox().exists(),
+        "a handoff the log cannot record is not made"
+    );
+}
+
+/// The log is checked against what it cannot rewrite: the session store's record of its head and
+/// the envelopes naming their handoff's record. Deleting the log with its head file, or cutting
+/// its end and the head file, is found.
+#[test]
+fn a_log_deleted_or_cut_with_its_head_file_is_found_by_the_store_and_the_envelopes() {
+    let home = Home::new(QUICK);
+    let out = home.run(&model(&[ANSWER]), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let [envelope] = home.envelopes().try_into().unwrap();
+    let log = home.path().join("data/archbench/audit.jsonl");
+    let head = home.path().join("data/archbench/audit.jsonl.head");
+    let seq = envelope["audit"]["seq"].as_u64().unwrap();
+    let records: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let claimed = &records[seq as usize - 1];
+    assert_eq!(claimed["kind"], "handoff_claimed");
+    assert_eq!(claimed["data"]["envelope_id"], envelope["id"]);
+    let verify = |home: &Home| {
+        let out = home.command(&["audit", "verify"]).output().unwrap();
+        (
+            out.status.code(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out)),
+        )
+    };
+    let (code, text) = verify(&home);
+    assert_eq!(code, Some(0), "{text}");
+
+    // Cut after the handoff's record, head file and all: the envelope and the store still know.
+    let kept: String = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .take(seq as usize - 1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&log, kept).unwrap();
+    std::fs::remove_file(&head).unwrap();
+    let (code, text) = verify(&home);
+    assert_eq!(code, Some(5), "{text}");
+    assert!(
+        text.contains("the log does not hold it: records were deleted"),
+        "{text}"
+    );
+    assert!(text.contains("session store"), "{text}");
+
+    // Deleted outright, head file and all.
+    std::fs::remove_file(&log).unwrap();
+    let (code, text) = verify(&home);
+    assert_eq!(code, Some(5), "{text}");
+    assert!(text.contains("deleted or replaced"), "{text}");
 }

@@ -87,6 +87,7 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
             "answer_complete",
             "decision_parsed",
             "review_action",
+            "handoff_claimed",
             "handoff_sent",
             "chain_opened"
         ]

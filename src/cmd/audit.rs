@@ -7,9 +7,31 @@ use crate::sanitize::sanitize_line;
 use crate::store::audit::{self, AuditRecord};
 use std::path::Path;
 
-/// `archbench audit verify`: exit 0 with the crashes recovered, or 5 with every problem.
-pub fn verify(path: &Path) -> i32 {
-    match audit::verify_report(path) {
+/// What the log is checked against besides itself.
+#[derive(Debug, Clone, Default)]
+pub struct Witnesses<'a> {
+    /// The session store, which keeps the last record it saw written.
+    pub store: Option<&'a Path>,
+    /// The outbox, whose envelopes name their handoff's record.
+    pub outbox: Option<&'a Path>,
+}
+
+/// `archbench audit verify`: exit 0 with the crashes recovered, or 5 with every problem: in the
+/// log's own chain, and against the session store's head and the outbox's envelopes.
+pub fn verify(path: &Path, witnesses: &Witnesses) -> i32 {
+    let mut result = audit::verify_report(path);
+    let records = audit::read(path).unwrap_or_default();
+    let mut against = cross_check(path, &records, witnesses);
+    if !against.is_empty() {
+        result = match result {
+            Ok(_) => Err(against),
+            Err(mut problems) => {
+                problems.append(&mut against);
+                Err(problems)
+            }
+        };
+    }
+    match result {
         Ok(report) => {
             for crash in &report.crashes {
                 println!("{}:{}: {}", path.display(), crash.line, crash.message);
@@ -36,6 +58,74 @@ pub fn verify(path: &Path) -> i32 {
             exit::TAMPERED
         }
     }
+}
+
+/// Problems the log's own chain cannot show: records the session store saw written, or that an
+/// envelope names, which the log no longer holds (the log or its end deleted with its head file).
+fn cross_check(path: &Path, records: &[AuditRecord], witnesses: &Witnesses) -> Vec<audit::Problem> {
+    let mut problems = Vec::new();
+    let holds = |seq: u64, sha: &str| records.iter().any(|r| r.seq == seq && r.sha256() == sha);
+    if let Some(store) = witnesses.store.filter(|s| s.exists()) {
+        let head = crate::store::sessions::Store::open(store)
+            .and_then(|s| s.audit_head(&audit::log_key(path)));
+        match head {
+            Ok(Some((seq, sha, at))) if !holds(seq, &sha) => problems.push(audit::Problem {
+                line: 0,
+                message: format!(
+                    "the session store {} saw record {seq} written at {at}, and the log does not hold it: the log, or its end, was deleted or replaced",
+                    store.display()
+                ),
+            }),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read the audit head from {}: {e}", store.display()),
+        }
+    }
+    if let Some(outbox) = witnesses.outbox {
+        let this_log = audit::log_id(path).unwrap_or_default();
+        for (file, id, audit_ref) in envelopes(outbox) {
+            let message = if audit_ref.log != this_log {
+                format!(
+                    "the envelope {} ({id}) was recorded in an audit log whose first record is not this log's: the log was deleted or replaced (or the envelope belongs to another log: give its --log)",
+                    file.display()
+                )
+            } else if !holds(audit_ref.seq, &audit_ref.sha256) {
+                format!(
+                    "the envelope {} ({id}) was recorded as record {}, and the log does not hold it: records were deleted",
+                    file.display(),
+                    audit_ref.seq
+                )
+            } else {
+                continue;
+            };
+            problems.push(audit::Problem { line: 0, message });
+        }
+    }
+    problems
+}
+
+/// The envelopes in `outbox` that name their audit record.
+fn envelopes(
+    outbox: &Path,
+) -> Vec<(
+    std::path::PathBuf,
+    String,
+    crate::routing::envelope::AuditRef,
+)> {
+    let Ok(entries) = std::fs::read_dir(outbox) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|p| {
+            let envelope: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&p).ok()?).ok()?;
+            let audit_ref = serde_json::from_value(envelope.get("audit")?.clone()).ok()?;
+            let id = envelope.get("id")?.as_str()?.to_string();
+            Some((p, id, audit_ref))
+        })
+        .collect()
 }
 
 /// Which records `show` prints: all, unless a chain or a role is given.

@@ -185,6 +185,20 @@ pub struct Envelope {
     /// The re-ask that gave the decision, if the reviewer asked again.
     pub reask: Option<ReaskRecord>,
     pub timestamps: Timestamps,
+    /// The audit record of this handoff, so that `audit verify --outbox` finds a log cut or
+    /// replaced (none when no audit log is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditRef>,
+}
+
+/// Where an envelope's handoff is in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRef {
+    /// sha256 of the log's first line: which log holds the record.
+    pub log: String,
+    pub seq: u64,
+    /// sha256 of the record's line.
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -256,6 +270,7 @@ impl Envelope {
             attempts: request.attempts,
             reask: request.reask,
             timestamps,
+            audit: None,
         })
     }
 }

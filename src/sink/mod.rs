@@ -230,6 +230,9 @@ pub enum HandoffError {
     /// The store or the outbox could not be written.
     #[error("{0}")]
     Failed(String),
+    /// The audit log could not record the handoff, so it was not made.
+    #[error("{0}")]
+    Unrecorded(String),
 }
 
 /// The one gate every handoff goes through, from the workbench, a resumed or continued review,
@@ -249,6 +252,13 @@ pub async fn deliver(
     stdout_allowed: bool,
 ) -> Result<Delivered, HandoffError> {
     claim(envelope, ledger)?;
+    let envelope = &match recorded(envelope, ledger) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            let _ = ledger.unsettle(&envelope.id);
+            return Err(HandoffError::Unrecorded(e));
+        }
+    };
     let path = match crate::store::outbox::write_envelope(outbox, envelope) {
         Ok(path) => path,
         Err(e) => {
@@ -268,6 +278,43 @@ pub async fn deliver(
         results,
         chain: sinks.contains(&SinkSpec::Chain),
     })
+}
+
+/// The handoff recorded in the audit log before its envelope exists, and the envelope naming
+/// that record. A log that refuses the record stops the handoff: it is not reported as done.
+fn recorded(envelope: &Envelope, ledger: &Ledger) -> Result<Envelope, String> {
+    let mut envelope = envelope.clone();
+    let Some(log) = &ledger.audit else {
+        return Ok(envelope);
+    };
+    let entry = crate::store::audit::AuditEntry {
+        kind: "handoff_claimed".into(),
+        chain_id: envelope.chain_id.clone(),
+        role: envelope.role.id.clone(),
+        attempt: envelope.attempt,
+        at: envelope.timestamps.handed_off.unwrap_or(envelope.review.at),
+        data: serde_json::json!({
+            "envelope_id": envelope.id,
+            "target": envelope.route.target,
+            "target_known": envelope.route.target_known,
+            "action": envelope.review.action,
+            "reviewer": envelope.review.reviewer,
+            "reason": envelope.review.reason,
+            "response_sha256": envelope.response.sha256,
+        }),
+    };
+    let record = log.append(&entry).map_err(|e| {
+        format!(
+            "the audit log {} cannot record the handoff ({e})",
+            log.path.display()
+        )
+    })?;
+    envelope.audit = Some(crate::routing::envelope::AuditRef {
+        log: crate::store::audit::log_id(&log.path).unwrap_or_default(),
+        seq: record.seq,
+        sha256: record.sha256(),
+    });
+    Ok(envelope)
 }
 
 /// Claims the handoff of the envelope's answer in the session store.

@@ -281,7 +281,10 @@ pub(super) fn on_handed_off(
             state.review.handoff = Some(HandoffStatus::Settled(outcome));
             return forget_resumed(state);
         }
-        Err(crate::sink::HandoffError::Failed(message)) => {
+        Err(
+            crate::sink::HandoffError::Failed(message)
+            | crate::sink::HandoffError::Unrecorded(message),
+        ) => {
             audit(
                 state,
                 "handoff_failed",

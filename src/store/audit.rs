@@ -39,6 +39,76 @@ pub struct AuditRecord {
     pub prev: String,
 }
 
+impl AuditRecord {
+    /// The sha256 of the record's line in the log (the next record's `prev`).
+    pub fn sha256(&self) -> String {
+        sha_bytes(serde_json::to_string(self).unwrap_or_default().as_bytes())
+    }
+}
+
+/// The audit log with the session store that keeps its head: every append goes through here,
+/// so a log deleted or cut together with its head file is still found out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLog {
+    pub path: PathBuf,
+    /// The session store (none in some tests).
+    pub store: Option<PathBuf>,
+}
+
+impl AuditLog {
+    pub fn new(path: PathBuf, store: Option<PathBuf>) -> Self {
+        Self { path, store }
+    }
+
+    /// Appends `entry`, then notes the new head in the store (a store that cannot be written is
+    /// logged: the record itself is in the log).
+    pub fn append(&self, entry: &AuditEntry) -> std::io::Result<AuditRecord> {
+        let record = append(&self.path, entry)?;
+        if let Some(store) = &self.store {
+            let noted = super::sessions::Store::open(store).and_then(|mut s| {
+                s.note_audit_head(&log_key(&self.path), record.seq, &record.sha256())
+            });
+            if let Err(e) = noted {
+                tracing::warn!(
+                    "the audit head could not be kept in {}: {e}",
+                    store.display()
+                );
+            }
+        }
+        Ok(record)
+    }
+}
+
+/// A log's identity: the sha256 of its first line, which every later record depends on.
+pub fn log_id(path: &Path) -> Option<String> {
+    let mut first = Vec::new();
+    BufReader::new(File::open(path).ok()?)
+        .read_until(b'\n', &mut first)
+        .ok()?;
+    let line = first.strip_suffix(b"\n").unwrap_or(&first);
+    (!line.is_empty()).then(|| sha_bytes(line))
+}
+
+/// How the store names a log: its absolute path (found through its folder, so that a log that
+/// was deleted is named as it was).
+pub fn log_key(path: &Path) -> String {
+    let absolute = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            std::fs::canonicalize(dir).map(|d| d.join(name)).ok()
+        }
+        _ => None,
+    };
+    absolute
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 fn sha_bytes(line: &[u8]) -> String {
     hex::encode(Sha256::digest(line))
 }

@@ -1,6 +1,7 @@
 //! What archbench writes to disk.
 
 pub mod audit;
+pub mod audit_writer;
 pub mod deferred;
 pub mod draft;
 pub mod follow;

@@ -208,11 +208,22 @@ pub(super) fn outcome_from(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Opt
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ledger {
     pub path: std::path::PathBuf,
+    /// Where each handoff is recorded before its envelope is written (none in some tests).
+    pub audit: Option<super::audit::AuditLog>,
 }
 
 impl Ledger {
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            audit: None,
+        }
+    }
+
+    /// Records each handoff in `audit` too, and names that record in its envelope.
+    pub fn with_audit(mut self, audit: Option<super::audit::AuditLog>) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// Records `outcome` for `answer` (see [`Store::settle`]).

@@ -99,6 +99,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX outcomes_one_final ON outcomes(chain_id, step, attempt, response_sha256) WHERE kind IN ('handed_off', 'rejected');
     CREATE INDEX outcomes_answer ON outcomes(chain_id, step, attempt, response_sha256);
     CREATE INDEX runs_answer ON runs(chain_id, attempt, response_sha256);",
+    // 4: the audit log's head, kept apart from the log's folder: a log deleted or cut together
+    // with its head file is still found out by `audit verify`.
+    "CREATE TABLE audit_head (
+        log TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        at TEXT NOT NULL
+    );",
 ];
 
 /// The newest schema this archbench writes.
@@ -522,6 +530,33 @@ impl Store {
                 params![id, answer, sha],
             )
             .map(|_| ())
+            .map_err(sql)
+    }
+
+    /// Notes that the audit log `log` has reached record `seq` (whose line hashes to `sha256`).
+    pub fn note_audit_head(&mut self, log: &str, seq: u64, sha256: &str) -> Result<(), StoreError> {
+        let sql = self.sql();
+        self.conn
+            .execute(
+                "INSERT INTO audit_head (log, seq, sha256, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(log) DO UPDATE SET seq = excluded.seq, sha256 = excluded.sha256, at = excluded.at
+                 WHERE excluded.seq >= audit_head.seq",
+                params![log, seq as i64, sha256, ts(Utc::now())],
+            )
+            .map(|_| ())
+            .map_err(sql)
+    }
+
+    /// The last record of the audit log `log` that this store saw written: number, hash, time.
+    pub fn audit_head(&self, log: &str) -> Result<Option<(u64, String, String)>, StoreError> {
+        let sql = self.sql();
+        self.conn
+            .query_row(
+                "SELECT seq, sha256, at FROM audit_head WHERE log = ?1",
+                [log],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
             .map_err(sql)
     }
 
