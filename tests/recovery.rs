@@ -395,7 +395,8 @@ fn a_second_terminal_watches_the_answer_and_the_approval() {
     reviewer.keys(&["3"]);
     reviewer.keys(&["Enter"]);
     reviewer.wait_for("Handed off to backup_disaster_specialist");
-    watcher.wait_for("Handed off to backup_disaster_specialist (outbox)");
+    // The outcome as the session store keeps it, with the reviewer (the routes pane shows it).
+    watcher.wait_for("handed off to backup_disaster_specialist in envelope");
     // The watcher cannot act.
     watcher.keys(&["C-s"]);
     watcher.wait_for("Watching: read-only");

@@ -1340,6 +1340,24 @@ fn a_watched_session_replays_into_the_state_and_nothing_can_change_it() {
         b.state.notice.as_ref().unwrap().text,
         "Handed off to backup_disaster_specialist (outbox)."
     );
+    // The outcome the store keeps, with who and when, and the routes pane shows it.
+    let outcome = crate::store::outcomes::Outcome::handoff(
+        "choose",
+        "backup_disaster_specialist",
+        true,
+        "env-7",
+        "Ada",
+        None,
+        Utc::now(),
+    );
+    b.send(Event::Watched(Watch::Outcome(Box::new(outcome))));
+    assert!(b
+        .notice()
+        .contains("handed off to backup_disaster_specialist in envelope env-7 by Ada"));
+    assert!(matches!(
+        b.state.review.handoff,
+        Some(crate::state::HandoffStatus::Settled(_))
+    ));
 }
 
 #[test]

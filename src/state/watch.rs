@@ -122,6 +122,14 @@ pub(super) fn on_watch(state: &mut State, watch: Watch, at: DateTime<Utc>) {
             };
             notice(state, NoticeLevel::Success, last);
         }
+        Watch::Outcome(outcome) => {
+            notice(
+                state,
+                NoticeLevel::Success,
+                format!("The reviewer's decision: {}.", outcome.describe()),
+            );
+            state.review.handoff = Some(super::HandoffStatus::Settled(outcome));
+        }
         Watch::Trouble(e) => notice(state, NoticeLevel::Error, e),
     }
 }

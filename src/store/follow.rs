@@ -2,6 +2,7 @@
 //! session store every moment, with its own connection (WAL lets it read while the other writes),
 //! and reports what is new — a run started, pieces of its answer, its end, the review's events.
 
+use super::outcomes::Outcome;
 use super::sessions::{EventRow, Store, Watched};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,8 +21,23 @@ pub enum Watch {
     },
     /// What the reviewer did (review actions, handoffs).
     Events(Vec<EventRow>),
+    /// What became of the answer: handed off, rejected, deferred (the session store's record).
+    Outcome(Box<Outcome>),
     /// The store cannot be read (said once; the watch goes on trying).
     Trouble(String),
+}
+
+/// Where the watch has got to in the run it follows.
+#[derive(Default)]
+struct Followed {
+    run: Option<Watched>,
+    /// The last piece of the answer sent.
+    seq: Option<i64>,
+    /// The last review event sent.
+    event: i64,
+    ended: bool,
+    /// The run's outcome as last sent.
+    outcome: Option<Outcome>,
 }
 
 /// Polls `path` for the session whose id starts with `session` (the latest session without it),
@@ -33,10 +49,7 @@ pub async fn follow(
     send: impl Fn(Watch) -> bool + Send + 'static,
 ) {
     let mut store: Option<Store> = None;
-    let mut run: Option<Watched> = None;
-    let mut seq: Option<i64> = None;
-    let mut event = 0i64;
-    let mut ended = false;
+    let mut followed = Followed::default();
     let mut troubled = false;
     loop {
         if store.is_none() {
@@ -52,15 +65,7 @@ pub async fn follow(
             }
         }
         if let Some(s) = &store {
-            if !look(
-                s,
-                session.as_deref(),
-                &mut run,
-                &mut seq,
-                &mut event,
-                &mut ended,
-                &send,
-            ) {
+            if !look(s, session.as_deref(), &mut followed, &send) {
                 return;
             }
         }
@@ -72,45 +77,42 @@ pub async fn follow(
 fn look(
     store: &Store,
     session: Option<&str>,
-    run: &mut Option<Watched>,
-    seq: &mut Option<i64>,
-    event: &mut i64,
-    ended: &mut bool,
+    at: &mut Followed,
     send: &impl Fn(Watch) -> bool,
 ) -> bool {
     let Ok(Some(latest)) = store.latest_of_session(session) else {
         return true;
     };
-    if run.as_ref().map(|r| r.id) != Some(latest.id) {
-        *seq = None;
-        *event = 0;
-        *ended = false;
-        *run = Some(latest.clone());
+    if at.run.as_ref().map(|r| r.id) != Some(latest.id) {
+        *at = Followed {
+            run: Some(latest.clone()),
+            ..Followed::default()
+        };
         if !send(Watch::Started(Box::new(latest.clone()))) {
             return false;
         }
     }
     let id = latest.id;
-    if let Ok(pieces) = store.pieces_after(id, *seq) {
+    if let Ok(pieces) = store.pieces_after(id, at.seq) {
         if let Some((last, _)) = pieces.last() {
-            *seq = Some(*last);
+            at.seq = Some(*last);
             let texts = pieces.into_iter().map(|(_, t)| t).collect();
             if !send(Watch::Pieces(texts)) {
                 return false;
             }
         }
     }
-    if !*ended && latest.status != "running" {
+    if !at.ended && latest.status != "running" {
         // Pieces written just before the end may land after this look's read: read again.
-        if let Ok(rest) = store.pieces_after(id, *seq) {
+        if let Ok(rest) = store.pieces_after(id, at.seq) {
             if let Some((last, _)) = rest.last() {
-                *seq = Some(*last);
+                at.seq = Some(*last);
                 if !send(Watch::Pieces(rest.into_iter().map(|(_, t)| t).collect())) {
                     return false;
                 }
             }
         }
-        *ended = true;
+        at.ended = true;
         if !send(Watch::Ended {
             status: latest.status.clone(),
             finish_reason: latest.finish_reason.clone(),
@@ -118,10 +120,18 @@ fn look(
             return false;
         }
     }
-    if let Ok(events) = store.events_after(id, *event) {
+    if let Ok(events) = store.events_after(id, at.event) {
         if let Some((last, _)) = events.last() {
-            *event = *last;
+            at.event = *last;
             if !send(Watch::Events(events.into_iter().map(|(_, e)| e).collect())) {
+                return false;
+            }
+        }
+    }
+    if let Ok(Some(outcome)) = store.outcome_of_run(id) {
+        if at.outcome.as_ref() != Some(&outcome) {
+            at.outcome = Some(outcome.clone());
+            if !send(Watch::Outcome(Box::new(outcome))) {
                 return false;
             }
         }

@@ -168,6 +168,24 @@ impl Store {
         rows
     }
 
+    /// What became of run `id`'s answer, if anything yet.
+    pub fn outcome_of_run(&self, id: i64) -> Result<Option<outcomes::Outcome>, StoreError> {
+        let sql = self.sql();
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {} FROM runs {} WHERE runs.id = ?1",
+                    outcomes::COLUMNS,
+                    outcomes::JOIN
+                ),
+                [id],
+                |r| outcomes::outcome_from(r, 0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(sql)
+    }
+
     /// Everything about run `id`.
     pub fn get(&self, id: i64) -> Result<Option<RunDetail>, StoreError> {
         let sql = self.sql();

@@ -368,8 +368,14 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
                 )));
             }
             HandoffStatus::Settled(outcome) => {
+                let label = outcome.label();
+                let mut first = label.chars();
+                let label: String = first
+                    .next()
+                    .map(|c| c.to_uppercase().chain(first).collect())
+                    .unwrap_or_default();
                 lines.push(Line::from(Span::styled(
-                    format!("■ Already {}", outcome.label()),
+                    format!("■ {label}"),
                     Style::default()
                         .fg(palette.warning)
                         .add_modifier(Modifier::BOLD),
