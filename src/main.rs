@@ -647,7 +647,22 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
     })
 }
 
+/// The full-screen commands need a terminal on both ends; a pipeline gets a clear refusal.
+fn require_terminal(what: &str) -> Result<(), i32> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(fail(
+        exit::BAD_INPUT,
+        &format!("{what} is a full-screen program and needs a terminal (standard input and output are not one here). In a pipeline or a script, run `archbench run --brief FILE` instead."),
+    ))
+}
+
 async fn tui(cli: &Cli) -> i32 {
+    if let Err(code) = require_terminal("the workbench") {
+        return code;
+    }
     let common = &cli.common;
     let brief = match &common.brief {
         Some(path) => match read_brief(path) {
@@ -833,6 +848,9 @@ fn offer_draft(state: &mut State, role: &str, brief: &str) -> bool {
 
 /// `archbench watch [SESSION]`: finds the session in the store, then follows it read-only.
 async fn watch(cli: &Cli, session: Option<&str>) -> i32 {
+    if let Err(code) = require_terminal("archbench watch") {
+        return code;
+    }
     let common = &cli.common;
     let loaded = match load_config(common) {
         Ok(loaded) => loaded,
@@ -914,6 +932,9 @@ async fn resume(cli: &Cli, id: &str) -> i32 {
         Ok(outcome) => outcome.filter(|o| o.kind.is_final()),
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
+    if let Err(code) = require_terminal("archbench resume") {
+        return code;
+    }
     let mut bench = match workbench(common, &saved.role_id) {
         Ok(bench) => bench,
         Err(code) => return code,

@@ -57,13 +57,60 @@ impl Reviewer {
                 source: "git".into(),
             };
         }
-        let name = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
         Self {
-            name,
+            name: os_name(|k| std::env::var(k).ok()),
             email: None,
             source: "os".into(),
         }
+    }
+}
+
+/// The account's name: `$USER`, else `$LOGNAME`, else the user database's entry for this
+/// process's user (a cron job, a container or `env -i` leave the variables unset), else its uid.
+fn os_name(env: impl Fn(&str) -> Option<String>) -> String {
+    env("USER")
+        .or_else(|| env("LOGNAME"))
+        .filter(|n| !n.trim().is_empty())
+        .or_else(account_name)
+        .unwrap_or_else(|| {
+            // SAFETY: getuid has no preconditions and cannot fail.
+            format!("uid {}", unsafe { libc::getuid() })
+        })
+}
+
+/// This process's user's name in the user database (getpwuid_r).
+fn account_name() -> Option<String> {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to memory owned here and sized as passed; the strings the entry
+    // points to live in `buf`, which outlives their use below.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
+    if rc != 0 || found.is_null() || entry.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name is a NUL-terminated string inside `buf`, set by getpwuid_r.
+    let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+    Some(name.to_string_lossy().into_owned()).filter(|n| !n.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_user_or_logname_the_user_database_names_the_reviewer() {
+        let expected = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap();
+        assert_eq!(os_name(|_| None), expected);
+        assert_eq!(
+            os_name(|k| (k == "LOGNAME").then(|| "ada".to_string())),
+            "ada"
+        );
     }
 }

@@ -188,3 +188,18 @@ fn an_empty_outbox_lists_nothing_pending_and_retry_has_nothing_to_do() {
     );
     assert_eq!(retry.status.code(), Some(0));
 }
+
+#[test]
+fn the_workbench_without_a_terminal_says_so_and_exits_2() {
+    let home = tempfile::tempdir().unwrap();
+    // Standard input and output are pipes here, as in a pipeline.
+    let out = in_home(home.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs a terminal") && err.contains("archbench run --brief FILE"),
+        "{err}"
+    );
+    let watch = in_home(home.path(), &["watch"]);
+    assert_eq!(watch.status.code(), Some(2));
+}

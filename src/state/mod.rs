@@ -212,6 +212,8 @@ pub struct State {
     pub prompt: Option<Prompt>,
     /// The search term, once one is given.
     pub search: Option<String>,
+    /// The occurrence of the search term on screen (its number among all of them), once found.
+    pub search_at: Option<usize>,
     /// Where code blocks are saved and answers exported, unless the reviewer types another folder.
     pub blocks_dir: std::path::PathBuf,
     /// The code-block list is open, with this block chosen.
@@ -309,6 +311,7 @@ impl State {
             folded: Vec::new(),
             prompt: None,
             search: None,
+            search_at: None,
             blocks_dir: std::path::PathBuf::from("archbench-blocks"),
             block_list: None,
             audit: Vec::new(),

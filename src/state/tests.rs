@@ -1475,3 +1475,58 @@ fn an_override_to_an_unknown_role_is_recorded_as_unknown() {
         crate::routing::Envelope::build((**request).clone(), "e".into(), Utc::now()).unwrap();
     assert!(!envelope.route.target_known);
 }
+
+#[test]
+fn search_counts_every_occurrence_and_wraps_around_both_ends() {
+    let mut b = Bench::new("brief");
+    // Three occurrences, two of them on one line, and the last near the end of the answer.
+    let mut text: String = (0..60).map(|i| format!("line {i}\n")).collect();
+    text.insert_str(0, "tenant and tenant\n");
+    text.push_str("the last tenant\nDECISION: completed\n");
+    b.answer(&text);
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Home);
+    b.key(KeyCode::Char('/'));
+    b.type_text("tenant");
+    b.key(KeyCode::Enter);
+    assert!(b.notice().starts_with("Match 1 of 3"), "{}", b.notice());
+    b.key(KeyCode::Char('n'));
+    assert!(b.notice().starts_with("Match 2 of 3"), "{}", b.notice());
+    b.key(KeyCode::Char('n'));
+    assert!(b.notice().starts_with("Match 3 of 3"), "{}", b.notice());
+    let bottom = b.state.scroll;
+    b.key(KeyCode::Char('n'));
+    assert!(
+        b.notice().starts_with("Match 1 of 3 (from the top)"),
+        "{}",
+        b.notice()
+    );
+    assert!(b.state.scroll < bottom, "back at the top");
+    b.key(KeyCode::Char('N'));
+    assert!(
+        b.notice().starts_with("Match 3 of 3 (from the end)"),
+        "{}",
+        b.notice()
+    );
+}
+
+#[test]
+fn ctrl_end_goes_to_the_end_of_the_brief_and_ctrl_home_to_its_start() {
+    let mut b = Bench::new("first line\nsecond line\nthird line");
+    b.focus(Focus::Brief);
+    b.state.brief.move_cursor(ratatui_textarea::CursorMove::Top);
+    b.send(Event::Key(KeyEvent::new(
+        KeyCode::End,
+        KeyModifiers::CONTROL,
+    )));
+    let at = |b: &Bench| {
+        let c = b.state.brief.cursor();
+        (c.0, c.1)
+    };
+    assert_eq!(at(&b), (2, 10));
+    b.send(Event::Key(KeyEvent::new(
+        KeyCode::Home,
+        KeyModifiers::CONTROL,
+    )));
+    assert_eq!(at(&b), (0, 0));
+}

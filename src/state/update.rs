@@ -61,6 +61,28 @@ fn wheel(state: &mut State, rows: i32, at: DateTime<Utc>) -> Vec<Effect> {
     scroll_by(state, rows as isize)
 }
 
+/// A key typed in the brief: Ctrl-Home and Ctrl-End go to its start and end, as in every
+/// editor (the text area alone takes them to the line's); the rest is the text area's.
+fn brief_key(state: &mut State, key: KeyEvent) {
+    use ratatui_textarea::CursorMove;
+    let ctrl = key
+        .modifiers
+        .contains(crossterm::event::KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::End if ctrl => {
+            state.brief.move_cursor(CursorMove::Bottom);
+            state.brief.move_cursor(CursorMove::End);
+        }
+        KeyCode::Home if ctrl => {
+            state.brief.move_cursor(CursorMove::Top);
+            state.brief.move_cursor(CursorMove::Head);
+        }
+        _ => {
+            state.brief.input(key);
+        }
+    }
+}
+
 /// The reviewer takes the draft an earlier workbench left for this brief.
 fn take_draft(state: &mut State) {
     let Some(draft) = state.offered_draft.take() else {
@@ -302,9 +324,7 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
         Some(action) => apply(state, action, at),
         None => {
             match context {
-                keymap::Context::Brief => {
-                    state.brief.input(key);
-                }
+                keymap::Context::Brief => brief_key(state, key),
                 keymap::Context::Feedback => {
                     state.review.feedback.input(key);
                 }
@@ -861,7 +881,7 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         | super::PromptKind::RerunRole(_) => Vec::new(),
         super::PromptKind::Search => {
             state.search = Some(text);
-            state.scroll = state.scroll.saturating_sub(1);
+            state.search_at = None;
             find(state, true);
             Vec::new()
         }
@@ -905,6 +925,9 @@ fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
 }
 
 /// Moves to the next (or previous) line of the answer holding the search term.
+/// Moves to the next (or previous) occurrence of the search term, wrapping around the ends;
+/// every occurrence counts, several on one line too. The first search starts from the top of
+/// the screen.
 fn find(state: &mut State, forward: bool) {
     let Some(query) = state.search.clone().map(|q| q.to_lowercase()) else {
         notice(state, NoticeLevel::Info, "Press / to search the answer.");
@@ -913,21 +936,21 @@ fn find(state: &mut State, forward: bool) {
     let Some(attempt) = state.shown_attempt() else {
         return;
     };
+    // The row of each occurrence, in order.
     let rows: Vec<usize> = attempt
         .doc
         .committed()
         .iter()
         .enumerate()
-        .filter(|(_, l)| {
-            l.line
-                .spans
-                .iter()
-                .map(|s| s.content.as_ref())
-                .collect::<String>()
-                .to_lowercase()
-                .contains(&query)
+        .flat_map(|(i, l)| {
+            let text: String = l.line.spans.iter().map(|s| s.content.as_ref()).collect();
+            let count = if query.is_empty() {
+                0
+            } else {
+                text.to_lowercase().matches(query.as_str()).count()
+            };
+            std::iter::repeat_n(state.view.row_of_line(i), count)
         })
-        .map(|(i, _)| state.view.row_of_line(i))
         .collect();
     if rows.is_empty() {
         notice(
@@ -937,21 +960,31 @@ fn find(state: &mut State, forward: bool) {
         );
         return;
     }
-    let position = if forward {
-        rows.iter().position(|r| *r > state.scroll).unwrap_or(0)
-    } else {
-        rows.iter()
-            .rposition(|r| *r < state.scroll)
-            .unwrap_or(rows.len() - 1)
+    let last = rows.len() - 1;
+    let (at, wrapped) = match (state.search_at.filter(|a| *a <= last), forward) {
+        (None, _) => (
+            rows.iter().position(|r| *r >= state.scroll).unwrap_or(0),
+            false,
+        ),
+        (Some(at), true) if at == last => (0, true),
+        (Some(at), true) => (at + 1, false),
+        (Some(0), false) => (last, true),
+        (Some(at), false) => (at - 1, false),
     };
+    state.search_at = Some(at);
     state.follow = false;
-    state.scroll = rows[position].min(max_scroll(state));
+    state.scroll = rows[at].min(max_scroll(state));
+    let wrap = match (wrapped, forward) {
+        (true, true) => " (from the top)",
+        (true, false) => " (from the end)",
+        _ => "",
+    };
     notice(
         state,
         NoticeLevel::Info,
         format!(
-            "Match {} of {} — n next, N previous.",
-            position + 1,
+            "Match {} of {}{wrap} — n next, N previous.",
+            at + 1,
             rows.len()
         ),
     );
