@@ -519,14 +519,9 @@ impl State {
     /// The outline of the answer on screen: every heading (minus folded subsections) and the
     /// expected sections not covered. Headings are few; this is cheap enough to build per frame.
     pub fn outline(&self) -> Vec<crate::review::outline::Item> {
-        use crate::review::outline::{build, Item};
-        let (headings, live) = match self.shown_attempt() {
-            Some(a) => (a.doc.headings(), a.phase.is_live()),
-            None => (&[][..], true),
-        };
-        let items = build(headings, &self.session.role.sections, live);
+        use crate::review::outline::Item;
         let mut hidden_below: Option<u8> = None;
-        items
+        self.outline_all()
             .into_iter()
             .filter(|item| {
                 let Item::Heading { line, level, .. } = item else {
@@ -543,6 +538,34 @@ impl State {
                 }
                 true
             })
+            .collect()
+    }
+
+    /// The whole outline, folds ignored: what coverage counts, and what says which headings have
+    /// subsections to fold.
+    pub fn outline_all(&self) -> Vec<crate::review::outline::Item> {
+        let (headings, live) = match self.shown_attempt() {
+            Some(a) => (a.doc.headings(), a.phase.is_live()),
+            None => (&[][..], true),
+        };
+        crate::review::outline::build(headings, &self.session.role.sections, live)
+    }
+
+    /// The lines of the headings that have subsections (only those can fold).
+    pub fn foldable(&self) -> Vec<usize> {
+        use crate::review::outline::Item;
+        let headings: Vec<(usize, u8)> = self
+            .outline_all()
+            .iter()
+            .filter_map(|i| match i {
+                Item::Heading { line, level, .. } => Some((*line, *level)),
+                _ => None,
+            })
+            .collect();
+        headings
+            .windows(2)
+            .filter(|w| w[1].1 > w[0].1)
+            .map(|w| w[0].0)
             .collect()
     }
 

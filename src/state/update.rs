@@ -600,6 +600,14 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
                 state.outline().get(state.outline_selected)
             {
                 let line = *line;
+                if !state.foldable().contains(&line) {
+                    notice(
+                        state,
+                        NoticeLevel::Info,
+                        "This heading has no subsections to fold.",
+                    );
+                    return Vec::new();
+                }
                 match state.folded.iter().position(|l| *l == line) {
                     Some(i) => {
                         state.folded.remove(i);

@@ -429,11 +429,13 @@ pub fn outline(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let items = state.outline();
+    let foldable = state.foldable();
     let live = state.shown_attempt().is_none_or(|a| a.phase.is_live());
     let expected = state.session.role.sections.len();
     let mut lines: Vec<Line> = Vec::new();
     if expected > 0 {
-        let text = coverage(&items, expected, live);
+        // Counted on the whole outline: folding a heading hides rows, not sections.
+        let text = coverage(&state.outline_all(), expected, live);
         let colour = if text.contains("missing") {
             palette.warning
         } else {
@@ -473,10 +475,10 @@ pub fn outline(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) 
                     section,
                 } => {
                     let indent = "  ".repeat((*level as usize).saturating_sub(1).min(4));
-                    let fold = if state.folded.contains(line) {
-                        "▸"
-                    } else {
-                        " "
+                    let fold = match (foldable.contains(line), state.folded.contains(line)) {
+                        (true, true) => "▸",
+                        (true, false) => "▾",
+                        (false, _) => " ",
                     };
                     let (mark, colour) = section.map_or(("  ", palette.dim), |(_, s)| marker(s));
                     Line::from(vec![
