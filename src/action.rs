@@ -16,6 +16,8 @@ pub enum Action {
     PickModel,
     /// Open the history of runs kept in the session store.
     OpenHistory,
+    /// Show every status-line message of this session, in full.
+    Messages,
     /// Put the draft an earlier workbench left for this brief in place of the brief on screen.
     TakeDraft,
     /// Mark the chosen run as one side of a comparison.

@@ -178,6 +178,13 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         context: Context::Global,
+        keys: &[key(KeyCode::F(8))],
+        action: Action::Messages,
+        description: "every message of this session in full, with its time",
+        hint: None,
+    },
+    Binding {
+        context: Context::Global,
         keys: &[key(KeyCode::F(7))],
         action: Action::TakeDraft,
         description:

@@ -240,6 +240,18 @@ screens! {
         d.key(KeyCode::Enter);
         d
     };
+    long_message_cut => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        // Enter on an ambiguous decision: the refusal is longer than a narrow status line.
+        d.key(KeyCode::Enter);
+        d
+    };
+    message_log => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Enter);
+        d.key(KeyCode::F(8));
+        d
+    };
     rejected => |w, h| {
         let mut d = done_with("\nDECISION: completed\n", w, h);
         d.key(KeyCode::Char('x'));

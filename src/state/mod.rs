@@ -25,6 +25,9 @@ use crate::role::Role;
 use crate::sanitize::sanitize;
 use ratatui_textarea::TextArea;
 
+/// How many status-line messages the log keeps.
+pub const MESSAGES_KEPT: usize = 500;
+
 /// Facts fixed for the whole workbench session.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -194,6 +197,11 @@ pub struct State {
     pub help: bool,
     /// First line of the help overlay shown.
     pub help_scroll: usize,
+    /// Every message the status line showed this session, with its time, the newest last (at
+    /// most [`MESSAGES_KEPT`]); F8 shows them in full.
+    pub messages: std::collections::VecDeque<(chrono::DateTime<chrono::Utc>, Notice)>,
+    /// The message log is open, scrolled this many lines up from its end.
+    pub messages_open: Option<usize>,
     /// Quit was pressed once while work would be lost.
     pub quit_armed: bool,
     /// Run was pressed once while an answer not handed off is on screen.
@@ -300,6 +308,8 @@ impl State {
             notice: None,
             help: false,
             help_scroll: 0,
+            messages: std::collections::VecDeque::new(),
+            messages_open: None,
             quit_armed: false,
             rerun_armed: false,
             running: None,

@@ -1556,3 +1556,54 @@ fn folding_keeps_coverage_and_only_headings_with_subsections_fold() {
     assert!(b.notice().contains("no subsections"), "{}", b.notice());
     assert_eq!(b.state.folded.len(), 1);
 }
+
+#[test]
+fn tab_and_esc_in_the_feedback_overlay_keep_the_reviewer_where_they_were() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.focus(Focus::Routes);
+    b.key(KeyCode::Char('r'));
+    assert_eq!(b.state.key_context(), crate::keymap::Context::Feedback);
+    b.type_text("add indexes");
+    b.key(KeyCode::Tab);
+    b.key(KeyCode::BackTab);
+    assert_eq!(
+        b.state.focus,
+        Focus::Routes,
+        "no pane moved behind the overlay"
+    );
+    assert_eq!(b.state.key_context(), crate::keymap::Context::Feedback);
+    b.key(KeyCode::Esc);
+    assert_eq!(b.state.focus, Focus::Routes);
+    assert!(b
+        .state
+        .review
+        .feedback
+        .lines()
+        .join("\n")
+        .starts_with("add indexes"));
+}
+
+#[test]
+fn every_message_is_kept_once_in_the_log_and_f8_shows_it() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    b.key(KeyCode::Enter);
+    b.key(KeyCode::Enter);
+    let refusals = b
+        .state
+        .messages
+        .iter()
+        .filter(|(_, n)| n.text.contains("is ambiguous"))
+        .count();
+    assert_eq!(refusals, 1, "the same message twice in a row is kept once");
+    b.key(KeyCode::F(8));
+    assert_eq!(b.state.messages_open, Some(0));
+    b.key(KeyCode::Up);
+    assert_eq!(b.state.messages_open, Some(1));
+    // Any other key closes it, and does nothing else.
+    let effects = b.key(KeyCode::Char('x'));
+    assert!(effects.is_empty());
+    assert_eq!(b.state.messages_open, None);
+    assert!(b.state.prompt.is_none(), "x did not open the reject prompt");
+}

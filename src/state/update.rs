@@ -22,7 +22,20 @@ pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
         state.note_brief_edit();
     }
     show_cursors(state);
+    log_notice(state);
     effects
+}
+
+/// Keeps the status line's message in the session's log once, when it appears (whoever set it).
+fn log_notice(state: &mut State) {
+    let Some(notice) = &state.notice else { return };
+    if state.messages.back().map(|(_, n)| n) == Some(notice) {
+        return;
+    }
+    state.messages.push_back((state.now, notice.clone()));
+    if state.messages.len() > super::MESSAGES_KEPT {
+        state.messages.pop_front();
+    }
 }
 
 /// The wheel scrolls what is on top: the help, the reasoning, a run from the history, the
@@ -283,6 +296,18 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
         }
         return Vec::new();
     }
+    if let Some(up) = state.messages_open {
+        // Arrows and page keys scroll the log; any other key closes it and does nothing else.
+        let rows = (state.height as usize).saturating_sub(4).max(1);
+        state.messages_open = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(up + 1),
+            KeyCode::Down | KeyCode::Char('j') => Some(up.saturating_sub(1)),
+            KeyCode::PageUp => Some(up + rows),
+            KeyCode::PageDown => Some(up.saturating_sub(rows)),
+            _ => None,
+        };
+        return Vec::new();
+    }
     state.notice = None;
     if state.next_step.is_some() {
         if let KeyCode::Char(c @ ('y' | 'Y' | 'n' | 'N')) = key.code {
@@ -294,7 +319,19 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
     if context == keymap::Context::Brief && !state.read_only && super::vi::key(state, &key) {
         return Vec::new();
     }
-    let action = keymap::resolve(context, &key);
+    let action = match keymap::resolve(context, &key) {
+        // An overlay being written in keeps the keyboard: Tab moves no pane behind it, so Esc
+        // comes back to where the reviewer was.
+        Some(Action::FocusNext | Action::FocusPrev)
+            if matches!(
+                context,
+                keymap::Context::Feedback | keymap::Context::Payload
+            ) =>
+        {
+            None
+        }
+        other => other,
+    };
     if action != Some(Action::Quit) {
         state.quit_armed = false;
     }
@@ -391,6 +428,10 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     match action {
         Action::Quit => quit(state),
         Action::OpenHistory => super::history::open(state),
+        Action::Messages => {
+            state.messages_open = Some(0);
+            Vec::new()
+        }
         Action::TakeDraft => {
             take_draft(state);
             Vec::new()

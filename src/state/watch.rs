@@ -16,6 +16,7 @@ pub fn allowed(action: Action) -> bool {
         action,
         Action::Quit
             | Action::Help
+            | Action::Messages
             | Action::Zoom
             | Action::ToggleReasoning
             | Action::NextTheme

@@ -73,6 +73,9 @@ fn draw_panes(frame: &mut Frame, state: &State) {
         );
         history::draw(frame, area, open, &palette);
     }
+    if state.messages_open.is_some() {
+        panes::messages(frame, size, state, &palette);
+    }
     if state.help {
         panes::help(frame, size, state.help_scroll, &palette);
     }

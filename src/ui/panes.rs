@@ -548,12 +548,83 @@ pub fn notice(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         frame.render_widget(&prompt.input, input_area);
         return;
     }
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     let Some(notice) = &state.notice else { return };
-    let line = Line::from(Span::styled(
-        format!(" {}", sanitize_line(&notice.text)),
-        Style::default().fg(level_colour(notice.level, palette)),
-    ));
+    let text = format!(" {}", sanitize_line(&notice.text));
+    let style = Style::default().fg(level_colour(notice.level, palette));
+    let width = area.width as usize;
+    // A message longer than the line ends in an ellipsis and says where the rest is.
+    let line = if text.width() > width {
+        const MORE: &str = "… F8";
+        let room = width.saturating_sub(MORE.width());
+        let mut cut = String::new();
+        let mut used = 0;
+        for c in text.chars() {
+            used += c.width().unwrap_or(0);
+            if used > room {
+                break;
+            }
+            cut.push(c);
+        }
+        Line::from(vec![
+            Span::styled(cut, style),
+            Span::styled(MORE, Style::default().fg(palette.dim)),
+        ])
+    } else {
+        Line::from(Span::styled(text, style))
+    };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The session's messages, each in full with its time, the newest at the bottom.
+pub fn messages(frame: &mut Frame, screen: Rect, state: &State, palette: &Palette) {
+    let area = centered(
+        screen,
+        screen.width.saturating_sub(4),
+        screen.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, area);
+    let block = pane(
+        format!(
+            " Messages (UTC) · {} · ↑↓ PgUp PgDn scroll · any other key closes ",
+            state.messages.len()
+        ),
+        true,
+        palette,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = Vec::new();
+    for (at, notice) in &state.messages {
+        let line = RenderedLine {
+            line: Line::from(vec![
+                Span::styled(
+                    at.format("%H:%M:%S ").to_string(),
+                    Style::default().fg(palette.dim),
+                ),
+                Span::styled(
+                    sanitize_line(&notice.text).into_owned(),
+                    Style::default().fg(level_colour(notice.level, palette)),
+                ),
+            ]),
+            kind: LineKind::Prose,
+            hang: 9,
+        };
+        lines.extend(wrap(&line, inner.width));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled(
+            "No messages yet.",
+            Style::default().fg(palette.dim),
+        ));
+    }
+    let rows = inner.height as usize;
+    let up = state.messages_open.unwrap_or(0);
+    let end = lines
+        .len()
+        .saturating_sub(up.min(lines.len().saturating_sub(rows)));
+    let start = end.saturating_sub(rows);
+    frame.render_widget(Paragraph::new(lines[start..end].to_vec()), inner);
 }
 
 pub fn hints(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
