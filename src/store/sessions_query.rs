@@ -277,7 +277,8 @@ impl Store {
 pub(super) fn summary_sql() -> String {
     format!(
         "SELECT runs.id, runs.started_at, runs.role_id, runs.model, runs.attempt, runs.status, runs.brief,
-            coalesce(length(runs.answer), (SELECT sum(length(text)) FROM transcript WHERE run_id = runs.id), 0),
+            coalesce(length(CAST(runs.answer AS BLOB)),
+                (SELECT sum(length(CAST(text AS BLOB))) FROM transcript WHERE run_id = runs.id), 0),
             runs.envelope_id, {} FROM runs {}",
         outcomes::COLUMNS,
         outcomes::JOIN

@@ -258,3 +258,15 @@ fn a_conversation_is_the_attempts_that_led_to_a_run() {
     assert_eq!(ids, [first]);
     assert!(store.conversation(999).unwrap().is_empty());
 }
+
+#[test]
+fn a_listed_runs_size_is_in_bytes_as_its_column_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let id = store.begin_run(&new_run("s1:1", "brief")).unwrap();
+    // Nine characters, 27 bytes: counted while streaming and once ended.
+    store.append(id, &["数据库数据库数据库".into()]).unwrap();
+    assert_eq!(store.list(1).unwrap()[0].bytes, 27);
+    store.end_run(id, &end()).unwrap();
+    assert_eq!(store.list(1).unwrap()[0].bytes, 27);
+}
