@@ -465,6 +465,81 @@ mod tests {
         assert_eq!(files.len(), 1, "one envelope in the outbox");
     }
 
+    /// One of the racing processes of the test below; run alone (no race folder), it does nothing.
+    #[tokio::test]
+    async fn racing_handoff_process() {
+        let Ok(dir) = std::env::var("ARCHBENCH_RACE_DIR") else {
+            return;
+        };
+        let dir = std::path::PathBuf::from(dir);
+        let me = std::process::id().to_string();
+        // All start together: each waits for the go file.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !dir.join("go").exists() {
+            assert!(std::time::Instant::now() < deadline, "never told to go");
+            std::thread::park_timeout(Duration::from_millis(1));
+        }
+        let ledger = Ledger::new(dir.join("s.db"));
+        let result = deliver(
+            &envelope(&format!("env-{me}")),
+            &ledger,
+            &dir.join("outbox"),
+            &[],
+            &DeliveryOptions::default(),
+            false,
+        )
+        .await;
+        let said = match result {
+            Ok(_) => "handed-off",
+            Err(HandoffError::Settled(_)) => "refused",
+            Err(e) => panic!("{e}"),
+        };
+        std::fs::write(dir.join(format!("result-{me}")), said).unwrap();
+    }
+
+    #[test]
+    fn processes_racing_to_hand_off_one_answer_write_one_envelope() {
+        let dir = tempfile::tempdir().unwrap();
+        // The store exists before the race, as it does once any workbench ran.
+        Ledger::new(dir.path().join("s.db"))
+            .outcome_of(&AnswerId::new("x", None, 1, "x"))
+            .unwrap();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                std::process::Command::new(std::env::current_exe().unwrap())
+                    .args([
+                        "--exact",
+                        "sink::tests::racing_handoff_process",
+                        "--test-threads=1",
+                    ])
+                    .env("ARCHBENCH_RACE_DIR", dir.path())
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        std::fs::write(dir.path().join("go"), "").unwrap();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let results: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("result-"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect();
+        assert_eq!(results.len(), 4);
+        assert_eq!(
+            results.iter().filter(|r| *r == "handed-off").count(),
+            1,
+            "{results:?}"
+        );
+        let envelopes = std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .count();
+        assert_eq!(envelopes, 1, "exactly one envelope");
+    }
+
     #[tokio::test]
     async fn an_envelope_that_cannot_be_written_gives_its_claim_back() {
         let dir = tempfile::tempdir().unwrap();

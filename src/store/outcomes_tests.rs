@@ -130,7 +130,7 @@ fn the_unique_index_holds_even_without_the_check() {
 }
 
 #[test]
-fn many_processes_racing_to_hand_off_one_answer_make_one_handoff() {
+fn many_connections_racing_to_settle_one_answer_make_one_handoff() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
     Store::open(&path).unwrap();
