@@ -173,6 +173,12 @@ pub fn load_all(flag: Option<&Path>) -> Result<Loaded, Vec<ConfigError>> {
     }
 }
 
+/// The file's settings as written, unchecked, if it is TOML of the right shape (for `config
+/// check`, which reports what else is wrong even when some values are out of range).
+pub fn read_unchecked(flag: Option<&Path>) -> Option<Config> {
+    toml::from_str(&std::fs::read_to_string(path(flag)).ok()?).ok()
+}
+
 /// Reads the configuration. A file named by the flag must exist; the default one may be absent.
 pub fn load(flag: Option<&Path>) -> Result<Loaded, ConfigError> {
     let file = path(flag);
@@ -324,22 +330,94 @@ fn check_profiles(
     if config.retry.max_tries == Some(0) {
         errors.push(error(None, "retry.max_tries must be at least 1".into()));
     }
+    check_ranges(config, error, errors);
+}
+
+/// The longest any timeout or wait may be set to: a day. Beyond it a value is a mistake, and
+/// some (1e300 seconds) cannot even be a duration.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// A number as a person wrote it: 1e300, not three hundred digits.
+fn short_number(n: f64) -> String {
+    if n.abs() < 1e12 {
+        n.to_string()
+    } else {
+        format!("{n:e}")
+    }
+}
+
+/// Every number within what archbench can use: checked here, once, for `config check` and for
+/// every start alike.
+fn check_ranges(
+    config: &Config,
+    error: &impl Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+    errors: &mut Vec<ConfigError>,
+) {
+    let timeouts = &config.timeouts;
+    for (name, t) in [
+        ("timeouts.connect_secs", &timeouts.connect_secs),
+        ("timeouts.first_token_secs", &timeouts.first_token_secs),
+        ("timeouts.idle_secs", &timeouts.idle_secs),
+    ] {
+        if let Some(t) = t.as_ref().filter(|t| *t.get_ref() > MAX_SECONDS) {
+            errors.push(error(
+                Some(t.span()),
+                format!(
+                    "{name} is at most {MAX_SECONDS} seconds (a day), not {}",
+                    short_number(*t.get_ref())
+                ),
+            ));
+        }
+    }
+    let day_ms = (MAX_SECONDS * 1000.0) as u64;
+    let handoff = &config.handoff;
+    let limits: [(&str, Option<u64>, u64); 7] = [
+        ("retry.base_ms", config.retry.base_ms, day_ms),
+        ("retry.max_ms", config.retry.max_ms, day_ms),
+        (
+            "retry.max_tries",
+            config.retry.max_tries.map(u64::from),
+            100,
+        ),
+        (
+            "handoff.webhook_timeout_secs",
+            handoff.webhook_timeout_secs,
+            MAX_SECONDS as u64,
+        ),
+        (
+            "handoff.webhook_backoff_ms",
+            handoff.webhook_backoff_ms,
+            day_ms,
+        ),
+        (
+            "handoff.webhook_retries",
+            handoff.webhook_retries.map(u64::from),
+            100,
+        ),
+        (
+            "handoff.exec_timeout_secs",
+            handoff.exec_timeout_secs,
+            MAX_SECONDS as u64,
+        ),
+    ];
+    for (name, value, most) in limits {
+        if let Some(value) = value.filter(|v| *v > most) {
+            errors.push(error(
+                None,
+                format!("{name} is at most {most}, not {value}"),
+            ));
+        }
+    }
+    if let Some(depth) = handoff.max_chain_depth.filter(|d| *d > 100) {
+        errors.push(error(
+            None,
+            format!("handoff.max_chain_depth is at most 100, not {depth}"),
+        ));
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-impl Loaded {
-    /// Role ids named in `[roles.*]` that no role file defines (likely a typo).
-    pub fn unknown_roles(&self, known: &[&str]) -> Vec<String> {
-        self.config
-            .roles
-            .keys()
-            .filter(|id| !known.contains(&id.as_str()))
-            .cloned()
-            .collect()
-    }
 }
 
 /// A commented example configuration, written by `archbench config init`.

@@ -201,7 +201,9 @@ fn config_command(common: &CommonArgs, command: &ConfigCommand) -> i32 {
         ConfigCommand::Show => config_show(common),
         ConfigCommand::Init => archbench::cmd::config_init(flag),
         ConfigCommand::Check => match role_book(common) {
-            Ok(book) => archbench::cmd::config_check(flag, &book.ids()),
+            Ok(book) => {
+                archbench::cmd::config_check(flag, &book.ids(), &paths::config_dir().join("themes"))
+            }
             Err(code) => code,
         },
     }
@@ -416,13 +418,115 @@ fn config_show(common: &CommonArgs) -> i32 {
     println!("role: {}", role.id);
     let (dir, source) = outbox_with_source(common, &loaded.config);
     println!("{:<12} {:<52} {source}", "outbox", dir.display());
-    for (name, value, source) in settings.report(&env) {
+    let mut rows = settings.report(&env);
+    rows.extend(look_report(common, &loaded, &role.id));
+    for (name, value, source) in rows {
         println!(
             "{name:<12} {:<52} {source}",
             archbench::sanitize::sanitize_line(&value)
         );
     }
     exit::OK
+}
+
+/// The settings beside the model's, each with where it came from: how the workbench looks and
+/// behaves, who reviews, where handoffs go and how they are delivered.
+fn look_report(
+    common: &CommonArgs,
+    loaded: &archbench::config::Loaded,
+    role: &str,
+) -> Vec<(String, String, String)> {
+    let config = &loaded.config;
+    let row =
+        |name: &str, value: String, source: &str| (name.to_string(), value, source.to_string());
+    let mut rows = Vec::new();
+    let theme = match (
+        env("ARCHBENCH_THEME").filter(|t| !t.trim().is_empty()),
+        &config.theme,
+    ) {
+        (Some(t), _) => row("theme", t, "environment ARCHBENCH_THEME (--theme wins)"),
+        (None, Some(t)) => row("theme", t.clone(), "config theme (--theme wins)"),
+        (None, None) => row("theme", "dark".into(), "default (--theme wins)"),
+    };
+    rows.push(theme);
+    let reviewer = Reviewer::resolve(&config.reviewer);
+    let source = match reviewer.source.as_str() {
+        "config" => "config [reviewer]",
+        "git" => "git user.name / user.email",
+        _ => "the account (USER, else the user database)",
+    };
+    rows.push(row("reviewer", reviewer.label(), source));
+    rows.push(match &config.editing {
+        Some(e) => row(
+            "editing",
+            e.get_ref().clone(),
+            "config editing (--editing wins)",
+        ),
+        None => row("editing", "default".into(), "default (--editing wins)"),
+    });
+    rows.push(match config.mouse {
+        Some(m) => row("mouse", m.to_string(), "config mouse (--no-mouse wins)"),
+        None => row("mouse", "true".into(), "default (--no-mouse wins)"),
+    });
+    rows.push(row(
+        "keys",
+        format!("{} override(s)", config.keys.len()),
+        if config.keys.is_empty() {
+            "default"
+        } else {
+            "config [keys] (archbench keys lists them)"
+        },
+    ));
+    let sinks_source = if !common.sinks.is_empty() {
+        "flag --sink"
+    } else if config.roles.get(role).is_some_and(|r| r.sinks.is_some()) {
+        "config [roles.ROLE] sinks"
+    } else if config.handoff.sinks.is_some() {
+        "config handoff.sinks"
+    } else {
+        "default"
+    };
+    for (name, mode) in [("sinks", Mode::Workbench), ("sinks (run)", Mode::Headless)] {
+        let plan = SinkPlan::resolve(&common.sinks, loaded, mode);
+        let labels: Vec<String> = plan.for_role(role).iter().map(|s| s.label()).collect();
+        rows.push(row(name, labels.join(", "), sinks_source));
+    }
+    let plan = SinkPlan::resolve(&common.sinks, loaded, Mode::Headless);
+    let o = &plan.options;
+    let handoff = &config.handoff;
+    let from = |set: bool, key: &str| {
+        if set {
+            format!("config handoff.{key}")
+        } else {
+            "default".into()
+        }
+    };
+    rows.push(row(
+        "chain depth",
+        plan.max_chain_depth.to_string(),
+        &from(handoff.max_chain_depth.is_some(), "max_chain_depth"),
+    ));
+    rows.push(row(
+        "webhook",
+        format!(
+            "{:.1} s timeout, {} retries, first wait {} ms",
+            o.webhook_timeout.as_secs_f64(),
+            o.webhook_retries,
+            o.webhook_backoff.as_millis()
+        ),
+        &from(
+            handoff.webhook_timeout_secs.is_some()
+                || handoff.webhook_retries.is_some()
+                || handoff.webhook_backoff_ms.is_some(),
+            "webhook_*",
+        ),
+    ));
+    rows.push(row(
+        "exec",
+        format!("{:.1} s timeout", o.exec_timeout.as_secs_f64()),
+        &from(handoff.exec_timeout_secs.is_some(), "exec_timeout_secs"),
+    ));
+    rows
 }
 
 fn params(common: &CommonArgs) -> Params {
@@ -755,18 +859,10 @@ fn look(cli: &Cli, config: &archbench::config::Config) -> Look {
         .or_else(|| env("ARCHBENCH_THEME").filter(|t| !t.trim().is_empty()))
         .or(configured);
     let theme = match wanted {
-        Some(name) => themes
-            .iter()
-            .find(|t| t.name == name)
-            .cloned()
-            .unwrap_or_else(|| {
-                let known: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
-                problems.push(format!(
-                    "no theme `{name}` (known: {}); the default is used",
-                    known.join(", ")
-                ));
-                Theme::dark()
-            }),
+        Some(name) => theme::choose(&themes, &name).unwrap_or_else(|e| {
+            problems.push(format!("{e}; the default is used"));
+            Theme::dark()
+        }),
         None => Theme::dark(),
     };
     Look {

@@ -203,3 +203,70 @@ fn the_workbench_without_a_terminal_says_so_and_exits_2() {
     let watch = in_home(home.path(), &["watch"]);
     assert_eq!(watch.status.code(), Some(2));
 }
+
+#[test]
+fn config_check_reports_every_problem_of_a_file_in_one_pass() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/archbench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "theme = \"solarized\"\n\
+         [timeouts]\nconnect_secs = 1e300\n\
+         [handoff]\nwebhook_backoff_ms = 18446744073709551615\n\
+         [keys]\n\"answer.scrol_up\" = [\"k\"]\nrun = [\"ctrl-q\"]\n\
+         [roles.databse_architect]\nsinks = [\"outbox\"]\n",
+    )
+    .unwrap();
+    let check = in_home(home.path(), &["config", "check"]);
+    assert_eq!(check.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&check.stderr);
+    for expected in [
+        "timeouts.connect_secs is at most 86400",
+        "handoff.webhook_backoff_ms is at most",
+        "no theme `solarized`",
+        "keys.answer.scrol_up: no such binding",
+        "`Ctrl-Q` is bound to both",
+        "[roles.databse_architect] names no known role",
+        "6 error(s)",
+    ] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+    // The program refuses the same file, through the same validation.
+    let show = in_home(home.path(), &["config", "show"]);
+    assert_eq!(show.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&show.stderr).contains("is at most"));
+}
+
+#[test]
+fn config_show_shows_every_effective_setting_with_its_source() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/archbench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "theme = \"light\"\nediting = \"vi\"\nmouse = false\n[reviewer]\nname = \"Ada Reviewer\"\n[handoff]\nsinks = [\"outbox\", \"webhook:http://127.0.0.1:9/h\"]\n",
+    )
+    .unwrap();
+    let show = in_home(home.path(), &["config", "show"]);
+    assert_eq!(show.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&show.stdout);
+    for (name, value, source) in [
+        ("theme", "light", "config theme"),
+        ("reviewer", "Ada Reviewer", "config [reviewer]"),
+        ("editing", "vi", "config editing"),
+        ("mouse", "false", "config mouse"),
+        (
+            "sinks",
+            "outbox, webhook:http://127.0.0.1:9/h",
+            "config handoff.sinks",
+        ),
+        ("webhook", "3 retries", "default"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name}: {out}"));
+        assert!(line.contains(value) && line.contains(source), "{line}");
+    }
+}

@@ -143,41 +143,83 @@ pub fn config_path(flag: Option<&Path>) -> i32 {
 }
 
 /// `archbench config check`: every sink parsed, every key known, roles named that exist.
-pub fn config_check(flag: Option<&Path>, known_roles: &[&str]) -> i32 {
-    match crate::config::load_all(flag) {
-        Ok(loaded) => {
-            let Some(path) = &loaded.path else {
-                println!(
-                    "No configuration file at {}: the defaults apply.",
-                    crate::config::path(flag).display()
-                );
-                return exit::OK;
-            };
-            let unknown = loaded.unknown_roles(known_roles);
-            if !unknown.is_empty() {
-                return fail(
-                    exit::BAD_INPUT,
-                    &format!(
-                        "{}: [roles.{}] names no known role; known: {}",
-                        path.display(),
-                        unknown.join("], [roles."),
-                        known_roles.join(", ")
-                    ),
-                );
-            }
-            println!("{}: valid", path.display());
-            exit::OK
-        }
+pub fn config_check(flag: Option<&Path>, known_roles: &[&str], themes_dir: &Path) -> i32 {
+    let loaded = match crate::config::load_all(flag) {
+        Ok(loaded) => loaded,
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            fail(
+            // The rest of the file is checked too: every problem in one pass.
+            let path = crate::config::path(flag);
+            let more = crate::config::read_unchecked(flag)
+                .map(|config| look_problems(&config, known_roles, themes_dir))
+                .unwrap_or_default();
+            for p in &more {
+                eprintln!("{}: {p}", path.display());
+            }
+            return fail(
                 exit::BAD_INPUT,
-                &format!("{} error(s) in the configuration", errors.len()),
-            )
+                &format!(
+                    "{} error(s) in the configuration",
+                    errors.len() + more.len()
+                ),
+            );
+        }
+    };
+    let Some(path) = &loaded.path else {
+        println!(
+            "No configuration file at {}: the defaults apply.",
+            crate::config::path(flag).display()
+        );
+        return exit::OK;
+    };
+    let problems = look_problems(&loaded.config, known_roles, themes_dir);
+    if problems.is_empty() {
+        println!("{}: valid", path.display());
+        return exit::OK;
+    }
+    for p in &problems {
+        eprintln!("{}: {p}", path.display());
+    }
+    fail(
+        exit::BAD_INPUT,
+        &format!("{} error(s) in the configuration", problems.len()),
+    )
+}
+
+/// What the file names that does not exist here: roles, a theme (and broken theme files), key
+/// bindings; found with the functions the workbench uses when it starts.
+fn look_problems(
+    config: &crate::config::Config,
+    known_roles: &[&str],
+    themes_dir: &Path,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let unknown: Vec<&str> = config
+        .roles
+        .keys()
+        .map(String::as_str)
+        .filter(|id| !known_roles.contains(id))
+        .collect();
+    if !unknown.is_empty() {
+        problems.push(format!(
+            "[roles.{}] names no known role; known: {}",
+            unknown.join("], [roles."),
+            known_roles.join(", ")
+        ));
+    }
+    let (themes, theme_problems) = crate::ui::theme::load(Some(themes_dir));
+    problems.extend(theme_problems);
+    if let Some(name) = &config.theme {
+        if let Err(e) = crate::ui::theme::choose(&themes, name) {
+            problems.push(format!("theme: {e}"));
         }
     }
+    if !config.keys.is_empty() {
+        problems.extend(crate::keybindings::with_overrides(&config.keys).1);
+    }
+    problems
 }
 
 /// `archbench config init`: the commented example, never over an existing file.

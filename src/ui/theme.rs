@@ -172,6 +172,18 @@ impl Palette {
 
 /// The shipped themes and the user's (`dir/*.toml`); a user theme with a shipped name replaces
 /// it. Returns the themes and a message for each file that could not be used.
+/// The theme named `name` among `themes`, or why there is none.
+pub fn choose(themes: &[Theme], name: &str) -> Result<Theme, String> {
+    themes
+        .iter()
+        .find(|t| t.name == name)
+        .cloned()
+        .ok_or_else(|| {
+            let known: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
+            format!("no theme `{name}` (known: {})", known.join(", "))
+        })
+}
+
 pub fn load(dir: Option<&Path>) -> (Vec<Theme>, Vec<String>) {
     let mut themes: Vec<Theme> = SHIPPED
         .iter()
