@@ -384,7 +384,7 @@ pub const BINDINGS: &[Binding] = &[
         context: Context::Brief,
         keys: &[ctrl('z'), ctrl('u')],
         action: Action::Undo,
-        description: "undo; Ctrl-R redoes, Alt-F/B by word",
+        description: "undo a word, or a run of deletions; Ctrl-R redoes",
         hint: None,
     },
     Binding {

@@ -8,6 +8,7 @@ pub mod journal;
 pub mod picker;
 pub mod resume;
 mod review;
+mod undo;
 mod update;
 pub mod vi;
 pub mod watch;

@@ -90,6 +90,9 @@ fn brief_key(state: &mut State, key: KeyEvent) {
             state.brief.move_cursor(CursorMove::Top);
             state.brief.move_cursor(CursorMove::Head);
         }
+        KeyCode::Char('r') if ctrl => {
+            super::undo::redo(&mut state.brief);
+        }
         _ => {
             state.brief.input(key);
         }
@@ -545,7 +548,7 @@ fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
             Vec::new()
         }
         Action::Undo => {
-            state.brief.undo();
+            super::undo::undo(&mut state.brief);
             Vec::new()
         }
         Action::PrevItem | Action::NextItem => {

@@ -50,7 +50,7 @@ pub(super) fn key(state: &mut State, key: &KeyEvent) -> bool {
     }
     let control = key.modifiers.contains(KeyModifiers::CONTROL);
     if control && key.code == KeyCode::Char('r') {
-        state.brief.redo();
+        super::undo::redo(&mut state.brief);
         return true;
     }
     if control
@@ -134,7 +134,7 @@ pub(super) fn key(state: &mut State, key: &KeyEvent) -> bool {
             }
         }
         (_, KeyCode::Char('u')) => {
-            editor.undo();
+            super::undo::undo(editor);
         }
         (_, KeyCode::Char('i')) => insert = true,
         (_, KeyCode::Char('a')) => {
