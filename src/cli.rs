@@ -71,15 +71,44 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// The run options of the command given, with those given before its name where it leaves
+    /// one unset (`archbench --role x run` and `archbench run --role x` say the same).
+    pub fn common_args(&self) -> CommonArgs {
+        let given = match &self.command {
+            Some(Command::Run(run)) => run.common.clone(),
+            Some(
+                Command::Roles { common }
+                | Command::Keys { common }
+                | Command::Resume { common, .. }
+                | Command::Watch { common, .. },
+            ) => common.clone(),
+            Some(
+                Command::Models { common, .. }
+                | Command::Outbox { common, .. }
+                | Command::Config { common, .. },
+            ) => common.clone().into(),
+            _ => return self.common.clone(),
+        };
+        given.or(&self.common)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run headless: stream the answer to standard output and hand off as the policy allows.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
     /// List the roles, their routes, and warnings about them.
-    Roles,
+    Roles {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// List every key binding: its name (for [keys] in the configuration), keys and what it does.
-    Keys,
+    Keys {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Measure the answer view against PERFORMANCE.md and print the figures (build with --release).
     Bench(BenchArgs),
     /// Check or read the audit log of runs, review actions and handoffs.
@@ -88,6 +117,8 @@ pub enum Command {
     Resume {
         /// The review to open (a prefix of its id is enough); without it, the list.
         id: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
     },
     /// Follow a session someone else is driving on this machine, read-only: the answer as it
     /// streams, the outline, the decision and the review's actions as they happen.
@@ -95,11 +126,15 @@ pub enum Command {
         /// The session's id, or its first characters (archbench sessions list --json shows them);
         /// without it, the session of the latest run.
         session: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
     },
     /// Local models (the model folder) and the models a server offers; download a GGUF.
     Models {
         #[command(subcommand)]
         command: Option<ModelsCommand>,
+        #[command(flatten)]
+        common: NestedCommonArgs,
     },
     /// The runs kept in the session store: list, show, search, export.
     Sessions(SessionsArgs),
@@ -107,11 +142,15 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
+        #[command(flatten)]
+        common: NestedCommonArgs,
     },
     /// The configuration file.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+        #[command(flatten)]
+        common: NestedCommonArgs,
     },
 }
 
@@ -289,70 +328,126 @@ impl CommonArgs {
     }
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct CommonArgs {
+/// The options of a run: which role, brief, model and parameters, where handoffs go. Taken by
+/// the commands that run or set up a role (the workbench, `run`, `resume`, `watch`, `roles`,
+/// `keys`, `models`, `outbox`, `config`), and by no other: `audit`, `sessions` and `bench` list
+/// only their own options. [`common_args!`] writes it twice: as given to a command, and
+/// `Nested`, for a command with subcommands of its own, after which they may also come.
+macro_rules! common_args {
+    ($($(#[doc = $doc:literal])* #[arg($($arg:tt)*)] pub $name:ident: $ty:ty,)*) => {
+        #[derive(Debug, Clone, Default, Args)]
+        pub struct CommonArgs {
+            $($(#[doc = $doc])* #[arg($($arg)*)] pub $name: $ty,)*
+        }
+
+        /// [`CommonArgs`] for a command with subcommands: given after any of them.
+        #[derive(Debug, Clone, Default, Args)]
+        pub struct NestedCommonArgs {
+            $($(#[doc = $doc])* #[arg($($arg)*, global = true)] pub $name: $ty,)*
+        }
+
+        impl From<NestedCommonArgs> for CommonArgs {
+            fn from(n: NestedCommonArgs) -> Self {
+                Self { $($name: n.$name,)* }
+            }
+        }
+
+        impl CommonArgs {
+            /// These options, with `earlier`'s where these leave one unset (options given before
+            /// the command's name).
+            pub fn or(self, earlier: &CommonArgs) -> Self {
+                Self { $($name: Unset::or_else(self.$name, &earlier.$name),)* }
+            }
+        }
+    };
+}
+
+/// An option left unset: `None`, or an empty list.
+trait Unset: Sized {
+    fn or_else(self, other: &Self) -> Self;
+}
+
+impl<T: Clone> Unset for Option<T> {
+    fn or_else(self, other: &Self) -> Self {
+        self.or_else(|| other.clone())
+    }
+}
+
+impl<T: Clone> Unset for Vec<T> {
+    fn or_else(self, other: &Self) -> Self {
+        if self.is_empty() {
+            other.clone()
+        } else {
+            self
+        }
+    }
+}
+
+common_args! {
     /// The role to run (default: database_architect).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub role: Option<String>,
     /// The brief, a text or markdown file (`-` reads standard input in `run`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub brief: Option<PathBuf>,
     /// Which provider runs the model (env ARCHBENCH_PROVIDER; default: the profile's, else an
     /// endpoint whose key is set, else local).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
     /// A provider profile of the configuration file (env ARCHBENCH_PROFILE).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub profile: Option<String>,
     /// A known OpenAI-compatible server: openai, ollama, llamacpp, vllm, lmstudio (sets the base
     /// URL; env ARCHBENCH_PRESET).
-    #[arg(long, global = true, value_parser = crate::provider::presets::parse)]
+    #[arg(long, value_parser = crate::provider::presets::parse)]
     pub preset: Option<String>,
     /// Base URL of the server, e.g. http://localhost:11434/v1 (env ARCHBENCH_BASE_URL).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub base_url: Option<String>,
     /// Model name for the server (env ARCHBENCH_MODEL).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub model: Option<String>,
     /// Environment variable that holds the API key (default: OPENAI_API_KEY, or
     /// ANTHROPIC_API_KEY for --provider anthropic).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub api_key_env: Option<String>,
     /// GGUF model file for the local provider (env ARCHBENCH_MODEL_PATH).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub model_path: Option<PathBuf>,
     /// Folder the handoff envelopes are written to.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub outbox: Option<PathBuf>,
     /// Folder of extra role files (`*.md`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub roles_dir: Option<PathBuf>,
     /// Threads for the local model (default: the cores available).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub threads: Option<i32>,
     /// Sampling temperature.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub temperature: Option<f32>,
     /// Most tokens the answer may take.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub max_tokens: Option<u32>,
     /// Sampling seed.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub seed: Option<u32>,
     /// A sequence that ends the answer where it appears (repeatable).
-    #[arg(long = "stop", global = true)]
+    #[arg(long = "stop")]
     pub stop: Vec<String>,
     /// The configuration file (default: config.toml in the config folder).
-    #[arg(long, global = true, env = "ARCHBENCH_CONFIG")]
+    #[arg(long, env = "ARCHBENCH_CONFIG")]
     pub config: Option<PathBuf>,
     /// Where handoffs go: outbox, stdout, chain, webhook:URL, exec:COMMAND. Repeatable; replaces
     /// the configured sinks (default: outbox and chain in the workbench, outbox headless).
-    #[arg(long = "sink", global = true, value_parser = crate::sink::SinkSpec::parse)]
+    #[arg(long = "sink", value_parser = crate::sink::SinkSpec::parse)]
     pub sinks: Vec<crate::sink::SinkSpec>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
     /// Who decides the route: `agent` (hand off only a unique decision), `never`, or a target role.
     #[arg(long, default_value = "agent")]
     pub approve: String,

@@ -16,22 +16,28 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // One set of run options for whatever command was given, wherever they were written.
+    cli.common = cli.common_args();
     init_logging();
     let code = match &cli.command {
-        Some(Command::Roles) => list_roles(&cli.common),
-        Some(Command::Keys) => list_keys(&cli),
+        Some(Command::Roles { .. }) => list_roles(&cli.common),
+        Some(Command::Keys { .. }) => list_keys(&cli),
         Some(Command::Bench(args)) => bench(args),
         Some(Command::Audit(args)) => audit(args),
         Some(Command::Sessions(args)) => sessions(args),
-        Some(Command::Watch { session }) => with_runtime(|| watch(&cli, session.as_deref())),
-        Some(Command::Models { command }) => {
+        Some(Command::Watch { session, .. }) => with_runtime(|| watch(&cli, session.as_deref())),
+        Some(Command::Models { command, .. }) => {
             with_runtime(|| models_command(&cli.common, command.as_ref()))
         }
-        Some(Command::Outbox { command }) => with_runtime(|| outbox_command(&cli.common, command)),
-        Some(Command::Config { command }) => config_command(&cli.common, command),
-        Some(Command::Resume { id: None }) => archbench::cmd::resume_list(&paths::deferred_dir()),
-        Some(Command::Resume { id: Some(id) }) => with_runtime(|| resume(&cli, id)),
+        Some(Command::Outbox { command, .. }) => {
+            with_runtime(|| outbox_command(&cli.common, command))
+        }
+        Some(Command::Config { command, .. }) => config_command(&cli.common, command),
+        Some(Command::Resume { id: None, .. }) => {
+            archbench::cmd::resume_list(&paths::deferred_dir())
+        }
+        Some(Command::Resume { id: Some(id), .. }) => with_runtime(|| resume(&cli, id)),
         Some(Command::Run(run)) => with_runtime(|| async {
             let common = &cli.common;
             let loaded = match load_config(common) {

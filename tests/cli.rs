@@ -270,3 +270,41 @@ fn config_show_shows_every_effective_setting_with_its_source() {
         assert!(line.contains(value) && line.contains(source), "{line}");
     }
 }
+
+#[test]
+fn subcommands_take_only_the_options_that_apply_to_them() {
+    let home = tempfile::tempdir().unwrap();
+    for command in [
+        &["audit", "show", "--help"][..],
+        &["audit", "verify", "--help"],
+        &["sessions", "list", "--help"],
+        &["bench", "--help"],
+    ] {
+        let help = in_home(home.path(), command);
+        let text = String::from_utf8_lossy(&help.stdout);
+        for run_option in ["--brief", "--provider", "--temperature", "--sink"] {
+            assert!(
+                !text.contains(run_option),
+                "{command:?} lists {run_option}:\n{text}"
+            );
+        }
+    }
+    let refused = in_home(home.path(), &["audit", "show", "--brief", "b.md"]);
+    assert_eq!(refused.status.code(), Some(2));
+    // Run options still come before or after a command's name alike.
+    let parse = |args: &[&str]| {
+        <archbench::cli::Cli as clap::Parser>::try_parse_from(args)
+            .unwrap()
+            .common_args()
+    };
+    assert_eq!(parse(&["archbench", "--seed", "3", "run"]).seed, Some(3));
+    assert_eq!(parse(&["archbench", "run", "--seed", "4"]).seed, Some(4));
+    assert_eq!(
+        parse(&["archbench", "--seed", "3", "run", "--seed", "4"]).seed,
+        Some(4)
+    );
+    assert_eq!(
+        parse(&["archbench", "outbox", "list", "--outbox", "/o"]).outbox,
+        Some("/o".into())
+    );
+}

@@ -472,7 +472,14 @@ fn a_log_deleted_or_cut_with_its_head_file_is_found_by_the_store_and_the_envelop
     assert_eq!(claimed["kind"], "handoff_claimed");
     assert_eq!(claimed["data"]["envelope_id"], envelope["id"]);
     let verify = |home: &Home| {
-        let out = home.command(&["audit", "verify"]).output().unwrap();
+        // audit takes no run options (--config): only the outbox to check against.
+        let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+            .args(["audit", "verify", "--outbox"])
+            .arg(home.outbox())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .output()
+            .unwrap();
         (
             out.status.code(),
             format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out)),
