@@ -92,7 +92,9 @@ impl AnthropicProvider {
         if let Some(key) = &self.ep.api_key {
             call = call.header("x-api-key", key);
         }
-        http::list_model_ids(call, &url).await
+        http::list_model_ids(call, &url)
+            .await
+            .map_err(|e| e.withholding(self.ep.api_key.as_slice()))
     }
 
     async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
@@ -135,7 +137,7 @@ impl http::EventReader for Reader {
     /// Reads one event's data; true once the message is complete.
     fn read(&mut self, data: &str, events: &EventSink) -> Result<bool, ProviderError> {
         let value: Value = serde_json::from_str(data).map_err(|e| {
-            tracing::warn!(line = %data, "malformed event from the server");
+            tracing::warn!(line = %events.withheld(data), "malformed event from the server");
             ProviderError::Malformed(format!(
                 "{e} in `{}`",
                 data.chars().take(120).collect::<String>()
@@ -240,6 +242,7 @@ impl Provider for AnthropicProvider {
 
     fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
         let this = self.clone();
+        let events = events.withholding(self.ep.api_key.as_deref());
         http::spawn_run(events, move |events| async move {
             this.run(request, &events).await
         })

@@ -84,8 +84,22 @@ impl Endpoint {
         timeouts: Timeouts,
         retry: RetryPolicy,
     ) -> Result<Self, ProviderError> {
+        // A key in the URL itself would be written wherever the URL is (the envelope, the
+        // audit log, the session store): refused, with what to do instead.
+        if let Ok(url) = reqwest::Url::parse(base_url) {
+            if !url.username().is_empty() || url.password().is_some() {
+                let mut shown = url.clone();
+                let _ = shown.set_username("");
+                let _ = shown.set_password(None);
+                return Err(ProviderError::Key(format!(
+                    "the base URL {shown} carries a user name or password; archbench writes the base URL into envelopes and logs, so a secret never goes there: give the key through api_key_env or api_key_cmd"
+                )));
+            }
+        }
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
+            // Keys go to one origin only: a redirect is reported, never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ProviderError::Connect {
                 url: base_url.to_string(),
@@ -274,7 +288,7 @@ where
                 }
                 tried += 1;
                 let wait = backoff(policy, tried, retry_after, jitter());
-                tracing::info!(%why, ?wait, tried, "retrying");
+                tracing::info!(why = %events.withheld(&why), ?wait, tried, "retrying");
                 events.send(AgentEvent::Retrying {
                     try_number: tried,
                     of: policy.max_tries,
@@ -321,6 +335,23 @@ pub async fn send(
     if response.status().is_success() {
         return Try::Done(response);
     }
+    if response.status().is_redirection() {
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|l| {
+                String::from_utf8_lossy(l.as_bytes())
+                    .chars()
+                    .take(200)
+                    .collect()
+            })
+            .unwrap_or_else(|| "nowhere".into());
+        return Try::Fail(ProviderError::Redirected {
+            status,
+            url: url.to_string(),
+            location,
+        });
+    }
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -359,10 +390,12 @@ pub async fn list_model_ids(
     })?;
     let status = response.status().as_u16();
     if !response.status().is_success() {
+        // What the server said, capped: it often names the fix (a wrong path, a missing key).
+        let body = response.text().await.unwrap_or_default();
         return Err(ProviderError::Http {
             status,
             url: url.to_string(),
-            body: String::new(),
+            body: body.trim().chars().take(300).collect(),
         });
     }
     let value: serde_json::Value = response

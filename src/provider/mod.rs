@@ -161,6 +161,12 @@ pub enum ProviderError {
         url: String,
         body: String,
     },
+    #[error("{url} answered HTTP {status}, pointing to {location}; archbench follows no redirect, so that the key goes to the configured server only (if you trust where it points, make that the base URL)")]
+    Redirected {
+        status: u16,
+        url: String,
+        location: String,
+    },
     #[error("the stream broke off: {0}")]
     Stream(String),
     #[error("{what}: nothing for {} s ({setting} in the configuration sets this)", format_secs(*millis))]
@@ -233,20 +239,127 @@ impl RunHandle {
 
 /// Where a run's events go: the loop's channel, each event tagged with the run it belongs to,
 /// so the loop can drop events of a run it has cancelled.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EventSink {
     run_id: u64,
     tx: UnboundedSender<(u64, AgentEvent)>,
+    /// Values that must leave the provider layer in no message: the run's key.
+    secrets: std::sync::Arc<[String]>,
+}
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink")
+            .field("run_id", &self.run_id)
+            .finish()
+    }
 }
 
 impl EventSink {
     pub fn new(run_id: u64, tx: UnboundedSender<(u64, AgentEvent)>) -> Self {
-        Self { run_id, tx }
+        Self {
+            run_id,
+            tx,
+            secrets: std::sync::Arc::new([]),
+        }
     }
 
-    /// Sends one event; false once the loop is gone.
+    /// The same sink, withholding `secret` from every message it carries.
+    pub fn withholding(mut self, secret: Option<&str>) -> Self {
+        if let Some(secret) = secret.filter(|s| !s.trim().is_empty()) {
+            let mut all = self.secrets.to_vec();
+            all.push(secret.to_string());
+            self.secrets = all.into();
+        }
+        self
+    }
+
+    /// `text` with the run's key replaced, for a log line that quotes the server.
+    pub fn withheld(&self, text: &str) -> String {
+        withhold(text, &self.secrets)
+    }
+
+    /// Sends one event; false once the loop is gone. What the server said (an error, a reason
+    /// to try again) leaves here with the key replaced: the one place every provider's messages
+    /// pass before the screen, the logs, the audit log and the session store.
     pub fn send(&self, event: AgentEvent) -> bool {
+        let event = match event {
+            AgentEvent::Failed(error) if !self.secrets.is_empty() => {
+                AgentEvent::Failed(error.withholding(&self.secrets))
+            }
+            AgentEvent::Retrying {
+                try_number,
+                of,
+                wait,
+                why,
+            } => AgentEvent::Retrying {
+                try_number,
+                of,
+                wait,
+                why: withhold(&why, &self.secrets),
+            },
+            other => other,
+        };
         self.tx.send((self.run_id, event)).is_ok()
+    }
+}
+
+/// `text` with each of `secrets` replaced.
+pub fn withhold(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |t, s| {
+            t.replace(s.as_str(), "[key withheld]")
+        })
+}
+
+impl ProviderError {
+    /// The error with each of `secrets` replaced wherever the server's words are quoted.
+    pub fn withholding(self, secrets: &[String]) -> Self {
+        let w = |s: String| withhold(&s, secrets);
+        match self {
+            Self::Connect { url, detail } => Self::Connect {
+                url: w(url),
+                detail: w(detail),
+            },
+            Self::Http { status, url, body } => Self::Http {
+                status,
+                url: w(url),
+                body: w(body),
+            },
+            Self::Redirected {
+                status,
+                url,
+                location,
+            } => Self::Redirected {
+                status,
+                url: w(url),
+                location: w(location),
+            },
+            Self::Stream(s) => Self::Stream(w(s)),
+            Self::Timeout {
+                what,
+                millis,
+                setting,
+            } => Self::Timeout {
+                what: w(what),
+                millis,
+                setting,
+            },
+            Self::ModelNotFound { model, available } => Self::ModelNotFound {
+                model: w(model),
+                available: available.into_iter().map(w).collect(),
+            },
+            Self::GaveUp { tries, last } => Self::GaveUp {
+                tries,
+                last: w(last),
+            },
+            Self::Malformed(s) => Self::Malformed(w(s)),
+            Self::Local(s) => Self::Local(w(s)),
+            Self::Key(s) => Self::Key(w(s)),
+            unauthorized @ Self::Unauthorized { .. } => unauthorized,
+        }
     }
 }
 

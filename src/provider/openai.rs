@@ -63,7 +63,9 @@ impl OpenAiProvider {
         if let Some(key) = &self.ep.api_key {
             call = call.bearer_auth(key);
         }
-        http::list_model_ids(call, &url).await
+        http::list_model_ids(call, &url)
+            .await
+            .map_err(|e| e.withholding(self.ep.api_key.as_slice()))
     }
 
     async fn run(&self, request: ChatRequest, events: &EventSink) -> Result<(), ProviderError> {
@@ -167,7 +169,7 @@ struct WireUsage {
 /// Reads one `data:` payload of a chat completion chunk.
 fn read_chunk(data: &str, events: &EventSink, read: &mut Read) -> Result<(), ProviderError> {
     let chunk: Chunk = serde_json::from_str(data).map_err(|e| {
-        tracing::warn!(line = %data, "malformed event from the server");
+        tracing::warn!(line = %events.withheld(data), "malformed event from the server");
         ProviderError::Malformed(format!(
             "{e} in `{}`",
             data.chars().take(120).collect::<String>()
@@ -225,6 +227,7 @@ impl Provider for OpenAiProvider {
 
     fn start(&self, request: ChatRequest, events: EventSink) -> RunHandle {
         let this = self.clone();
+        let events = events.withholding(self.ep.api_key.as_deref());
         http::spawn_run(events, move |events| async move {
             this.run(request, &events).await
         })

@@ -1,0 +1,155 @@
+//! Servers that try to take the key or make it leak, each on loopback, each answering a bounded
+//! number of requests: a redirect to a key thief, a server that echoes the key in its errors, a
+//! base URL that carries a password. Each test asserts the safe outcome and greps every file the
+//! run wrote for the key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::server::{Reply, Server};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const KEY: &str = "sk-hostile-canary-5e1d9a";
+
+/// `archbench run` with `provider` against `base`, the key in the provider's variable, in a fresh
+/// home whose every folder is the test's.
+fn run(provider: &str, base: &str) -> (Output, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design the data layer.").unwrap();
+    // Refusals worth another try are tried again at once: the test waits for no backoff.
+    let config = home.path().join("config/archbench");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n",
+    )
+    .unwrap();
+    let variable = if provider == "anthropic" {
+        "ANTHROPIC_API_KEY"
+    } else {
+        "OPENAI_API_KEY"
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        .args([
+            "run",
+            "--provider",
+            provider,
+            "--model",
+            "m",
+            "--base-url",
+            base,
+        ])
+        .arg("--brief")
+        .arg(&brief)
+        .arg("--outbox")
+        .arg(home.path().join("outbox"))
+        .env(variable, KEY)
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env_remove("ARCHBENCH_BASE_URL")
+        .env_remove("ARCHBENCH_MODEL")
+        .env_remove("ARCHBENCH_CONFIG")
+        .output()
+        .unwrap();
+    (out, home)
+}
+
+fn files(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn no_file_holds(root: &Path, secret: &str) {
+    let written = files(root);
+    assert!(!written.is_empty(), "the run wrote nothing to check");
+    for file in written {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "the secret reached {}",
+            file.display()
+        );
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_redirect_to_another_origin_never_carries_the_key() {
+    for provider in ["openai", "anthropic"] {
+        for status in [301, 302, 307, 308] {
+            let thief = Server::start(vec![Reply::Status(200, "{}".into())]);
+            let stolen = format!("{}/chat/completions", thief.base_url());
+            let server = Server::start(vec![Reply::StatusHeaders(
+                status,
+                vec![("Location", stolen.clone())],
+                String::new(),
+            )]);
+            let (out, home) = run(provider, &server.base_url());
+            let said = stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{provider} {status}: {said}");
+            assert!(said.contains("follows no redirect"), "{said}");
+            assert!(said.contains(&stolen), "names where it pointed: {said}");
+            assert!(
+                thief.requests.lock().unwrap().is_empty(),
+                "{provider} {status}: the thief got a request"
+            );
+            assert!(!said.contains(KEY));
+            no_file_holds(home.path(), KEY);
+        }
+    }
+}
+
+#[test]
+fn a_server_that_echoes_the_key_in_its_errors_does_not_put_it_anywhere() {
+    for provider in ["openai", "anthropic"] {
+        for status in [400, 404, 500] {
+            let body = format!("{{\"error\":{{\"message\":\"bad key {KEY} for model m\"}}}}");
+            // A 500 is tried again: every try echoes.
+            let server = Server::start(vec![Reply::Status(status, body); 6]);
+            let (out, home) = run(provider, &server.base_url());
+            let said = stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{provider} {status}: {said}");
+            assert!(!said.contains(KEY), "{provider} {status}: {said}");
+            // A 404 naming the model is said in archbench's words; the others quote the server.
+            if status != 404 {
+                assert!(
+                    said.contains("[key withheld]"),
+                    "{provider} {status}: {said}"
+                );
+            }
+            no_file_holds(home.path(), KEY);
+        }
+    }
+}
+
+#[test]
+fn a_base_url_that_carries_a_password_is_refused_and_written_nowhere() {
+    let server = Server::start(Vec::new());
+    let base = format!("http://user:{KEY}@127.0.0.1:{}/v1", server.port);
+    let (out, home) = run("openai", &base);
+    let said = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("carries a user name or password"), "{said}");
+    assert!(!said.contains(KEY), "{said}");
+    assert!(server.requests.lock().unwrap().is_empty());
+    for file in files(home.path()) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(!text.contains(KEY), "{}", file.display());
+    }
+}
