@@ -23,7 +23,7 @@ fn run(provider: &str, base: &str) -> (Output, tempfile::TempDir) {
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(
         config.join("config.toml"),
-        "[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n",
+        "[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n[timeouts]\nfirst_token_secs = 0.4\nidle_secs = 0.4\n",
     )
     .unwrap();
     let variable = if provider == "anthropic" {
@@ -152,4 +152,44 @@ fn a_base_url_that_carries_a_password_is_refused_and_written_nowhere() {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
         assert!(!text.contains(KEY), "{}", file.display());
     }
+}
+
+/// Keepalives, comments and a line trickled a byte at a time are not content: the first-token
+/// and idle timeouts run through them, and the message says what was seen. (The trickles last
+/// far longer than the timeouts: a run that ends with these messages ended on the timeout.)
+#[test]
+fn keepalives_and_a_slow_loris_do_not_hold_a_run_open() {
+    let every = std::time::Duration::from_millis(100);
+    let pings = vec![b": ping\n\n".to_vec(); 60];
+    let line = "data: {\"choices\":[{\"delta\":{\"content\":\"never whole\"}}]}\n\n";
+    let loris: Vec<Vec<u8>> = line.bytes().map(|b| vec![b]).collect();
+    let mut first = openai_delta("Partition by tenant.");
+    first.extend(pings.clone());
+    for (pieces, expected) in [
+        (
+            pings,
+            "no answer began: only keepalives or partial lines for 0.4 s",
+        ),
+        (
+            loris,
+            "no answer began: only keepalives or partial lines for 0.4 s",
+        ),
+        (
+            first,
+            "the answer stopped arriving: only keepalives or partial lines for 0.4 s",
+        ),
+    ] {
+        let server = Server::start(vec![Reply::Trickle(pieces, every)]);
+        let (out, _home) = run("openai", &server.base_url());
+        let said = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{said}");
+        assert!(said.contains(expected), "{expected}: {said}");
+    }
+}
+
+fn openai_delta(text: &str) -> Vec<Vec<u8>> {
+    vec![
+        format!("data: {{\"choices\":[{{\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n")
+            .into_bytes(),
+    ]
 }

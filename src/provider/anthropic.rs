@@ -122,16 +122,16 @@ impl AnthropicProvider {
 /// What the stream has said so far.
 #[derive(Default)]
 struct Reader {
-    /// A piece of the answer (or of its reasoning) has arrived.
-    began: bool,
+    /// Pieces of the answer (or of its reasoning) so far.
+    pieces: u64,
     input_tokens: u32,
     output_tokens: u32,
     stop: Option<FinishReason>,
 }
 
 impl http::EventReader for Reader {
-    fn began(&self) -> bool {
-        self.began
+    fn pieces(&self) -> u64 {
+        self.pieces
     }
 
     /// Reads one event's data; true once the message is complete.
@@ -160,16 +160,19 @@ impl http::EventReader for Reader {
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => {
                         if let Some(text) = delta.get("text").and_then(Value::as_str) {
-                            self.began = true;
+                            // An empty delta is no content: it restarts no timeout.
                             if !text.is_empty() {
+                                self.pieces += 1;
                                 events.send(AgentEvent::Delta(text.to_string()));
                             }
                         }
                     }
                     Some("thinking_delta") => {
                         if let Some(text) = delta.get("thinking").and_then(Value::as_str) {
-                            self.began = true;
-                            events.send(AgentEvent::Reasoning(text.to_string()));
+                            if !text.is_empty() {
+                                self.pieces += 1;
+                                events.send(AgentEvent::Reasoning(text.to_string()));
+                            }
                         }
                     }
                     // Signatures of thinking blocks and tool input carry nothing to show.

@@ -4,7 +4,7 @@
 //! cancels) and a limit on tries.
 
 use super::{AgentEvent, EventSink, ProviderError};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
@@ -121,9 +121,9 @@ impl Endpoint {
 pub trait EventReader {
     /// Reads one event's data, sending what it says; true once the answer is complete.
     fn read(&mut self, data: &str, events: &super::EventSink) -> Result<bool, ProviderError>;
-    /// Whether a piece of the answer (or of its reasoning) has arrived: the first-token timeout
-    /// holds until then, the idle one after.
-    fn began(&self) -> bool;
+    /// How many pieces of the answer (or of its reasoning) have arrived: the first-token timeout
+    /// holds until the first, the idle one from each to the next.
+    fn pieces(&self) -> u64;
 }
 
 impl Endpoint {
@@ -157,7 +157,9 @@ impl Endpoint {
     }
 
     /// Reads `response`'s event stream into `reader` with the first-token and idle timeouts;
-    /// true once the reader says the answer is complete, false if the stream ends first.
+    /// true once the reader says the answer is complete, false if the stream ends first. The
+    /// timeouts count content, not bytes: comments, keepalives and partial lines do not reset
+    /// them, and the message says what was seen.
     pub async fn read_events(
         &self,
         response: reqwest::Response,
@@ -166,21 +168,89 @@ impl Endpoint {
     ) -> Result<bool, ProviderError> {
         let mut parser = super::sse::SseParser::new();
         let mut stream = response.bytes_stream();
+        let mut waiting = Wait::new(self.timeouts, reader.pieces());
         loop {
-            let (limit, waiting) = if reader.began() {
-                (self.timeouts.idle, Waiting::Idle)
-            } else {
-                (self.timeouts.first_token, Waiting::FirstToken)
+            let Ok(next) = tokio::time::timeout_at(waiting.deadline(), stream.next()).await else {
+                return Err(waiting.expired());
             };
-            let Some(chunk) = next_within(&mut stream, limit, waiting).await? else {
+            let Some(chunk) = next else {
                 return Ok(false);
             };
             let chunk = chunk.map_err(|e| ProviderError::Stream(error_chain(&e)))?;
+            waiting.bytes();
             for event in parser.push(&chunk) {
                 if reader.read(&event.data, events)? {
                     return Ok(true);
                 }
             }
+            waiting.pieces(reader.pieces());
+        }
+    }
+}
+
+/// The first-token or idle wait of a stream, on content: it restarts only when a piece of the
+/// answer arrives.
+pub struct Wait {
+    timeouts: Timeouts,
+    pieces: u64,
+    /// When the wait began: the request, or the last piece.
+    since: tokio::time::Instant,
+    /// Bytes arrived since then, none of them a piece (keepalives, comments, a partial line).
+    bytes_only: bool,
+}
+
+impl Wait {
+    pub fn new(timeouts: Timeouts, pieces: u64) -> Self {
+        Self {
+            timeouts,
+            pieces,
+            since: tokio::time::Instant::now(),
+            bytes_only: false,
+        }
+    }
+
+    fn limit(&self) -> Duration {
+        if self.pieces == 0 {
+            self.timeouts.first_token
+        } else {
+            self.timeouts.idle
+        }
+    }
+
+    pub fn deadline(&self) -> tokio::time::Instant {
+        self.since + self.limit()
+    }
+
+    /// Some bytes came.
+    pub fn bytes(&mut self) {
+        self.bytes_only = true;
+    }
+
+    /// The reader has read `pieces` pieces in all: a new one restarts the wait.
+    pub fn pieces(&mut self, pieces: u64) {
+        if pieces != self.pieces {
+            self.pieces = pieces;
+            self.since = tokio::time::Instant::now();
+            self.bytes_only = false;
+        }
+    }
+
+    /// The error of a wait that ran out, saying what was seen meanwhile.
+    pub fn expired(&self) -> ProviderError {
+        let seen = if self.bytes_only {
+            "only keepalives or partial lines"
+        } else {
+            "nothing"
+        };
+        let (what, setting) = if self.pieces == 0 {
+            ("no answer began", "timeouts.first_token_secs")
+        } else {
+            ("the answer stopped arriving", "timeouts.idle_secs")
+        };
+        ProviderError::Timeout {
+            what: format!("{what}: {seen}"),
+            millis: self.limit().as_millis().min(u64::MAX as u128) as u64,
+            setting: setting.into(),
         }
     }
 }
@@ -312,7 +382,7 @@ pub async fn send(
     let response = match tokio::time::timeout(timeouts.first_token, call.send()).await {
         Err(_) => {
             return Try::Fail(ProviderError::Timeout {
-                what: "the server did not answer the request".into(),
+                what: "the server did not answer the request: nothing".into(),
                 millis: timeouts.first_token.as_millis().min(u64::MAX as u128) as u64,
                 setting: "timeouts.first_token_secs".into(),
             })
@@ -426,38 +496,6 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Which wait a timeout ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Waiting {
-    FirstToken,
-    Idle,
-}
-
-/// The next item of `stream`, or a timeout error naming the wait and its setting.
-pub async fn next_within<S>(
-    stream: &mut S,
-    limit: Duration,
-    waiting: Waiting,
-) -> Result<Option<S::Item>, ProviderError>
-where
-    S: Stream + Unpin,
-{
-    match tokio::time::timeout(limit, stream.next()).await {
-        Ok(item) => Ok(item),
-        Err(_) => Err(ProviderError::Timeout {
-            what: match waiting {
-                Waiting::FirstToken => "no answer began".into(),
-                Waiting::Idle => "the answer stopped arriving".into(),
-            },
-            millis: limit.as_millis().min(u64::MAX as u128) as u64,
-            setting: match waiting {
-                Waiting::FirstToken => "timeouts.first_token_secs".into(),
-                Waiting::Idle => "timeouts.idle_secs".into(),
-            },
-        }),
-    }
 }
 
 #[cfg(test)]

@@ -156,28 +156,37 @@ async fn a_final_failure_is_not_retried() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_stream_that_stalls_times_out_after_exactly_its_limit() {
-    let mut stream = futures_util::stream::iter([1, 2]).chain(futures_util::stream::pending());
-    let limit = Duration::from_secs(60);
+async fn the_waits_count_pieces_of_the_answer_not_bytes() {
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(1),
+        first_token: Duration::from_secs(4),
+        idle: Duration::from_secs(6),
+    };
+    let start = tokio::time::Instant::now();
+    let mut wait = Wait::new(timeouts, 0);
+    assert_eq!(wait.deadline(), start + Duration::from_secs(4));
     assert_eq!(
-        next_within(&mut stream, limit, Waiting::FirstToken)
-            .await
-            .unwrap(),
-        Some(1)
+        wait.expired().to_string(),
+        "no answer began: nothing for 4 s (timeouts.first_token_secs in the configuration sets this)"
     );
+    // A keepalive at 3 s: bytes, no piece. The wait goes on from the request.
+    tokio::time::advance(Duration::from_secs(3)).await;
+    wait.bytes();
+    wait.pieces(0);
+    assert_eq!(wait.deadline(), start + Duration::from_secs(4));
     assert_eq!(
-        next_within(&mut stream, limit, Waiting::Idle)
-            .await
-            .unwrap(),
-        Some(2)
+        wait.expired().to_string(),
+        "no answer began: only keepalives or partial lines for 4 s (timeouts.first_token_secs in the configuration sets this)"
     );
-    let started = tokio::time::Instant::now();
-    let error = next_within(&mut stream, limit, Waiting::Idle)
-        .await
-        .unwrap_err();
-    assert_eq!(started.elapsed(), limit);
+    // The first piece: the idle wait starts from it.
+    wait.pieces(1);
+    assert_eq!(wait.deadline(), start + Duration::from_secs(9));
+    tokio::time::advance(Duration::from_secs(5)).await;
+    wait.bytes();
+    wait.pieces(1);
+    assert_eq!(wait.deadline(), start + Duration::from_secs(9));
     assert_eq!(
-        error.to_string(),
-        "the answer stopped arriving: nothing for 60 s (timeouts.idle_secs in the configuration sets this)"
+        wait.expired().to_string(),
+        "the answer stopped arriving: only keepalives or partial lines for 6 s (timeouts.idle_secs in the configuration sets this)"
     );
 }

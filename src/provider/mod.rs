@@ -169,7 +169,7 @@ pub enum ProviderError {
     },
     #[error("the stream broke off: {0}")]
     Stream(String),
-    #[error("{what}: nothing for {} s ({setting} in the configuration sets this)", format_secs(*millis))]
+    #[error("{what} for {} s ({setting} in the configuration sets this)", format_secs(*millis))]
     Timeout {
         what: String,
         millis: u64,

@@ -107,8 +107,8 @@ impl OpenAiProvider {
 /// What the stream has said so far.
 #[derive(Default)]
 struct Read {
-    /// A piece of the answer (or of its reasoning) has arrived.
-    began: bool,
+    /// Pieces of the answer (or of its reasoning) so far.
+    pieces: u64,
     finish: Option<FinishReason>,
 }
 
@@ -121,8 +121,8 @@ impl http::EventReader for Read {
         Ok(false)
     }
 
-    fn began(&self) -> bool {
-        self.began
+    fn pieces(&self) -> u64 {
+        self.pieces
     }
 }
 
@@ -188,13 +188,13 @@ fn read_chunk(data: &str, events: &EventSink, read: &mut Read) -> Result<(), Pro
         if let Some(delta) = choice.delta {
             if let Some(thought) = delta.reasoning_content.or(delta.reasoning) {
                 if !thought.is_empty() {
-                    read.began = true;
+                    read.pieces += 1;
                     events.send(AgentEvent::Reasoning(thought.into_owned()));
                 }
             }
             if let Some(text) = delta.content {
                 if !text.is_empty() {
-                    read.began = true;
+                    read.pieces += 1;
                     events.send(AgentEvent::Delta(text.into_owned()));
                 }
             }

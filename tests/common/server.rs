@@ -18,6 +18,9 @@ pub enum Reply {
     Stall(Vec<Vec<u8>>),
     /// Any status with these extra headers and a body.
     StatusHeaders(u16, Vec<(&'static str, String)>, String),
+    /// 200, then these pieces one at a time, this long apart (a keepalive, a slow loris), then
+    /// the connection closed. Bounded: the pieces are all it sends.
+    Trickle(Vec<Vec<u8>>, std::time::Duration),
 }
 
 /// A request's header lines: (lower-cased name, value).
@@ -124,6 +127,17 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
                 write!(stream, "{name}: {value}\r\n")?;
             }
             write!(stream, "\r\n{body}")?;
+        }
+        Reply::Trickle(pieces, every) => {
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+            )?;
+            for piece in pieces {
+                stream.write_all(piece)?;
+                stream.flush()?;
+                std::thread::sleep(*every);
+            }
         }
         Reply::Stall(pieces) => {
             write!(
