@@ -113,7 +113,7 @@ impl Recorder<'_> {
         let written = log.append(&entry).or_else(|_| log.append(&entry));
         if let Err(e) = written {
             AUDIT_FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
-            eprintln!(
+            crate::tell!(
                 "archbench: the audit log {} could not be written ({e}): the {} record is missing from it; this run exits {}",
                 log.path.display(),
                 sanitize(kind),
@@ -130,10 +130,10 @@ static AUDIT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 /// Opens the session store for a headless run; a store that cannot be opened is reported and the
 /// run goes on without it.
 fn open_sessions(path: &std::path::Path) -> Option<SessionWriter> {
-    match SessionWriter::open(path, |message| eprintln!("archbench: {message}")) {
+    match SessionWriter::open(path, |message| crate::tell!("archbench: {message}")) {
         Ok((writer, recovered)) => {
             if let Some(latest) = recovered.iter().max_by_key(|r| r.id) {
-                eprintln!(
+                crate::tell!(
                     "archbench: recovered {} run(s) that ended with their process; the latest: archbench sessions show {}",
                     recovered.len(),
                     latest.id
@@ -142,7 +142,7 @@ fn open_sessions(path: &std::path::Path) -> Option<SessionWriter> {
             Some(writer)
         }
         Err(e) => {
-            eprintln!("archbench: {e}; this run is not kept in history");
+            crate::tell!("archbench: {e}; this run is not kept in history");
             None
         }
     }
@@ -180,7 +180,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
 async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let chains = |role: &str| job.sinks.for_role(role).contains(&SinkSpec::Chain);
     if matches!(job.approval, Approval::Route(_)) && chains(&job.role.id) {
-        eprintln!("archbench: --approve TARGET forces one role's route and cannot drive a chain; use --approve agent (hand off each unique decision) or drop the chain sink");
+        crate::tell!("archbench: --approve TARGET forces one role's route and cannot drive a chain; use --approve agent (hand off each unique decision) or drop the chain sink");
         return exit::BAD_INPUT;
     }
     let chain_id = uuid::Uuid::now_v7().to_string();
@@ -197,7 +197,7 @@ async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let mut interrupt = match Interrupt::new() {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("archbench: cannot listen for Ctrl-C: {e}");
+            crate::tell!("archbench: cannot listen for Ctrl-C: {e}");
             return exit::PROVIDER;
         }
     };
@@ -235,12 +235,12 @@ async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             sessions: None,
         };
         let Some(next) = job.roles.get(&target).cloned() else {
-            eprintln!("archbench: the chain ends: no role file defines {target}");
+            crate::tell!("archbench: the chain ends: no role file defines {target}");
             return done;
         };
         let depth = breadcrumb.len();
         if depth >= job.sinks.max_chain_depth {
-            eprintln!("archbench: the chain is {depth} roles deep, its limit (handoff.max_chain_depth): {target} is not run");
+            crate::tell!("archbench: the chain is {depth} roles deep, its limit (handoff.max_chain_depth): {target} is not run");
             recorder.record(
                 "chain_stopped",
                 serde_json::json!({ "target": target, "depth": depth, "why": "max_chain_depth" }),
@@ -248,13 +248,13 @@ async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             return exit::NEEDS_PERSON;
         }
         if breadcrumb.contains(&target) {
-            eprintln!("archbench: the chain would run {target} again ({}); a person must confirm a revisit: continue in the workbench", breadcrumb.join(" → "));
+            crate::tell!("archbench: the chain would run {target} again ({}); a person must confirm a revisit: continue in the workbench", breadcrumb.join(" → "));
             recorder.record("chain_stopped", serde_json::json!({ "target": target, "depth": depth, "why": "revisit needs a person" }));
             return exit::NEEDS_PERSON;
         }
         breadcrumb.push(target.clone());
         recorder.record("chain_opened", serde_json::json!({ "from": step.role.id, "to": target, "parent_id": envelope.id, "depth": depth + 1 }));
-        eprintln!(
+        crate::tell!(
             "archbench: chain step {}: {}",
             depth + 1,
             breadcrumb.join(" → ")
@@ -355,7 +355,7 @@ async fn run_step(
                     "run_interrupted",
                     serde_json::json!({ "signal": signal.name(), "bytes_kept": text.len(), "sha256_kept": sha256_hex(&text) }),
                 );
-                eprintln!(
+                crate::tell!(
                     "\narchbench: {} ({}); the {} bytes printed are kept (archbench sessions list) and nothing was handed off",
                     signal.describe(),
                     signal.name(),
@@ -391,7 +391,7 @@ async fn run_step(
                 of,
                 wait,
                 why,
-            }) => eprintln!(
+            }) => crate::tell!(
                 "archbench: {}: trying again in {:.1} s (try {try_number} of {of})",
                 sanitize(&why),
                 wait.as_secs_f64()
@@ -401,7 +401,7 @@ async fn run_step(
             Some(AgentEvent::Failed(error)) => {
                 let _ = out.flush();
                 // The message may quote the server's reply: untrusted text too.
-                eprintln!("\narchbench: {}", sanitize(&error.to_string()));
+                crate::tell!("\narchbench: {}", sanitize(&error.to_string()));
                 ended("failed", None, usage, None, first_token);
                 recorder.record(
                     "run_failed",
@@ -411,7 +411,7 @@ async fn run_step(
             }
             None => {
                 ended("failed", None, usage, None, first_token);
-                eprintln!("\narchbench: the provider stopped without finishing the answer");
+                crate::tell!("\narchbench: the provider stopped without finishing the answer");
                 return StepEnd::Exit(exit::PROVIDER);
             }
         }
@@ -420,7 +420,7 @@ async fn run_step(
         let _ = writeln!(out);
     }
     if reasoning > 0 {
-        eprintln!("archbench: the model reasoned for {reasoning} bytes first (kept apart, not part of the answer)");
+        crate::tell!("archbench: the model reasoned for {reasoning} bytes first (kept apart, not part of the answer)");
     }
     drop(out);
     let completed = Utc::now();
@@ -443,7 +443,7 @@ async fn run_step(
         .as_deref()
         .map(|r| sanitize(r).into_owned())
         .unwrap_or_default();
-    eprintln!(
+    crate::tell!(
         "archbench: decision {}{}{}",
         decision.status.as_str(),
         if candidates.is_empty() {
@@ -457,11 +457,11 @@ async fn run_step(
             .unwrap_or_default()
     );
     if finish == FinishReason::Length {
-        eprintln!("archbench: the answer was cut off at the token limit");
+        crate::tell!("archbench: the answer was cut off at the token limit");
     }
     let (chosen, action, decided_by) = match &job.approval {
         Approval::Never => {
-            eprintln!("archbench: --approve never: nothing handed off");
+            crate::tell!("archbench: --approve never: nothing handed off");
             recorder.record(
                 "review_action",
                 serde_json::json!({ "action": "policy", "policy": "never" }),
@@ -482,7 +482,7 @@ async fn run_step(
                     } else {
                         "the decision is not unique"
                     };
-                    eprintln!("archbench: {why}: a person must decide (run the workbench, or pass --approve TARGET)");
+                    crate::tell!("archbench: {why}: a person must decide (run the workbench, or pass --approve TARGET)");
                     recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": "agent", "outcome": "needs a person", "why": why }));
                     return StepEnd::Exit(exit::NEEDS_PERSON);
                 }
@@ -534,7 +534,7 @@ async fn run_step(
     let envelope = match Envelope::build(request, uuid::Uuid::now_v7().to_string(), Utc::now()) {
         Ok(envelope) => envelope,
         Err(e) => {
-            eprintln!("archbench: {e}");
+            crate::tell!("archbench: {e}");
             return StepEnd::Exit(exit::PROVIDER);
         }
     };
@@ -553,7 +553,7 @@ async fn run_step(
     {
         Ok(delivered) => delivered,
         Err(crate::sink::HandoffError::Settled(outcome)) => {
-            eprintln!(
+            crate::tell!(
                 "archbench: refused: this answer was already {}",
                 sanitize(&outcome.describe())
             );
@@ -562,16 +562,16 @@ async fn run_step(
         }
         Err(crate::sink::HandoffError::Unrecorded(e)) => {
             AUDIT_FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
-            eprintln!("archbench: {}; nothing was handed off", sanitize(&e));
+            crate::tell!("archbench: {}; nothing was handed off", sanitize(&e));
             return StepEnd::Exit(exit::AUDIT_FAILED);
         }
         Err(crate::sink::HandoffError::Failed(e)) => {
-            eprintln!("archbench: {}; nothing was handed off", sanitize(&e));
+            crate::tell!("archbench: {}; nothing was handed off", sanitize(&e));
             recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "error": e, "sink": "outbox" }));
             return StepEnd::Exit(exit::BAD_INPUT);
         }
     };
-    eprintln!(
+    crate::tell!(
         "archbench: handed off to {}: {}",
         envelope.route.target,
         delivered.path.display()
@@ -580,12 +580,12 @@ async fn run_step(
         match &result.outcome {
             Ok(detail) => {
                 if result.sink != "outbox" {
-                    eprintln!("archbench: {}: {}", result.sink, sanitize(detail));
+                    crate::tell!("archbench: {}: {}", result.sink, sanitize(detail));
                 }
                 recorder.record("handoff_sent", serde_json::json!({ "target": envelope.route.target, "path": delivered.path, "sink": result.sink, "envelope_id": envelope.id, "detail": detail }));
             }
             Err(error) => {
-                eprintln!("archbench: {}: {}", result.sink, sanitize(error));
+                crate::tell!("archbench: {}: {}", result.sink, sanitize(error));
                 recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "path": delivered.path, "sink": result.sink, "envelope_id": envelope.id, "error": error, "pending": result.pending }));
             }
         }

@@ -27,6 +27,7 @@ pub mod reviewer;
 pub mod role;
 pub mod routing;
 pub mod sanitize;
+pub mod say;
 pub mod settings;
 pub mod sink;
 pub mod state;

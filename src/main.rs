@@ -110,8 +110,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn fail(code: i32, message: &str) -> i32 {
-    eprintln!("archbench: {message}");
-    code
+    archbench::say::fail(code, message)
 }
 
 fn with_runtime<F, Fut>(f: F) -> i32
@@ -262,14 +261,14 @@ async fn models_command(
             let dir = paths::models_dir();
             let local = models::list_local(&dir);
             if local.is_empty() {
-                eprintln!(
+                archbench::tell!(
                     "No models in {}: scripts/fetch-model.sh fetches the default one; archbench models pull URL downloads another.",
                     dir.display()
                 );
             }
             let default = paths::default_model_path();
             for m in local {
-                println!(
+                archbench::say!(
                     "{:<48} {:>9.1} MB  {}{}",
                     m.name,
                     m.bytes as f64 / 1_000_000.0,
@@ -296,10 +295,10 @@ async fn models_command(
                 Ok(names) => {
                     let endpoint = provider.info().endpoint;
                     if names.is_empty() {
-                        eprintln!("{endpoint} lists no models");
+                        archbench::tell!("{endpoint} lists no models");
                     }
                     for name in names {
-                        println!("{}", archbench::sanitize::sanitize_line(&name));
+                        archbench::say!("{}", archbench::sanitize::sanitize_line(&name));
                     }
                     exit::OK
                 }
@@ -338,12 +337,12 @@ async fn models_command(
             })
             .await;
             if terminal {
-                eprintln!();
+                archbench::tell!();
             }
             match result {
                 Ok(path) => {
-                    println!("{}", path.display());
-                    eprintln!(
+                    archbench::say!("{}", path.display());
+                    archbench::tell!(
                         "archbench: installed; run it with --model-path {}",
                         path.display()
                     );
@@ -415,19 +414,19 @@ fn config_show(common: &CommonArgs) -> i32 {
         Err(code) => return code,
     };
     match &loaded.path {
-        Some(path) => println!("configuration: {}", path.display()),
-        None => println!(
+        Some(path) => archbench::say!("configuration: {}", path.display()),
+        None => archbench::say!(
             "configuration: none ({} does not exist; archbench config init writes an example)",
             archbench::config::path(common.config.as_deref()).display()
         ),
     }
-    println!("role: {}", role.id);
+    archbench::say!("role: {}", role.id);
     let (dir, source) = outbox_with_source(common, &loaded.config);
-    println!("{:<12} {:<52} {source}", "outbox", dir.display());
+    archbench::say!("{:<12} {:<52} {source}", "outbox", dir.display());
     let mut rows = settings.report(&env);
     rows.extend(look_report(common, &loaded, &role.id));
     for (name, value, source) in rows {
-        println!(
+        archbench::say!(
             "{name:<12} {:<52} {source}",
             archbench::sanitize::sanitize_line(&value)
         );
@@ -628,7 +627,7 @@ fn bench(args: &archbench::cli::BenchArgs) -> i32 {
     if let Some(tokens) = args.memory_probe {
         return match archbench::bench::memory_probe(tokens) {
             Ok(kb) => {
-                println!("{kb}");
+                archbench::say!("{kb}");
                 exit::OK
             }
             Err(e) => fail(exit::PROVIDER, &e),
@@ -641,11 +640,11 @@ fn bench(args: &archbench::cli::BenchArgs) -> i32 {
         paced_rate: Some(args.rate),
         memory_probe: std::env::current_exe().ok(),
     };
-    match archbench::bench::run(&config, |step| eprintln!("bench: {step}")) {
+    match archbench::bench::run(&config, |step| archbench::tell!("bench: {step}")) {
         Ok(report) => {
             let command: Vec<String> = std::env::args().collect();
-            println!("{}", report.markdown());
-            println!("Command: `{}`", command.join(" "));
+            archbench::say!("{}", report.markdown());
+            archbench::say!("Command: `{}`", command.join(" "));
             exit::OK
         }
         Err(e) => fail(exit::PROVIDER, &e),
@@ -662,7 +661,7 @@ fn list_keys(cli: &Cli) -> i32 {
     let problems = look(cli, &loaded.config).problems;
     for b in archbench::keybindings::table() {
         let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
-        println!(
+        archbench::say!(
             "{:<28} {:<18} {}",
             archbench::keybindings::name(b),
             keys.join(" "),
@@ -670,7 +669,7 @@ fn list_keys(cli: &Cli) -> i32 {
         );
     }
     for p in &problems {
-        eprintln!("archbench: {p}");
+        archbench::tell!("archbench: {p}");
     }
     exit::OK
 }
@@ -681,14 +680,14 @@ fn list_roles(common: &CommonArgs) -> i32 {
         Err(code) => return code,
     };
     for role in book.all() {
-        println!("{} — {}", role.id, role.title);
-        println!("  {}", role.description);
-        println!("  source: {}", role.source);
+        archbench::say!("{} — {}", role.id, role.title);
+        archbench::say!("  {}", role.description);
+        archbench::say!("  source: {}", role.source);
         if !role.sections.is_empty() {
-            println!("  sections: {}", role.sections.join(", "));
+            archbench::say!("  sections: {}", role.sections.join(", "));
         }
         for (i, option) in role.routes.iter().enumerate() {
-            println!(
+            archbench::say!(
                 "  {}. {:<16} → {:<28} ({})",
                 i + 1,
                 option.label,
@@ -697,9 +696,9 @@ fn list_roles(common: &CommonArgs) -> i32 {
             );
         }
         for warning in role.warnings() {
-            println!("  warning: {warning}");
+            archbench::say!("  warning: {warning}");
         }
-        println!();
+        archbench::say!();
     }
     exit::OK
 }

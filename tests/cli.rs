@@ -308,3 +308,51 @@ fn subcommands_take_only_the_options_that_apply_to_them() {
         Some("/o".into())
     );
 }
+
+/// Everything a role file says reaches the terminal through the sanitizer: `roles` prints a
+/// hostile title, description and route label as text, and so does the error naming a bad file.
+#[test]
+fn a_hostile_role_file_acts_on_no_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("roles");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Raw in the body; as TOML escapes (the same characters) in the front matter.
+    let evil = "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{1b}]0;owned\u{7}\u{9b}31m";
+    let escaped = "\\u001b]52;c;cHduZWQ=\\u0007\\u001b[2J\\u001b]0;owned\\u0007\\u009b31m";
+    std::fs::write(
+        dir.join("evil.md"),
+        format!(
+            "+++\nid = \"evil\"\ntitle = \"Evil {escaped}\"\ndescription = \"Says {escaped}\"\n+++\nDo things.\n\n=== ROUTING DECISION REQUIRED ===\n- done{evil}: Go to end\n"
+        ),
+    )
+    .unwrap();
+    let out = archbench(&["roles"], &dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("Evil"), "{printed}");
+    for bytes in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{9b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+    }
+    // A broken file quoted in an error: the same.
+    std::fs::write(
+        dir.join("evil.md"),
+        format!("+++\nid = \"evil{escaped}\"\n+++\nbody\n"),
+    )
+    .unwrap();
+    let out = archbench(&["roles"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{9b}'),
+        "{text:?}"
+    );
+}

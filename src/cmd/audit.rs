@@ -34,13 +34,13 @@ pub fn verify(path: &Path, witnesses: &Witnesses) -> i32 {
     match result {
         Ok(report) => {
             for crash in &report.crashes {
-                println!("{}:{}: {}", path.display(), crash.line, crash.message);
+                crate::say!("{}:{}: {}", path.display(), crash.line, crash.message);
             }
             let crashes = match report.crashes.len() {
                 0 => String::new(),
                 n => format!(" ({n} crash(es) recovered, listed above: not tampering)"),
             };
-            println!(
+            crate::say!(
                 "{}: {} records, the chain is intact{crashes}",
                 path.display(),
                 report.records
@@ -49,9 +49,9 @@ pub fn verify(path: &Path, witnesses: &Witnesses) -> i32 {
         }
         Err(problems) => {
             for p in &problems {
-                eprintln!("{}:{}: {}", path.display(), p.line, p.message);
+                crate::tell!("{}:{}: {}", path.display(), p.line, p.message);
             }
-            eprintln!(
+            crate::tell!(
                 "archbench: the audit log has been tampered with ({} problem(s))",
                 problems.len()
             );
@@ -150,7 +150,7 @@ pub fn show(path: &Path, filter: &Filter, json: bool) -> i32 {
     let records = match audit::read(path) {
         Ok(records) => records,
         Err(e) => {
-            eprintln!(
+            crate::tell!(
                 "archbench: cannot read the audit log {}: {e}",
                 path.display()
             );
@@ -159,7 +159,7 @@ pub fn show(path: &Path, filter: &Filter, json: bool) -> i32 {
     };
     let kept: Vec<&AuditRecord> = records.iter().filter(|r| filter.keeps(r)).collect();
     if json {
-        println!("{}", serde_json::to_string(&kept).unwrap_or_default());
+        crate::say::json(&serde_json::to_string(&kept).unwrap_or_default());
         return exit::OK;
     }
     let rows: Vec<Row> = kept.iter().map(|r| Row::of(r)).collect();
@@ -171,12 +171,12 @@ pub fn show(path: &Path, filter: &Filter, json: bool) -> i32 {
     let who_w = width(&|r| r.reviewer.chars().count(), "reviewer").min(24);
     let action_w = width(&|r| r.action.chars().count(), "action");
     let target_w = width(&|r| r.target.chars().count(), "target").min(28);
-    println!(
+    crate::say!(
         "{:>5}  {:<19}  {:<kind_w$}  {:<role_w$}  {:>3}  {:<8}  {:<who_w$}  {:<action_w$}  {:<target_w$}  reason / detail",
         "seq", "time (UTC)", "kind", "role", "try", "chain", "reviewer", "action", "target"
     );
     for (r, row) in kept.iter().zip(&rows) {
-        println!(
+        crate::say!(
             "{:>5}  {:<19}  {:<kind_w$}  {:<role_w$}  {:>3}  {:<8}  {:<who_w$}  {:<action_w$}  {:<target_w$}  {}",
             r.seq,
             r.at.format("%Y-%m-%d %H:%M:%S"),
@@ -191,7 +191,7 @@ pub fn show(path: &Path, filter: &Filter, json: bool) -> i32 {
         );
     }
     if kept.len() < records.len() {
-        eprintln!(
+        crate::tell!(
             "{} of {} records shown (the others are outside the filter)",
             kept.len(),
             records.len()

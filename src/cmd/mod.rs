@@ -10,8 +10,7 @@ pub mod audit;
 pub mod sessions;
 
 fn fail(code: i32, message: &str) -> i32 {
-    eprintln!("archbench: {message}");
-    code
+    crate::say::fail(code, message)
 }
 
 /// `archbench outbox list`: envelopes, newest last, and what waits to be delivered.
@@ -44,7 +43,7 @@ pub fn outbox_list(outbox: &Path) -> i32 {
         }
     }
     envelopes.sort_by_key(|e| e.0);
-    println!("{}: {} envelope(s)", outbox.display(), envelopes.len());
+    crate::say!("{}: {} envelope(s)", outbox.display(), envelopes.len());
     for (_, path, value) in &envelopes {
         let field = |pointer: &str| {
             value
@@ -53,7 +52,7 @@ pub fn outbox_list(outbox: &Path) -> i32 {
                 .unwrap_or("?")
                 .to_string()
         };
-        println!(
+        crate::say!(
             "  {}  {} → {}  {}",
             field("/timestamps/handed_off"),
             sanitize_line(&field("/role/id")),
@@ -63,16 +62,16 @@ pub fn outbox_list(outbox: &Path) -> i32 {
     }
     match pending::list(outbox) {
         Ok(waiting) if waiting.is_empty() => {
-            println!("Nothing pending.");
+            crate::say!("Nothing pending.");
             exit::OK
         }
         Ok(waiting) => {
-            println!(
+            crate::say!(
                 "{} delivery(ies) pending (archbench outbox retry):",
                 waiting.len()
             );
             for p in &waiting {
-                println!(
+                crate::say!(
                     "  {}  {}  failed {}×, last: {}",
                     p.envelope_id,
                     sanitize_line(&display_sink(&p.sink)),
@@ -100,17 +99,17 @@ pub async fn outbox_retry(outbox: &Path, options: &DeliveryOptions) -> i32 {
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
     if waiting.is_empty() {
-        println!("Nothing pending in {}.", outbox.display());
+        crate::say!("Nothing pending in {}.", outbox.display());
         return exit::OK;
     }
     let mut still = 0;
     for entry in &waiting {
         let sink = sanitize_line(&display_sink(&entry.sink)).into_owned();
         match crate::sink::redeliver(outbox, entry, options).await {
-            Ok(detail) => println!("delivered  {}  {sink}: {detail}", entry.envelope_id),
+            Ok(detail) => crate::say!("delivered  {}  {sink}: {detail}", entry.envelope_id),
             Err(error) => {
                 still += 1;
-                println!(
+                crate::say!(
                     "pending    {}  {sink}: {}",
                     entry.envelope_id,
                     sanitize_line(&error)
@@ -119,10 +118,10 @@ pub async fn outbox_retry(outbox: &Path, options: &DeliveryOptions) -> i32 {
         }
     }
     if still == 0 {
-        println!("All {} delivered.", waiting.len());
+        crate::say!("All {} delivered.", waiting.len());
         exit::OK
     } else {
-        eprintln!(
+        crate::tell!(
             "archbench: {still} of {} still pending; `archbench outbox retry` tries again",
             waiting.len()
         );
@@ -138,7 +137,7 @@ pub fn config_path(flag: Option<&Path>) -> i32 {
     } else {
         "not created yet: archbench config init writes an example"
     };
-    println!("{} ({state})", path.display());
+    crate::say!("{} ({state})", path.display());
     exit::OK
 }
 
@@ -148,7 +147,7 @@ pub fn config_check(flag: Option<&Path>, known_roles: &[&str], themes_dir: &Path
         Ok(loaded) => loaded,
         Err(errors) => {
             for e in &errors {
-                eprintln!("{e}");
+                crate::tell!("{e}");
             }
             // The rest of the file is checked too: every problem in one pass.
             let path = crate::config::path(flag);
@@ -156,7 +155,7 @@ pub fn config_check(flag: Option<&Path>, known_roles: &[&str], themes_dir: &Path
                 .map(|config| look_problems(&config, known_roles, themes_dir))
                 .unwrap_or_default();
             for p in &more {
-                eprintln!("{}: {p}", path.display());
+                crate::tell!("{}: {p}", path.display());
             }
             return fail(
                 exit::BAD_INPUT,
@@ -168,7 +167,7 @@ pub fn config_check(flag: Option<&Path>, known_roles: &[&str], themes_dir: &Path
         }
     };
     let Some(path) = &loaded.path else {
-        println!(
+        crate::say!(
             "No configuration file at {}: the defaults apply.",
             crate::config::path(flag).display()
         );
@@ -176,11 +175,11 @@ pub fn config_check(flag: Option<&Path>, known_roles: &[&str], themes_dir: &Path
     };
     let problems = look_problems(&loaded.config, known_roles, themes_dir);
     if problems.is_empty() {
-        println!("{}: valid", path.display());
+        crate::say!("{}: valid", path.display());
         return exit::OK;
     }
     for p in &problems {
-        eprintln!("{}: {p}", path.display());
+        crate::tell!("{}: {p}", path.display());
     }
     fail(
         exit::BAD_INPUT,
@@ -241,7 +240,7 @@ pub fn config_init(flag: Option<&Path>) -> i32 {
         .unwrap_or_default();
     match crate::store::outbox::write_atomic(dir, &name, crate::config::EXAMPLE.as_bytes()) {
         Ok(p) => {
-            println!("Wrote {}", p.display());
+            crate::say!("Wrote {}", p.display());
             exit::OK
         }
         Err(e) => fail(
@@ -255,18 +254,21 @@ pub fn config_init(flag: Option<&Path>) -> i32 {
 pub fn resume_list(dir: &Path) -> i32 {
     match crate::store::deferred::list(dir) {
         Ok(reviews) if reviews.is_empty() => {
-            println!("No deferred reviews. In the workbench, d on the routes defers one.");
+            crate::say!("No deferred reviews. In the workbench, d on the routes defers one.");
             exit::OK
         }
         Ok(reviews) => {
-            println!(
+            crate::say!(
                 "{:<13}  {:<16}  {:<26}  {:<16}  brief",
-                "id", "deferred (UTC)", "role", "by"
+                "id",
+                "deferred (UTC)",
+                "role",
+                "by"
             );
             for (_, r) in &reviews {
                 let first_line = r.brief.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
                 let brief: String = sanitize_line(first_line).chars().take(40).collect();
-                println!(
+                crate::say!(
                     "{:<13}  {:<16}  {:<26}  {:<16}  {brief}",
                     r.id.chars().take(13).collect::<String>(),
                     r.saved_at.format("%Y-%m-%d %H:%M"),
@@ -274,7 +276,7 @@ pub fn resume_list(dir: &Path) -> i32 {
                     sanitize_line(&r.reviewer.name),
                 );
             }
-            println!("archbench resume ID opens one.");
+            crate::say!("archbench resume ID opens one.");
             exit::OK
         }
         Err(e) => fail(exit::BAD_INPUT, &e),

@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 fn fail(code: i32, message: &str) -> i32 {
-    eprintln!("archbench: {message}");
+    crate::tell!("archbench: {message}");
     code
 }
 
@@ -40,14 +40,20 @@ fn table(rows: &[RunSummary]) {
     let width = |longest: Option<usize>, header: &str| longest.unwrap_or(0).max(header.len());
     let role_w = width(rows.iter().map(|r| r.role_id.chars().count()).max(), "role");
     let state_w = width(states.iter().map(|s| s.chars().count()).max(), "outcome");
-    println!(
+    crate::say!(
         "{:>5}  {:<16}  {:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  brief",
-        "id", "started (UTC)", "role", "try", "outcome", "bytes", "model"
+        "id",
+        "started (UTC)",
+        "role",
+        "try",
+        "outcome",
+        "bytes",
+        "model"
     );
     for (r, state) in rows.iter().zip(&states) {
         let started: String = r.started_at.replace('T', " ").chars().take(16).collect();
         let model: String = r.model.chars().take(18).collect();
-        println!(
+        crate::say!(
             "{:>5}  {:<16}  {:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  {}",
             r.id,
             started,
@@ -80,9 +86,9 @@ pub fn list(path: &Path, limit: usize, json: bool) -> i32 {
 
 fn print_rows(rows: &[RunSummary], json: bool, empty: &str) -> i32 {
     if json {
-        println!("{}", serde_json::to_string(rows).unwrap_or_default());
+        crate::say::json(&serde_json::to_string(rows).unwrap_or_default());
     } else if rows.is_empty() {
-        eprintln!("{empty}");
+        crate::tell!("{empty}");
     } else {
         table(rows);
     }
@@ -135,7 +141,7 @@ pub fn show(path: &Path, id: i64, json: bool) -> i32 {
         Err(code) => return code,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&run).unwrap_or_default());
+        crate::say::json(&serde_json::to_string_pretty(&run).unwrap_or_default());
         return exit::OK;
     }
     print_text(&markdown(&run));
@@ -179,7 +185,7 @@ pub fn export(path: &Path, id: i64, format: ExportFormat, output: Option<&Path>)
             }
             match crate::store::outbox::write_atomic(dir, &name, text.as_bytes()) {
                 Ok(written) => {
-                    eprintln!("archbench: run #{id} exported to {}", written.display());
+                    crate::tell!("archbench: run #{id} exported to {}", written.display());
                     exit::OK
                 }
                 Err(e) => fail(
