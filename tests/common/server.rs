@@ -116,6 +116,14 @@ fn read_request(stream: &TcpStream) -> (Headers, String) {
     (headers, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// The head of a 200 event stream.
+fn sse_head(stream: &mut TcpStream) -> std::io::Result<()> {
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+    )
+}
+
 fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
     match reply {
         Reply::Status(code, body) => {
@@ -129,10 +137,7 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
             write!(stream, "\r\n{body}")?;
         }
         Reply::Trickle(pieces, every) => {
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
-            )?;
+            sse_head(&mut stream)?;
             for piece in pieces {
                 stream.write_all(piece)?;
                 stream.flush()?;
@@ -140,10 +145,7 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
             }
         }
         Reply::Stall(pieces) => {
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
-            )?;
+            sse_head(&mut stream)?;
             for piece in pieces {
                 stream.write_all(piece)?;
             }
