@@ -20,6 +20,9 @@ pub mod exit {
     pub const SINK_FAILED: i32 = 6;
     /// The work was done, but a record of it could not be written to the audit log.
     pub const AUDIT_FAILED: i32 = 8;
+    /// Storage: the outbox or the session store could not be written (a full disk, a folder
+    /// that is a file, a permission); nothing was handed off.
+    pub const STORAGE: i32 = 9;
     /// The answer was handed off or rejected before (by any path, process or reviewer): it is
     /// not handed off again.
     pub const ALREADY_SETTLED: i32 = 7;
@@ -38,6 +41,7 @@ const EXIT_CODES: &str = "Exit codes:
   6    handed off, but a webhook or command sink failed (pending: archbench outbox retry)
   7    refused: this answer was already handed off or rejected
   8    done, but the audit log could not be written (the message names the records missing)
+  9    storage: the outbox or the session store could not be written (full disk, permission)
   129  hung up (SIGHUP); the text so far is kept and the run marked interrupted
   130  interrupted (Ctrl-C, SIGINT); likewise
   143  terminated (SIGTERM); likewise";

@@ -209,6 +209,7 @@ async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             provider.clone(),
             &mut interrupt,
             sessions.as_ref(),
+            &breadcrumb,
         )
         .await
         {
@@ -238,20 +239,8 @@ async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             crate::tell!("archbench: the chain ends: no role file defines {target}");
             return done;
         };
+        // The guards (depth, a revisit) decided before the handoff, in run_step.
         let depth = breadcrumb.len();
-        if depth >= job.sinks.max_chain_depth {
-            crate::tell!("archbench: the chain is {depth} roles deep, its limit (handoff.max_chain_depth): {target} is not run");
-            recorder.record(
-                "chain_stopped",
-                serde_json::json!({ "target": target, "depth": depth, "why": "max_chain_depth" }),
-            );
-            return exit::NEEDS_PERSON;
-        }
-        if breadcrumb.contains(&target) {
-            crate::tell!("archbench: the chain would run {target} again ({}); a person must confirm a revisit: continue in the workbench", breadcrumb.join(" → "));
-            recorder.record("chain_stopped", serde_json::json!({ "target": target, "depth": depth, "why": "revisit needs a person" }));
-            return exit::NEEDS_PERSON;
-        }
         breadcrumb.push(target.clone());
         recorder.record("chain_opened", serde_json::json!({ "from": step.role.id, "to": target, "parent_id": envelope.id, "depth": depth + 1 }));
         crate::tell!(
@@ -275,6 +264,7 @@ async fn run_step(
     provider: Arc<dyn Provider>,
     interrupt: &mut Interrupt,
     sessions: Option<&SessionWriter>,
+    breadcrumb: &[String],
 ) -> StepEnd {
     let role = &step.role;
     let request = ChatRequest {
@@ -539,6 +529,33 @@ async fn run_step(
         }
     };
     let sinks = job.sinks.for_role(&role.id);
+    // The chain's guards decide before anything is written: a handoff that would open a role
+    // past the depth limit, or one the chain already ran, is left to a person.
+    let target = &envelope.route.target;
+    if sinks.contains(&SinkSpec::Chain) && target != "end" && job.roles.get(target).is_some() {
+        let depth = breadcrumb.len();
+        let stop = if depth >= job.sinks.max_chain_depth {
+            Some((
+                format!("the chain is {depth} roles deep, its limit (handoff.max_chain_depth): nothing is handed off to {target}"),
+                "max_chain_depth",
+            ))
+        } else if breadcrumb.contains(target) {
+            Some((
+                format!("the chain would run {target} again ({}); a person must confirm a revisit, so nothing is handed off: continue in the workbench", breadcrumb.join(" → ")),
+                "revisit needs a person",
+            ))
+        } else {
+            None
+        };
+        if let Some((message, why)) = stop {
+            crate::tell!("archbench: {message}");
+            recorder.record(
+                "chain_stopped",
+                serde_json::json!({ "target": target, "depth": depth, "why": why }),
+            );
+            return StepEnd::Exit(exit::NEEDS_PERSON);
+        }
+    }
     let ledger =
         crate::store::outcomes::Ledger::new(&job.sessions).with_audit(job.audit_log.clone());
     let delivered = match crate::sink::deliver(
@@ -568,7 +585,7 @@ async fn run_step(
         Err(crate::sink::HandoffError::Failed(e)) => {
             crate::tell!("archbench: {}; nothing was handed off", sanitize(&e));
             recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "error": e, "sink": "outbox" }));
-            return StepEnd::Exit(exit::BAD_INPUT);
+            return StepEnd::Exit(exit::STORAGE);
         }
     };
     crate::tell!(

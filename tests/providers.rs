@@ -905,3 +905,34 @@ fn key_overrides_from_the_configuration_are_listed_and_conflicts_reported() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("`j` is bound to both"), "{stderr}");
 }
+
+#[test]
+fn a_key_command_printing_two_lines_is_named_without_quoting_them() {
+    let server = Server::start(Vec::new());
+    let home = tempfile::tempdir().unwrap();
+    write_config(
+        home.path(),
+        format!(
+            "default_profile = \"srv\"\n[profiles.srv]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_cmd = \"printf '%s\\\\nsecond' \\\"$TEST_KEY_VALUE\\\"\"\n",
+            server.base_url()
+        ),
+    );
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design.").unwrap();
+    let out = archbench(
+        home.path(),
+        &["run", "--brief", brief.to_str().unwrap()],
+        &[("TEST_KEY_VALUE", CANARY)],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("printed 2 line(s)") && said.contains("on one line"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(CANARY) && !said.contains("builder error"),
+        "{said}"
+    );
+    assert!(server.requests.lock().unwrap().is_empty());
+}

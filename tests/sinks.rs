@@ -401,8 +401,8 @@ fn a_headless_chain_stops_before_revisiting_a_role() {
     );
     assert_eq!(
         home.envelopes().len(),
-        3,
-        "the third step's handoff is written; the revisit is not run"
+        2,
+        "the guard decides before anything is written: no envelope for the revisit"
     );
 }
 
@@ -416,7 +416,11 @@ fn a_headless_chain_stops_at_its_depth_limit() {
     let out = home.run(&server, &[]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("its limit"), "{}", stderr(&out));
-    assert_eq!(home.envelopes().len(), 2);
+    assert_eq!(
+        home.envelopes().len(),
+        1,
+        "nothing handed off past the limit"
+    );
 }
 
 #[test]
@@ -510,4 +514,18 @@ fn a_log_deleted_or_cut_with_its_head_file_is_found_by_the_store_and_the_envelop
     let (code, text) = verify(&home);
     assert_eq!(code, Some(5), "{text}");
     assert!(text.contains("deleted or replaced"), "{text}");
+}
+
+#[test]
+fn an_outbox_that_is_a_file_says_what_to_do_and_exits_as_storage() {
+    let home = Home::new(QUICK);
+    std::fs::write(home.outbox(), "not a folder").unwrap();
+    let out = home.run(&model(&[ANSWER]), &[]);
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("is a file, not a folder") && said.contains("--outbox"),
+        "{said}"
+    );
+    assert!(!said.contains("os error 17"), "{said}");
 }

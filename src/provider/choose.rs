@@ -62,6 +62,14 @@ impl KeySource {
                         "the key command `{cmd}` printed nothing"
                     )));
                 }
+                // A key goes into an HTTP header: one line of visible characters. What the
+                // command printed is never quoted (it may be a key).
+                if key.chars().any(char::is_control) {
+                    let lines = key.lines().count();
+                    return Err(ProviderError::Key(format!(
+                        "the key command `{cmd}` printed {lines} line(s) or control characters; it must print the key alone, on one line"
+                    )));
+                }
                 Ok(Some(key))
             }
         }
