@@ -214,16 +214,51 @@ fn config_command(common: &CommonArgs, command: &ConfigCommand) -> i32 {
     }
 }
 
+/// The largest brief read: a brief is a page or a few, and a prompt far larger than any model's
+/// context helps nobody.
+const MAX_BRIEF_BYTES: u64 = 1024 * 1024;
+
 fn read_brief(path: &Path) -> Result<String, String> {
-    let text = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| format!("cannot read the brief from standard input: {e}"))?;
-        text
-    } else {
-        std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the brief {}: {e}", path.display()))?
+    use std::io::Read;
+    let too_big = |what: String| {
+        format!(
+            "{what} is larger than {} MB; a brief is a page or a few: shorten it",
+            MAX_BRIEF_BYTES / (1024 * 1024)
+        )
     };
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_BRIEF_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read the brief from standard input: {e}"))?;
+        if bytes.len() as u64 > MAX_BRIEF_BYTES {
+            return Err(too_big("the brief on standard input".into()));
+        }
+    } else {
+        // Checked before opening: a device (/dev/zero) never ends, and a pipe with no writer
+        // never opens.
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read the brief {}: {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!(
+                "the brief {} is not a file (a folder, a device or a pipe): pass a text file, or --brief - to read standard input",
+                path.display()
+            ));
+        }
+        if meta.len() > MAX_BRIEF_BYTES {
+            return Err(too_big(format!("the brief {}", path.display())));
+        }
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_BRIEF_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| format!("cannot read the brief {}: {e}", path.display()))?;
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "the brief {} is not UTF-8 text: save it as UTF-8",
+            path.display()
+        )
+    })?;
     if text.trim().is_empty() {
         return Err(format!(
             "the brief {} is empty: write what the architect should design",

@@ -193,3 +193,69 @@ fn openai_delta(text: &str) -> Vec<Vec<u8>> {
             .into_bytes(),
     ]
 }
+
+/// A stream that never ends is cut off at the answer limit: kept up to it, finished as a
+/// length stop, never handed off by `--approve agent`.
+#[test]
+fn an_endless_answer_is_cut_off_at_its_limit_and_not_handed_off() {
+    // 9 MiB of answer in 64 KiB deltas, then a decision the policy would take: never reached.
+    let delta = "x".repeat(64 * 1024);
+    let mut pieces: Vec<Vec<u8>> = (0..144).flat_map(|_| openai_delta(&delta)).collect();
+    pieces.extend(openai_delta(
+        "\\nDECISION: completed: Go to fullstack_developer\\n",
+    ));
+    pieces.push(b"data: [DONE]\n\n".to_vec());
+    let server = Server::start(vec![Reply::Stall(pieces)]);
+    let (out, home) = run("openai", &server.base_url());
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(said.contains("cut off"), "{said}");
+    assert!(!home.path().join("outbox").exists(), "nothing handed off");
+    let printed = out.stdout.len() as u64;
+    assert!(
+        (8 * 1024 * 1024..=9 * 1024 * 1024).contains(&printed),
+        "kept up to the limit: {printed} bytes"
+    );
+}
+
+/// One line that never ends is stopped at the event limit, with what happened said.
+#[test]
+fn a_line_that_never_ends_is_stopped() {
+    let mut line = b"data: {\"choices\":[{\"delta\":{\"content\":\"".to_vec();
+    line.extend(std::iter::repeat_n(b'y', 2 * 1024 * 1024));
+    let server = Server::start(vec![Reply::Stall(vec![line])]);
+    let (out, _home) = run("openai", &server.base_url());
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("an event longer than 1 MB"), "{said}");
+}
+
+#[test]
+fn a_brief_that_is_a_device_or_too_large_is_refused_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let big = home.path().join("big.md");
+    std::fs::write(&big, "z".repeat(2 * 1024 * 1024)).unwrap();
+    for (brief, expected) in [
+        (Path::new("/dev/zero"), "is not a file"),
+        (big.as_path(), "larger than 1 MB"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+            .args([
+                "run",
+                "--provider",
+                "openai",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+            ])
+            .arg("--brief")
+            .arg(brief)
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .output()
+            .unwrap();
+        let said = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{said}");
+        assert!(said.contains(expected), "{expected}: {said}");
+    }
+}

@@ -111,6 +111,10 @@ impl AnthropicProvider {
             .await?;
         let mut reader = Reader::default();
         if self.ep.read_events(response, &mut reader, events).await? {
+            if reader.cut {
+                // Cut off at a limit: no message_stop came to finish it.
+                events.send(AgentEvent::Finished(FinishReason::Length));
+            }
             return Ok(());
         }
         Err(ProviderError::Stream(
@@ -124,6 +128,10 @@ impl AnthropicProvider {
 struct Reader {
     /// Pieces of the answer (or of its reasoning) so far.
     pieces: u64,
+    /// Their bytes.
+    size: u64,
+    /// Cut off at a limit before the message stopped.
+    cut: bool,
     input_tokens: u32,
     output_tokens: u32,
     stop: Option<FinishReason>,
@@ -132,6 +140,14 @@ struct Reader {
 impl http::EventReader for Reader {
     fn pieces(&self) -> u64 {
         self.pieces
+    }
+
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn cut_off(&mut self) {
+        self.cut = true;
     }
 
     /// Reads one event's data; true once the message is complete.
@@ -163,6 +179,7 @@ impl http::EventReader for Reader {
                             // An empty delta is no content: it restarts no timeout.
                             if !text.is_empty() {
                                 self.pieces += 1;
+                                self.size += text.len() as u64;
                                 events.send(AgentEvent::Delta(text.to_string()));
                             }
                         }
@@ -171,6 +188,7 @@ impl http::EventReader for Reader {
                         if let Some(text) = delta.get("thinking").and_then(Value::as_str) {
                             if !text.is_empty() {
                                 self.pieces += 1;
+                                self.size += text.len() as u64;
                                 events.send(AgentEvent::Reasoning(text.to_string()));
                             }
                         }

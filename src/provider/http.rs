@@ -117,8 +117,22 @@ impl Endpoint {
     }
 }
 
+/// The most an answer and its reasoning may hold together: far beyond any real answer (100k
+/// tokens are about 400 KB); past it the run ends as cut off, like a length stop.
+pub const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The longest line or event a stream may send: a model's events are small.
+pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+
+/// The most of an error body that is read (and then only its start is shown).
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// What reads one API's event stream: each event's data in turn.
 pub trait EventReader {
+    /// Bytes of answer and reasoning read so far.
+    fn size(&self) -> u64;
+    /// The answer is cut off here (a limit was reached): it finishes as a length stop.
+    fn cut_off(&mut self);
     /// Reads one event's data, sending what it says; true once the answer is complete.
     fn read(&mut self, data: &str, events: &super::EventSink) -> Result<bool, ProviderError>;
     /// How many pieces of the answer (or of its reasoning) have arrived: the first-token timeout
@@ -182,6 +196,17 @@ impl Endpoint {
                 if reader.read(&event.data, events)? {
                     return Ok(true);
                 }
+            }
+            if reader.size() > MAX_ANSWER_BYTES {
+                tracing::warn!("the answer passed {MAX_ANSWER_BYTES} bytes: cut off");
+                reader.cut_off();
+                return Ok(true);
+            }
+            if parser.pending() > MAX_EVENT_BYTES {
+                return Err(ProviderError::Stream(format!(
+                    "the server sent an event longer than {} MB, which no model's stream does; it was stopped there",
+                    MAX_EVENT_BYTES / (1024 * 1024)
+                )));
             }
             waiting.pieces(reader.pieces());
         }
@@ -427,10 +452,8 @@ pub async fn send(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, SystemTime::now()));
-    let body = tokio::time::timeout(timeouts.idle, response.text())
+    let body = tokio::time::timeout(timeouts.idle, capped_text(response))
         .await
-        .ok()
-        .and_then(Result::ok)
         .unwrap_or_default();
     let body: String = body.trim().chars().take(300).collect();
     if retryable(status) {
@@ -448,6 +471,20 @@ pub async fn send(
     })
 }
 
+/// The start of a response's body, reading at most [`MAX_ERROR_BODY`] bytes of it.
+async fn capped_text(response: reqwest::Response) -> String {
+    let mut stream = response.bytes_stream();
+    let mut body = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            body.truncate(MAX_ERROR_BODY);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 /// The model ids a server lists (`{"data": [{"id": …}, …]}`, as OpenAI, Anthropic, Ollama, vLLM
 /// and LM Studio answer `GET …/models`).
 pub async fn list_model_ids(
@@ -461,7 +498,7 @@ pub async fn list_model_ids(
     let status = response.status().as_u16();
     if !response.status().is_success() {
         // What the server said, capped: it often names the fix (a wrong path, a missing key).
-        let body = response.text().await.unwrap_or_default();
+        let body = capped_text(response).await;
         return Err(ProviderError::Http {
             status,
             url: url.to_string(),

@@ -109,6 +109,8 @@ impl OpenAiProvider {
 struct Read {
     /// Pieces of the answer (or of its reasoning) so far.
     pieces: u64,
+    /// Their bytes.
+    size: u64,
     finish: Option<FinishReason>,
 }
 
@@ -123,6 +125,14 @@ impl http::EventReader for Read {
 
     fn pieces(&self) -> u64 {
         self.pieces
+    }
+
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn cut_off(&mut self) {
+        self.finish = Some(FinishReason::Length);
     }
 }
 
@@ -189,12 +199,14 @@ fn read_chunk(data: &str, events: &EventSink, read: &mut Read) -> Result<(), Pro
             if let Some(thought) = delta.reasoning_content.or(delta.reasoning) {
                 if !thought.is_empty() {
                     read.pieces += 1;
+                    read.size += thought.len() as u64;
                     events.send(AgentEvent::Reasoning(thought.into_owned()));
                 }
             }
             if let Some(text) = delta.content {
                 if !text.is_empty() {
                     read.pieces += 1;
+                    read.size += text.len() as u64;
                     events.send(AgentEvent::Delta(text.into_owned()));
                 }
             }

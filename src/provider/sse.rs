@@ -23,6 +23,12 @@ impl SseParser {
         Self::default()
     }
 
+    /// Bytes held for an event not yet complete (a line without its end, data lines without the
+    /// blank line): what a stream that never ends its lines would make grow.
+    pub fn pending(&self) -> usize {
+        self.buffer.len() + self.data.iter().map(String::len).sum::<usize>()
+    }
+
     /// Feeds bytes; returns the events completed by them.
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
