@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs each fuzz target for a bounded time (default 60 s each; FUZZ_SECONDS to change), after
-# installing cargo-fuzz when missing. Targets: sse, decision, role, markdown (or name some).
+# installing cargo-fuzz when missing. Targets: sse, decision, role, markdown, config, audit (or name some).
 # cargo-fuzz asks for a nightly compiler; RUSTC_BOOTSTRAP lets the stable one accept its flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export RUSTC_BOOTSTRAP=1
 seconds=${FUZZ_SECONDS:-60}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sse decision role markdown)
+[ ${#targets[@]} -gt 0 ] || targets=(sse decision role markdown config audit)
 mkdir -p fuzz/logs
 for target in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$target"

@@ -95,4 +95,24 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn the_configuration_reader_reports_errors_by_line_and_never_panics(text in hostile_text()) {
+        let lines = text.lines().count() + 1;
+        if let Err(errors) = crate::config::parse_all(&text, std::path::Path::new("fuzz.toml")) {
+            prop_assert!(!errors.is_empty());
+            for e in errors {
+                prop_assert!(e.line.is_none_or(|l| l <= lines) && !e.message.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn the_audit_reader_takes_any_bytes_and_counts_no_more_records_than_lines(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
+        let lines = bytes.split(|&b| b == b'\n').count();
+        match crate::store::audit::verify_bytes(&bytes, None) {
+            Ok(report) => prop_assert!(report.records <= lines),
+            Err(problems) => prop_assert!(problems.iter().all(|p| p.line <= lines)),
+        }
+    }
 }

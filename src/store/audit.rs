@@ -322,6 +322,11 @@ pub fn verify_report(path: &Path) -> Result<Verified, Vec<Problem>> {
             }])
         }
     };
+    verify_bytes(&bytes, read_head(path))
+}
+
+/// [`verify_report`] on a log's bytes and its head file's (number, hash), if there is one.
+pub fn verify_bytes(bytes: &[u8], head: Option<(u64, String)>) -> Result<Verified, Vec<Problem>> {
     let mut all: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     // The piece after the last newline: empty when the log ends cleanly.
     let unterminated = all.pop().filter(|rest| !rest.is_empty());
@@ -425,7 +430,7 @@ pub fn verify_report(path: &Path) -> Result<Verified, Vec<Problem>> {
         });
     }
     // Records cut off the end leave a valid chain; the head file remembers the last one.
-    if let (Some((seq, hash)), false) = (read_head(path), unterminated.is_some()) {
+    if let (Some((seq, hash)), false) = (head, unterminated.is_some()) {
         match previous {
             Some((line, last)) if last != seq || sha_bytes(line) != hash => {
                 let message = if last < seq {
