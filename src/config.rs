@@ -47,6 +47,8 @@ pub struct Config {
     pub timeouts: TimeoutsConfig,
     #[serde(default)]
     pub retry: RetryConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Prices per million tokens, by model name, for the cost estimate in the status bar.
     #[serde(default)]
     pub prices: BTreeMap<String, Price>,
@@ -92,6 +94,15 @@ pub struct RetryConfig {
     pub max_tries: Option<u32>,
     pub base_ms: Option<u64>,
     pub max_ms: Option<u64>,
+}
+
+/// How much a run may take in (see the README's Security section for the defaults).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// The most an answer and its reasoning may hold together, in MiB; past it the run is cut
+    /// off like a length stop.
+    pub answer_mb: Option<u64>,
 }
 
 /// What a model costs, in your currency, per million tokens.
@@ -407,6 +418,12 @@ fn check_ranges(
                 format!("{name} is at most {most}, not {value}"),
             ));
         }
+    }
+    if let Some(mb) = config.limits.answer_mb.filter(|mb| !(1..=256).contains(mb)) {
+        errors.push(error(
+            None,
+            format!("limits.answer_mb is from 1 to 256, not {mb}"),
+        ));
     }
     if let Some(depth) = handoff.max_chain_depth.filter(|d| *d > 100) {
         errors.push(error(

@@ -88,6 +88,8 @@ pub struct Settings {
     pub stop: Option<Sourced<Vec<String>>>,
     pub timeouts: Sourced<Timeouts>,
     pub retry: Sourced<RetryPolicy>,
+    /// The most an answer and its reasoning may hold, in bytes.
+    pub answer_limit: Sourced<u64>,
 }
 
 /// What settings are made from: the flags, the environment, the configuration, the role.
@@ -339,6 +341,10 @@ pub fn resolve(inputs: &Inputs) -> Result<Settings, String> {
         stop,
         timeouts: sourced(timeouts, timeouts_source),
         retry: sourced(retry, retry_source),
+        answer_limit: match config.limits.answer_mb {
+            Some(mb) => sourced(mb * 1024 * 1024, Source::Config("[limits]")),
+            None => sourced(crate::provider::http::MAX_ANSWER_BYTES, Source::Default),
+        },
     })
 }
 
@@ -366,6 +372,7 @@ impl Settings {
         Network {
             timeouts: self.timeouts.value,
             retry: self.retry.value,
+            answer_limit: self.answer_limit.value,
         }
     }
 
@@ -468,6 +475,11 @@ impl Settings {
                 r.max.as_millis()
             ),
             &self.retry.source,
+        );
+        row(
+            "answer limit",
+            format!("{} MiB", self.answer_limit.value / (1024 * 1024)),
+            &self.answer_limit.source,
         );
         rows
     }

@@ -15,6 +15,11 @@ const KEY: &str = "sk-hostile-canary-5e1d9a";
 /// `archbench run` with `provider` against `base`, the key in the provider's variable, in a fresh
 /// home whose every folder is the test's.
 fn run(provider: &str, base: &str) -> (Output, tempfile::TempDir) {
+    run_with(provider, base, "")
+}
+
+/// [`run`] with more configuration.
+fn run_with(provider: &str, base: &str, more_config: &str) -> (Output, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
@@ -23,7 +28,7 @@ fn run(provider: &str, base: &str) -> (Output, tempfile::TempDir) {
     std::fs::create_dir_all(&config).unwrap();
     std::fs::write(
         config.join("config.toml"),
-        "[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n[timeouts]\nfirst_token_secs = 0.4\nidle_secs = 0.4\n",
+        format!("[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n[timeouts]\nfirst_token_secs = 0.4\nidle_secs = 0.4\n{more_config}"),
     )
     .unwrap();
     let variable = if provider == "anthropic" {
@@ -258,4 +263,21 @@ fn a_brief_that_is_a_device_or_too_large_is_refused_at_once() {
         assert_eq!(out.status.code(), Some(2), "{said}");
         assert!(said.contains(expected), "{expected}: {said}");
     }
+}
+
+/// The answer limit is a setting: `[limits] answer_mb`.
+#[test]
+fn the_answer_limit_is_a_setting() {
+    let delta = "x".repeat(64 * 1024);
+    let pieces: Vec<Vec<u8>> = (0..32).flat_map(|_| openai_delta(&delta)).collect();
+    let server = Server::start(vec![Reply::Stall(pieces)]);
+    let (out, _home) = run_with("openai", &server.base_url(), "[limits]\nanswer_mb = 1\n");
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(said.contains("cut off"), "{said}");
+    let printed = out.stdout.len() as u64;
+    assert!(
+        (1024 * 1024..=1200 * 1024).contains(&printed),
+        "{printed} bytes"
+    );
 }

@@ -23,6 +23,12 @@ pub struct AnthropicProvider {
 }
 
 impl AnthropicProvider {
+    /// Cuts an answer off past `bytes` (with its reasoning), like a length stop.
+    pub fn with_answer_limit(mut self, bytes: u64) -> Self {
+        self.ep.answer_limit = bytes;
+        self
+    }
+
     pub fn new(
         base_url: &str,
         model: &str,

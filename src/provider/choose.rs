@@ -102,6 +102,8 @@ pub const DEFAULT_OPENAI_KEY_ENV: &str = "OPENAI_API_KEY";
 pub struct Network {
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
+    /// The most an answer and its reasoning may hold, in bytes.
+    pub answer_limit: u64,
 }
 
 /// Builds the chosen provider (reading its key now: a key command runs here).
@@ -116,26 +118,32 @@ pub fn build(
             base_url,
             model,
             key,
-        } => Ok(Arc::new(OpenAiProvider::new(
-            base_url,
-            model,
-            key.read(env)?,
-            key.describe(),
-            network.timeouts,
-            network.retry,
-        )?)),
+        } => Ok(Arc::new(
+            OpenAiProvider::new(
+                base_url,
+                model,
+                key.read(env)?,
+                key.describe(),
+                network.timeouts,
+                network.retry,
+            )?
+            .with_answer_limit(network.answer_limit),
+        )),
         Choice::Anthropic {
             base_url,
             model,
             key,
-        } => Ok(Arc::new(AnthropicProvider::new(
-            base_url,
-            model,
-            key.read(env)?,
-            key.describe(),
-            network.timeouts,
-            network.retry,
-        )?)),
+        } => Ok(Arc::new(
+            AnthropicProvider::new(
+                base_url,
+                model,
+                key.read(env)?,
+                key.describe(),
+                network.timeouts,
+                network.retry,
+            )?
+            .with_answer_limit(network.answer_limit),
+        )),
         #[cfg(feature = "local")]
         Choice::Local { path } => {
             let threads = threads.unwrap_or_else(super::local::default_threads).max(1);

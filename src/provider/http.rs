@@ -63,6 +63,8 @@ pub struct Endpoint {
     pub key_source: String,
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
+    /// The most an answer and its reasoning may hold, in bytes.
+    pub answer_limit: u64,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -113,12 +115,14 @@ impl Endpoint {
             key_source,
             timeouts,
             retry,
+            answer_limit: MAX_ANSWER_BYTES,
         })
     }
 }
 
-/// The most an answer and its reasoning may hold together: far beyond any real answer (100k
-/// tokens are about 400 KB); past it the run ends as cut off, like a length stop.
+/// The most an answer and its reasoning may hold together by default (`[limits] answer_mb`): far
+/// beyond any real answer (100k tokens are about 400 KB); past it the run ends as cut off, like
+/// a length stop.
 pub const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The longest line or event a stream may send: a model's events are small.
@@ -197,8 +201,8 @@ impl Endpoint {
                     return Ok(true);
                 }
             }
-            if reader.size() > MAX_ANSWER_BYTES {
-                tracing::warn!("the answer passed {MAX_ANSWER_BYTES} bytes: cut off");
+            if reader.size() > self.answer_limit {
+                tracing::warn!("the answer passed {} bytes: cut off", self.answer_limit);
                 reader.cut_off();
                 return Ok(true);
             }

@@ -16,6 +16,12 @@ pub struct OpenAiProvider {
 }
 
 impl OpenAiProvider {
+    /// Cuts an answer off past `bytes` (with its reasoning), like a length stop.
+    pub fn with_answer_limit(mut self, bytes: u64) -> Self {
+        self.ep.answer_limit = bytes;
+        self
+    }
+
     pub fn new(
         base_url: &str,
         model: &str,
