@@ -970,7 +970,8 @@ fn offer_draft(state: &mut State, role: &str, brief: &str) -> bool {
             format!("Recovered the brief you were writing when a workbench ended ({lines} lines, saved {when}). Ctrl-Z twice brings back the empty brief.")
         }
         Some(file) => {
-            let text = format!("A workbench that ended left a draft of {} ({lines} lines, saved {when}); the file is what is open. F7 takes the draft instead (Ctrl-Z twice undoes).", file.display());
+            // What to press first: a long path must not push it off a narrow status line.
+            let text = format!("F7 takes the draft of this brief that a workbench left when it ended ({lines} lines, saved {when}); the file {} is what is open (Ctrl-Z twice undoes F7).", file.display());
             state.offered_draft = Some(draft);
             text
         }
