@@ -356,3 +356,36 @@ fn a_hostile_role_file_acts_on_no_terminal() {
         "{text:?}"
     );
 }
+
+/// Configuration values quoted back (config show, config check's errors) act on no terminal.
+#[test]
+fn hostile_configuration_values_act_on_no_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/archbench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let evil = "\\u001b]0;owned\\u0007\\u001b[2J\\u009b31m\\u202e";
+    std::fs::write(
+        dir.join("config.toml"),
+        format!("theme = \"dark{evil}\"\n[reviewer]\nname = \"Ada{evil}\"\n[keys]\n\"run{evil}\" = [\"ctrl-s\"]\n"),
+    )
+    .unwrap();
+    for command in [&["config", "show"][..], &["config", "check"], &["keys"]] {
+        let out = in_home(home.path(), command);
+        for bytes in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text.contains('\u{1b}')
+                    && !text.contains('\u{9b}')
+                    && !text.contains('\u{202e}')
+                    && !text.contains('\u{7}'),
+                "{command:?}: {text:?}"
+            );
+        }
+    }
+    let check = in_home(home.path(), &["config", "check"]);
+    let said = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        said.contains("no theme `dark␛"),
+        "the value is shown as text: {said}"
+    );
+}
