@@ -116,7 +116,7 @@ impl Recorder<'_> {
             crate::tell!(
                 "archbench: the audit log {} could not be written ({e}): the {} record is missing from it; this run exits {}",
                 log.path.display(),
-                sanitize(kind),
+                kind,
                 exit::AUDIT_FAILED
             );
         }
@@ -382,8 +382,7 @@ async fn run_step(
                 wait,
                 why,
             }) => crate::tell!(
-                "archbench: {}: trying again in {:.1} s (try {try_number} of {of})",
-                sanitize(&why),
+                "archbench: {why}: trying again in {:.1} s (try {try_number} of {of})",
                 wait.as_secs_f64()
             ),
             Some(AgentEvent::Started { .. }) => {}
@@ -391,7 +390,7 @@ async fn run_step(
             Some(AgentEvent::Failed(error)) => {
                 let _ = out.flush();
                 // The message may quote the server's reply: untrusted text too.
-                crate::tell!("\narchbench: {}", sanitize(&error.to_string()));
+                crate::tell!("\narchbench: {error}");
                 ended("failed", None, usage, None, first_token);
                 recorder.record(
                     "run_failed",
@@ -428,11 +427,7 @@ async fn run_step(
         serde_json::to_value(&decision).unwrap_or_default(),
     );
     let candidates: Vec<&str> = decision.candidates.iter().map(String::as_str).collect();
-    let raw = decision
-        .raw_line
-        .as_deref()
-        .map(|r| sanitize(r).into_owned())
-        .unwrap_or_default();
+    let raw = decision.raw_line.as_deref().unwrap_or_default();
     crate::tell!(
         "archbench: decision {}{}{}",
         decision.status.as_str(),
@@ -572,18 +567,18 @@ async fn run_step(
         Err(crate::sink::HandoffError::Settled(outcome)) => {
             crate::tell!(
                 "archbench: refused: this answer was already {}",
-                sanitize(&outcome.describe())
+                outcome.describe()
             );
             recorder.record("handoff_refused", serde_json::json!({ "target": envelope.route.target, "why": "already settled", "settled": outcome }));
             return StepEnd::Exit(exit::ALREADY_SETTLED);
         }
         Err(crate::sink::HandoffError::Unrecorded(e)) => {
             AUDIT_FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
-            crate::tell!("archbench: {}; nothing was handed off", sanitize(&e));
+            crate::tell!("archbench: {e}; nothing was handed off");
             return StepEnd::Exit(exit::AUDIT_FAILED);
         }
         Err(crate::sink::HandoffError::Failed(e)) => {
-            crate::tell!("archbench: {}; nothing was handed off", sanitize(&e));
+            crate::tell!("archbench: {e}; nothing was handed off");
             recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "error": e, "sink": "outbox" }));
             return StepEnd::Exit(exit::STORAGE);
         }
@@ -597,12 +592,12 @@ async fn run_step(
         match &result.outcome {
             Ok(detail) => {
                 if result.sink != "outbox" {
-                    crate::tell!("archbench: {}: {}", result.sink, sanitize(detail));
+                    crate::tell!("archbench: {}: {detail}", result.sink);
                 }
                 recorder.record("handoff_sent", serde_json::json!({ "target": envelope.route.target, "path": delivered.path, "sink": result.sink, "envelope_id": envelope.id, "detail": detail }));
             }
             Err(error) => {
-                crate::tell!("archbench: {}: {}", result.sink, sanitize(error));
+                crate::tell!("archbench: {}: {error}", result.sink);
                 recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "path": delivered.path, "sink": result.sink, "envelope_id": envelope.id, "error": error, "pending": result.pending }));
             }
         }
