@@ -20,8 +20,8 @@ pub struct Witnesses<'a> {
 /// log's own chain, and against the session store's head and the outbox's envelopes.
 pub fn verify(path: &Path, witnesses: &Witnesses) -> i32 {
     let mut result = audit::verify_report(path);
-    let records = audit::read(path).unwrap_or_default();
-    let mut against = cross_check(path, &records, witnesses);
+    let hashes = audit::line_hashes(path).unwrap_or_default();
+    let mut against = cross_check(path, &hashes, witnesses);
     if !against.is_empty() {
         result = match result {
             Ok(_) => Err(against),
@@ -62,9 +62,13 @@ pub fn verify(path: &Path, witnesses: &Witnesses) -> i32 {
 
 /// Problems the log's own chain cannot show: records the session store saw written, or that an
 /// envelope names, which the log no longer holds (the log or its end deleted with its head file).
-fn cross_check(path: &Path, records: &[AuditRecord], witnesses: &Witnesses) -> Vec<audit::Problem> {
+fn cross_check(
+    path: &Path,
+    hashes: &std::collections::HashMap<u64, String>,
+    witnesses: &Witnesses,
+) -> Vec<audit::Problem> {
     let mut problems = Vec::new();
-    let holds = |seq: u64, sha: &str| records.iter().any(|r| r.seq == seq && r.sha256() == sha);
+    let holds = |seq: u64, sha: &str| hashes.get(&seq).is_some_and(|h| h == sha);
     if let Some(store) = witnesses.store.filter(|s| s.exists()) {
         let head = crate::store::sessions::Store::open(store)
             .and_then(|s| s.audit_head(&audit::log_key(path)));

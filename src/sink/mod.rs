@@ -303,7 +303,7 @@ fn recorded(envelope: &Envelope, ledger: &Ledger) -> Result<Envelope, String> {
             "response_sha256": envelope.response.sha256,
         }),
     };
-    let record = log.append(&entry).map_err(|e| {
+    let appended = log.append(&entry).map_err(|e| {
         format!(
             "the audit log {} cannot record the handoff ({e})",
             log.path.display()
@@ -311,8 +311,8 @@ fn recorded(envelope: &Envelope, ledger: &Ledger) -> Result<Envelope, String> {
     })?;
     envelope.audit = Some(crate::routing::envelope::AuditRef {
         log: crate::store::audit::log_id(&log.path).unwrap_or_default(),
-        seq: record.seq,
-        sha256: record.sha256(),
+        seq: appended.record.seq,
+        sha256: appended.sha256,
     });
     Ok(envelope)
 }

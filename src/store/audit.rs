@@ -39,11 +39,12 @@ pub struct AuditRecord {
     pub prev: String,
 }
 
-impl AuditRecord {
-    /// The sha256 of the record's line in the log (the next record's `prev`).
-    pub fn sha256(&self) -> String {
-        sha_bytes(serde_json::to_string(self).unwrap_or_default().as_bytes())
-    }
+/// A record as appended, with the sha256 of the line written for it (the next record's `prev`,
+/// what the head file, the session store and envelopes name it by).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    pub record: AuditRecord,
+    pub sha256: String,
 }
 
 /// The audit log with the session store that keeps its head: every append goes through here,
@@ -62,11 +63,11 @@ impl AuditLog {
 
     /// Appends `entry`, then notes the new head in the store (a store that cannot be written is
     /// logged: the record itself is in the log).
-    pub fn append(&self, entry: &AuditEntry) -> std::io::Result<AuditRecord> {
-        let record = append(&self.path, entry)?;
+    pub fn append(&self, entry: &AuditEntry) -> std::io::Result<Appended> {
+        let appended = append(&self.path, entry)?;
         if let Some(store) = &self.store {
             let noted = super::sessions::Store::open(store).and_then(|mut s| {
-                s.note_audit_head(&log_key(&self.path), record.seq, &record.sha256())
+                s.note_audit_head(&log_key(&self.path), appended.record.seq, &appended.sha256)
             });
             if let Err(e) = noted {
                 tracing::warn!(
@@ -75,7 +76,7 @@ impl AuditLog {
                 );
             }
         }
-        Ok(record)
+        Ok(appended)
     }
 }
 
@@ -211,7 +212,7 @@ fn record_of(line: &[u8]) -> Option<AuditRecord> {
 /// Appends one record to the log at `path`. A log whose end was torn by a crash, or that ends
 /// before the record the head file names, is first given a `log_recovered` record saying what
 /// was found, so the chain goes on and `verify` can tell a crash from an edit.
-pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<AuditRecord> {
+pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<Appended> {
     let Locked(mut file) = Locked::open(path)?;
     let mut end = tail(&mut file)?;
     if !end.torn.is_empty() && record_of(&end.torn).is_some() {
@@ -247,20 +248,19 @@ pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<AuditRecord> {
                 "head_said": behind,
             }),
         };
-        let line = write_record(&mut file, &recovered, seq + 1, &prev)?;
+        prev = write_record(&mut file, &recovered, seq + 1, &prev)?.sha256;
         seq += 1;
-        prev = sha_bytes(line.as_bytes());
     }
-    let line = write_record(&mut file, entry, seq + 1, &prev)?;
+    let appended = write_record(&mut file, entry, seq + 1, &prev)?;
     file.sync_data()?;
-    let head = format!("{} {}\n", seq + 1, sha_bytes(line.as_bytes()));
+    let head = format!("{} {}\n", appended.record.seq, appended.sha256);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = head_path(path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     super::outbox::write_atomic(dir, &name, head.as_bytes())?;
-    serde_json::from_str(&line).map_err(std::io::Error::other)
+    Ok(appended)
 }
 
 /// The kind of the record that marks where a crash was recovered.
@@ -271,7 +271,7 @@ fn write_record(
     entry: &AuditEntry,
     seq: u64,
     prev: &str,
-) -> std::io::Result<String> {
+) -> std::io::Result<Appended> {
     let record = AuditRecord {
         seq,
         at: entry.at,
@@ -284,7 +284,10 @@ fn write_record(
     };
     let line = serde_json::to_string(&record).map_err(std::io::Error::other)?;
     file.write_all(format!("{line}\n").as_bytes())?;
-    Ok(line)
+    Ok(Appended {
+        record,
+        sha256: sha_bytes(line.as_bytes()),
+    })
 }
 
 /// A break in the chain, and where.
@@ -455,6 +458,20 @@ pub fn verify_bytes(bytes: &[u8], head: Option<(u64, String)>) -> Result<Verifie
     } else {
         Err(problems)
     }
+}
+
+/// The sha256 of each record's line, by record number, as the log holds them now: what a
+/// record named elsewhere (the session store's head, an envelope) is checked against.
+pub fn line_hashes(path: &Path) -> std::io::Result<std::collections::HashMap<u64, String>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|line| record_of(line).map(|r| (r.seq, sha_bytes(line))))
+        .collect())
 }
 
 /// Every record of the log, for `audit show`.
