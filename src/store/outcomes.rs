@@ -180,11 +180,29 @@ pub enum SettleError {
 pub(super) const COLUMNS: &str =
     "o.kind, o.action, o.target, o.target_known, o.envelope_id, o.reviewer, o.reason, o.at";
 
-/// Joins `o`, the outcome that speaks for each row of `runs`: its final one, else its latest.
-pub(super) const JOIN: &str = "LEFT JOIN outcomes o ON o.id = (
+/// The outcomes that settle an answer, one at most per answer (migration 3's unique index says
+/// the same of its rows).
+macro_rules! final_kind {
+    () => {
+        "kind IN ('handed_off', 'rejected')"
+    };
+}
+
+/// Of an answer's outcomes, the one that speaks for it: its final one, else its latest.
+macro_rules! speaking_first {
+    () => {
+        concat!("ORDER BY ", final_kind!(), " DESC, id DESC LIMIT 1")
+    };
+}
+
+/// Joins `o`, the outcome that speaks for each row of `runs`.
+pub(super) const JOIN: &str = concat!(
+    "LEFT JOIN outcomes o ON o.id = (
     SELECT id FROM outcomes WHERE chain_id = runs.chain_id AND step = coalesce(runs.parent_id, '')
-      AND attempt = runs.attempt AND response_sha256 = runs.response_sha256
-    ORDER BY kind IN ('handed_off', 'rejected') DESC, id DESC LIMIT 1)";
+      AND attempt = runs.attempt AND response_sha256 = runs.response_sha256 ",
+    speaking_first!(),
+    ")"
+);
 
 /// The outcome in the [`COLUMNS`] that start at column `at`, if the row has one.
 pub(super) fn outcome_from(r: &rusqlite::Row, at: usize) -> rusqlite::Result<Option<Outcome>> {
@@ -235,11 +253,6 @@ impl Ledger {
     pub fn unsettle(&self, envelope_id: &str) -> Result<(), StoreError> {
         Store::open(&self.path)?.unsettle(envelope_id)
     }
-
-    /// What became of `answer` (see [`Store::outcome_of`]).
-    pub fn outcome_of(&self, answer: &AnswerId) -> Result<Option<Outcome>, StoreError> {
-        Store::open(&self.path)?.outcome_of(answer)
-    }
 }
 
 const WHERE_ANSWER: &str = "chain_id = ?1 AND step = ?2 AND attempt = ?3 AND response_sha256 = ?4";
@@ -251,14 +264,14 @@ fn speaking(
     final_only: bool,
 ) -> rusqlite::Result<Option<Outcome>> {
     let only = if final_only {
-        "AND kind IN ('handed_off', 'rejected')"
+        concat!("AND ", final_kind!())
     } else {
         ""
     };
     conn.query_row(
         &format!(
-            "SELECT {COLUMNS} FROM outcomes o WHERE {WHERE_ANSWER} {only}
-             ORDER BY kind IN ('handed_off', 'rejected') DESC, id DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM outcomes o WHERE {WHERE_ANSWER} {only} {}",
+            speaking_first!()
         ),
         params![
             answer.chain_id,
@@ -347,32 +360,23 @@ impl Store {
             .optional()
             .map_err(sql)
     }
+}
 
-    /// Answers stored before their hash was kept get it now, so their outcomes can be found.
-    pub(super) fn hash_older_answers(&mut self) -> Result<(), StoreError> {
-        let sql = self.sql_error();
-        let rows: Vec<(i64, String)> = {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT id, answer FROM runs WHERE response_sha256 IS NULL AND answer IS NOT NULL")
-                .map_err(&sql)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(&sql)?
-                .collect::<Result<_, _>>()
-                .map_err(&sql)?;
-            rows
-        };
-        for (id, answer) in rows {
-            self.conn
-                .execute(
-                    "UPDATE runs SET response_sha256 = ?2 WHERE id = ?1",
-                    params![id, crate::routing::envelope::sha256_hex(&answer)],
-                )
-                .map_err(&sql)?;
-        }
-        Ok(())
+/// Gives the answers stored before their hash was kept their hash (migration 3, once).
+pub(super) fn hash_older_answers(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare(
+            "SELECT id, answer FROM runs WHERE response_sha256 IS NULL AND answer IS NOT NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, answer) in rows {
+        conn.execute(
+            "UPDATE runs SET response_sha256 = ?2 WHERE id = ?1",
+            params![id, crate::routing::envelope::sha256_hex(&answer)],
+        )?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -109,6 +109,9 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
+/// The version that brought outcomes and the answers' hashes.
+const OUTCOMES_VERSION: usize = 3;
+
 /// The newest schema this archbench writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
@@ -298,9 +301,6 @@ impl Store {
             .map_err(sql)?;
         let mut store = Self { conn, path: shown };
         store.migrate(version)?;
-        if version >= 3 {
-            store.hash_older_answers()?;
-        }
         Ok(store)
     }
 
@@ -353,6 +353,11 @@ impl Store {
                 return Ok(());
             }
             tx.execute_batch(MIGRATIONS[current]).map_err(sql)?;
+            if current + 1 == OUTCOMES_VERSION {
+                // Answers kept before their hash was get it, in the migration's transaction, so
+                // their outcomes can be found.
+                super::outcomes::hash_older_answers(&tx).map_err(sql)?;
+            }
             tx.pragma_update(None, "user_version", (current + 1) as i64)
                 .map_err(sql)?;
             tx.commit().map_err(sql)?;

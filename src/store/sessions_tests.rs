@@ -140,6 +140,11 @@ fn a_store_holding_data_migrates_from_the_first_version() {
     assert_eq!(hits.len(), 1, "the old answers are indexed");
     let run = store.get(hits[0].id).unwrap().unwrap();
     assert_eq!(run.answer, "Star schema with facts");
+    // Migration 3 gave the kept answer its hash, so its outcome can be found.
+    assert_eq!(
+        run.response_sha256.as_deref(),
+        Some(crate::routing::envelope::sha256_hex("Star schema with facts").as_str())
+    );
     assert_eq!(store.search("legacy", 10).unwrap().len(), 1);
     let unfinished = store.search("unfinished", 10).unwrap();
     assert_eq!(store.get(unfinished[0].id).unwrap().unwrap().answer, "half");
