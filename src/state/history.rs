@@ -431,16 +431,7 @@ fn continue_conversation(state: &mut State, runs: Vec<RunDetail>, at: DateTime<U
     };
     // An answer settled before is shown as such: it is not handed off (or rejected) again.
     if let Some(outcome) = last.outcome.clone().filter(|o| o.kind.is_final()) {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            format!(
-                "Run #{} was already {}. Ctrl-S runs its brief again, in a new chain.",
-                last.id,
-                outcome.describe()
-            ),
-        );
-        state.review.handoff = Some(super::HandoffStatus::Settled(Box::new(outcome)));
+        state.settled_elsewhere(outcome);
         return;
     }
     notice(

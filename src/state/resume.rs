@@ -61,15 +61,11 @@ impl State {
     /// The answer under review was settled already (another workbench, a continued run): it is
     /// shown so, and nothing hands it off again.
     pub fn settled_elsewhere(&mut self, outcome: crate::store::outcomes::Outcome) {
-        notice(
-            self,
-            NoticeLevel::Warning,
-            format!(
-                "This answer was already {}; it is not handed off again. Ctrl-S runs the brief anew, in a new chain.",
-                outcome.describe()
-            ),
-        );
         self.review.handoff = Some(super::HandoffStatus::Settled(Box::new(outcome)));
+        // The words an attempt to hand it off would get.
+        if let Some(why) = super::handoff::not_ready(self) {
+            notice(self, NoticeLevel::Warning, why);
+        }
     }
 
     /// The workbench as `saved` left it. The caller checked it with [`check`].

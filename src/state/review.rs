@@ -38,6 +38,14 @@ pub enum HandoffStatus {
 }
 
 impl HandoffStatus {
+    /// The answer's step is over: handed off or rejected, here or elsewhere (a deferral is not).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Written { .. } | Self::Rejected { .. } | Self::Settled(_)
+        )
+    }
+
     /// The review of this answer is over in this session (handed off, rejected or deferred).
     pub fn is_settled(&self) -> bool {
         matches!(

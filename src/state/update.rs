@@ -1205,24 +1205,11 @@ fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         return Vec::new();
     }
     state.rerun_armed = false;
-    if final_outcome(state) {
+    if state.review.handoff.as_ref().is_some_and(|h| h.is_final()) {
         new_chain(state);
     }
     state.attempts.clear();
     start_attempt(state, None, at)
-}
-
-/// The answer on screen was handed off or rejected: its chain step is over.
-fn final_outcome(state: &State) -> bool {
-    use super::HandoffStatus;
-    matches!(
-        state.review.handoff,
-        Some(
-            HandoffStatus::Written { .. }
-                | HandoffStatus::Rejected { .. }
-                | HandoffStatus::Settled(_)
-        )
-    )
 }
 
 /// Running a brief again after its answer was settled starts a chain of its own, so that the
