@@ -613,3 +613,24 @@ fn the_reasoning_shows_its_newest_lines_harmless_and_scrolls_back() {
         "never past the first line"
     );
 }
+
+/// Folding a heading hides its subsections' rows in the outline, and the coverage line above
+/// them stays what it was: a folded section is still covered.
+#[test]
+fn folding_a_heading_keeps_the_coverage_on_screen() {
+    let mut d = done_with("\nDECISION: completed\n", 160, 48);
+    let coverage = |d: &mut Driver| {
+        // The pane's text only: its border changes with the focus.
+        d.screen()
+            .lines()
+            .flat_map(|l| l.split(['│', '┃']).map(str::to_string).collect::<Vec<_>>())
+            .find(|cell| cell.contains(" sections"))
+            .expect("a coverage line")
+    };
+    let before = coverage(&mut d);
+    let rows_before = d.state.outline().len();
+    d.state.focus = archbench::state::Focus::Outline;
+    d.key(KeyCode::Char(' '));
+    assert!(d.state.outline().len() < rows_before, "the heading folded");
+    assert_eq!(coverage(&mut d), before);
+}

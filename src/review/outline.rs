@@ -131,6 +131,45 @@ pub fn build(headings: &[Heading], expected: &[String], live: bool) -> Vec<Item>
     items
 }
 
+/// `items` without the subsections of the headings whose lines are in `folded`.
+pub fn unfolded(items: Vec<Item>, folded: &[usize]) -> Vec<Item> {
+    let mut hidden_below: Option<u8> = None;
+    items
+        .into_iter()
+        .filter(|item| {
+            let Item::Heading { line, level, .. } = item else {
+                return true;
+            };
+            if let Some(fold_level) = hidden_below {
+                if *level > fold_level {
+                    return false;
+                }
+                hidden_below = None;
+            }
+            if folded.contains(line) {
+                hidden_below = Some(*level);
+            }
+            true
+        })
+        .collect()
+}
+
+/// The lines of the headings in `items` that have subsections (only those can fold).
+pub fn foldable(items: &[Item]) -> Vec<usize> {
+    let headings: Vec<(usize, u8)> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Heading { line, level, .. } => Some((*line, *level)),
+            _ => None,
+        })
+        .collect();
+    headings
+        .windows(2)
+        .filter(|w| w[1].1 > w[0].1)
+        .map(|w| w[0].0)
+        .collect()
+}
+
 /// `6/8 sections — missing: Backup strategy, Analytics architecture` (while streaming, the
 /// sections not yet seen are `to come`).
 pub fn coverage(items: &[Item], expected: usize, live: bool) -> String {

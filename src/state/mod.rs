@@ -530,26 +530,7 @@ impl State {
     /// The outline of the answer on screen: every heading (minus folded subsections) and the
     /// expected sections not covered. Headings are few; this is cheap enough to build per frame.
     pub fn outline(&self) -> Vec<crate::review::outline::Item> {
-        use crate::review::outline::Item;
-        let mut hidden_below: Option<u8> = None;
-        self.outline_all()
-            .into_iter()
-            .filter(|item| {
-                let Item::Heading { line, level, .. } = item else {
-                    return true;
-                };
-                if let Some(fold_level) = hidden_below {
-                    if *level > fold_level {
-                        return false;
-                    }
-                    hidden_below = None;
-                }
-                if self.folded.contains(line) {
-                    hidden_below = Some(*level);
-                }
-                true
-            })
-            .collect()
+        crate::review::outline::unfolded(self.outline_all(), &self.folded)
     }
 
     /// The whole outline, folds ignored: what coverage counts, and what says which headings have
@@ -564,20 +545,7 @@ impl State {
 
     /// The lines of the headings that have subsections (only those can fold).
     pub fn foldable(&self) -> Vec<usize> {
-        use crate::review::outline::Item;
-        let headings: Vec<(usize, u8)> = self
-            .outline_all()
-            .iter()
-            .filter_map(|i| match i {
-                Item::Heading { line, level, .. } => Some((*line, *level)),
-                _ => None,
-            })
-            .collect();
-        headings
-            .windows(2)
-            .filter(|w| w[1].1 > w[0].1)
-            .map(|w| w[0].0)
-            .collect()
+        crate::review::outline::foldable(&self.outline_all())
     }
 
     /// Feeds one event through [`update`]; a convenience for the loop and for tests.

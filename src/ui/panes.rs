@@ -428,14 +428,16 @@ pub fn outline(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) 
     let block = pane(" Outline ".into(), focused, palette);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let items = state.outline();
-    let foldable = state.foldable();
+    // Built once for the frame: coverage counts the whole outline (folding hides rows, not
+    // sections), the rows shown leave out what is folded.
+    let all = state.outline_all();
+    let foldable = crate::review::outline::foldable(&all);
     let live = state.shown_attempt().is_none_or(|a| a.phase.is_live());
     let expected = state.session.role.sections.len();
+    let coverage_text = (expected > 0).then(|| coverage(&all, expected, live));
+    let items = crate::review::outline::unfolded(all, &state.folded);
     let mut lines: Vec<Line> = Vec::new();
-    if expected > 0 {
-        // Counted on the whole outline: folding a heading hides rows, not sections.
-        let text = coverage(&state.outline_all(), expected, live);
+    if let Some(text) = coverage_text {
         let colour = if text.contains("missing") {
             palette.warning
         } else {
