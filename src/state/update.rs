@@ -26,6 +26,19 @@ pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
     effects
 }
 
+/// What a key does to an overlay that only scrolls (the help, the message log): the lines to
+/// move, down positive; `None`, any other key, closes it and does nothing else.
+fn overlay_scroll(code: KeyCode, page: usize) -> Option<isize> {
+    let page = page as isize;
+    match code {
+        KeyCode::Up | KeyCode::Char('k') => Some(-1),
+        KeyCode::Down | KeyCode::Char('j') => Some(1),
+        KeyCode::PageUp => Some(-page),
+        KeyCode::PageDown => Some(page),
+        _ => None,
+    }
+}
+
 /// Keeps the status line's message in the session's log once, when it appears (whoever set it).
 fn log_notice(state: &mut State) {
     let Some(notice) = &state.notice else { return };
@@ -283,16 +296,11 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
         .len();
         let rows = (state.height as usize).saturating_sub(2);
         let last = total.saturating_sub(rows);
-        match key.code {
-            KeyCode::Up | KeyCode::Char('k') => {
-                state.help_scroll = state.help_scroll.saturating_sub(1)
+        match overlay_scroll(key.code, rows) {
+            Some(by) => {
+                state.help_scroll = state.help_scroll.saturating_add_signed(by).min(last);
             }
-            KeyCode::Down | KeyCode::Char('j') => {
-                state.help_scroll = (state.help_scroll + 1).min(last)
-            }
-            KeyCode::PageUp => state.help_scroll = state.help_scroll.saturating_sub(rows),
-            KeyCode::PageDown => state.help_scroll = (state.help_scroll + rows).min(last),
-            _ => {
+            None => {
                 state.help = false;
                 state.help_scroll = 0;
             }
@@ -300,15 +308,10 @@ fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
         return Vec::new();
     }
     if let Some(up) = state.messages_open {
-        // Arrows and page keys scroll the log; any other key closes it and does nothing else.
+        // The log counts its scroll from its end, the newest message.
         let rows = (state.height as usize).saturating_sub(4).max(1);
-        state.messages_open = match key.code {
-            KeyCode::Up | KeyCode::Char('k') => Some(up + 1),
-            KeyCode::Down | KeyCode::Char('j') => Some(up.saturating_sub(1)),
-            KeyCode::PageUp => Some(up + rows),
-            KeyCode::PageDown => Some(up.saturating_sub(rows)),
-            _ => None,
-        };
+        state.messages_open =
+            overlay_scroll(key.code, rows).map(|by| up.saturating_add_signed(-by));
         return Vec::new();
     }
     state.notice = None;
