@@ -1376,6 +1376,11 @@ fn the_wheel_scrolls_what_is_on_top() {
     b.send(Event::Wheel(3));
     assert_eq!(b.state.help_scroll, 3, "the help, when it is open");
     assert_eq!(b.state.scroll, 0);
+    b.key(KeyCode::Esc);
+    b.key(KeyCode::F(8));
+    b.send(Event::Wheel(-2));
+    assert_eq!(b.state.messages_open, Some(2), "the message log, when it is open");
+    assert_eq!(b.state.scroll, 0);
 }
 
 #[test]

@@ -51,15 +51,15 @@ fn log_notice(state: &mut State) {
     }
 }
 
-/// The wheel scrolls what is on top: the help, the reasoning, a run from the history, the
-/// answer.
+/// The wheel scrolls what is on top: the help or the message log, the reasoning, a run from the
+/// history, the answer.
 fn wheel(state: &mut State, rows: i32, at: DateTime<Utc>) -> Vec<Effect> {
     let action = if rows < 0 {
         Action::ScrollUp
     } else {
         Action::ScrollDown
     };
-    if state.help {
+    if state.help || state.messages_open.is_some() {
         let key = if rows < 0 { KeyCode::Up } else { KeyCode::Down };
         for _ in 0..rows.unsigned_abs() {
             on_key(
