@@ -7,6 +7,7 @@
 pub mod action;
 pub mod app;
 pub mod bench;
+pub mod brief;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -11,7 +11,7 @@ use archbench::sink::{Mode, SinkPlan, SinkSpec};
 use archbench::state::{Chain, Notice, NoticeLevel, Session, State};
 use archbench::{app, paths};
 use clap::Parser;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
                     "run needs a brief: pass --brief FILE (or --brief - to read standard input)",
                 );
             };
-            let brief = match read_brief(brief_path) {
+            let brief = match archbench::brief::read(brief_path) {
                 Ok(b) => b,
                 Err(e) => return fail(exit::BAD_INPUT, &e),
             };
@@ -212,60 +212,6 @@ fn config_command(common: &CommonArgs, command: &ConfigCommand) -> i32 {
             Err(code) => code,
         },
     }
-}
-
-/// The largest brief read: a brief is a page or a few, and a prompt far larger than any model's
-/// context helps nobody.
-const MAX_BRIEF_BYTES: u64 = 1024 * 1024;
-
-fn read_brief(path: &Path) -> Result<String, String> {
-    use std::io::Read;
-    let too_big = |what: String| {
-        format!(
-            "{what} is larger than {} MB; a brief is a page or a few: shorten it",
-            MAX_BRIEF_BYTES / (1024 * 1024)
-        )
-    };
-    let mut bytes = Vec::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_BRIEF_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read the brief from standard input: {e}"))?;
-        if bytes.len() as u64 > MAX_BRIEF_BYTES {
-            return Err(too_big("the brief on standard input".into()));
-        }
-    } else {
-        // Checked before opening: a device (/dev/zero) never ends, and a pipe with no writer
-        // never opens.
-        let meta = std::fs::metadata(path)
-            .map_err(|e| format!("cannot read the brief {}: {e}", path.display()))?;
-        if !meta.is_file() {
-            return Err(format!(
-                "the brief {} is not a file (a folder, a device or a pipe): pass a text file, or --brief - to read standard input",
-                path.display()
-            ));
-        }
-        if meta.len() > MAX_BRIEF_BYTES {
-            return Err(too_big(format!("the brief {}", path.display())));
-        }
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_BRIEF_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(|e| format!("cannot read the brief {}: {e}", path.display()))?;
-    }
-    let text = String::from_utf8(bytes).map_err(|_| {
-        format!(
-            "the brief {} is not UTF-8 text: save it as UTF-8",
-            path.display()
-        )
-    })?;
-    if text.trim().is_empty() {
-        return Err(format!(
-            "the brief {} is empty: write what the architect should design",
-            path.display()
-        ));
-    }
-    Ok(text)
 }
 
 /// The effective settings for `role`; a bad profile or preset is bad input, said plainly.
@@ -459,7 +405,9 @@ fn config_show(common: &CommonArgs) -> i32 {
     let (dir, source) = outbox_with_source(common, &loaded.config);
     archbench::say!("{:<12} {:<52} {source}", "outbox", dir.display());
     let mut rows = settings.report(&env);
-    rows.extend(look_report(common, &loaded, &role.id));
+    rows.extend(archbench::cmd::config_report::rows(
+        common, &loaded, &role.id, &env,
+    ));
     for (name, value, source) in rows {
         archbench::say!(
             "{name:<12} {:<52} {source}",
@@ -467,106 +415,6 @@ fn config_show(common: &CommonArgs) -> i32 {
         );
     }
     exit::OK
-}
-
-/// The settings beside the model's, each with where it came from: how the workbench looks and
-/// behaves, who reviews, where handoffs go and how they are delivered.
-fn look_report(
-    common: &CommonArgs,
-    loaded: &archbench::config::Loaded,
-    role: &str,
-) -> Vec<(String, String, String)> {
-    let config = &loaded.config;
-    let row =
-        |name: &str, value: String, source: &str| (name.to_string(), value, source.to_string());
-    let mut rows = Vec::new();
-    let theme = match (
-        env("ARCHBENCH_THEME").filter(|t| !t.trim().is_empty()),
-        &config.theme,
-    ) {
-        (Some(t), _) => row("theme", t, "environment ARCHBENCH_THEME (--theme wins)"),
-        (None, Some(t)) => row("theme", t.clone(), "config theme (--theme wins)"),
-        (None, None) => row("theme", "dark".into(), "default (--theme wins)"),
-    };
-    rows.push(theme);
-    let reviewer = Reviewer::resolve(&config.reviewer);
-    let source = match reviewer.source.as_str() {
-        "config" => "config [reviewer]",
-        "git" => "git user.name / user.email",
-        _ => "the account (USER, else the user database)",
-    };
-    rows.push(row("reviewer", reviewer.label(), source));
-    rows.push(match &config.editing {
-        Some(e) => row(
-            "editing",
-            e.get_ref().clone(),
-            "config editing (--editing wins)",
-        ),
-        None => row("editing", "default".into(), "default (--editing wins)"),
-    });
-    rows.push(match config.mouse {
-        Some(m) => row("mouse", m.to_string(), "config mouse (--no-mouse wins)"),
-        None => row("mouse", "true".into(), "default (--no-mouse wins)"),
-    });
-    rows.push(row(
-        "keys",
-        format!("{} override(s)", config.keys.len()),
-        if config.keys.is_empty() {
-            "default"
-        } else {
-            "config [keys] (archbench keys lists them)"
-        },
-    ));
-    let sinks_source = if !common.sinks.is_empty() {
-        "flag --sink"
-    } else if config.roles.get(role).is_some_and(|r| r.sinks.is_some()) {
-        "config [roles.ROLE] sinks"
-    } else if config.handoff.sinks.is_some() {
-        "config handoff.sinks"
-    } else {
-        "default"
-    };
-    for (name, mode) in [("sinks", Mode::Workbench), ("sinks (run)", Mode::Headless)] {
-        let plan = SinkPlan::resolve(&common.sinks, loaded, mode);
-        let labels: Vec<String> = plan.for_role(role).iter().map(|s| s.label()).collect();
-        rows.push(row(name, labels.join(", "), sinks_source));
-    }
-    let plan = SinkPlan::resolve(&common.sinks, loaded, Mode::Headless);
-    let o = &plan.options;
-    let handoff = &config.handoff;
-    let from = |set: bool, key: &str| {
-        if set {
-            format!("config handoff.{key}")
-        } else {
-            "default".into()
-        }
-    };
-    rows.push(row(
-        "chain depth",
-        plan.max_chain_depth.to_string(),
-        &from(handoff.max_chain_depth.is_some(), "max_chain_depth"),
-    ));
-    rows.push(row(
-        "webhook",
-        format!(
-            "{:.1} s timeout, {} retries, first wait {} ms",
-            o.webhook_timeout.as_secs_f64(),
-            o.webhook_retries,
-            o.webhook_backoff.as_millis()
-        ),
-        &from(
-            handoff.webhook_timeout_secs.is_some()
-                || handoff.webhook_retries.is_some()
-                || handoff.webhook_backoff_ms.is_some(),
-            "webhook_*",
-        ),
-    ));
-    rows.push(row(
-        "exec",
-        format!("{:.1} s timeout", o.exec_timeout.as_secs_f64()),
-        &from(handoff.exec_timeout_secs.is_some(), "exec_timeout_secs"),
-    ));
-    rows
 }
 
 fn params(common: &CommonArgs) -> Params {
@@ -809,7 +657,7 @@ async fn tui(cli: &Cli) -> i32 {
     }
     let common = &cli.common;
     let brief = match &common.brief {
-        Some(path) => match read_brief(path) {
+        Some(path) => match archbench::brief::read(path) {
             Ok(b) => b,
             Err(e) => return fail(exit::BAD_INPUT, &e),
         },
@@ -892,12 +740,12 @@ fn look(cli: &Cli, config: &archbench::config::Config) -> Look {
         archbench::keybindings::install(table);
         problems.extend(key_problems);
     }
-    let configured = config.theme.clone();
-    let wanted = cli
-        .theme
-        .clone()
-        .or_else(|| env("ARCHBENCH_THEME").filter(|t| !t.trim().is_empty()))
-        .or(configured);
+    let wanted = theme::wanted(
+        cli.theme.as_deref(),
+        env("ARCHBENCH_THEME"),
+        config.theme.clone(),
+    )
+    .map(|(name, _)| name);
     let theme = match wanted {
         Some(name) => theme::choose(&themes, &name).unwrap_or_else(|e| {
             problems.push(format!("{e}; the default is used"));

@@ -7,6 +7,7 @@ use crate::sink::{pending, DeliveryOptions};
 use std::path::Path;
 
 pub mod audit;
+pub mod config_report;
 pub mod sessions;
 
 fn fail(code: i32, message: &str) -> i32 {

@@ -1379,7 +1379,11 @@ fn the_wheel_scrolls_what_is_on_top() {
     b.key(KeyCode::Esc);
     b.key(KeyCode::F(8));
     b.send(Event::Wheel(-2));
-    assert_eq!(b.state.messages_open, Some(2), "the message log, when it is open");
+    assert_eq!(
+        b.state.messages_open,
+        Some(2),
+        "the message log, when it is open"
+    );
     assert_eq!(b.state.scroll, 0);
 }
 

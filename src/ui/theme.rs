@@ -172,6 +172,22 @@ impl Palette {
 
 /// The shipped themes and the user's (`dir/*.toml`); a user theme with a shipped name replaces
 /// it. Returns the themes and a message for each file that could not be used.
+/// The theme asked for, and by what: `--theme`, else `ARCHBENCH_THEME`, else the configuration's
+/// `theme`; `None` leaves the default. The one precedence the workbench and `config show` use.
+pub fn wanted(
+    flag: Option<&str>,
+    env: Option<String>,
+    config: Option<String>,
+) -> Option<(String, &'static str)> {
+    if let Some(flag) = flag {
+        return Some((flag.to_string(), "flag --theme"));
+    }
+    if let Some(env) = env.filter(|t| !t.trim().is_empty()) {
+        return Some((env, "environment ARCHBENCH_THEME"));
+    }
+    config.map(|c| (c, "config theme"))
+}
+
 /// The theme named `name` among `themes`, or why there is none.
 pub fn choose(themes: &[Theme], name: &str) -> Result<Theme, String> {
     themes
@@ -218,6 +234,24 @@ pub fn load(dir: Option<&Path>) -> (Vec<Theme>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_flag_wins_over_the_environment_which_wins_over_the_configuration() {
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            wanted(Some("light"), some("sixteen"), some("dark")),
+            Some(("light".into(), "flag --theme"))
+        );
+        assert_eq!(
+            wanted(None, some("sixteen"), some("dark")),
+            Some(("sixteen".into(), "environment ARCHBENCH_THEME"))
+        );
+        assert_eq!(
+            wanted(None, some("  "), some("dark")),
+            Some(("dark".into(), "config theme"))
+        );
+        assert_eq!(wanted(None, None, None), None);
+    }
 
     #[test]
     fn every_shipped_theme_parses() {
