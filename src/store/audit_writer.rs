@@ -134,11 +134,12 @@ mod tests {
     }
 
     #[test]
-    fn a_log_that_refuses_records_is_reported_and_they_wait() {
+    fn a_log_that_refuses_records_is_reported_and_they_wait_and_are_written_once_it_can() {
         let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
         // A folder where the log file should be.
-        std::fs::create_dir(dir.path().join("audit.jsonl")).unwrap();
-        let log = AuditLog::new(dir.path().join("audit.jsonl"), None);
+        std::fs::create_dir(&path).unwrap();
+        let log = AuditLog::new(path.clone(), None);
         let (told, heard) = channel();
         let writer = AuditWriter::spawn(log, move |r| {
             let _ = told.send(r);
@@ -148,9 +149,20 @@ mod tests {
         let said = heard.recv_timeout(Duration::from_secs(30)).unwrap();
         let message = said.unwrap_err();
         assert!(message.contains("1 record(s) wait"), "{message}");
+        // The log can be written again: the next record brings the waiting one with it, in order.
+        std::fs::remove_dir(&path).unwrap();
+        writer.send(entry("handoff_sent"));
+        let said = heard.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert!(said.unwrap().contains("nothing was lost"));
         writer
             .barrier()
             .recv_timeout(Duration::from_secs(30))
             .unwrap();
+        let kinds: Vec<String> = super::super::audit::read(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.kind)
+            .collect();
+        assert_eq!(kinds, ["review_action", "handoff_sent"]);
     }
 }
