@@ -43,6 +43,18 @@ pub enum ReviewAction {
     Override,
 }
 
+impl ReviewAction {
+    /// Its name as the envelope writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::Choose => "choose",
+            Self::Policy => "policy",
+            Self::Override => "override",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttemptRecord {
     pub number: u32,
@@ -338,6 +350,14 @@ pub(crate) mod tests {
     use crate::role::RoleBook;
     use crate::routing::parse_decision;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_actions_name_is_the_one_the_envelope_writes() {
+        use ReviewAction::*;
+        for action in [Confirm, Choose, Policy, Override] {
+            assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
+        }
+    }
 
     /// A request to hand off `response` along its first route (for tests elsewhere too).
     pub(crate) fn request(response: &str) -> HandoffRequest {

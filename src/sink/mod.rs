@@ -5,13 +5,14 @@
 
 mod argv;
 mod exec;
+mod gate;
 pub mod pending;
 mod webhook;
 
 pub use argv::split_command;
+pub use gate::{deliver, HandoffError};
 
 use crate::routing::Envelope;
-use crate::store::outcomes::{AnswerId, Ledger, Outcome, SettleError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -221,134 +222,8 @@ impl Delivered {
     }
 }
 
-/// Why nothing was handed off.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HandoffError {
-    /// The answer already has its final outcome (handed off, rejected), by whatever path.
-    #[error("Refused: this answer was already {}", .0.describe())]
-    Settled(Box<Outcome>),
-    /// The store or the outbox could not be written.
-    #[error("{0}")]
-    Failed(String),
-    /// The audit log could not record the handoff, so it was not made.
-    #[error("{0}")]
-    Unrecorded(String),
-}
-
-/// The one gate every handoff goes through, from the workbench, a resumed or continued review,
-/// or a headless run: the handoff is claimed in the session store (`ledger`), which refuses a
-/// second one for the same answer; then the envelope is written to the outbox (the claim is
-/// taken back if it cannot be) and delivered to each sink. A failing sink is reported in the
-/// results and, for a webhook or a command, left pending in the outbox.
-///
-/// `stdout` is a sink only where standard output is not the screen (headless); the workbench
-/// passes `false` and the sink is reported as skipped.
-pub async fn deliver(
-    envelope: &Envelope,
-    ledger: &Ledger,
-    outbox: &Path,
-    sinks: &[SinkSpec],
-    options: &DeliveryOptions,
-    stdout_allowed: bool,
-) -> Result<Delivered, HandoffError> {
-    claim(envelope, ledger)?;
-    let envelope = &match recorded(envelope, ledger) {
-        Ok(envelope) => envelope,
-        Err(e) => {
-            let _ = ledger.unsettle(&envelope.id);
-            return Err(HandoffError::Unrecorded(e));
-        }
-    };
-    let path = match crate::store::outbox::write_envelope(outbox, envelope) {
-        Ok(path) => path,
-        Err(e) => {
-            let kept = match ledger.unsettle(&envelope.id) {
-                Ok(()) => String::new(),
-                Err(store) => format!(" (and its claim could not be taken back: {store})"),
-            };
-            return Err(HandoffError::Failed(format!("{e}{kept}")));
-        }
-    };
-    let results = to_sinks(envelope, &path, outbox, sinks, options, stdout_allowed).await;
-    Ok(Delivered {
-        envelope_id: envelope.id.clone(),
-        target: envelope.route.target.clone(),
-        path,
-        payload_brief: envelope.payload.brief.clone(),
-        results,
-        chain: sinks.contains(&SinkSpec::Chain),
-    })
-}
-
-/// The handoff recorded in the audit log before its envelope exists, and the envelope naming
-/// that record. A log that refuses the record stops the handoff: it is not reported as done.
-fn recorded(envelope: &Envelope, ledger: &Ledger) -> Result<Envelope, String> {
-    let mut envelope = envelope.clone();
-    let Some(log) = &ledger.audit else {
-        return Ok(envelope);
-    };
-    let entry = crate::store::audit::AuditEntry {
-        kind: "handoff_claimed".into(),
-        chain_id: envelope.chain_id.clone(),
-        role: envelope.role.id.clone(),
-        attempt: envelope.attempt,
-        at: envelope.timestamps.handed_off.unwrap_or(envelope.review.at),
-        data: serde_json::json!({
-            "envelope_id": envelope.id,
-            "target": envelope.route.target,
-            "target_known": envelope.route.target_known,
-            "action": envelope.review.action,
-            "reviewer": envelope.review.reviewer,
-            "reason": envelope.review.reason,
-            "response_sha256": envelope.response.sha256,
-        }),
-    };
-    let appended = log.append(&entry).map_err(|e| {
-        format!(
-            "the audit log {} cannot record the handoff ({e})",
-            log.path.display()
-        )
-    })?;
-    envelope.audit = Some(crate::routing::envelope::AuditRef {
-        log: crate::store::audit::log_id(&log.path).unwrap_or_default(),
-        seq: appended.record.seq,
-        sha256: appended.sha256,
-    });
-    Ok(envelope)
-}
-
-/// Claims the handoff of the envelope's answer in the session store.
-fn claim(envelope: &Envelope, ledger: &Ledger) -> Result<(), HandoffError> {
-    let answer = AnswerId::new(
-        &envelope.chain_id,
-        envelope.parent_id.as_deref(),
-        envelope.attempt,
-        &envelope.response.text,
-    );
-    let review = &envelope.review;
-    let action = serde_json::to_value(review.action)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let outcome = Outcome::handoff(
-        &action,
-        &envelope.route.target,
-        envelope.route.target_known,
-        &envelope.id,
-        &review.reviewer.label(),
-        review.reason.clone(),
-        envelope.timestamps.handed_off.unwrap_or(review.at),
-    );
-    ledger.settle(&answer, &outcome).map_err(|e| match e {
-        SettleError::Settled(first) => HandoffError::Settled(first),
-        SettleError::Store(e) => HandoffError::Failed(format!(
-            "the session store, which keeps each answer handed off at most once, cannot be written ({e})"
-        )),
-    })
-}
-
 /// Delivers the written envelope to each sink but the outbox.
-async fn to_sinks(
+pub(super) async fn to_sinks(
     envelope: &Envelope,
     path: &Path,
     outbox: &Path,
@@ -439,127 +314,6 @@ pub async fn redeliver(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn envelope(id: &str) -> Envelope {
-        let request = crate::routing::envelope::tests::request(
-            "An answer\nDECISION: completed: Go to fullstack_developer",
-        );
-        Envelope::build(request, id.into(), chrono::Utc::now()).unwrap()
-    }
-
-    #[tokio::test]
-    async fn the_gate_hands_one_answer_off_once_and_names_the_first_handoff() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::new(dir.path().join("s.db"));
-        let outbox = dir.path().join("outbox");
-        let options = DeliveryOptions::default();
-        let first = deliver(&envelope("env-1"), &ledger, &outbox, &[], &options, false).await;
-        assert!(first.is_ok(), "{first:?}");
-        let second = deliver(&envelope("env-2"), &ledger, &outbox, &[], &options, false).await;
-        let Err(HandoffError::Settled(outcome)) = &second else {
-            panic!("{second:?}")
-        };
-        assert_eq!(outcome.envelope_id.as_deref(), Some("env-1"));
-        assert!(second.unwrap_err().to_string().contains("envelope env-1"));
-        let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();
-        assert_eq!(files.len(), 1, "one envelope in the outbox");
-    }
-
-    /// One of the racing processes of the test below; run alone (no race folder), it does nothing.
-    #[tokio::test]
-    async fn racing_handoff_process() {
-        let Ok(dir) = std::env::var("ARCHBENCH_RACE_DIR") else {
-            return;
-        };
-        let dir = std::path::PathBuf::from(dir);
-        let me = std::process::id().to_string();
-        // All start together: each waits for the go file.
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !dir.join("go").exists() {
-            assert!(std::time::Instant::now() < deadline, "never told to go");
-            std::thread::park_timeout(Duration::from_millis(1));
-        }
-        let ledger = Ledger::new(dir.join("s.db"));
-        let result = deliver(
-            &envelope(&format!("env-{me}")),
-            &ledger,
-            &dir.join("outbox"),
-            &[],
-            &DeliveryOptions::default(),
-            false,
-        )
-        .await;
-        let said = match result {
-            Ok(_) => "handed-off",
-            Err(HandoffError::Settled(_)) => "refused",
-            Err(e) => panic!("{e}"),
-        };
-        std::fs::write(dir.join(format!("result-{me}")), said).unwrap();
-    }
-
-    #[test]
-    fn processes_racing_to_hand_off_one_answer_write_one_envelope() {
-        let dir = tempfile::tempdir().unwrap();
-        // The store exists before the race, as it does once any workbench ran.
-        crate::store::sessions::Store::open(&dir.path().join("s.db")).unwrap();
-        let children: Vec<_> = (0..4)
-            .map(|_| {
-                std::process::Command::new(std::env::current_exe().unwrap())
-                    .args([
-                        "--exact",
-                        "sink::tests::racing_handoff_process",
-                        "--test-threads=1",
-                    ])
-                    .env("ARCHBENCH_RACE_DIR", dir.path())
-                    .stdout(std::process::Stdio::null())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        std::fs::write(dir.path().join("go"), "").unwrap();
-        for mut child in children {
-            assert!(child.wait().unwrap().success());
-        }
-        let results: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("result-"))
-            .map(|e| std::fs::read_to_string(e.path()).unwrap())
-            .collect();
-        assert_eq!(results.len(), 4);
-        assert_eq!(
-            results.iter().filter(|r| *r == "handed-off").count(),
-            1,
-            "{results:?}"
-        );
-        let envelopes = std::fs::read_dir(dir.path().join("outbox"))
-            .unwrap()
-            .count();
-        assert_eq!(envelopes, 1, "exactly one envelope");
-    }
-
-    #[tokio::test]
-    async fn an_envelope_that_cannot_be_written_gives_its_claim_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::new(dir.path().join("s.db"));
-        // A file where the outbox folder should be: nothing can be written there.
-        let blocked = dir.path().join("blocked");
-        std::fs::write(&blocked, "").unwrap();
-        let options = DeliveryOptions::default();
-        let failed = deliver(
-            &envelope("env-1"),
-            &ledger,
-            &blocked.join("outbox"),
-            &[],
-            &options,
-            false,
-        )
-        .await;
-        assert!(matches!(failed, Err(HandoffError::Failed(_))), "{failed:?}");
-        let outbox = dir.path().join("outbox");
-        let retried = deliver(&envelope("env-2"), &ledger, &outbox, &[], &options, false).await;
-        assert!(retried.is_ok(), "{retried:?}");
-    }
 
     #[test]
     fn sinks_parse_from_their_written_form() {
