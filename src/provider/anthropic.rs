@@ -132,9 +132,7 @@ impl AnthropicProvider {
 /// What the stream has said so far.
 #[derive(Default)]
 struct Reader {
-    /// Pieces of the answer (or of its reasoning) so far.
-    pieces: u64,
-    /// Their bytes.
+    /// Bytes of the answer and of its reasoning so far.
     size: u64,
     /// Cut off at a limit before the message stopped.
     cut: bool,
@@ -144,10 +142,6 @@ struct Reader {
 }
 
 impl http::EventReader for Reader {
-    fn pieces(&self) -> u64 {
-        self.pieces
-    }
-
     fn size(&self) -> u64 {
         self.size
     }
@@ -184,7 +178,6 @@ impl http::EventReader for Reader {
                         if let Some(text) = delta.get("text").and_then(Value::as_str) {
                             // An empty delta is no content: it restarts no timeout.
                             if !text.is_empty() {
-                                self.pieces += 1;
                                 self.size += text.len() as u64;
                                 events.send(AgentEvent::Delta(text.to_string()));
                             }
@@ -193,7 +186,6 @@ impl http::EventReader for Reader {
                     Some("thinking_delta") => {
                         if let Some(text) = delta.get("thinking").and_then(Value::as_str) {
                             if !text.is_empty() {
-                                self.pieces += 1;
                                 self.size += text.len() as u64;
                                 events.send(AgentEvent::Reasoning(text.to_string()));
                             }

@@ -133,15 +133,13 @@ pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// What reads one API's event stream: each event's data in turn.
 pub trait EventReader {
-    /// Bytes of answer and reasoning read so far.
+    /// Bytes of answer and reasoning read so far: the first-token timeout holds until they grow
+    /// from 0, the idle one from each growth to the next; the answer limit applies to them.
     fn size(&self) -> u64;
     /// The answer is cut off here (a limit was reached): it finishes as a length stop.
     fn cut_off(&mut self);
     /// Reads one event's data, sending what it says; true once the answer is complete.
     fn read(&mut self, data: &str, events: &super::EventSink) -> Result<bool, ProviderError>;
-    /// How many pieces of the answer (or of its reasoning) have arrived: the first-token timeout
-    /// holds until the first, the idle one from each to the next.
-    fn pieces(&self) -> u64;
 }
 
 impl Endpoint {
@@ -186,7 +184,7 @@ impl Endpoint {
     ) -> Result<bool, ProviderError> {
         let mut parser = super::sse::SseParser::new();
         let mut stream = response.bytes_stream();
-        let mut waiting = Wait::new(self.timeouts, reader.pieces());
+        let mut waiting = Wait::new(self.timeouts, reader.size());
         loop {
             let Ok(next) = tokio::time::timeout_at(waiting.deadline(), stream.next()).await else {
                 return Err(waiting.expired());
@@ -212,7 +210,7 @@ impl Endpoint {
                     MAX_EVENT_BYTES / (1024 * 1024)
                 )));
             }
-            waiting.pieces(reader.pieces());
+            waiting.content(reader.size());
         }
     }
 }
@@ -221,7 +219,8 @@ impl Endpoint {
 /// answer arrives.
 pub struct Wait {
     timeouts: Timeouts,
-    pieces: u64,
+    /// Bytes of answer and reasoning so far.
+    size: u64,
     /// When the wait began: the request, or the last piece.
     since: tokio::time::Instant,
     /// Bytes arrived since then, none of them a piece (keepalives, comments, a partial line).
@@ -229,17 +228,17 @@ pub struct Wait {
 }
 
 impl Wait {
-    pub fn new(timeouts: Timeouts, pieces: u64) -> Self {
+    pub fn new(timeouts: Timeouts, size: u64) -> Self {
         Self {
             timeouts,
-            pieces,
+            size,
             since: tokio::time::Instant::now(),
             bytes_only: false,
         }
     }
 
     fn limit(&self) -> Duration {
-        if self.pieces == 0 {
+        if self.size == 0 {
             self.timeouts.first_token
         } else {
             self.timeouts.idle
@@ -255,10 +254,10 @@ impl Wait {
         self.bytes_only = true;
     }
 
-    /// The reader has read `pieces` pieces in all: a new one restarts the wait.
-    pub fn pieces(&mut self, pieces: u64) {
-        if pieces != self.pieces {
-            self.pieces = pieces;
+    /// The reader has read `size` bytes of content in all: more than before restarts the wait.
+    pub fn content(&mut self, size: u64) {
+        if size != self.size {
+            self.size = size;
             self.since = tokio::time::Instant::now();
             self.bytes_only = false;
         }
@@ -271,7 +270,7 @@ impl Wait {
         } else {
             "nothing"
         };
-        let (what, setting) = if self.pieces == 0 {
+        let (what, setting) = if self.size == 0 {
             ("no answer began", "timeouts.first_token_secs")
         } else {
             ("the answer stopped arriving", "timeouts.idle_secs")

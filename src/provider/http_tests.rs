@@ -156,7 +156,7 @@ async fn a_final_failure_is_not_retried() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_waits_count_pieces_of_the_answer_not_bytes() {
+async fn the_waits_count_content_not_bytes() {
     let timeouts = Timeouts {
         connect: Duration::from_secs(1),
         first_token: Duration::from_secs(4),
@@ -172,18 +172,18 @@ async fn the_waits_count_pieces_of_the_answer_not_bytes() {
     // A keepalive at 3 s: bytes, no piece. The wait goes on from the request.
     tokio::time::advance(Duration::from_secs(3)).await;
     wait.bytes();
-    wait.pieces(0);
+    wait.content(0);
     assert_eq!(wait.deadline(), start + Duration::from_secs(4));
     assert_eq!(
         wait.expired().to_string(),
         "no answer began: only keepalives or partial lines for 4 s (timeouts.first_token_secs in the configuration sets this)"
     );
     // The first piece: the idle wait starts from it.
-    wait.pieces(1);
+    wait.content(9);
     assert_eq!(wait.deadline(), start + Duration::from_secs(9));
     tokio::time::advance(Duration::from_secs(5)).await;
     wait.bytes();
-    wait.pieces(1);
+    wait.content(9);
     assert_eq!(wait.deadline(), start + Duration::from_secs(9));
     assert_eq!(
         wait.expired().to_string(),

@@ -113,9 +113,7 @@ impl OpenAiProvider {
 /// What the stream has said so far.
 #[derive(Default)]
 struct Read {
-    /// Pieces of the answer (or of its reasoning) so far.
-    pieces: u64,
-    /// Their bytes.
+    /// Bytes of the answer and of its reasoning so far.
     size: u64,
     finish: Option<FinishReason>,
 }
@@ -127,10 +125,6 @@ impl http::EventReader for Read {
         }
         read_chunk(data, events, self)?;
         Ok(false)
-    }
-
-    fn pieces(&self) -> u64 {
-        self.pieces
     }
 
     fn size(&self) -> u64 {
@@ -204,14 +198,12 @@ fn read_chunk(data: &str, events: &EventSink, read: &mut Read) -> Result<(), Pro
         if let Some(delta) = choice.delta {
             if let Some(thought) = delta.reasoning_content.or(delta.reasoning) {
                 if !thought.is_empty() {
-                    read.pieces += 1;
                     read.size += thought.len() as u64;
                     events.send(AgentEvent::Reasoning(thought.into_owned()));
                 }
             }
             if let Some(text) = delta.content {
                 if !text.is_empty() {
-                    read.pieces += 1;
                     read.size += text.len() as u64;
                     events.send(AgentEvent::Delta(text.into_owned()));
                 }
