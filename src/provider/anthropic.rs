@@ -22,13 +22,14 @@ pub struct AnthropicProvider {
     ep: http::Endpoint,
 }
 
-impl AnthropicProvider {
-    /// Cuts an answer off past `bytes` (with its reasoning), like a length stop.
-    pub fn with_answer_limit(mut self, bytes: u64) -> Self {
-        self.ep.answer_limit = bytes;
-        self
+/// The provider speaking this API to `ep`.
+impl From<http::Endpoint> for AnthropicProvider {
+    fn from(ep: http::Endpoint) -> Self {
+        Self { ep }
     }
+}
 
+impl AnthropicProvider {
     pub fn new(
         base_url: &str,
         model: &str,

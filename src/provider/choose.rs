@@ -113,37 +113,35 @@ pub fn build(
     network: &Network,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
+    // Both HTTP APIs run on one endpoint: the server, the key, how the network is treated.
+    let endpoint = |base_url: &str, model: &str, key: &KeySource| {
+        Ok::<_, ProviderError>(
+            super::http::Endpoint::new(
+                base_url,
+                model,
+                key.read(env)?,
+                key.describe(),
+                network.timeouts,
+                network.retry,
+            )?
+            .with_answer_limit(network.answer_limit),
+        )
+    };
     match choice {
         Choice::OpenAi {
             base_url,
             model,
             key,
-        } => Ok(Arc::new(
-            OpenAiProvider::new(
-                base_url,
-                model,
-                key.read(env)?,
-                key.describe(),
-                network.timeouts,
-                network.retry,
-            )?
-            .with_answer_limit(network.answer_limit),
-        )),
+        } => Ok(Arc::new(OpenAiProvider::from(endpoint(
+            base_url, model, key,
+        )?))),
         Choice::Anthropic {
             base_url,
             model,
             key,
-        } => Ok(Arc::new(
-            AnthropicProvider::new(
-                base_url,
-                model,
-                key.read(env)?,
-                key.describe(),
-                network.timeouts,
-                network.retry,
-            )?
-            .with_answer_limit(network.answer_limit),
-        )),
+        } => Ok(Arc::new(AnthropicProvider::from(endpoint(
+            base_url, model, key,
+        )?))),
         #[cfg(feature = "local")]
         Choice::Local { path } => {
             let threads = threads.unwrap_or_else(super::local::default_threads).max(1);

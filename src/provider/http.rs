@@ -131,6 +131,14 @@ pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
 /// The most of an error body that is read (and then only its start is shown).
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
+impl Endpoint {
+    /// Cuts an answer off past `bytes` (with its reasoning), like a length stop.
+    pub fn with_answer_limit(mut self, bytes: u64) -> Self {
+        self.answer_limit = bytes;
+        self
+    }
+}
+
 /// What reads one API's event stream: each event's data in turn.
 pub trait EventReader {
     /// Bytes of answer and reasoning read so far: the first-token timeout holds until they grow

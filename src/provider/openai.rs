@@ -15,13 +15,14 @@ pub struct OpenAiProvider {
     ep: http::Endpoint,
 }
 
-impl OpenAiProvider {
-    /// Cuts an answer off past `bytes` (with its reasoning), like a length stop.
-    pub fn with_answer_limit(mut self, bytes: u64) -> Self {
-        self.ep.answer_limit = bytes;
-        self
+/// The provider speaking this API to `ep`.
+impl From<http::Endpoint> for OpenAiProvider {
+    fn from(ep: http::Endpoint) -> Self {
+        Self { ep }
     }
+}
 
+impl OpenAiProvider {
     pub fn new(
         base_url: &str,
         model: &str,
