@@ -20,6 +20,16 @@ fn run(provider: &str, base: &str) -> (Output, tempfile::TempDir) {
 
 /// [`run`] with more configuration.
 fn run_with(provider: &str, base: &str, more_config: &str) -> (Output, tempfile::TempDir) {
+    run_args(provider, base, more_config, &[])
+}
+
+/// [`run`] with more configuration and more flags.
+fn run_args(
+    provider: &str,
+    base: &str,
+    more_config: &str,
+    more_args: &[&str],
+) -> (Output, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
@@ -50,6 +60,7 @@ fn run_with(provider: &str, base: &str, more_config: &str) -> (Output, tempfile:
         .arg(&brief)
         .arg("--outbox")
         .arg(home.path().join("outbox"))
+        .args(more_args)
         .env(variable, KEY)
         .env("HOME", home.path())
         .env("XDG_DATA_HOME", home.path().join("data"))
@@ -280,4 +291,25 @@ fn the_answer_limit_is_a_setting() {
         (1024 * 1024..=1200 * 1024).contains(&printed),
         "{printed} bytes"
     );
+}
+
+/// `--json` prints the envelope, which carries the model's answer: what could act on a terminal
+/// in it is escaped, and the JSON value is the answer as streamed.
+#[test]
+fn the_envelope_on_standard_output_acts_on_no_terminal_and_keeps_the_answer() {
+    let answer = "# Plan\n\nEvil \u{9b}31m \u{202e}txt\u{1b}]0;x\u{7}\n\nDECISION: completed: Go to fullstack_developer\n";
+    let server = Server::start(vec![Reply::Stream(vec![common::server::openai_sse(
+        answer, 8, "stop",
+    )])]);
+    let (out, _home) = run_args("openai", &server.base_url(), "", &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for c in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{7}'] {
+        assert!(
+            !printed.contains(c),
+            "{c:?} reached standard output: {printed:?}"
+        );
+    }
+    let envelope: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(envelope["response"]["text"], answer);
 }

@@ -277,10 +277,13 @@ pub(super) async fn to_sinks(
     results
 }
 
+/// One envelope on standard output, through the output gate's JSON escaping: the answer it
+/// carries is model output, and the same JSON value reaches a pipeline.
 fn print_json(json: &[u8]) -> Result<String, String> {
     use std::io::Write;
+    let text = crate::say::json_text(&String::from_utf8_lossy(json));
     let mut out = std::io::stdout().lock();
-    out.write_all(json)
+    out.write_all(text.as_bytes())
         .and_then(|_| out.write_all(b"\n"))
         .and_then(|_| out.flush())
         .map(|_| "printed on standard output".to_string())
