@@ -2,6 +2,7 @@
 //! chain step with their answers, the review, focus and scrolling. No I/O, no clock, no tasks.
 
 mod attempt;
+mod blocks;
 mod handoff;
 pub mod history;
 pub mod journal;
