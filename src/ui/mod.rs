@@ -5,6 +5,7 @@ pub mod colour;
 pub mod header;
 pub mod history;
 pub mod layout;
+pub mod messages;
 pub mod panes;
 pub mod picker;
 pub mod theme;
@@ -74,7 +75,7 @@ fn draw_panes(frame: &mut Frame, state: &State) {
         history::draw(frame, area, open, &palette);
     }
     if state.messages_open.is_some() {
-        panes::messages(frame, size, state, &palette);
+        messages::draw(frame, size, state, &palette);
     }
     if state.help {
         panes::help(frame, size, state.help_scroll, &palette);

@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-fn pane<'a>(title: String, focused: bool, palette: &Palette) -> Block<'a> {
+pub(super) fn pane<'a>(title: String, focused: bool, palette: &Palette) -> Block<'a> {
     let colour = if focused {
         palette.focus
     } else {
@@ -74,7 +74,7 @@ fn phase_label(phase: &Phase) -> (String, Option<NoticeLevel>) {
     }
 }
 
-fn level_colour(level: NoticeLevel, palette: &Palette) -> ratatui::style::Color {
+pub(super) fn level_colour(level: NoticeLevel, palette: &Palette) -> ratatui::style::Color {
     match level {
         NoticeLevel::Info => palette.info,
         NoticeLevel::Success => palette.success,
@@ -578,57 +578,6 @@ pub fn notice(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The session's messages, each in full with its time, the newest at the bottom.
-pub fn messages(frame: &mut Frame, screen: Rect, state: &State, palette: &Palette) {
-    let area = centered(
-        screen,
-        screen.width.saturating_sub(4),
-        screen.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, area);
-    let block = pane(
-        format!(
-            " Messages (UTC) · {} · ↑↓ PgUp PgDn scroll · any other key closes ",
-            state.messages.len()
-        ),
-        true,
-        palette,
-    );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let mut lines: Vec<Line> = Vec::new();
-    for (at, notice) in &state.messages {
-        let line = RenderedLine {
-            line: Line::from(vec![
-                Span::styled(
-                    at.format("%H:%M:%S ").to_string(),
-                    Style::default().fg(palette.dim),
-                ),
-                Span::styled(
-                    sanitize_line(&notice.text).into_owned(),
-                    Style::default().fg(level_colour(notice.level, palette)),
-                ),
-            ]),
-            kind: LineKind::Prose,
-            hang: 9,
-        };
-        lines.extend(wrap(&line, inner.width));
-    }
-    if lines.is_empty() {
-        lines.push(Line::styled(
-            "No messages yet.",
-            Style::default().fg(palette.dim),
-        ));
-    }
-    let rows = inner.height as usize;
-    let up = state.messages_open.unwrap_or(0);
-    let end = lines
-        .len()
-        .saturating_sub(up.min(lines.len().saturating_sub(rows)));
-    let start = end.saturating_sub(rows);
-    frame.render_widget(Paragraph::new(lines[start..end].to_vec()), inner);
-}
-
 pub fn hints(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     let context = state.key_context();
     let mut spans = vec![Span::styled(
@@ -649,7 +598,7 @@ pub fn hints(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
     let height = height.min(area.height);
     Rect::new(
