@@ -1,26 +1,27 @@
 //! The command line outside a run: listing roles, broken role files, help text.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
+mod common;
 
-fn archbench(args: &[&str], roles_dir: &std::path::Path) -> std::process::Output {
-    let home = roles_dir.parent().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_archbench"))
+use common::home::Home;
+use common::server::{openai_sse, Reply, Server};
+
+fn archbench(home: &Home, args: &[&str], roles_dir: &std::path::Path) -> std::process::Output {
+    home.command()
         .args(args)
         .arg("--roles-dir")
         .arg(roles_dir)
-        .env("XDG_DATA_HOME", home.join("data"))
         .output()
         .unwrap()
 }
 
 #[test]
 fn roles_lists_every_role_with_its_routes_and_warnings() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dir = home.path().join("roles");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("sql_reviewer.md"), "Review SQL.\n=== ROUTING DECISION REQUIRED ===\n- approved: Go to fullstack_developer\n- rejected: Go to database_architect\n").unwrap();
-    let out = archbench(&["roles"], &dir);
+    let out = archbench(&home, &["roles"], &dir);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     for id in [
@@ -48,12 +49,12 @@ fn roles_lists_every_role_with_its_routes_and_warnings() {
 
 #[test]
 fn a_broken_role_file_is_named_with_its_line() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dir = home.path().join("roles");
     std::fs::create_dir(&dir).unwrap();
     let path = dir.join("broken.md");
     std::fs::write(&path, "+++\nid = \"broken\"\ntitle = [\n+++\nPrompt\n").unwrap();
-    let out = archbench(&["roles"], &dir);
+    let out = archbench(&home, &["roles"], &dir);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -67,7 +68,8 @@ fn a_broken_role_file_is_named_with_its_line() {
 
 #[test]
 fn help_documents_the_exit_codes_and_the_flags() {
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = Home::new()
+        .command()
         .args(["run", "--help"])
         .output()
         .unwrap();
@@ -89,10 +91,7 @@ fn help_documents_the_exit_codes_and_the_flags() {
     ] {
         assert!(text.contains(needle), "{needle} missing from run --help");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
-        .args(["--help"])
-        .output()
-        .unwrap();
+    let out = Home::new().command().args(["--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("--run"));
 }
 
@@ -109,25 +108,19 @@ fn a_flag_given_twice_takes_the_last_value() {
     assert_eq!(cli.common.seed, Some(5));
 }
 
-fn in_home(home: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_archbench"))
-        .args(args)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env_remove("ARCHBENCH_CONFIG")
-        .output()
-        .unwrap()
+fn in_home(home: &Home, args: &[&str]) -> std::process::Output {
+    home.command().args(args).output().unwrap()
 }
 
 #[test]
 fn config_init_writes_an_example_that_checks_and_never_overwrites() {
-    let home = tempfile::tempdir().unwrap();
-    let path = in_home(home.path(), &["config", "path"]);
+    let home = Home::new();
+    let path = in_home(&home, &["config", "path"]);
     assert!(String::from_utf8_lossy(&path.stdout)
         .contains("config/archbench/config.toml (not created yet"));
-    let init = in_home(home.path(), &["config", "init"]);
+    let init = in_home(&home, &["config", "init"]);
     assert_eq!(init.status.code(), Some(0));
-    let check = in_home(home.path(), &["config", "check"]);
+    let check = in_home(&home, &["config", "check"]);
     assert_eq!(
         check.status.code(),
         Some(0),
@@ -135,14 +128,14 @@ fn config_init_writes_an_example_that_checks_and_never_overwrites() {
         String::from_utf8_lossy(&check.stderr)
     );
     assert!(String::from_utf8_lossy(&check.stdout).contains("valid"));
-    let again = in_home(home.path(), &["config", "init"]);
+    let again = in_home(&home, &["config", "init"]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("left as it is"));
 }
 
 #[test]
 fn config_check_names_an_unknown_role() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dir = home.path().join("config/archbench");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -150,7 +143,7 @@ fn config_check_names_an_unknown_role() {
         "[roles.databse_architect]\nsinks = [\"outbox\"]\n",
     )
     .unwrap();
-    let check = in_home(home.path(), &["config", "check"]);
+    let check = in_home(&home, &["config", "check"]);
     assert_eq!(check.status.code(), Some(2));
     let err = String::from_utf8_lossy(&check.stderr);
     assert!(
@@ -161,11 +154,11 @@ fn config_check_names_an_unknown_role() {
 
 #[test]
 fn resume_without_reviews_says_how_to_defer_and_a_wrong_id_is_named() {
-    let home = tempfile::tempdir().unwrap();
-    let list = in_home(home.path(), &["resume"]);
+    let home = Home::new();
+    let list = in_home(&home, &["resume"]);
     assert_eq!(list.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&list.stdout).contains("No deferred reviews"));
-    let open = in_home(home.path(), &["resume", "0193ffff"]);
+    let open = in_home(&home, &["resume", "0193ffff"]);
     assert_eq!(open.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&open.stderr).contains("no deferred review starts with `0193ffff`")
@@ -174,16 +167,16 @@ fn resume_without_reviews_says_how_to_defer_and_a_wrong_id_is_named() {
 
 #[test]
 fn an_empty_outbox_lists_nothing_pending_and_retry_has_nothing_to_do() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let outbox = home.path().join("outbox");
     let list = in_home(
-        home.path(),
+        &home,
         &["outbox", "list", "--outbox", outbox.to_str().unwrap()],
     );
     assert_eq!(list.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&list.stdout).contains("Nothing pending"));
     let retry = in_home(
-        home.path(),
+        &home,
         &["outbox", "retry", "--outbox", outbox.to_str().unwrap()],
     );
     assert_eq!(retry.status.code(), Some(0));
@@ -191,22 +184,22 @@ fn an_empty_outbox_lists_nothing_pending_and_retry_has_nothing_to_do() {
 
 #[test]
 fn the_workbench_without_a_terminal_says_so_and_exits_2() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     // Standard input and output are pipes here, as in a pipeline.
-    let out = in_home(home.path(), &[]);
+    let out = in_home(&home, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("needs a terminal") && err.contains("archbench run --brief FILE"),
         "{err}"
     );
-    let watch = in_home(home.path(), &["watch"]);
+    let watch = in_home(&home, &["watch"]);
     assert_eq!(watch.status.code(), Some(2));
 }
 
 #[test]
 fn config_check_reports_every_problem_of_a_file_in_one_pass() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dir = home.path().join("config/archbench");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -218,7 +211,7 @@ fn config_check_reports_every_problem_of_a_file_in_one_pass() {
          [roles.databse_architect]\nsinks = [\"outbox\"]\n",
     )
     .unwrap();
-    let check = in_home(home.path(), &["config", "check"]);
+    let check = in_home(&home, &["config", "check"]);
     assert_eq!(check.status.code(), Some(2));
     let err = String::from_utf8_lossy(&check.stderr);
     for expected in [
@@ -233,14 +226,14 @@ fn config_check_reports_every_problem_of_a_file_in_one_pass() {
         assert!(err.contains(expected), "{expected}: {err}");
     }
     // The program refuses the same file, through the same validation.
-    let show = in_home(home.path(), &["config", "show"]);
+    let show = in_home(&home, &["config", "show"]);
     assert_eq!(show.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&show.stderr).contains("is at most"));
 }
 
 #[test]
 fn config_show_shows_every_effective_setting_with_its_source() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dir = home.path().join("config/archbench");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -248,7 +241,7 @@ fn config_show_shows_every_effective_setting_with_its_source() {
         "theme = \"light\"\nediting = \"vi\"\nmouse = false\n[reviewer]\nname = \"Ada Reviewer\"\n[handoff]\nsinks = [\"outbox\", \"webhook:http://127.0.0.1:9/h\"]\n",
     )
     .unwrap();
-    let show = in_home(home.path(), &["config", "show"]);
+    let show = in_home(&home, &["config", "show"]);
     assert_eq!(show.status.code(), Some(0));
     let out = String::from_utf8_lossy(&show.stdout);
     for (name, value, source) in [
@@ -273,14 +266,14 @@ fn config_show_shows_every_effective_setting_with_its_source() {
 
 #[test]
 fn subcommands_take_only_the_options_that_apply_to_them() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     for command in [
         &["audit", "show", "--help"][..],
         &["audit", "verify", "--help"],
         &["sessions", "list", "--help"],
         &["bench", "--help"],
     ] {
-        let help = in_home(home.path(), command);
+        let help = in_home(&home, command);
         let text = String::from_utf8_lossy(&help.stdout);
         for run_option in ["--brief", "--provider", "--temperature", "--sink"] {
             assert!(
@@ -289,7 +282,7 @@ fn subcommands_take_only_the_options_that_apply_to_them() {
             );
         }
     }
-    let refused = in_home(home.path(), &["audit", "show", "--brief", "b.md"]);
+    let refused = in_home(&home, &["audit", "show", "--brief", "b.md"]);
     assert_eq!(refused.status.code(), Some(2));
     // Run options still come before or after a command's name alike.
     let parse = |args: &[&str]| {
@@ -313,7 +306,7 @@ fn subcommands_take_only_the_options_that_apply_to_them() {
 /// hostile title, description and route label as text, and so does the error naming a bad file.
 #[test]
 fn a_hostile_role_file_acts_on_no_terminal() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dir = home.path().join("roles");
     std::fs::create_dir_all(&dir).unwrap();
     // Raw in the body; as TOML escapes (the same characters) in the front matter.
@@ -326,7 +319,7 @@ fn a_hostile_role_file_acts_on_no_terminal() {
         ),
     )
     .unwrap();
-    let out = archbench(&["roles"], &dir);
+    let out = archbench(&home, &["roles"], &dir);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -348,7 +341,7 @@ fn a_hostile_role_file_acts_on_no_terminal() {
         format!("+++\nid = \"evil{escaped}\"\n+++\nbody\n"),
     )
     .unwrap();
-    let out = archbench(&["roles"], &dir);
+    let out = archbench(&home, &["roles"], &dir);
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -360,7 +353,7 @@ fn a_hostile_role_file_acts_on_no_terminal() {
 /// Configuration values quoted back (config show, config check's errors) act on no terminal.
 #[test]
 fn hostile_configuration_values_act_on_no_terminal() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let dir = home.path().join("config/archbench");
     std::fs::create_dir_all(&dir).unwrap();
     let evil = "\\u001b]0;owned\\u0007\\u001b[2J\\u009b31m\\u202e";
@@ -370,7 +363,7 @@ fn hostile_configuration_values_act_on_no_terminal() {
     )
     .unwrap();
     for command in [&["config", "show"][..], &["config", "check"], &["keys"]] {
-        let out = in_home(home.path(), command);
+        let out = in_home(&home, command);
         for bytes in [&out.stdout, &out.stderr] {
             let text = String::from_utf8_lossy(bytes);
             assert!(
@@ -382,10 +375,44 @@ fn hostile_configuration_values_act_on_no_terminal() {
             );
         }
     }
-    let check = in_home(home.path(), &["config", "check"]);
+    let check = in_home(&home, &["config", "check"]);
     let said = String::from_utf8_lossy(&check.stderr);
     assert!(
         said.contains("no theme `dark␛"),
         "the value is shown as text: {said}"
     );
+}
+
+/// The suite's own guard: a binary told to write into its working folder (a relative outbox) is
+/// caught by `Home`, which every test that starts archbench goes through.
+#[test]
+fn a_write_outside_the_given_folders_is_caught() {
+    let answer = "# Plan\n\nTenants.\n\nDECISION: completed: Go to fullstack_developer\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 4, "stop")])]);
+    let home = Home::new();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design the data layer.").unwrap();
+    let out = home
+        .command()
+        .args(["run", "--approve", "agent", "--outbox", "relative-outbox"])
+        .args(["--provider", "openai", "--base-url", &server.base_url()])
+        .arg("--brief")
+        .arg(&brief)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let strays = home.strays();
+    assert!(
+        !strays.is_empty()
+            && strays
+                .iter()
+                .all(|p| p.starts_with(home.path().join("work/relative-outbox"))),
+        "{strays:?}"
+    );
+    std::fs::remove_dir_all(home.path().join("work/relative-outbox")).unwrap();
 }

@@ -6,47 +6,38 @@
 
 mod common;
 
+use common::home::Home;
 use common::server::{Reply, Server};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const KEY: &str = "sk-hostile-canary-5e1d9a";
 
 /// `archbench run` with `provider` against `base`, the key in the provider's variable, in a fresh
 /// home whose every folder is the test's.
-fn run(provider: &str, base: &str) -> (Output, tempfile::TempDir) {
+fn run(provider: &str, base: &str) -> (Output, Home) {
     run_with(provider, base, "")
 }
 
 /// [`run`] with more configuration.
-fn run_with(provider: &str, base: &str, more_config: &str) -> (Output, tempfile::TempDir) {
+fn run_with(provider: &str, base: &str, more_config: &str) -> (Output, Home) {
     run_args(provider, base, more_config, &[])
 }
 
 /// [`run`] with more configuration and more flags.
-fn run_args(
-    provider: &str,
-    base: &str,
-    more_config: &str,
-    more_args: &[&str],
-) -> (Output, tempfile::TempDir) {
-    let home = tempfile::tempdir().unwrap();
+fn run_args(provider: &str, base: &str, more_config: &str, more_args: &[&str]) -> (Output, Home) {
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
     // Refusals worth another try are tried again at once: the test waits for no backoff.
-    let config = home.path().join("config/archbench");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("config.toml"),
-        format!("[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n[timeouts]\nfirst_token_secs = 0.4\nidle_secs = 0.4\n{more_config}"),
-    )
-    .unwrap();
+    home.write_config(&format!("[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n[timeouts]\nfirst_token_secs = 0.4\nidle_secs = 0.4\n{more_config}"));
     let variable = if provider == "anthropic" {
         "ANTHROPIC_API_KEY"
     } else {
         "OPENAI_API_KEY"
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = home
+        .command()
         .args([
             "run",
             "--provider",
@@ -62,14 +53,6 @@ fn run_args(
         .arg(home.path().join("outbox"))
         .args(more_args)
         .env(variable, KEY)
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .env_remove("ARCHBENCH_BASE_URL")
-        .env_remove("ARCHBENCH_MODEL")
-        .env_remove("ARCHBENCH_CONFIG")
         .output()
         .unwrap();
     (out, home)
@@ -248,14 +231,15 @@ fn a_line_that_never_ends_is_stopped() {
 
 #[test]
 fn a_brief_that_is_a_device_or_too_large_is_refused_at_once() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let big = home.path().join("big.md");
     std::fs::write(&big, "z".repeat(2 * 1024 * 1024)).unwrap();
     for (brief, expected) in [
         (Path::new("/dev/zero"), "is not a file"),
         (big.as_path(), "larger than 1 MB"),
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        let out = home
+            .command()
             .args([
                 "run",
                 "--provider",
@@ -265,9 +249,6 @@ fn a_brief_that_is_a_device_or_too_large_is_refused_at_once() {
             ])
             .arg("--brief")
             .arg(brief)
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_STATE_HOME", home.path().join("state"))
             .output()
             .unwrap();
         let said = stderr(&out);

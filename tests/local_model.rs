@@ -12,10 +12,10 @@ use archbench::event::Event;
 use archbench::provider::local::LocalProvider;
 use archbench::provider::AgentEvent;
 use archbench::state::{HandoffStatus, Phase};
+use common::home::Home;
 use common::Driver;
 use crossterm::event::KeyCode;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -33,14 +33,15 @@ fn model() -> PathBuf {
 
 #[test]
 fn headless_run_on_the_local_model_streams_tokens() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(
         &brief,
         "Design a PostgreSQL schema for a small bookstore: books, authors, orders.",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = home
+        .command()
         .args([
             "run",
             "--provider",
@@ -59,7 +60,6 @@ fn headless_run_on_the_local_model_streams_tokens() {
         .arg(&brief)
         .arg("--outbox")
         .arg(home.path().join("outbox"))
-        .env("XDG_DATA_HOME", home.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -89,7 +89,8 @@ fn headless_run_on_the_local_model_streams_tokens() {
 
 #[test]
 fn a_missing_model_file_is_reported_before_any_work() {
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = Home::new()
+        .command()
         .args([
             "run",
             "--provider",
@@ -97,7 +98,7 @@ fn a_missing_model_file_is_reported_before_any_work() {
             "--model-path",
             "/no/such/model.gguf",
             "--brief",
-            "Cargo.toml",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
         ])
         .output()
         .unwrap();
@@ -188,17 +189,16 @@ fn attempt_text(d: &Driver) -> String {
 
 #[test]
 fn a_brief_too_long_for_the_models_context_is_refused_saying_by_how_much() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     // About 12k tokens: more than the model's context of 8192.
     std::fs::write(&brief, "tenant partition index replica ".repeat(3000)).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = home
+        .command()
         .args(["run", "--provider", "local", "--model-path"])
         .arg(model())
         .arg("--brief")
         .arg(&brief)
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -11,13 +11,14 @@ use archbench::provider::openai::OpenAiProvider;
 use archbench::provider::AgentEvent;
 use archbench::role::RoleBook;
 use archbench::state::{HandoffStatus, Phase};
+use common::home::Home;
 use common::server::{openai_sse, split, Reply, Server};
 use common::Driver;
 use crossterm::event::KeyCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use tokio::sync::mpsc::unbounded_channel;
 
@@ -31,7 +32,7 @@ fn sha(text: &str) -> String {
 
 struct Run {
     out: Output,
-    home: tempfile::TempDir,
+    home: Home,
 }
 
 impl Run {
@@ -59,7 +60,7 @@ impl Run {
 
 /// Runs `archbench run` headless against `server` with a brief, in a fresh home.
 fn headless(server: Option<&Server>, extra: &[&str]) -> Run {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(
         &brief,
@@ -69,7 +70,7 @@ fn headless(server: Option<&Server>, extra: &[&str]) -> Run {
     let base = server
         .map(Server::base_url)
         .unwrap_or_else(|| "http://127.0.0.1:9/v1".into());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_archbench"));
+    let mut cmd = home.command();
     cmd.args([
         "run",
         "--provider",
@@ -84,12 +85,7 @@ fn headless(server: Option<&Server>, extra: &[&str]) -> Run {
     .arg("--outbox")
     .arg(home.path().join("outbox"))
     .args(extra)
-    .env("OPENAI_API_KEY", CANARY)
-    .env("XDG_DATA_HOME", home.path().join("data"))
-    .env("XDG_CONFIG_HOME", home.path().join("config"))
-    .env("XDG_CACHE_HOME", home.path().join("cache"))
-    .env_remove("ARCHBENCH_BASE_URL")
-    .env_remove("ARCHBENCH_MODEL");
+    .env("OPENAI_API_KEY", CANARY);
     let out = cmd.output().unwrap();
     Run { out, home }
 }
@@ -285,7 +281,9 @@ fn headless_bad_input_exits_2_with_a_message() {
         "{}",
         run.stderr()
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = run
+        .home
+        .command()
         .args(["run", "--brief", "/no/such/brief.md"])
         .output()
         .unwrap();
@@ -293,13 +291,12 @@ fn headless_bad_input_exits_2_with_a_message() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("cannot read the brief /no/such/brief.md")
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
-        .args(["run"])
-        .output()
-        .unwrap();
+    let out = run.home.command().args(["run"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("run needs a brief"));
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = run
+        .home
+        .command()
         .args(["run", "--no-such-flag"])
         .output()
         .unwrap();
@@ -308,10 +305,11 @@ fn headless_bad_input_exits_2_with_a_message() {
 
 #[test]
 fn headless_empty_brief_is_bad_input() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Home::new();
     let brief = dir.path().join("empty.md");
     std::fs::write(&brief, "\n  \n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let out = dir
+        .command()
         .args(["run", "--provider", "openai", "--brief"])
         .arg(&brief)
         .output()
@@ -485,10 +483,11 @@ fn headless_signals_keep_what_was_printed_and_exit_with_their_code() {
         let started = openai_sse("# Partial answer\n\nTenants first.", 4, "stop");
         let cut = started.windows(6).position(|w| w == b"[DONE]").unwrap();
         let server = Server::start(vec![Reply::Stall(vec![started[..cut - 20].to_vec()])]);
-        let home = tempfile::tempdir().unwrap();
+        let home = Home::new();
         let brief = home.path().join("brief.md");
         std::fs::write(&brief, "brief").unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        let mut child = home
+            .command()
             .args([
                 "run",
                 "--provider",
@@ -500,9 +499,6 @@ fn headless_signals_keep_what_was_printed_and_exit_with_their_code() {
             .arg(&brief)
             .arg("--outbox")
             .arg(home.path().join("outbox"))
-            .env("XDG_DATA_HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_STATE_HOME", home.path().join("state"))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -537,7 +533,7 @@ fn headless_signals_keep_what_was_printed_and_exit_with_their_code() {
             "{stderr}"
         );
         assert!(!home.path().join("outbox").exists());
-        let db = home.path().join("archbench/sessions.db");
+        let db = home.archbench_data().join("sessions.db");
         let conn = stored_run(&db);
         assert_eq!(conn.0, "interrupted", "{name}");
         let printed = String::from_utf8_lossy(&seen);
@@ -546,7 +542,7 @@ fn headless_signals_keep_what_was_printed_and_exit_with_their_code() {
             conn.1.trim_end(),
             "{name}: stored = printed"
         );
-        let log = std::fs::read_to_string(home.path().join("archbench/audit.jsonl")).unwrap();
+        let log = std::fs::read_to_string(home.archbench_data().join("audit.jsonl")).unwrap();
         let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
         assert_eq!(last["kind"], "run_interrupted", "{name}");
         assert_eq!(last["data"]["signal"], name);
@@ -597,7 +593,8 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
     assert_eq!(records[3]["data"]["policy"], "agent");
     assert_eq!(records[0]["chain_id"], run.envelopes()[0]["chain_id"]);
     let verify = |log: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_archbench"))
+        run.home
+            .command()
             .args(["audit", "--log"])
             .arg(log)
             .arg("verify")
@@ -612,7 +609,9 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("6 records, the chain is intact"));
-    let show = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let show = run
+        .home
+        .command()
         .args(["audit", "--log"])
         .arg(&log)
         .args(["show", "--role", "database_architect"])
@@ -635,7 +634,9 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         },
     )
     .unwrap();
-    let all = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let all = run
+        .home
+        .command()
         .args(["audit", "--log"])
         .arg(&log)
         .args(["show", "--json"])
@@ -643,7 +644,9 @@ fn headless_runs_are_audited_and_tampering_is_detected() {
         .unwrap();
     let records: Vec<Value> = serde_json::from_slice(&all.stdout).unwrap();
     assert_eq!(records.len(), 7, "every record, as verify counts them");
-    let table = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let table = run
+        .home
+        .command()
         .args(["audit", "--log"])
         .arg(&log)
         .arg("show")

@@ -11,6 +11,7 @@ use archbench::provider::{
     AgentEvent, ChatRequest, EventSink, FinishReason, Message, Params, Provider, ProviderError,
     Speaker, Usage,
 };
+use common::home::Home;
 use common::server::{anthropic_sse, openai_sse, openai_sse_partial, split, Reply, Server};
 use std::time::Duration;
 
@@ -419,26 +420,9 @@ fn files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn archbench(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_archbench"));
-    cmd.args(args)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_STATE_HOME", home.join("state"));
-    for name in [
-        "ARCHBENCH_BASE_URL",
-        "ARCHBENCH_MODEL",
-        "ARCHBENCH_PROFILE",
-        "ARCHBENCH_PROVIDER",
-        "ARCHBENCH_PRESET",
-        "ARCHBENCH_MODEL_PATH",
-        "ARCHBENCH_OUTBOX",
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-    ] {
-        cmd.env_remove(name);
-    }
+fn archbench(home: &Home, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = home.command();
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -461,12 +445,12 @@ fn a_headless_anthropic_run_hands_off_and_writes_the_key_nowhere() {
         &anthropic_sse(ANSWER, 11, "end_turn"),
         40,
     ))]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
     let base = server.base_url().replace("/v1", "");
     let out = archbench(
-        home.path(),
+        &home,
         &[
             "run",
             "--provider",
@@ -510,12 +494,12 @@ fn a_headless_anthropic_run_hands_off_and_writes_the_key_nowhere() {
 #[test]
 fn a_refused_key_is_named_headless_with_exit_3() {
     let server = Server::start(vec![Reply::Status(401, "{\"type\":\"error\"}".into())]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design.").unwrap();
     let base = server.base_url().replace("/v1", "");
     let out = archbench(
-        home.path(),
+        &home,
         &[
             "run",
             "--provider",
@@ -535,11 +519,11 @@ fn a_refused_key_is_named_headless_with_exit_3() {
 
 #[test]
 fn config_show_prints_each_setting_with_its_source_and_masks_the_key() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     write_config(home.path(), "default_profile = \"gpt\"\n[profiles.gpt]\nprovider = \"openai\"\nmodel = \"gpt-file\"\n[params]\ntemperature = 0.4\n",
     );
     let out = archbench(
-        home.path(),
+        &home,
         &["config", "show", "--seed", "9"],
         &[("ARCHBENCH_MODEL", "gpt-env"), ("OPENAI_API_KEY", CANARY)],
     );
@@ -579,7 +563,7 @@ fn config_show_prints_each_setting_with_its_source_and_masks_the_key() {
     );
     assert!(!text.contains(CANARY));
     // A profile that does not exist is bad input, with what does.
-    let out = archbench(home.path(), &["config", "show", "--profile", "claude"], &[]);
+    let out = archbench(&home, &["config", "show", "--profile", "claude"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no profile `claude` (defined: gpt)"));
 }
@@ -590,7 +574,7 @@ fn a_key_command_from_the_profile_is_used_and_never_stored() {
         &openai_sse(ANSWER, 9, "stop"),
         40,
     ))]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     write_config(home.path(), format!(
             "default_profile = \"srv\"\n[profiles.srv]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\napi_key_cmd = \"printf '%s' {CANARY}\"\n",
             server.base_url()
@@ -599,7 +583,7 @@ fn a_key_command_from_the_profile_is_used_and_never_stored() {
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design.").unwrap();
     let out = archbench(
-        home.path(),
+        &home,
         &[
             "run",
             "--approve",
@@ -636,11 +620,11 @@ fn a_malformed_event_fails_headless_and_its_raw_line_goes_to_the_log_file() {
     let mut body = openai_sse_partial("Some text", 4);
     body.extend_from_slice(b"data: {\"choices\": [garbled-7f3\n\n");
     let server = Server::start(vec![Reply::Stream(vec![body])]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design.").unwrap();
     let out = archbench(
-        home.path(),
+        &home,
         &[
             "run",
             "--provider",
@@ -734,14 +718,10 @@ fn a_model_download_shows_progress_resumes_after_a_cut_and_checks_its_sum() {
     content.extend((0..400_000u32).map(|i| (i * 7 % 251) as u8));
     let sum = hex::encode(sha2::Sha256::digest(&content));
     let (url, ranges) = model_server(content.clone(), 150_000, 2);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let models = home.path().join("cache/archbench/models");
 
-    let first = archbench(
-        home.path(),
-        &["models", "pull", &url, "--sha256", &sum],
-        &[],
-    );
+    let first = archbench(&home, &["models", "pull", &url, "--sha256", &sum], &[]);
     assert_eq!(
         first.status.code(),
         Some(3),
@@ -772,11 +752,7 @@ fn a_model_download_shows_progress_resumes_after_a_cut_and_checks_its_sum() {
         150_000
     );
 
-    let second = archbench(
-        home.path(),
-        &["models", "pull", &url, "--sha256", &sum],
-        &[],
-    );
+    let second = archbench(&home, &["models", "pull", &url, "--sha256", &sum], &[]);
     let stderr = String::from_utf8_lossy(&second.stderr);
     assert!(second.status.success(), "{stderr}");
     assert!(stderr.contains("resumed at 0.1 MB"), "{stderr}");
@@ -789,17 +765,17 @@ fn a_model_download_shows_progress_resumes_after_a_cut_and_checks_its_sum() {
         content
     );
     assert!(!models.join("tiny-test.gguf.partial").exists());
-    let listed = archbench(home.path(), &["models"], &[]);
+    let listed = archbench(&home, &["models"], &[]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("tiny-test.gguf"));
 
     // Again: refused while it is there; a wrong sum is refused and nothing is installed.
-    let again = archbench(home.path(), &["models", "pull", &url], &[]);
+    let again = archbench(&home, &["models", "pull", &url], &[]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already there; pass --force"));
     let (url, _) = model_server(content, usize::MAX, 1);
     let wrong = "0".repeat(64);
     let bad = archbench(
-        home.path(),
+        &home,
         &[
             "models",
             "pull",
@@ -828,9 +804,9 @@ fn a_server_lists_its_models() {
         200,
         "{\"data\":[{\"id\":\"b-model\"},{\"id\":\"a-model\"}]}".into(),
     )]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let out = archbench(
-        home.path(),
+        &home,
         &[
             "models",
             "list",
@@ -856,10 +832,10 @@ fn a_server_lists_its_models() {
 
 #[test]
 fn the_outbox_comes_from_the_flag_then_the_environment_then_the_file() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let config = write_config(home.path(), "outbox = \"/file/outbox\"\n");
     let outbox_line = |args: &[&str], env: &[(&str, &str)]| {
-        let out = archbench(home.path(), args, env);
+        let out = archbench(&home, args, env);
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .find(|l| l.starts_with("outbox"))
@@ -892,12 +868,12 @@ fn the_outbox_comes_from_the_flag_then_the_environment_then_the_file() {
 
 #[test]
 fn key_overrides_from_the_configuration_are_listed_and_conflicts_reported() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     write_config(
         home.path(),
         "[keys]\nrun = [\"f9\"]\n\"answer.copy_block\" = [\"j\"]\n",
     );
-    let out = archbench(home.path(), &["keys"], &[]);
+    let out = archbench(&home, &["keys"], &[]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let run = text.lines().find(|l| l.starts_with("global.run ")).unwrap();
@@ -909,7 +885,7 @@ fn key_overrides_from_the_configuration_are_listed_and_conflicts_reported() {
 #[test]
 fn a_key_command_printing_two_lines_is_named_without_quoting_them() {
     let server = Server::start(Vec::new());
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     write_config(
         home.path(),
         format!(
@@ -920,7 +896,7 @@ fn a_key_command_printing_two_lines_is_named_without_quoting_them() {
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design.").unwrap();
     let out = archbench(
-        home.path(),
+        &home,
         &["run", "--brief", brief.to_str().unwrap()],
         &[("TEST_KEY_VALUE", CANARY)],
     );

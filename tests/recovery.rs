@@ -5,32 +5,23 @@
 mod common;
 
 use archbench::store::sessions::Store;
+use common::home::Home;
 use common::server::{openai_sse, openai_sse_partial, split, Reply, Server};
 use common::tmux::Tmux;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn env_prefix(home: &Path) -> String {
-    format!(
-        "env XDG_DATA_HOME={home}/data XDG_CONFIG_HOME={home}/config XDG_CACHE_HOME={home}/cache",
-        home = home.display()
-    )
-}
-
-fn workbench(server: &Server, home: &Path) -> String {
-    format!(
-        "{} {bin} --provider openai --base-url {url} --model recovery-model --outbox {home}/outbox",
-        env_prefix(home),
-        bin = env!("CARGO_BIN_EXE_archbench"),
+fn workbench(server: &Server, home: &Home) -> String {
+    home.shell(&format!(
+        "--provider openai --base-url {url} --model recovery-model --outbox {outbox}",
         url = server.base_url(),
-        home = home.display(),
-    )
+        outbox = home.path().join("outbox").display(),
+    ))
 }
 
 /// The text of the one workbench's draft in `home`, once it is saved.
-fn draft_text(home: &Path) -> Option<String> {
-    let dir = home.join("data/archbench/drafts");
+fn draft_text(home: &Home) -> Option<String> {
+    let dir = home.archbench_data().join("drafts");
     let file = std::fs::read_dir(dir)
         .ok()?
         .flatten()
@@ -40,8 +31,8 @@ fn draft_text(home: &Path) -> Option<String> {
     saved["text"].as_str().map(str::to_string)
 }
 
-fn sessions_db(home: &Path) -> PathBuf {
-    home.join("data/archbench/sessions.db")
+fn sessions_db(home: &Home) -> PathBuf {
+    home.archbench_data().join("sessions.db")
 }
 
 /// Waits (in real time: another process does the work) until `check` holds.
@@ -70,25 +61,20 @@ fn a_process_killed_mid_stream_leaves_its_partial_answer_and_its_draft() {
         &openai_sse_partial(PARTIAL, 5),
         64,
     ))]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(
-        &format!("exec {}", workbench(&server, home.path())),
-        220,
-        40,
-    );
+    let home = Home::new();
+    let tmux = Tmux::start(&format!("exec {}", workbench(&server, &home)), 220, 40);
     tmux.wait_for("No answer yet");
     tmux.text("Ledger for 340 tenants, typed before the crash.");
     tmux.wait_for("typed before the crash");
     // The draft is saved within a second of typing, before anything runs.
     eventually("the draft saved", || {
-        draft_text(home.path())
-            .is_some_and(|t| t == "Ledger for 340 tenants, typed before the crash.")
+        draft_text(&home).is_some_and(|t| t == "Ledger for 340 tenants, typed before the crash.")
     });
     tmux.keys(&["C-s"]);
     tmux.wait_for("Partition every table by tenant_id");
     // The pieces on screen reach the store in small batches while the answer streams.
     eventually("the partial answer stored", || {
-        Store::open(&sessions_db(home.path()))
+        Store::open(&sessions_db(&home))
             .ok()
             .and_then(|s| s.get(1).ok().flatten())
             .is_some_and(|run| run.answer.contains("CREATE TABLE listing"))
@@ -97,7 +83,7 @@ fn a_process_killed_mid_stream_leaves_its_partial_answer_and_its_draft() {
     drop(tmux);
 
     // The next start says what it recovered, and the brief is back in the editor.
-    let tmux = Tmux::start(&workbench(&server, home.path()), 220, 40);
+    let tmux = Tmux::start(&workbench(&server, &home), 220, 40);
     let screen = tmux.wait_for("Recovered run #1");
     assert!(
         screen.contains("Recovered the brief you were writing"),
@@ -105,7 +91,7 @@ fn a_process_killed_mid_stream_leaves_its_partial_answer_and_its_draft() {
     );
     assert!(screen.contains("typed before the crash"), "{screen}");
     drop(tmux);
-    let store = Store::open(&sessions_db(home.path())).unwrap();
+    let store = Store::open(&sessions_db(&home)).unwrap();
     let run = store.get(1).unwrap().unwrap();
     assert_eq!(run.status, "interrupted");
     assert!(
@@ -120,14 +106,14 @@ fn a_process_killed_mid_stream_leaves_its_partial_answer_and_its_draft() {
 #[test]
 fn a_dropped_connection_restores_the_terminal_and_keeps_the_draft() {
     let server = Server::start(Vec::new());
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let pid_file = home.path().join("pid");
     let tmux = Tmux::start("sh", 100, 30);
     // The shell stays in the pane: after archbench leaves, the terminal must be usable again.
     tmux.text(&format!(
         "sh -c 'echo $$ > {pid}; exec {cmd}'; echo EXITED-$?",
         pid = pid_file.display(),
-        cmd = workbench(&server, home.path())
+        cmd = workbench(&server, &home)
     ));
     tmux.keys(&["Enter"]);
     tmux.wait_for("No answer yet");
@@ -149,7 +135,7 @@ fn a_dropped_connection_restores_the_terminal_and_keeps_the_draft() {
         tmux.screen().lines().any(|l| l.trim() == "RESTORED-OK")
     });
     assert_eq!(
-        draft_text(home.path()).unwrap(),
+        draft_text(&home).unwrap(),
         "Brief written just before the hangup"
     );
 }
@@ -168,7 +154,7 @@ fn long_answer(n: usize) -> String {
 
 #[test]
 fn two_reviewers_writing_the_store_at_once_lose_nothing() {
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
     let servers: Vec<Server> = (0..4)
@@ -182,16 +168,11 @@ fn two_reviewers_writing_the_store_at_once_lose_nothing() {
     let children: Vec<_> = servers
         .iter()
         .map(|server| {
-            Command::new(env!("CARGO_BIN_EXE_archbench"))
+            home.command()
                 .args(["run", "--approve", "never", "--provider", "openai"])
                 .args(["--model", "concurrent", "--base-url", &server.base_url()])
                 .arg("--brief")
                 .arg(&brief)
-                .env("XDG_DATA_HOME", home.path().join("data"))
-                .env("XDG_CONFIG_HOME", home.path().join("config"))
-                .env("XDG_CACHE_HOME", home.path().join("cache"))
-                .env_remove("ARCHBENCH_BASE_URL")
-                .env_remove("ARCHBENCH_MODEL")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -206,7 +187,7 @@ fn two_reviewers_writing_the_store_at_once_lose_nothing() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let store = Store::open(&sessions_db(home.path())).unwrap();
+    let store = Store::open(&sessions_db(&home)).unwrap();
     let runs = store.list(100).unwrap();
     assert_eq!(runs.len(), 4, "{runs:?}");
     let mut answers: Vec<String> = runs
@@ -228,18 +209,10 @@ fn sessions_commands_list_show_search_and_export_what_was_kept() {
         &openai_sse(&long_answer(7), 9, "stop"),
         50,
     ))]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Warehouse for a bookstore chain.").unwrap();
-    let archbench = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_archbench"))
-            .args(args)
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env_remove("ARCHBENCH_BASE_URL")
-            .output()
-            .unwrap()
-    };
+    let archbench = |args: &[&str]| home.command().args(args).output().unwrap();
     let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
     let err = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
 
@@ -331,8 +304,8 @@ fn the_history_finds_an_earlier_run_and_continues_it() {
         Reply::Stream(split(&openai_sse(first, 4, "stop"), 30)),
         Reply::Stream(split(&openai_sse(second, 4, "stop"), 30)),
     ]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&workbench(&server, home.path()), 120, 32);
+    let home = Home::new();
+    let tmux = Tmux::start(&workbench(&server, &home), 120, 32);
     tmux.wait_for("No answer yet");
     tmux.text("Bookstore data layer");
     tmux.keys(&["C-s"]);
@@ -370,21 +343,13 @@ fn a_second_terminal_watches_the_answer_and_the_approval() {
         ),
         30,
     ))]);
-    let home = tempfile::tempdir().unwrap();
-    let reviewer = Tmux::start(&workbench(&server, home.path()), 120, 32);
+    let home = Home::new();
+    let reviewer = Tmux::start(&workbench(&server, &home), 120, 32);
     reviewer.wait_for("No answer yet");
     reviewer.text("Bookstore data layer");
     reviewer.keys(&["C-s"]);
     reviewer.wait_for("Decision: ambiguous");
-    let watcher = Tmux::start(
-        &format!(
-            "{} {} watch",
-            env_prefix(home.path()),
-            env!("CARGO_BIN_EXE_archbench")
-        ),
-        120,
-        32,
-    );
+    let watcher = Tmux::start(&home.shell("watch"), 120, 32);
     let screen = watcher.wait_for("Decision: ambiguous");
     assert!(screen.contains("CREATE TABLE tenant"), "{screen}");
     assert!(
@@ -407,7 +372,7 @@ fn a_second_terminal_watches_the_answer_and_the_approval() {
 #[test]
 fn a_brief_file_opens_as_it_is_and_a_dead_workbenchs_draft_of_it_is_only_offered() {
     let server = Server::start(Vec::new());
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let a = home.path().join("a.md");
     let b = home.path().join("b.md");
     std::fs::write(&a, "Brief A from its file").unwrap();
@@ -415,7 +380,7 @@ fn a_brief_file_opens_as_it_is_and_a_dead_workbenchs_draft_of_it_is_only_offered
     let open = |brief: &Path| {
         format!(
             "exec {} --brief {}",
-            workbench(&server, home.path()),
+            workbench(&server, &home),
             brief.display()
         )
     };
@@ -424,7 +389,7 @@ fn a_brief_file_opens_as_it_is_and_a_dead_workbenchs_draft_of_it_is_only_offered
     first.keys(&["End"]);
     first.text(" and more typed in A");
     eventually("A's draft saved", || {
-        draft_text(home.path()).is_some_and(|t| t.ends_with("more typed in A"))
+        draft_text(&home).is_some_and(|t| t.ends_with("more typed in A"))
     });
     // A second workbench on B, while A lives: B's file, no draft of A's.
     let second = Tmux::start(&open(&b), 160, 40);
@@ -450,19 +415,15 @@ fn a_brief_file_opens_as_it_is_and_a_dead_workbenchs_draft_of_it_is_only_offered
 #[test]
 fn run_waits_for_a_recovered_draft_and_says_so() {
     let server = Server::start(Vec::new());
-    let home = tempfile::tempdir().unwrap();
-    let first = Tmux::start(
-        &format!("exec {}", workbench(&server, home.path())),
-        160,
-        40,
-    );
+    let home = Home::new();
+    let first = Tmux::start(&format!("exec {}", workbench(&server, &home)), 160, 40);
     first.wait_for("No answer yet");
     first.text("A brief typed before the crash");
-    eventually("the draft saved", || draft_text(home.path()).is_some());
+    eventually("the draft saved", || draft_text(&home).is_some());
     signal(first.pane_pid(), libc::SIGKILL);
     drop(first);
     let again = Tmux::start(
-        &format!("exec {} --run", workbench(&server, home.path())),
+        &format!("exec {} --run", workbench(&server, &home)),
         200,
         40,
     );

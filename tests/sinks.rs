@@ -14,12 +14,12 @@ const ANSWER: &str = "# Data layer\n\n## Data modeling\n\nTenants and listings.\
 
 /// A fresh home with a brief and a configuration whose webhook retries are quick.
 struct Home {
-    dir: tempfile::TempDir,
+    dir: common::home::Home,
 }
 
 impl Home {
     fn new(config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = common::home::Home::new();
         std::fs::write(
             dir.path().join("brief.md"),
             "Design the data layer for a multi-tenant bookstore.",
@@ -38,19 +38,13 @@ impl Home {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_archbench"));
+        let mut cmd = self.dir.command();
         cmd.args(args)
             .arg("--outbox")
             .arg(self.outbox())
             .arg("--config")
             .arg(self.path().join("config.toml"))
-            .env("OPENAI_API_KEY", "sk-test")
-            .env("XDG_DATA_HOME", self.path().join("data"))
-            .env("XDG_CONFIG_HOME", self.path().join("config"))
-            .env("XDG_CACHE_HOME", self.path().join("cache"))
-            .env_remove("ARCHBENCH_BASE_URL")
-            .env_remove("ARCHBENCH_MODEL")
-            .env_remove("ARCHBENCH_CONFIG");
+            .env("OPENAI_API_KEY", "sk-test");
         cmd
     }
 
@@ -477,11 +471,11 @@ fn a_log_deleted_or_cut_with_its_head_file_is_found_by_the_store_and_the_envelop
     assert_eq!(claimed["data"]["envelope_id"], envelope["id"]);
     let verify = |home: &Home| {
         // audit takes no run options (--config): only the outbox to check against.
-        let out = Command::new(env!("CARGO_BIN_EXE_archbench"))
+        let out = home
+            .dir
+            .command()
             .args(["audit", "verify", "--outbox"])
             .arg(home.outbox())
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
             .output()
             .unwrap();
         (

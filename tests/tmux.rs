@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::home::Home;
 use common::server::{openai_sse, split, Reply, Server};
 use common::tmux::Tmux;
 use std::path::Path;
@@ -12,12 +13,25 @@ use std::time::{Duration, Instant};
 
 const ANSWER: &str = "# Data layer\n\n## 1. Data modeling\n\n```sql\nCREATE TABLE tenant (id bigint PRIMARY KEY);\n```\n\nDECISION: completed\n";
 
-fn archbench_command(server: &Server, home: &Path) -> String {
-    format!(
-        "env XDG_DATA_HOME={home}/data XDG_CONFIG_HOME={home}/config XDG_CACHE_HOME={home}/cache {bin} --provider openai --base-url {url} --model tmux-model --outbox {home}/outbox",
-        home = home.display(),
-        bin = env!("CARGO_BIN_EXE_archbench"),
-        url = server.base_url()
+fn archbench_command(server: &Server, home: &Home) -> String {
+    archbench_command_with(server, home, &[], &[])
+}
+
+/// The workbench with variables of the terminal taken away or given.
+fn archbench_command_with(
+    server: &Server,
+    home: &Home,
+    unset: &[&str],
+    set: &[(&str, &str)],
+) -> String {
+    home.shell_with(
+        unset,
+        set,
+        &format!(
+            "--provider openai --base-url {url} --model tmux-model --outbox {outbox}",
+            url = server.base_url(),
+            outbox = home.path().join("outbox").display()
+        ),
     )
 }
 
@@ -27,8 +41,8 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
         &openai_sse(ANSWER, 3, "stop"),
         40,
     ))]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 100, 30);
     tmux.wait_for("No answer yet");
     tmux.text("Design the data layer for a bookstore.");
     tmux.keys(&["Enter"]);
@@ -62,7 +76,7 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
     );
     // The session's audit log: every state change, in order, the chain intact. The log is written
     // by its own thread, so wait for its last record.
-    let log = home.path().join("data/archbench/audit.jsonl");
+    let log = home.archbench_data().join("audit.jsonl");
     let deadline = Instant::now() + Duration::from_secs(30);
     let kinds = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -92,7 +106,8 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
             "chain_opened"
         ]
     );
-    let verify = Command::new(env!("CARGO_BIN_EXE_archbench"))
+    let verify = home
+        .command()
         .args(["audit", "--log"])
         .arg(&log)
         .arg("verify")
@@ -109,8 +124,8 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
 #[test]
 fn a_small_terminal_gets_a_message_and_recovers_on_resize() {
     let server = Server::start(vec![]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 60, 20);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 60, 20);
     tmux.wait_for("at least");
     let status = Command::new("tmux")
         .args([
@@ -134,8 +149,8 @@ fn a_small_terminal_gets_a_message_and_recovers_on_resize() {
 fn copying_a_code_block_reaches_the_clipboard_by_osc52() {
     let answer = "# Data layer\n\n## Schema design\n\n```sql\nCREATE TABLE tenant (id bigint PRIMARY KEY);\n```\n\nDECISION: completed\n";
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 8, "stop")])]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 100, 30);
     tmux.accept_clipboard();
     tmux.wait_for("No answer yet");
     tmux.text("brief");
@@ -165,8 +180,8 @@ fn hostile_answers_show_placeholders_and_change_nothing_in_the_terminal() {
     // Clear screen, set the window title, write the clipboard, move the cursor, bidi override.
     let answer = "# Safe heading\n\nA\u{1b}[2J\u{1b}[H clear\n\u{1b}]0;pwned-title\u{7} title\n\u{1b}]52;c;cHduZWQ=\u{7} clipboard\n\u{1b}[10;10H move\nabc\u{202e}fed bidi\n\u{9b}31m c1\n\nDECISION: completed\n";
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 3, "stop")])]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 100, 30);
     tmux.accept_clipboard();
     let title_before = pane_title(&tmux);
     tmux.wait_for("No answer yet");
@@ -230,8 +245,8 @@ fn a_chain_of_three_roles_in_the_workbench() {
             .map(|r| Reply::Stream(vec![openai_sse(r, 4, "stop")]))
             .collect(),
     );
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 110, 32);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 110, 32);
     tmux.wait_for("No answer yet");
     tmux.text("Design the data layer for a bookstore.");
     tmux.keys(&["C-s"]);
@@ -296,8 +311,8 @@ fn a_chain_of_three_roles_in_the_workbench() {
 fn defer_a_review_then_resume_it_in_a_new_session() {
     let answer = "# Data layer\n\nTenants and listings.\n\nDECISION: completed\n";
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 6, "stop")])]);
-    let home = tempfile::tempdir().unwrap();
-    let first = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let home = Home::new();
+    let first = Tmux::start(&archbench_command(&server, &home), 100, 30);
     first.wait_for("No answer yet");
     first.text("Design the data layer for a bookstore.");
     first.keys(&["C-s"]);
@@ -309,18 +324,14 @@ fn defer_a_review_then_resume_it_in_a_new_session() {
     first.keys(&["C-q"]);
     drop(first);
 
-    let deferred_dir = home.path().join("data/archbench/deferred");
+    let deferred_dir = home.archbench_data().join("deferred");
     let files: Vec<_> = std::fs::read_dir(&deferred_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 1);
     let id = files[0].file_stem().unwrap().to_string_lossy().into_owned();
-    let listed = Command::new(env!("CARGO_BIN_EXE_archbench"))
-        .arg("resume")
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .output()
-        .unwrap();
+    let listed = home.command().arg("resume").output().unwrap();
     let listing = String::from_utf8_lossy(&listed.stdout);
     assert!(listing.contains(&id[..13]), "{listing}");
     assert!(
@@ -328,11 +339,7 @@ fn defer_a_review_then_resume_it_in_a_new_session() {
         "{listing}"
     );
 
-    let command = format!(
-        "{} resume {}",
-        archbench_command(&server, home.path()),
-        &id[..13]
-    );
+    let command = format!("{} resume {}", archbench_command(&server, &home), &id[..13]);
     let second = Tmux::start(&command, 100, 30);
     let screen = second.wait_for("Resumed the review");
     assert!(
@@ -372,8 +379,8 @@ fn the_model_picker_switches_the_next_run_to_a_model_the_server_lists() {
         ),
         Reply::Stream(split(&openai_sse(ANSWER, 3, "stop"), 40)),
     ]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 100, 30);
     tmux.wait_for("No answer yet");
     tmux.text("Design the data layer.");
     tmux.keys(&["C-p"]);
@@ -405,10 +412,12 @@ fn colours_under(term: &str) -> (String, String) {
         &openai_sse(ANSWER, 3, "stop"),
         40,
     ))]);
-    let home = tempfile::tempdir().unwrap();
-    let command = format!(
-        "env -u COLORTERM -u NO_COLOR TERM={term} {}",
-        archbench_command(&server, home.path()).trim_start_matches("env ")
+    let home = Home::new();
+    let command = archbench_command_with(
+        &server,
+        &home,
+        &["COLORTERM", "NO_COLOR"],
+        &[("TERM", term)],
     );
     let tmux = Tmux::start(&command, 100, 30);
     tmux.wait_for("No answer yet");
@@ -469,7 +478,7 @@ fn ctrl_g_edits_the_brief_in_the_editor_and_the_workbench_comes_back_intact() {
         &openai_sse(ANSWER, 3, "stop"),
         40,
     ))]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let editor = home.path().join("editor.sh");
     std::fs::write(
         &editor,
@@ -481,11 +490,8 @@ fn ctrl_g_edits_the_brief_in_the_editor_and_the_workbench_comes_back_intact() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let command = format!(
-        "env VISUAL={} {}",
-        editor.display(),
-        archbench_command(&server, home.path()).trim_start_matches("env ")
-    );
+    let editor = editor.display().to_string();
+    let command = archbench_command_with(&server, &home, &[], &[("VISUAL", &editor)]);
     let tmux = Tmux::start(&command, 100, 30);
     tmux.wait_for("No answer yet");
     tmux.text("First line of the brief.");
@@ -509,7 +515,7 @@ fn ctrl_g_edits_the_brief_in_the_editor_and_the_workbench_comes_back_intact() {
 #[test]
 fn keys_typed_in_the_editor_reach_the_editor_not_the_workbench() {
     let server = Server::start(Vec::new());
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let editor = home.path().join("editor.sh");
     // An editor that asks for a line on the terminal and adds it to the file.
     std::fs::write(
@@ -522,11 +528,8 @@ fn keys_typed_in_the_editor_reach_the_editor_not_the_workbench() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let command = format!(
-        "env EDITOR={} {}",
-        editor.display(),
-        archbench_command(&server, home.path()).trim_start_matches("env ")
-    );
+    let editor = editor.display().to_string();
+    let command = archbench_command_with(&server, &home, &[], &[("EDITOR", &editor)]);
     let tmux = Tmux::start(&command, 100, 30);
     tmux.wait_for("No answer yet");
     tmux.text("Brief.");
@@ -562,8 +565,8 @@ fn resizing_while_the_answer_streams_keeps_a_whole_frame() {
         &common::server::openai_sse_partial(partial, 5),
         30,
     ))]);
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 100, 30);
     tmux.wait_for("No answer yet");
     tmux.text("Design the data layer.");
     tmux.keys(&["C-s"]);
@@ -591,8 +594,8 @@ fn resizing_while_the_answer_streams_keeps_a_whole_frame() {
 #[test]
 fn a_bracketed_paste_lands_in_the_brief_as_text() {
     let server = Server::start(Vec::new());
-    let home = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(&archbench_command(&server, home.path()), 100, 30);
+    let home = Home::new();
+    let tmux = Tmux::start(&archbench_command(&server, &home), 100, 30);
     tmux.wait_for("No answer yet");
     tmux.paste("Pasted line one\nPasted line two\x1b[2J");
     let screen = tmux.wait_for("Pasted line two");
@@ -695,18 +698,14 @@ fn over_ssh_the_workbench_runs_and_approves_and_a_second_session_watches() {
         &openai_sse(ANSWER, 3, "stop"),
         40,
     ))]);
-    let home = tempfile::tempdir().unwrap();
-    let env = format!(
-        "env TERM=xterm-256color XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config XDG_CACHE_HOME={h}/cache XDG_STATE_HOME={h}/state",
-        h = home.path().display()
-    );
-    let bin = env!("CARGO_BIN_EXE_archbench");
+    let home = Home::new();
+    let over_ssh = |args: &str| home.shell_with(&[], &[("TERM", "xterm-256color")], args);
     let reviewer = Tmux::start(
-        &sshd.command(&format!(
-            "{env} {bin} --provider openai --base-url {} --model ssh-model --outbox {}/outbox",
+        &sshd.command(&over_ssh(&format!(
+            "--provider openai --base-url {} --model ssh-model --outbox {}/outbox",
             server.base_url(),
             home.path().display()
-        )),
+        ))),
         110,
         32,
     );
@@ -715,7 +714,7 @@ fn over_ssh_the_workbench_runs_and_approves_and_a_second_session_watches() {
     reviewer.keys(&["C-s"]);
     let screen = reviewer.wait_for("Decision: ambiguous");
     assert!(screen.contains("CREATE TABLE tenant"), "{screen}");
-    let watcher = Tmux::start(&sshd.command(&format!("{env} {bin} watch")), 110, 32);
+    let watcher = Tmux::start(&sshd.command(&over_ssh("watch")), 110, 32);
     let watched = watcher.wait_for("Decision: ambiguous");
     assert!(
         watched.contains("CREATE TABLE tenant") && watched.contains("over ssh"),
@@ -746,11 +745,11 @@ fn inline_the_answer_goes_into_the_scrollback_and_stays_after_quitting() {
         &openai_sse(ANSWER, 3, "stop"),
         40,
     ))]);
-    let home = tempfile::tempdir().unwrap();
+    let home = Home::new();
     let tmux = Tmux::start("sh", 100, 40);
     tmux.text(&format!(
         "{} --inline; echo INLINE-DONE",
-        archbench_command(&server, home.path())
+        archbench_command(&server, &home)
     ));
     tmux.keys(&["Enter"]);
     tmux.wait_for("No answer yet");

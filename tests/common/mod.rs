@@ -2,6 +2,7 @@
 //! loopback server that speaks OpenAI-style streaming.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod home;
 pub mod server;
 pub mod tmux;
 
