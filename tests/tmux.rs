@@ -782,3 +782,52 @@ fn inline_the_answer_goes_into_the_scrollback_and_stays_after_quitting() {
     );
     assert!(history[rule..].contains("DECISION: completed"), "{history}");
 }
+
+/// Headless output and the history, printed on a real terminal (stdout is the tmux pane, not a
+/// pipe): the hostile answer and brief show as placeholders and change nothing in the terminal.
+#[test]
+fn headless_output_and_the_history_on_a_terminal_act_on_nothing() {
+    let evil = "\u{1b}[2J\u{1b}[H cleared \u{1b}]0;pwned-title\u{7} title \u{1b}]52;c;cHduZWQ=\u{7} clip \u{9b}31m c1";
+    let answer = format!("# Safe heading\n\nAnswer {evil}\n\nDECISION: completed\n");
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(&answer, 3, "stop")])]);
+    let home = Home::new();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, format!("Brief {evil}")).unwrap();
+    let tmux = Tmux::start("sh", 160, 50);
+    tmux.accept_clipboard();
+    let title_before = pane_title(&tmux);
+    let run = home.shell(&format!(
+        "run --approve never --provider openai --model m --base-url {} --brief {}",
+        server.base_url(),
+        brief.display()
+    ));
+    tmux.text(&format!(
+        // The quotes keep the typed line from matching what the echoes print.
+        "echo FIRST-\"\"LINE; {run}; {}; echo OUTPUT-\"\"DONE",
+        home.shell("sessions show 1")
+    ));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("OUTPUT-DONE");
+    assert!(
+        screen.contains("FIRST-LINE"),
+        "the screen was not cleared:\n{screen}"
+    );
+    for shown in [
+        "Answer ␛[2J␛[H cleared",
+        "␛]0;pwned-title␇ title",
+        "␛]52;c;cHduZWQ=␇ clip",
+        "⟨U+009B⟩31m c1",
+        "Brief ␛[2J",
+    ] {
+        assert!(screen.contains(shown), "`{shown}` not shown:\n{screen}");
+    }
+    assert_eq!(pane_title(&tmux), title_before, "the title is unchanged");
+    let buffers = Command::new("tmux")
+        .args(["-L", &tmux.socket, "list-buffers"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&buffers.stdout).trim().is_empty(),
+        "no clipboard buffer was written"
+    );
+}
