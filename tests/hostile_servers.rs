@@ -9,7 +9,7 @@ mod common;
 use common::home::Home;
 use common::server::{Reply, Server};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 const KEY: &str = "sk-hostile-canary-5e1d9a";
 
@@ -26,6 +26,17 @@ fn run_with(provider: &str, base: &str, more_config: &str) -> (Output, Home) {
 
 /// [`run`] with more configuration and more flags.
 fn run_args(provider: &str, base: &str, more_config: &str, more_args: &[&str]) -> (Output, Home) {
+    let (mut command, home) = run_command(provider, base, more_config, more_args);
+    (command.output().unwrap(), home)
+}
+
+/// The command [`run_args`] runs.
+fn run_command(
+    provider: &str,
+    base: &str,
+    more_config: &str,
+    more_args: &[&str],
+) -> (Command, Home) {
     let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
@@ -36,8 +47,8 @@ fn run_args(provider: &str, base: &str, more_config: &str, more_args: &[&str]) -
     } else {
         "OPENAI_API_KEY"
     };
-    let out = home
-        .command()
+    let mut command = home.command();
+    command
         .args([
             "run",
             "--provider",
@@ -52,10 +63,45 @@ fn run_args(provider: &str, base: &str, more_config: &str, more_args: &[&str]) -
         .arg("--outbox")
         .arg(home.path().join("outbox"))
         .args(more_args)
-        .env(variable, KEY)
-        .output()
+        .env(variable, KEY);
+    (command, home)
+}
+
+/// Runs `command` to its end, with the most memory it held resident (its peak RSS, in bytes).
+// wait4 reaps the child (clippy only knows std's wait).
+#[allow(clippy::zombie_processes)]
+fn output_and_peak(mut command: Command) -> (Output, u64) {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    (out, home)
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for the child this test spawned (std never waits for it after this: `child`
+    // is only dropped, which neither waits nor kills).
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    let out = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    // Linux reports ru_maxrss in KiB.
+    (out, usage.ru_maxrss as u64 * 1024)
 }
 
 fn files(root: &Path) -> Vec<PathBuf> {
@@ -215,6 +261,54 @@ fn an_endless_answer_is_cut_off_at_its_limit_and_not_handed_off() {
         (8 * 1024 * 1024..=9 * 1024 * 1024).contains(&printed),
         "kept up to the limit: {printed} bytes"
     );
+}
+
+/// A stream far past every limit keeps memory and the store bounded: 64 MiB of answer is cut off
+/// at the 8 MiB answer limit, one 64 MiB line at the 1 MiB event limit. (The test process sends
+/// the streams piece by piece and stays small: a child's peak counts its parent's memory until
+/// it execs.)
+#[test]
+fn memory_and_the_store_stay_bounded_past_the_limits() {
+    const MIB: u64 = 1024 * 1024;
+    let delta = openai_delta(&"x".repeat(64 * 1024)).concat();
+    let line_start = b"data: {\"choices\":[{\"delta\":{\"content\":\"".to_vec();
+    for (name, reply, code) in [
+        ("answer", Reply::Repeat(Vec::new(), delta, 1024), 4),
+        (
+            "line",
+            Reply::Repeat(line_start, vec![b'y'; 64 * 1024], 1024),
+            3,
+        ),
+    ] {
+        let server = Server::start(vec![reply]);
+        let (command, home) = run_command("openai", &server.base_url(), "", &[]);
+        let (out, peak) = output_and_peak(command);
+        assert_eq!(out.status.code(), Some(code), "{name}: {}", stderr(&out));
+        let store = std::fs::metadata(home.archbench_data().join("sessions.db"))
+            .unwrap()
+            .len();
+        let wal = std::fs::metadata(home.archbench_data().join("sessions.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        eprintln!(
+            "{name}: peak {} MiB, store {} KiB + WAL {} KiB, stdout {} KiB",
+            peak / MIB,
+            store / 1024,
+            wal / 1024,
+            out.stdout.len() / 1024
+        );
+        assert!(peak < 96 * MIB, "{name}: peak {} MiB", peak / MIB);
+        assert!(
+            store + wal < 24 * MIB,
+            "{name}: store {} KiB",
+            (store + wal) / 1024
+        );
+        assert!(
+            out.stdout.len() as u64 <= 8 * MIB + 128 * 1024,
+            "{name}: {} bytes printed",
+            out.stdout.len()
+        );
+    }
 }
 
 /// One line that never ends is stopped at the event limit, with what happened said.

@@ -206,11 +206,13 @@ impl Endpoint {
                 if reader.read(&event.data, events)? {
                     return Ok(true);
                 }
-            }
-            if reader.size() > self.answer_limit {
-                tracing::warn!("the answer passed {} bytes: cut off", self.answer_limit);
-                reader.cut_off();
-                return Ok(true);
+                // Checked per event, not per chunk: a chunk may hold many events, and what is
+                // kept passes the limit by one piece at most.
+                if reader.size() > self.answer_limit {
+                    tracing::warn!("the answer passed {} bytes: cut off", self.answer_limit);
+                    reader.cut_off();
+                    return Ok(true);
+                }
             }
             if parser.pending() > MAX_EVENT_BYTES {
                 return Err(ProviderError::Stream(format!(

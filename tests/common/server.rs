@@ -21,6 +21,9 @@ pub enum Reply {
     /// 200, then these pieces one at a time, this long apart (a keepalive, a slow loris), then
     /// the connection closed. Bounded: the pieces are all it sends.
     Trickle(Vec<Vec<u8>>, std::time::Duration),
+    /// 200, a first piece, then another piece this many times, then the connection held open
+    /// like `Stall`: a long stream the test process never holds in memory.
+    Repeat(Vec<u8>, Vec<u8>, usize),
 }
 
 /// A request's header lines: (lower-cased name, value).
@@ -149,10 +152,15 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
             for piece in pieces {
                 stream.write_all(piece)?;
             }
-            stream.flush()?;
-            // Blocks until the client closes its side.
-            let mut sink = [0u8; 64];
-            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+            hold(&mut stream)?;
+        }
+        Reply::Repeat(first, piece, times) => {
+            sse_head(&mut stream)?;
+            stream.write_all(first)?;
+            for _ in 0..*times {
+                stream.write_all(piece)?;
+            }
+            hold(&mut stream)?;
         }
         Reply::Stream(pieces) => {
             write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")?;
@@ -165,6 +173,14 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
         }
     }
     stream.flush()
+}
+
+/// Flushes and blocks until the client closes its side.
+fn hold(stream: &mut TcpStream) -> std::io::Result<()> {
+    stream.flush()?;
+    let mut sink = [0u8; 64];
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    Ok(())
 }
 
 /// The SSE body a server sends for `answer`, one chunk per piece of `chunk_chars` characters,
