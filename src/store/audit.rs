@@ -209,13 +209,30 @@ fn record_of(line: &[u8]) -> Option<AuditRecord> {
     serde_json::from_slice(line).ok()
 }
 
+/// Why bytes after the last newline cannot be a record torn by a crash, if they cannot: a record
+/// and its newline go out in one write, so a crash leaves a prefix of that line, never a whole
+/// record followed by other bytes.
+fn torn_tail_suspect(torn: &[u8]) -> Option<String> {
+    let mut values = serde_json::Deserializer::from_slice(torn).into_iter::<serde_json::Value>();
+    let Some(Ok(_)) = values.next() else {
+        return None;
+    };
+    let stray = torn.len() - values.byte_offset();
+    (stray > 0).then(|| {
+        format!("the last line is a record followed by {stray} stray byte(s), which no crash writes: edited")
+    })
+}
+
 /// Appends one record to the log at `path`. A log whose end was torn by a crash, or that ends
 /// before the record the head file names, is first given a `log_recovered` record saying what
 /// was found, so the chain goes on and `verify` can tell a crash from an edit.
 pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<Appended> {
     let Locked(mut file) = Locked::open(path)?;
     let mut end = tail(&mut file)?;
-    if !end.torn.is_empty() && record_of(&end.torn).is_some() {
+    let suspect = (!end.torn.is_empty())
+        .then(|| torn_tail_suspect(&end.torn))
+        .flatten();
+    if !end.torn.is_empty() && suspect.is_none() && record_of(&end.torn).is_some() {
         // Only the newline was lost: the record is whole and the chain goes on from it.
         file.write_all(b"\n")?;
         end.last = Some(std::mem::take(&mut end.torn));
@@ -246,6 +263,7 @@ pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<Appended> {
                 "torn_sha256": (!end.torn.is_empty()).then(|| sha_bytes(&end.torn)),
                 "log_ended_at": seq,
                 "head_said": behind,
+                "suspect": suspect,
             }),
         };
         prev = write_record(&mut file, &recovered, seq + 1, &prev)?.sha256;
@@ -411,6 +429,14 @@ pub fn verify_bytes(bytes: &[u8], head: Option<(u64, String)>) -> Result<Verifie
             });
         }
         if record.kind == RECOVERED {
+            if let Some(why) = record.data.get("suspect").and_then(|v| v.as_str()) {
+                problems.push(Problem {
+                    line: n,
+                    message: format!(
+                        "the log was recovered here from an end no crash leaves: {why}"
+                    ),
+                });
+            }
             if let Some(said) = record.data.get("head_said").and_then(|v| v.as_u64()) {
                 report.crashes.push(Problem {
                     line: n,
@@ -423,7 +449,12 @@ pub fn verify_bytes(bytes: &[u8], head: Option<(u64, String)>) -> Result<Verifie
         }
         previous = Some((line, record.seq));
     }
-    if let Some(rest) = unterminated {
+    if let Some(why) = unterminated.and_then(torn_tail_suspect) {
+        problems.push(Problem {
+            line: all.len() + 1,
+            message: why,
+        });
+    } else if let Some(rest) = unterminated {
         report.crashes.push(Problem {
             line: all.len() + 1,
             message: format!(

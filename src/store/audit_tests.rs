@@ -225,6 +225,32 @@ fn a_torn_last_line_is_recovered_at_the_next_append_and_verified_as_a_crash() {
     assert_eq!(records[3].kind, "review_action");
 }
 
+/// The last newline replaced by another byte leaves a whole record and a stray byte at the end:
+/// no crash writes that (a record and its newline go out in one write), so it is an edit, before
+/// the next append and after it. (Found by `any_byte_edited_is_found`: it read as a torn record.)
+#[test]
+fn a_last_newline_replaced_is_an_edit_not_a_crash() {
+    for byte in [b' ', 0x0b, b'x'] {
+        let (_dir, path) = log_with(5);
+        let mut bytes = std::fs::read(&path).unwrap();
+        *bytes.last_mut().unwrap() = byte;
+        std::fs::write(&path, &bytes).unwrap();
+        let problems = verify_report(&path).unwrap_err();
+        assert!(
+            problems[0].message.contains("stray byte"),
+            "{byte}: {problems:?}"
+        );
+        append(&path, &entry("review_action", 6)).unwrap();
+        let problems = verify_report(&path).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.message.contains("no crash leaves")),
+            "{byte}: after an append: {problems:?}"
+        );
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
