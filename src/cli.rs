@@ -309,6 +309,14 @@ pub struct BenchArgs {
     /// Internal: stream N tokens and print the peak resident memory in KiB.
     #[arg(long, hide = true)]
     pub memory_probe: Option<usize>,
+    /// Serve the bench corpus of N tokens as an OpenAI-compatible loopback server (at --rate
+    /// when --paced), print its base URL, and answer requests until stopped: the model for
+    /// measuring the real binary from outside (scripts/bench-lean.sh).
+    #[arg(long, value_name = "TOKENS")]
+    pub serve: Option<usize>,
+    /// With --serve: pace the stream at --rate tokens a second.
+    #[arg(long, requires = "serve")]
+    pub paced: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]

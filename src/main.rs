@@ -516,6 +516,13 @@ fn bench(args: &archbench::cli::BenchArgs) -> i32 {
             Err(e) => fail(exit::PROVIDER, &e),
         };
     }
+    if let Some(tokens) = args.serve {
+        let rate = args.paced.then_some(args.rate);
+        return match archbench::bench::serve(tokens, rate) {
+            Ok(()) => exit::OK,
+            Err(e) => fail(exit::PROVIDER, &e),
+        };
+    }
     let config = archbench::bench::Config {
         sizes: args.sizes.clone(),
         naive_sizes: args.naive_sizes.clone(),

@@ -358,7 +358,7 @@ pub fn run(config: &Config, progress: impl Fn(&str)) -> Result<Report, String> {
     };
     // Grammars load once per process, off the UI's path (the app warms them up at start); one
     // untimed run pays the other first-time costs (connections, allocator growth).
-    crate::render::highlight::warm_up_now();
+    crate::render::highlight::warm_up();
     if let Some(&size) = config.sizes.first() {
         stream_run(size, None, false)?;
     }
@@ -384,6 +384,21 @@ pub fn run(config: &Config, progress: impl Fn(&str)) -> Result<Report, String> {
         report.peak_rss_kb = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
     }
     Ok(report)
+}
+
+/// Serves the corpus of `tokens` on loopback (paced at `rate` tokens a second when given), prints
+/// the base URL on standard output, and answers requests until the process is stopped.
+pub fn serve(tokens: usize, rate: Option<f64>) -> Result<(), String> {
+    let text = corpus::corpus(tokens);
+    let pieces: Vec<String> = corpus::tokens(&text)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let url = server::start(pieces, rate, usize::MAX).map_err(|e| e.to_string())?;
+    crate::say!("{url}");
+    loop {
+        std::thread::park();
+    }
 }
 
 /// Streams `tokens` through the pipeline with no keys and returns the process's peak RSS (KiB).
