@@ -77,8 +77,9 @@ pub fn set_theme(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The grammars and theme; the first call loads them (tens of milliseconds), so the app calls
-/// [`warm_up`] at start to pay that off the UI's path.
+/// The grammars, loaded on first use: with Oniguruma's regexes loading takes a few milliseconds
+/// and each language compiles its patterns in a few more when a block first uses it, so nothing
+/// is loaded before an answer has code (an idle workbench holds no grammar).
 pub fn highlighting() -> &'static Highlighting {
     static LOADED: OnceLock<Highlighting> = OnceLock::new();
     LOADED.get_or_init(|| Highlighting {
@@ -86,17 +87,9 @@ pub fn highlighting() -> &'static Highlighting {
     })
 }
 
-/// Loads the grammars on a background thread, and compiles the patterns of the languages
-/// architecture answers use most: syntect compiles each pattern on first use, tens of
-/// milliseconds a language, which would otherwise land on the first update of a code block.
+/// Compiles the patterns of the languages architecture answers use most, so that a measurement
+/// (the bench) does not count their one-time compilation.
 pub fn warm_up() {
-    let _ = std::thread::Builder::new()
-        .name("syntect-load".into())
-        .spawn(warm_up_now);
-}
-
-/// [`warm_up`] on the calling thread.
-pub fn warm_up_now() {
     for (lang, sample) in WARM_UP {
         if let Some(mut state) = CodeState::new(lang) {
             for line in sample.lines() {
