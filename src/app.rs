@@ -792,7 +792,6 @@ pub async fn run_watch(
     store: PathBuf,
     session: Option<String>,
 ) -> color_eyre::Result<()> {
-    crate::render::highlight::warm_up();
     let (mut terminal, _guard) = terminal::enter(state.mouse)?;
     let mut wiring = Wiring::new(Arc::new(crate::provider::Nothing), PathBuf::new());
     let events = wiring.runner.internal_tx.clone();
@@ -804,7 +803,7 @@ pub async fn run_watch(
     ));
     let stop = stop_signals()?;
     let size = terminal.size()?;
-    let (terminal_inputs, _pause) = crate::input::spawn();
+    let (terminal_inputs, _pause) = crate::input::spawn()?;
     let inputs = futures_util::stream::iter([Input::Event(Event::Resize {
         width: size.width,
         height: size.height,
@@ -833,7 +832,6 @@ pub async fn run_tui(
     autorun: bool,
     builder: Option<ProviderBuilder>,
 ) -> color_eyre::Result<()> {
-    crate::render::highlight::warm_up();
     let (mut terminal, _guard) = if state.inline {
         terminal::enter_inline(state.mouse)?
     } else {
@@ -872,7 +870,7 @@ pub async fn run_tui(
     if autorun {
         first.push(Event::Action(crate::action::Action::Run));
     }
-    let (terminal_inputs, pause) = crate::input::spawn();
+    let (terminal_inputs, pause) = crate::input::spawn()?;
     wiring.runner.pause = Some(pause);
     wiring.runner.mouse = state.mouse;
     let inputs =
