@@ -17,7 +17,8 @@ server=""
 cleanup() {
   tmux -L "$socket" kill-server 2>/dev/null || true
   [ -n "$server" ] && kill "$server" 2>/dev/null || true
-  rm -rf "$work"
+  wait "$server" 2>/dev/null || true
+  rm -rf "$work" 2>/dev/null || rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
 mkdir -p "$work"/{home,data,config,state,cache}

@@ -317,6 +317,13 @@ pub struct BenchArgs {
     /// With --serve: pace the stream at --rate tokens a second.
     #[arg(long, requires = "serve")]
     pub paced: bool,
+    /// Run the command after `--` and write its CPU seconds and peak memory (KiB) to FILE: to
+    /// measure another program in the same terminal (scripts/bench-side-by-side.sh).
+    #[arg(long, value_name = "FILE", requires = "command")]
+    pub measure: Option<std::path::PathBuf>,
+    /// The command --measure runs.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]

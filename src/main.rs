@@ -516,6 +516,10 @@ fn bench(args: &archbench::cli::BenchArgs) -> i32 {
             Err(e) => fail(exit::PROVIDER, &e),
         };
     }
+    if let Some(out) = &args.measure {
+        return archbench::bench::measure::measure(out, &args.command)
+            .unwrap_or_else(|e| fail(exit::BAD_INPUT, &e));
+    }
     if let Some(tokens) = args.serve {
         let rate = args.paced.then_some(args.rate);
         return match archbench::bench::serve(tokens, rate) {

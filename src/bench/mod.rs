@@ -4,6 +4,7 @@
 //! a naive renderer that re-renders the whole answer on every line. It reports; it asserts nothing.
 
 pub mod corpus;
+pub mod measure;
 pub mod server;
 
 use crate::app::{drive, Input, Instruments, Wiring};
