@@ -574,13 +574,15 @@ where
     let mut draft_due: Option<Instant> = None;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut remembered = state.brief_revision;
+    let draft_delay = crate::test_hooks::draft_delay(DRAFT_DELAY);
     loop {
         if state.brief_revision != remembered {
             remembered = state.brief_revision;
             runner.remember_brief(state);
+            crate::test_hooks::panic_if_asked(&state.brief_text());
         }
         if draft_due.is_none() && state.brief_revision != state.draft_saved {
-            draft_due = Some(Instant::now() + DRAFT_DELAY);
+            draft_due = Some(Instant::now() + draft_delay);
         }
         let ticking = state.wants_ticks();
         if !ticking {

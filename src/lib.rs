@@ -34,4 +34,5 @@ pub mod sink;
 pub mod state;
 pub mod store;
 pub mod terminal;
+mod test_hooks;
 pub mod ui;

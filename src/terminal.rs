@@ -11,8 +11,20 @@ use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Whether the alternate screen is on. Leaving it restores the cursor saved on entering, so
+/// leaving twice (the panic hook, then the guard) would move the cursor back over the panic
+/// message, and leaving it in the inline mode, which never entered it, over the scrollback.
+static ALTERNATE: AtomicBool = AtomicBool::new(false);
+
+fn enter_alternate() -> io::Result<()> {
+    execute!(io::stdout(), EnterAlternateScreen)?;
+    ALTERNATE.store(true, Ordering::SeqCst);
+    Ok(())
+}
 
 /// Restores the terminal when dropped.
 pub struct Guard;
@@ -29,7 +41,8 @@ pub fn enter(mouse: bool) -> io::Result<(Term, Guard)> {
     install_panic_hook();
     enable_raw_mode()?;
     let guard = Guard;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    enter_alternate()?;
+    execute!(io::stdout(), EnableBracketedPaste)?;
     if mouse {
         execute!(io::stdout(), EnableMouseCapture)?;
     }
@@ -45,7 +58,8 @@ pub fn suspend() {
 /// Takes the terminal back after [`suspend`].
 pub fn resume(mouse: bool) -> io::Result<()> {
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+    enter_alternate()?;
+    execute!(io::stdout(), EnableBracketedPaste)?;
     if mouse {
         execute!(io::stdout(), EnableMouseCapture)?;
     }
@@ -76,13 +90,11 @@ pub fn enter_inline(mouse: bool) -> io::Result<(Term, Guard)> {
 
 /// Leaves raw mode and the alternate screen; safe to call more than once.
 pub fn restore() {
-    let _ = execute!(
-        io::stdout(),
-        DisableMouseCapture,
-        DisableBracketedPaste,
-        LeaveAlternateScreen,
-        cursor::Show
-    );
+    let _ = execute!(io::stdout(), DisableMouseCapture, DisableBracketedPaste);
+    if ALTERNATE.swap(false, Ordering::SeqCst) {
+        let _ = execute!(io::stdout(), LeaveAlternateScreen);
+    }
+    let _ = execute!(io::stdout(), cursor::Show);
     let _ = disable_raw_mode();
 }
 

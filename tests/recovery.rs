@@ -12,11 +12,20 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn workbench(server: &Server, home: &Home) -> String {
-    home.shell(&format!(
-        "--provider openai --base-url {url} --model recovery-model --outbox {outbox}",
-        url = server.base_url(),
-        outbox = home.path().join("outbox").display(),
-    ))
+    workbench_with(server, home, &[])
+}
+
+/// [`workbench`] with variables set (the debug build's test hooks).
+fn workbench_with(server: &Server, home: &Home, set: &[(&str, &str)]) -> String {
+    home.shell_with(
+        &[],
+        set,
+        &format!(
+            "--provider openai --base-url {url} --model recovery-model --outbox {outbox}",
+            url = server.base_url(),
+            outbox = home.path().join("outbox").display(),
+        ),
+    )
 }
 
 /// The text of the one workbench's draft in `home`, once it is saved.
@@ -110,10 +119,15 @@ fn a_dropped_connection_restores_the_terminal_and_keeps_the_draft() {
     let pid_file = home.path().join("pid");
     let tmux = Tmux::start("sh", 100, 30);
     // The shell stays in the pane: after archbench leaves, the terminal must be usable again.
+    // No autosave for an hour: only the flush on SIGHUP can write the draft.
     tmux.text(&format!(
         "sh -c 'echo $$ > {pid}; exec {cmd}'; echo EXITED-$?",
         pid = pid_file.display(),
-        cmd = workbench(&server, &home)
+        cmd = workbench_with(
+            &server,
+            &home,
+            &[("ARCHBENCH_TEST_DRAFT_DELAY_MS", "3600000")]
+        )
     ));
     tmux.keys(&["Enter"]);
     tmux.wait_for("No answer yet");
@@ -137,6 +151,43 @@ fn a_dropped_connection_restores_the_terminal_and_keeps_the_draft() {
     assert_eq!(
         draft_text(&home).unwrap(),
         "Brief written just before the hangup"
+    );
+}
+
+/// A panic (the debug build's hook makes one when the brief holds a marker) gives the terminal
+/// back and leaves the brief as it was typed: the panic hook restores the terminal and writes
+/// the brief's copy (no autosave ran: its delay is an hour).
+#[test]
+fn a_panic_gives_the_terminal_back_and_writes_the_brief() {
+    let server = Server::start(Vec::new());
+    let home = Home::new();
+    let tmux = Tmux::start("sh", 100, 30);
+    let hooks = [
+        ("ARCHBENCH_TEST_PANIC", "CRASH-HERE"),
+        ("ARCHBENCH_TEST_DRAFT_DELAY_MS", "3600000"),
+        ("RUST_BACKTRACE", "0"),
+    ];
+    // The quotes keep the typed line from matching what the echo prints.
+    tmux.text(&format!(
+        "{}; echo EXIT\"\"ED-$?",
+        workbench_with(&server, &home, &hooks)
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("No answer yet");
+    assert!(tmux.alternate_screen());
+    tmux.text("Brief typed before CRASH-HERE");
+    tmux.wait_for("EXITED-");
+    assert!(!tmux.alternate_screen(), "the alternate screen was left");
+    let screen = tmux.screen();
+    assert!(screen.contains("the brief holds the marker"), "{screen}");
+    tmux.text("echo RESTORED-OK");
+    tmux.keys(&["Enter"]);
+    eventually("the shell answering in cooked mode", || {
+        tmux.screen().lines().any(|l| l.trim() == "RESTORED-OK")
+    });
+    assert_eq!(
+        draft_text(&home).as_deref(),
+        Some("Brief typed before CRASH-HERE")
     );
 }
 
