@@ -249,7 +249,14 @@ fn the_command_sink_gets_the_envelope_on_stdin_and_interprets_nothing() {
     let home = Home::new(QUICK);
     let hostile = "# Plan\n\nRun `$(touch PWNED1)` then ; touch PWNED2 | sh && echo $HOME > PWNED3 \"'\n\nDECISION: completed: Go to backup_disaster_specialist\n";
     let received = home.path().join("received.json");
-    let sink = format!("exec:tee '{}'", received.display());
+    // A shell would run `$(touch PWNED4)`; split into words it is two more files for tee.
+    let sink = format!("exec:tee '{}' $(touch PWNED4)", received.display());
+    // The variables the command gets, written by a shell the configuration asks for by name.
+    let seen = home.path().join("seen.txt");
+    let env_sink = format!(
+        "exec:sh -c 'echo \"$ARCHBENCH_ENVELOPE_ID $ARCHBENCH_ENVELOPE_FILE\" > {}'",
+        seen.display()
+    );
     let mut cmd = home.command(&[
         "run",
         "--provider",
@@ -262,6 +269,8 @@ fn the_command_sink_gets_the_envelope_on_stdin_and_interprets_nothing() {
         home.path().join("brief.md").to_str().unwrap(),
         "--sink",
         &sink,
+        "--sink",
+        &env_sink,
     ]);
     let out = cmd.current_dir(home.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -271,12 +280,25 @@ fn the_command_sink_gets_the_envelope_on_stdin_and_interprets_nothing() {
         "the text arrives as it was written"
     );
     assert_eq!(got, home.envelopes()[0]);
-    for name in ["PWNED1", "PWNED2", "PWNED3"] {
+    for name in ["PWNED1", "PWNED2", "PWNED3", "PWNED4"] {
         assert!(
             !home.path().join(name).exists(),
             "{name} was created: something was interpreted"
         );
     }
+    assert!(
+        home.path().join("$(touch").exists() && home.path().join("PWNED4)").exists(),
+        "the command's words reached it as written"
+    );
+    let envelope = &home.envelopes()[0];
+    let seen = std::fs::read_to_string(&seen).unwrap();
+    let (id, file) = seen.trim().split_once(' ').unwrap();
+    assert_eq!(id, envelope["id"].as_str().unwrap());
+    let named: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    assert_eq!(
+        &named, envelope,
+        "ARCHBENCH_ENVELOPE_FILE names the envelope"
+    );
 }
 
 #[test]

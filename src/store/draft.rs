@@ -226,7 +226,7 @@ mod tests {
     }
 
     #[test]
-    fn the_remembered_brief_is_written_on_panic() {
+    fn flush_on_panic_writes_the_remembered_brief() {
         let dir = tempfile::tempdir().unwrap();
         let gone = owner("w1", GONE, None);
         remember(dir.path(), &gone, "typed before the crash");
