@@ -42,7 +42,13 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
         40,
     ))]);
     let home = Home::new();
-    let tmux = Tmux::start(&archbench_command(&server, &home), 100, 30);
+    // From a shell, so that what quitting leaves behind can be seen.
+    let tmux = Tmux::start("sh", 100, 30);
+    tmux.text(&format!(
+        "{}; echo QUIT\"\"-$?",
+        archbench_command(&server, &home)
+    ));
+    tmux.keys(&["Enter"]);
     tmux.wait_for("No answer yet");
     tmux.text("Design the data layer for a bookstore.");
     tmux.keys(&["Enter"]);
@@ -117,8 +123,14 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
     // The chain opened the chosen role with the composed brief.
     let screen = tmux.wait_for("database_architect → product_catalog_manager");
     assert!(screen.contains("# Original brief"), "{screen}");
-    // Quitting after the handoff is immediate and gives the terminal back.
+    // Quitting after the handoff is immediate (one key, no confirmation) and gives the terminal
+    // back: the process ends with 0, the main screen is back, the shell reads a line again.
     tmux.keys(&["C-q"]);
+    tmux.wait_for("QUIT-0");
+    assert!(!tmux.alternate_screen(), "the alternate screen was left");
+    tmux.text("echo COOKED\"\"-OK");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("COOKED-OK");
 }
 
 #[test]

@@ -85,7 +85,7 @@ impl SessionWriter {
                     };
                     match message {
                         None => batch.flush(),
-                        Some(record) => batch.take(record),
+                        Some(record) => batch.take(record, Instant::now()),
                     }
                 }
                 batch.close();
@@ -164,14 +164,18 @@ impl<R: Fn(String)> Batch<R> {
         }
     }
 
-    fn take(&mut self, record: Record) {
+    /// Takes one record that arrived at `now`. Pieces wait for the batch, which is written when
+    /// its window ends — here too, not only when the channel falls quiet, so that a stream that
+    /// never pauses is still at most one window behind — or when it is full.
+    fn take(&mut self, record: Record, now: Instant) {
         if let Record::Delta { key, text } = record {
             let Some(&row) = self.rows.get(&*key) else {
                 return;
             };
             self.pending.push((row, text));
-            self.since.get_or_insert_with(Instant::now);
-            if self.pending.len() >= BATCH_PIECES {
+            self.since.get_or_insert(now);
+            let window_over = self.deadline().is_some_and(|end| now >= end);
+            if window_over || self.pending.len() >= BATCH_PIECES {
                 self.flush();
             }
             return;
