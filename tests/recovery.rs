@@ -6,7 +6,7 @@ mod common;
 
 use archbench::store::sessions::Store;
 use common::home::Home;
-use common::server::{openai_sse, openai_sse_partial, split, Reply, Server};
+use common::server::{openai_sse, openai_sse_partial, split, Gate, Reply, Server};
 use common::tmux::Tmux;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -208,12 +208,14 @@ fn two_reviewers_writing_the_store_at_once_lose_nothing() {
     let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
+    // No server answers before all four runs have sent their request: the runs overlap.
+    let gate = Gate::new(4);
     let servers: Vec<Server> = (0..4)
         .map(|n| {
-            Server::start(vec![Reply::Stream(split(
-                &openai_sse(&long_answer(n), 4, "stop"),
-                32,
-            ))])
+            Server::start(vec![Reply::Gated(
+                gate.clone(),
+                split(&openai_sse(&long_answer(n), 4, "stop"), 32),
+            )])
         })
         .collect();
     let children: Vec<_> = servers
@@ -238,6 +240,7 @@ fn two_reviewers_writing_the_store_at_once_lose_nothing() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    assert!(gate.all_met(), "the four runs were never open at once");
     let store = Store::open(&sessions_db(&home)).unwrap();
     let runs = store.list(100).unwrap();
     assert_eq!(runs.len(), 4, "{runs:?}");

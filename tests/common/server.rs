@@ -24,6 +24,45 @@ pub enum Reply {
     /// 200, a first piece, then another piece this many times, then the connection held open
     /// like `Stall`: a long stream the test process never holds in memory.
     Repeat(Vec<u8>, Vec<u8>, usize),
+    /// Like `Stream`, once every server sharing the gate has a request (or a minute passed):
+    /// proof that their clients were running at once.
+    Gated(Arc<Gate>, Vec<Vec<u8>>),
+}
+
+/// A meeting point for several servers' requests.
+#[derive(Debug)]
+pub struct Gate {
+    needed: usize,
+    arrived: Mutex<usize>,
+    all: std::sync::Condvar,
+}
+
+impl Gate {
+    pub fn new(needed: usize) -> Arc<Self> {
+        Arc::new(Self {
+            needed,
+            arrived: Mutex::new(0),
+            all: std::sync::Condvar::new(),
+        })
+    }
+
+    /// Counts one request and waits (a minute at most) for the rest.
+    fn pass(&self) {
+        let mut arrived = self.arrived.lock().unwrap();
+        *arrived += 1;
+        self.all.notify_all();
+        let _ = self
+            .all
+            .wait_timeout_while(arrived, std::time::Duration::from_secs(60), |n| {
+                *n < self.needed
+            })
+            .unwrap();
+    }
+
+    /// Whether every request arrived before any was answered.
+    pub fn all_met(&self) -> bool {
+        *self.arrived.lock().unwrap() >= self.needed
+    }
 }
 
 /// A request's header lines: (lower-cased name, value).
@@ -161,6 +200,11 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
                 stream.write_all(piece)?;
             }
             hold(&mut stream)?;
+        }
+        Reply::Gated(gate, pieces) => {
+            gate.pass();
+            respond(stream, &Reply::Stream(pieces.clone()))?;
+            return Ok(());
         }
         Reply::Stream(pieces) => {
             write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")?;
