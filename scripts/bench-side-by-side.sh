@@ -74,7 +74,7 @@ start() { # command
 # aichat prints the answer and exits; the wrapper writes what it used.
 aichat_once() {
   rm -f "$work/used"
-  start "exec $bin bench --measure $work/used -- $aichat 'Design the data layer.'; sleep 600"
+  start "$bin bench --measure $work/used -- $aichat 'Design the data layer.'; sleep 600"
   until [ -s "$work/used" ]; do sleep 0.1; done
   cat "$work/used"
 }
@@ -96,7 +96,8 @@ archbench_once() {
 
 echo "| stream | aichat CPU | archbench CPU | ratio | aichat peak | archbench peak |"
 echo "|---|---|---|---|---|---|"
-for case in "10000" "100000" "3000 100" "10000 1000"; do
+IFS=, read -r -a cases <<<"${CASES:-10000,100000,3000 100,10000 1000}"
+for case in "${cases[@]}"; do
   read -r tokens rate <<<"$case"
   serve "$tokens" "${rate:-}"
   : >"$work/a" ; : >"$work/b"
