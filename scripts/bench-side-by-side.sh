@@ -66,8 +66,11 @@ clients:
 YAML
 }
 
-start() { # command
+runs_started=0
+start() { # command, in a tmux server of its own (a killed server can still be exiting)
   tmux -L "$socket" kill-server 2>/dev/null || true
+  runs_started=$((runs_started + 1))
+  socket="archbench-side-$$-$runs_started"
   TERM=xterm-256color COLORTERM=truecolor tmux -L "$socket" -f /dev/null new-session -d -x 200 -y 60 "$1"
 }
 

@@ -177,7 +177,7 @@ async fn the_draft_is_saved_within_a_second_while_typing_goes_on() {
         let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
         saved["text"].as_str().map(str::to_string)
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + common::PATIENCE;
     while text_of(&path).as_deref() != Some("abcde") {
         assert!(
             std::time::Instant::now() < deadline,

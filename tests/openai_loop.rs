@@ -516,7 +516,7 @@ fn headless_signals_keep_what_was_printed_and_exit_with_their_code() {
         let sent = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
         assert_eq!(sent, 0);
         // Never hang the suite: a child that ignores the signal is killed and the test fails.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let deadline = std::time::Instant::now() + common::PATIENCE;
         while child.try_wait().unwrap().is_none() {
             if std::time::Instant::now() > deadline {
                 let _ = child.kill();

@@ -17,12 +17,14 @@ use std::time::Duration;
 
 const ANSWER: &str = "# Data layer\n\n## 1. Data modeling\n\nTenants own listings.\n\nDECISION: completed: Go to backup_disaster_specialist\n";
 
+/// Retries at once; timeouts far beyond any pause a loaded machine makes between two pieces of
+/// a stream (only the stall test, which waits for one, shortens the idle timeout).
 fn quick() -> (Timeouts, RetryPolicy) {
     (
         Timeouts {
-            connect: Duration::from_secs(5),
-            first_token: Duration::from_secs(5),
-            idle: Duration::from_millis(300),
+            connect: Duration::from_secs(30),
+            first_token: Duration::from_secs(30),
+            idle: Duration::from_secs(30),
         },
         RetryPolicy {
             max_tries: 3,
@@ -61,7 +63,11 @@ fn anthropic(server: &Server) -> AnthropicProvider {
 }
 
 fn openai(server: &Server) -> OpenAiProvider {
-    let (timeouts, retry) = quick();
+    openai_with(server, quick().0)
+}
+
+fn openai_with(server: &Server, timeouts: Timeouts) -> OpenAiProvider {
+    let retry = quick().1;
     OpenAiProvider::new(
         &server.base_url(),
         "arch-model",
@@ -379,7 +385,12 @@ fn a_stalled_stream_times_out_and_names_the_setting() {
         &openai_sse_partial(ANSWER, 6),
         25,
     ))]);
-    let events = run(&openai(&server));
+    // The stall never ends but by this timeout; the first piece is waited for 30 s.
+    let timeouts = Timeouts {
+        idle: Duration::from_millis(300),
+        ..quick().0
+    };
+    let events = run(&openai_with(&server, timeouts));
     assert!(
         !text(&events).is_empty(),
         "what arrived before the stall is kept"

@@ -46,7 +46,7 @@ fn sessions_db(home: &Home) -> PathBuf {
 
 /// Waits (in real time: another process does the work) until `check` holds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + common::PATIENCE;
     while !check() {
         assert!(Instant::now() < deadline, "{what} never happened");
         std::thread::park_timeout(Duration::from_millis(25));

@@ -83,7 +83,7 @@ fn type_a_brief_run_choose_a_route_and_confirm() {
     // The session's audit log: every state change, in order, the chain intact. The log is written
     // by its own thread, so wait for its last record.
     let log = home.archbench_data().join("audit.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + common::PATIENCE;
     let kinds = loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let kinds: Vec<String> = text
@@ -622,16 +622,18 @@ fn a_bracketed_paste_lands_in_the_brief_as_text() {
     );
 }
 
-/// An sshd of the test's own on a loopback port, with throwaway host and user keys; killed when
-/// dropped.
+/// An sshd of the test's own, with throwaway host and user keys: the test's listener holds a
+/// loopback port it bound itself (port 0, read back) and hands each connection to `sshd -i`
+/// (inetd mode), so no port is released and bound again. Every sshd is killed when dropped.
 struct Sshd {
-    child: std::process::Child,
     port: u16,
     dir: tempfile::TempDir,
+    children: std::sync::Arc<std::sync::Mutex<Vec<std::process::Child>>>,
 }
 
 impl Sshd {
-    fn start() -> Self {
+    /// Serves `connections` ssh connections.
+    fn start(connections: usize) -> Self {
         let sshd = Path::new("/usr/sbin/sshd");
         assert!(
             sshd.exists(),
@@ -653,36 +655,40 @@ impl Sshd {
         .unwrap();
         // Privilege separation wants this folder; a fresh machine may not have it.
         let _ = std::fs::create_dir_all("/run/sshd");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let config = dir.path().join("sshd_config");
         std::fs::write(
             &config,
             format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {dir}/host_key\nPidFile {dir}/sshd.pid\nAuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\n",
+                "HostKey {dir}/host_key\nPidFile none\nAuthorizedKeysFile {dir}/authorized_keys\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\n",
                 dir = dir.path().display()
             ),
         )
         .unwrap();
-        let child = Command::new(sshd)
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Ready when it accepts connections.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "sshd did not start on port {port}"
-            );
-            std::thread::park_timeout(Duration::from_millis(50));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let children = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let spawned = children.clone();
+        std::thread::spawn(move || {
+            for _ in 0..connections {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let child = Command::new(sshd)
+                    .args(["-i", "-e", "-f"])
+                    .arg(&config)
+                    .stdin(std::os::fd::OwnedFd::from(stream.try_clone().unwrap()))
+                    .stdout(std::os::fd::OwnedFd::from(stream))
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                spawned.lock().unwrap().push(child);
+            }
+        });
+        Self {
+            port,
+            dir,
+            children,
         }
-        Self { child, port, dir }
     }
 
     /// A command that runs `remote` on this machine over ssh, with a terminal.
@@ -698,14 +704,17 @@ impl Sshd {
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in self.children.lock().unwrap().iter_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
 #[test]
 fn over_ssh_the_workbench_runs_and_approves_and_a_second_session_watches() {
-    let sshd = Sshd::start();
+    // Two connections: the reviewer's and the watcher's.
+    let sshd = Sshd::start(2);
     let server = Server::start(vec![Reply::Stream(split(
         &openai_sse(ANSWER, 3, "stop"),
         40,

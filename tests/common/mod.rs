@@ -2,6 +2,11 @@
 //! loopback server that speaks OpenAI-style streaming.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+/// How long a test waits for something another process does (a line on screen, a file, an
+/// exit) before it fails: one generous deadline, far beyond what a loaded machine needs, never a
+/// measure of speed.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub mod home;
 pub mod server;
 pub mod tmux;

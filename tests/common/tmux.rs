@@ -69,7 +69,7 @@ impl Tmux {
 
     /// Waits until the screen shows `needle` (the program works at its own pace).
     pub fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + super::PATIENCE;
         loop {
             let screen = self.screen();
             if screen.contains(needle) {
