@@ -116,6 +116,31 @@ fn walk(root: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Every file a run leaves (the session store and its journal, the audit log and its head, the
+/// envelope, the log) is its owner's only, as the README promises.
+#[test]
+fn every_file_a_run_writes_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(UNIQUE, 5, "stop")])]);
+    let run = headless(Some(&server), &[]);
+    assert_eq!(run.code(), 0, "{}", run.stderr());
+    let written: Vec<_> = ["data", "state", "outbox"]
+        .iter()
+        .flat_map(|dir| walk(&run.home.path().join(dir)))
+        .collect();
+    for name in ["sessions.db", "audit.jsonl", "archbench.log"] {
+        assert!(
+            written.iter().any(|p| p.ends_with(name)),
+            "{name} was written: {written:?}"
+        );
+    }
+    assert_eq!(run.envelopes().len(), 1);
+    for file in &written {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", file.display());
+    }
+}
+
 #[test]
 fn headless_unique_answer_is_handed_off_with_its_envelope() {
     let server = Server::start(vec![Reply::Stream(split(

@@ -112,46 +112,81 @@ fn a_process_killed_mid_stream_leaves_its_partial_answer_and_its_draft() {
     assert_eq!(run.brief, "Ledger for 340 tenants, typed before the crash.");
 }
 
+/// A dropped ssh connection (SIGHUP), a system stop (SIGTERM) and an interrupt sent from
+/// outside (SIGINT; Ctrl-C at the keyboard is a key) each end the workbench cleanly while an
+/// answer streams: the terminal is given back in cooked mode, the brief is written as a draft (the
+/// autosave is an hour away, so only the signal's flush can have written it) and the running
+/// answer is closed in the store as interrupted, with what had arrived.
 #[test]
-fn a_dropped_connection_restores_the_terminal_and_keeps_the_draft() {
-    let server = Server::start(Vec::new());
-    let home = Home::new();
-    let pid_file = home.path().join("pid");
-    let tmux = Tmux::start("sh", 100, 30);
-    // The shell stays in the pane: after archbench leaves, the terminal must be usable again.
-    // No autosave for an hour: only the flush on SIGHUP can write the draft.
-    tmux.text(&format!(
-        "sh -c 'echo $$ > {pid}; exec {cmd}'; echo EXITED-$?",
-        pid = pid_file.display(),
-        cmd = workbench_with(
-            &server,
-            &home,
-            &[("ARCHBENCH_TEST_DRAFT_DELAY_MS", "3600000")]
-        )
-    ));
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("No answer yet");
-    assert!(tmux.alternate_screen());
-    tmux.text("Brief written just before the hangup");
-    tmux.wait_for("just before the hangup");
-    let pid: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    signal(pid, libc::SIGHUP);
-    tmux.wait_for("EXITED-");
-    assert!(!tmux.alternate_screen(), "the alternate screen was left");
-    // Cooked mode is back: the shell runs a typed command and prints its output on a line.
-    tmux.text("echo RESTORED-OK");
-    tmux.keys(&["Enter"]);
-    eventually("the shell answering", || {
-        tmux.screen().lines().any(|l| l.trim() == "RESTORED-OK")
-    });
-    assert_eq!(
-        draft_text(&home).unwrap(),
-        "Brief written just before the hangup"
-    );
+fn every_stop_signal_restores_the_terminal_and_keeps_the_draft_and_the_answer() {
+    for (signal_number, name) in [
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGINT, "SIGINT"),
+    ] {
+        let server = Server::start(vec![Reply::Stall(split(
+            &openai_sse_partial(PARTIAL, 5),
+            64,
+        ))]);
+        let home = Home::new();
+        let pid_file = home.path().join("pid");
+        let tmux = Tmux::start("sh", 160, 40);
+        // The shell stays in the pane: after archbench leaves, the terminal must be usable
+        // again. The quotes keep the typed line from matching what the echo prints.
+        tmux.text(&format!(
+            "sh -c 'echo $$ > {pid}; exec {cmd}'; echo EXIT\"\"ED-$?",
+            pid = pid_file.display(),
+            cmd = workbench_with(
+                &server,
+                &home,
+                &[("ARCHBENCH_TEST_DRAFT_DELAY_MS", "3600000")]
+            )
+        ));
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("No answer yet");
+        assert!(tmux.alternate_screen());
+        tmux.text(&format!("Brief written just before {name}"));
+        tmux.wait_for(&format!("just before {name}"));
+        tmux.keys(&["C-s"]);
+        tmux.wait_for("Partition every table by tenant_id");
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        signal(pid, signal_number);
+        tmux.wait_for("EXITED-");
+        assert!(
+            !tmux.alternate_screen(),
+            "{name}: the alternate screen was left"
+        );
+        // Cooked mode is back: the shell runs a typed command and prints its output on a line.
+        tmux.text("echo RESTORED-OK");
+        tmux.keys(&["Enter"]);
+        eventually("the shell answering", || {
+            tmux.screen().lines().any(|l| l.trim() == "RESTORED-OK")
+        });
+        assert_eq!(
+            draft_text(&home).as_deref(),
+            Some(format!("Brief written just before {name}").as_str()),
+            "{name}"
+        );
+        // Read as it was left: opening the store recovers nothing by itself.
+        let run = Store::open(&sessions_db(&home))
+            .unwrap()
+            .get(1)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            run.status, "interrupted",
+            "{name}: closed by the signal's flush"
+        );
+        assert!(
+            run.answer.contains("Partition every table by tenant_id"),
+            "{name}: {}",
+            run.answer
+        );
+    }
 }
 
 /// A panic (the debug build's hook makes one when the brief holds a marker) gives the terminal

@@ -197,6 +197,102 @@ fn a_webhook_that_keeps_failing_leaves_the_envelope_pending_until_outbox_retry()
     assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing pending"));
 }
 
+/// An envelope another process is still writing (the outbox's temporary file, half written) is
+/// neither listed, retried nor read by `audit verify`: readers see whole envelopes or none.
+#[test]
+fn an_envelope_still_being_written_is_invisible_to_every_reader() {
+    let home = Home::new(QUICK);
+    let hook = Server::start(vec![failing(), failing(), failing(), ok()]);
+    let sink = format!("webhook:http://127.0.0.1:{}/h", hook.port);
+    let out = home.run(&model(&[ANSWER]), &["--sink", &sink]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    let [envelope] = home.envelopes().try_into().unwrap();
+    // What write_atomic leaves while it writes: a hidden temporary beside the envelopes.
+    let whole = serde_json::to_vec(&envelope).unwrap();
+    std::fs::write(
+        home.outbox().join(".0000-being-written.json.tmp-4242"),
+        &whole[..whole.len() / 2],
+    )
+    .unwrap();
+    let listed = home.command(&["outbox", "list"]).output().unwrap();
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(listing.contains(": 1 envelope(s)"), "{listing}");
+    assert!(!listing.contains("being-written"), "{listing}");
+    let retried = home.command(&["outbox", "retry"]).output().unwrap();
+    assert_eq!(retried.status.code(), Some(0), "{}", stderr(&retried));
+    let verified = home
+        .dir
+        .command()
+        .args(["audit", "verify", "--outbox"])
+        .arg(home.outbox())
+        .output()
+        .unwrap();
+    assert_eq!(verified.status.code(), Some(0), "{}", stderr(&verified));
+}
+
+/// 408 and 429 are worth another try, like a 5xx: the third try is delivered, every try with the
+/// same idempotency key.
+#[test]
+fn a_408_and_a_429_are_tried_again() {
+    let home = Home::new(QUICK);
+    let hook = Server::start(vec![
+        Reply::Status(408, "{\"error\":\"slow\"}".into()),
+        Reply::Status(429, "{\"error\":\"busy\"}".into()),
+        ok(),
+    ]);
+    let sink = format!("webhook:http://127.0.0.1:{}/h", hook.port);
+    let out = home.run(&model(&[ANSWER]), &["--sink", &sink]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let [envelope] = home.envelopes().try_into().unwrap();
+    let attempts: Vec<String> = (0..3)
+        .map(|i| {
+            assert_eq!(
+                hook.header(i, "idempotency-key").as_deref(),
+                envelope["id"].as_str()
+            );
+            hook.header(i, "archbench-delivery-attempt").unwrap()
+        })
+        .collect();
+    assert_eq!(attempts, ["1", "2", "3"]);
+    assert!(home.pending().is_empty());
+}
+
+/// No connection and no answer are worth another try too; when every try fails the envelope is
+/// pending, with what happened last.
+#[test]
+fn no_connection_and_no_answer_are_tried_again_then_left_pending() {
+    // Port 9 (discard) has no listener on a test machine: the connection is refused.
+    let home = Home::new(QUICK);
+    let out = home.run(
+        &model(&[ANSWER]),
+        &["--sink", "webhook:http://127.0.0.1:9/h"],
+    );
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("failed 3 times (last: cannot connect)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(home.pending().len(), 1);
+
+    // A server that takes the request and never answers: each try ends at the timeout, which
+    // is what this test waits for (1 s, three times).
+    let home = Home::new(
+        "[handoff]\nwebhook_retries = 2\nwebhook_backoff_ms = 1\nwebhook_timeout_secs = 1\n",
+    );
+    let hook = Server::start(vec![Reply::Silent, Reply::Silent, Reply::Silent]);
+    let sink = format!("webhook:http://127.0.0.1:{}/h", hook.port);
+    let out = home.run(&model(&[ANSWER]), &["--sink", &sink]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("failed 3 times (last: no answer within 1.0 s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(hook.requests.lock().unwrap().len(), 3, "three tries");
+    assert_eq!(home.pending().len(), 1);
+}
+
 #[test]
 fn a_webhook_that_redirects_is_a_failed_delivery_naming_where_it_pointed() {
     for status in [301, 302, 307, 308] {

@@ -24,6 +24,8 @@ pub enum Reply {
     /// 200, a first piece, then another piece this many times, then the connection held open
     /// like `Stall`: a long stream the test process never holds in memory.
     Repeat(Vec<u8>, Vec<u8>, usize),
+    /// No answer at all: the request is read and the connection held until the client leaves.
+    Silent,
     /// Like `Stream`, once every server sharing the gate has a request (or a minute passed):
     /// proof that their clients were running at once.
     Gated(Arc<Gate>, Vec<Vec<u8>>),
@@ -201,6 +203,7 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
             }
             hold(&mut stream)?;
         }
+        Reply::Silent => hold(&mut stream)?,
         Reply::Gated(gate, pieces) => {
             gate.pass();
             respond(stream, &Reply::Stream(pieces.clone()))?;
