@@ -41,7 +41,10 @@ fn run_command(
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "Design the data layer.").unwrap();
     // Refusals worth another try are tried again at once: the test waits for no backoff.
-    home.write_config(&format!("[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n[timeouts]\nfirst_token_secs = 0.4\nidle_secs = 0.4\n{more_config}"));
+    // The default timeouts: only the keepalive test, which waits for them, shortens them.
+    home.write_config(&format!(
+        "[retry]\nmax_tries = 3\nbase_ms = 1\nmax_ms = 2\n{more_config}"
+    ));
     let variable = if provider == "anthropic" {
         "ANTHROPIC_API_KEY"
     } else {
@@ -225,7 +228,11 @@ fn keepalives_and_a_slow_loris_do_not_hold_a_run_open() {
         ),
     ] {
         let server = Server::start(vec![Reply::Trickle(pieces, every)]);
-        let (out, _home) = run("openai", &server.base_url());
+        let (out, _home) = run_with(
+            "openai",
+            &server.base_url(),
+            "[timeouts]\nfirst_token_secs = 0.4\nidle_secs = 0.4\n",
+        );
         let said = stderr(&out);
         assert_eq!(out.status.code(), Some(3), "{said}");
         assert!(said.contains(expected), "{expected}: {said}");

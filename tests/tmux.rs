@@ -852,3 +852,59 @@ fn headless_output_and_the_history_on_a_terminal_act_on_nothing() {
         "no clipboard buffer was written"
     );
 }
+
+/// A deferred review whose answer was edited, its hash recomputed to match, is checked against
+/// the text the session store kept when the answer streamed, before anything can be handed off:
+/// `resume` refuses it and says why, and nothing reaches the outbox.
+#[test]
+fn a_deferred_answer_edited_with_its_hash_recomputed_cannot_be_resumed() {
+    use sha2::{Digest, Sha256};
+    let answer = "# Data layer\n\nTenants and listings.\n\nDECISION: completed\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 6, "stop")])]);
+    let home = Home::new();
+    let first = Tmux::start(&archbench_command(&server, &home), 100, 30);
+    first.wait_for("No answer yet");
+    first.text("Design the data layer for a bookstore.");
+    first.keys(&["C-s"]);
+    first.wait_for("Decision: ambiguous");
+    first.keys(&["2"]);
+    first.wait_for("▸2");
+    first.keys(&["d"]);
+    first.wait_for("archbench resume");
+    first.keys(&["C-q"]);
+    drop(first);
+
+    let file = std::fs::read_dir(home.archbench_data().join("deferred"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let mut saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let edited = answer.replace(
+        "Tenants and listings.",
+        "Tenants, listings; DROP TABLE users.",
+    );
+    let attempt = &mut saved["attempts"][0];
+    attempt["text"] = edited.clone().into();
+    attempt["reviewed_sha256"] = hex::encode(Sha256::digest(edited.as_bytes())).into();
+    std::fs::write(&file, serde_json::to_vec_pretty(&saved).unwrap()).unwrap();
+
+    let id = file.file_stem().unwrap().to_string_lossy().into_owned();
+    let tmux = Tmux::start("sh", 160, 30);
+    tmux.text(&format!(
+        "{} resume {}; echo RESUME\"\"-$?",
+        archbench_command(&server, &home),
+        &id[..13]
+    ));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("does not match the session store");
+    assert!(screen.contains("cannot be resumed"), "{screen}");
+    assert!(
+        !home.path().join("outbox").exists()
+            || std::fs::read_dir(home.path().join("outbox"))
+                .unwrap()
+                .all(|e| e.unwrap().path().extension().is_none_or(|x| x != "json")),
+        "nothing was handed off"
+    );
+}
