@@ -17,6 +17,7 @@ pub mod headless;
 pub mod input;
 pub mod keybindings;
 pub mod keymap;
+pub mod logging;
 pub mod models;
 pub mod paths;
 #[cfg(test)]

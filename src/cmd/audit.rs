@@ -282,3 +282,33 @@ fn cut(text: &str, width: usize) -> String {
     out.push('…');
     out
 }
+
+/// `archbench audit verify|show`, on the default log unless `--log` names another.
+pub fn command(args: &crate::cli::AuditArgs) -> i32 {
+    use crate::cli::AuditCommand;
+    let path = args.log.clone().unwrap_or_else(crate::paths::audit_log);
+    match &args.command {
+        AuditCommand::Verify { outbox, store } => {
+            // The default outbox holds the default log's envelopes: another log (--log) is
+            // checked against an outbox only when one is named.
+            let outbox = match (outbox, &args.log) {
+                (Some(dir), _) => Some(dir.clone()),
+                (None, None) => Some(crate::paths::default_outbox()),
+                (None, Some(_)) => None,
+            };
+            let store = store.clone().unwrap_or_else(crate::paths::sessions_db);
+            let witnesses = Witnesses {
+                store: Some(&store),
+                outbox: outbox.as_deref(),
+            };
+            verify(&path, &witnesses)
+        }
+        AuditCommand::Show { chain, role, json } => {
+            let filter = Filter {
+                chain: chain.clone(),
+                role: role.clone(),
+            };
+            show(&path, &filter, *json)
+        }
+    }
+}

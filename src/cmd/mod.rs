@@ -1,5 +1,7 @@
-//! The small subcommands: the outbox and its pending deliveries, the configuration file, and the
-//! list of deferred reviews. Each prints for a person and returns an exit code.
+//! Every command, one module each; `main` only parses and dispatches here. Each prints for a
+//! person (through the output gate) and returns its exit code. What several share — the
+//! configuration, the role, the settings, the outbox — is in `setup`. The outbox listing and
+//! retry, the configuration file's commands and the list of deferred reviews are below.
 
 use crate::cli::exit;
 use crate::sanitize::sanitize_line;
@@ -7,10 +9,19 @@ use crate::sink::{pending, DeliveryOptions};
 use std::path::Path;
 
 pub mod audit;
+pub mod bench;
+pub mod config;
 pub mod config_report;
+pub mod look;
+pub mod models;
+pub mod outbox;
+pub mod roles;
+pub mod run;
 pub mod sessions;
+pub mod setup;
+pub mod workbench;
 
-fn fail(code: i32, message: &str) -> i32 {
+pub(crate) fn fail(code: i32, message: &str) -> i32 {
     crate::say::fail(code, message)
 }
 

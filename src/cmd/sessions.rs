@@ -299,3 +299,19 @@ pub fn markdown(run: &RunDetail) -> String {
     }
     out
 }
+
+/// `archbench sessions list|show|search|export`, on the default store unless `--store` names another.
+pub fn command(args: &crate::cli::SessionsArgs) -> i32 {
+    use crate::cli::SessionsCommand;
+    let store = args.store.clone().unwrap_or_else(crate::paths::sessions_db);
+    match &args.command {
+        SessionsCommand::List { limit, json } => list(&store, *limit, *json),
+        SessionsCommand::Show { id, json } => show(&store, *id, *json),
+        SessionsCommand::Search { words, limit, json } => {
+            search(&store, &words.join(" "), *limit, *json)
+        }
+        SessionsCommand::Export { id, format, output } => {
+            export(&store, *id, *format, output.as_deref())
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! `archbench bench`: the figures of PERFORMANCE.md, or one of its helpers (the corpus server,
+//! a measured command, the memory probe).
+
+use super::fail;
+use crate::cli::exit;
+
+/// Runs the benchmark, or the helper the arguments ask for.
+pub fn command(args: &crate::cli::BenchArgs) -> i32 {
+    if let Some(tokens) = args.memory_probe {
+        return match crate::bench::memory_probe(tokens) {
+            Ok(kb) => {
+                crate::say!("{kb}");
+                exit::OK
+            }
+            Err(e) => fail(exit::PROVIDER, &e),
+        };
+    }
+    if let Some(out) = &args.measure {
+        return crate::bench::measure::measure(out, &args.command)
+            .unwrap_or_else(|e| fail(exit::BAD_INPUT, &e));
+    }
+    if let Some(tokens) = args.serve {
+        let rate = args.paced.then_some(args.rate);
+        return match crate::bench::serve(tokens, rate) {
+            Ok(()) => exit::OK,
+            Err(e) => fail(exit::PROVIDER, &e),
+        };
+    }
+    let config = crate::bench::Config {
+        sizes: args.sizes.clone(),
+        naive_sizes: args.naive_sizes.clone(),
+        runs: args.runs,
+        paced_rate: Some(args.rate),
+        memory_probe: std::env::current_exe().ok(),
+    };
+    match crate::bench::run(&config, |step| crate::tell!("bench: {step}")) {
+        Ok(report) => {
+            let command: Vec<String> = std::env::args().collect();
+            crate::say!("{}", report.markdown());
+            crate::say!("Command: `{}`", command.join(" "));
+            exit::OK
+        }
+        Err(e) => fail(exit::PROVIDER, &e),
+    }
+}

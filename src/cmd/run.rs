@@ -1,0 +1,74 @@
+//! `archbench run`: one role on one brief, headless, under an approval policy.
+
+use super::fail;
+use super::setup::{check_model, env, find_role, load_config, outbox, resolve_settings, role_book};
+use crate::cli::{exit, CommonArgs, RunArgs};
+use crate::headless::{self, Approval, HeadlessRun};
+use crate::paths;
+use crate::provider::choose;
+use crate::reviewer::Reviewer;
+use crate::sink::{Mode, SinkPlan, SinkSpec};
+use std::sync::Arc;
+
+/// Reads the configuration, the role and the brief, builds the provider, and runs.
+pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
+    let loaded = match load_config(common) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let book = match role_book(common) {
+        Ok(book) => book,
+        Err(code) => return code,
+    };
+    let role = match find_role(&book, common.role()) {
+        Ok(role) => role,
+        Err(code) => return code,
+    };
+    let approval = match Approval::parse(&run.approve, &role) {
+        Ok(a) => a,
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
+    let Some(brief_path) = &common.brief else {
+        return fail(
+            exit::BAD_INPUT,
+            "run needs a brief: pass --brief FILE (or --brief - to read standard input)",
+        );
+    };
+    let brief = match crate::brief::read(brief_path) {
+        Ok(b) => b,
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
+    let settings = match resolve_settings(common, &loaded, &role) {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let choice = settings.choice();
+    if let Err(e) = check_model(&choice) {
+        return fail(exit::PROVIDER, &e);
+    }
+    let provider = match choose::build(&choice, common.threads, &settings.network(), &env) {
+        Ok(p) => p,
+        Err(e) => return fail(exit::PROVIDER, &e.to_string()),
+    };
+    let mut sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Headless);
+    if run.json {
+        sinks.add_everywhere(SinkSpec::Stdout);
+    }
+    let job = HeadlessRun {
+        role,
+        roles: Arc::new(book),
+        brief,
+        params: settings.params().or(&provider.default_params()),
+        approval,
+        json: sinks.uses(&SinkSpec::Stdout),
+        outbox: outbox(common, &loaded.config),
+        reviewer: Reviewer::resolve(&loaded.config.reviewer),
+        audit_log: Some(crate::store::audit::AuditLog::new(
+            paths::audit_log(),
+            Some(paths::sessions_db()),
+        )),
+        sessions: paths::sessions_db(),
+        sinks,
+    };
+    headless::run(job, provider).await
+}

@@ -1,0 +1,301 @@
+//! The full-screen commands: the workbench (the default command), `archbench watch` and
+//! `archbench resume ID`.
+
+use super::fail;
+use super::look::look;
+use super::setup::{
+    check_model, env, find_role, load_config, outbox, params, profile_choices, resolve_settings,
+    role_book,
+};
+use crate::cli::{exit, Cli, CommonArgs};
+use crate::provider::choose;
+use crate::provider::{Params, ProviderInfo};
+use crate::reviewer::Reviewer;
+use crate::sink::{Mode, SinkPlan};
+use crate::state::{Chain, Notice, NoticeLevel, Session, State};
+use crate::{app, paths};
+use std::sync::Arc;
+
+/// What the workbench needs, whether it starts fresh or resumes: the session for `role_id`, the
+/// provider, and a problem with the model to show (the screen still opens).
+struct Workbench {
+    session: Session,
+    provider: Arc<dyn crate::provider::Provider>,
+    model_problem: Option<String>,
+    models: crate::state::picker::ModelSetup,
+    builder: crate::app::ProviderBuilder,
+    /// The configuration, read once for the whole start.
+    config: crate::config::Config,
+}
+
+fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
+    let loaded = load_config(common)?;
+    let book = role_book(common)?;
+    let role = find_role(&book, role_id)?;
+    let settings = resolve_settings(common, &loaded, &role)?;
+    let choice = settings.choice();
+    let model_problem = check_model(&choice).err();
+    let provider = choose::build(&choice, common.threads, &settings.network(), &env)
+        .map_err(|e| fail(exit::PROVIDER, &e.to_string()))?;
+    let info: ProviderInfo = provider.info();
+    let info_model = info.model.clone();
+    let sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Workbench);
+    let session = Session {
+        chain: Chain::start(&role.id, Arc::new(book), sinks),
+        role,
+        provider: info,
+        params: settings.params().or(&provider.default_params()),
+        reviewer: Reviewer::resolve(&loaded.config.reviewer),
+        chain_id: uuid::Uuid::now_v7().to_string(),
+        price: loaded.config.prices.get(&info_model).copied(),
+    };
+    let models = crate::state::picker::ModelSetup {
+        current: Some(choice),
+        requested: settings.params(),
+        profiles: profile_choices(&loaded, &session.role),
+        prices: loaded.config.prices.clone(),
+    };
+    let threads = common.threads;
+    let network = settings.network();
+    let builder: crate::app::ProviderBuilder =
+        Arc::new(move |choice| choose::build(choice, threads, &network, &env));
+    Ok(Workbench {
+        session,
+        provider,
+        model_problem,
+        models,
+        builder,
+        config: loaded.config,
+    })
+}
+
+/// The full-screen commands need a terminal on both ends; a pipeline gets a clear refusal.
+fn require_terminal(what: &str) -> Result<(), i32> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(fail(
+        exit::BAD_INPUT,
+        &format!("{what} is a full-screen program and needs a terminal (standard input and output are not one here). In a pipeline or a script, run `archbench run --brief FILE` instead."),
+    ))
+}
+
+pub async fn tui(cli: &Cli) -> i32 {
+    if let Err(code) = require_terminal("the workbench") {
+        return code;
+    }
+    let common = &cli.common;
+    let brief = match &common.brief {
+        Some(path) => match crate::brief::read(path) {
+            Ok(b) => b,
+            Err(e) => return fail(exit::BAD_INPUT, &e),
+        },
+        None => String::new(),
+    };
+    let bench = match workbench(common, common.role()) {
+        Ok(bench) => bench,
+        Err(code) => return code,
+    };
+    let role_id = bench.session.role.id.clone();
+    let mut state = State::new(bench.session, &brief, 80, 24);
+    state.models = bench.models;
+    state.inline = cli.inline;
+    look(cli, &bench.config).apply(&mut state);
+    state.brief_file = common
+        .brief
+        .as_deref()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
+    let recovered_draft = offer_draft(&mut state, &role_id, &brief);
+    if let Some(problem) = &bench.model_problem {
+        state.notice = Some(Notice {
+            level: NoticeLevel::Error,
+            text: problem.clone(),
+        });
+    }
+    // A recovered draft is shown to its writer before anything runs; --run says why it waits.
+    let autorun = cli.run && bench.model_problem.is_none() && !recovered_draft;
+    if cli.run && !autorun {
+        let why = if recovered_draft {
+            "a recovered draft is on screen: read it, then Ctrl-S runs it"
+        } else {
+            "the model is not ready (above)"
+        };
+        let shown = state.notice.take().map(|n| n.text).unwrap_or_default();
+        state.notice = Some(Notice {
+            level: NoticeLevel::Warning,
+            text: format!("--run did not start: {why}. {shown}"),
+        });
+    }
+    match app::run_tui(
+        state,
+        bench.provider,
+        outbox(common, &bench.config),
+        autorun,
+        Some(bench.builder),
+    )
+    .await
+    {
+        Ok(()) => exit::OK,
+        Err(e) => fail(exit::PROVIDER, &format!("{e}")),
+    }
+}
+
+/// Puts the draft an earlier workbench left (it did not end cleanly, or quit with the brief
+/// unsent) into the editor, when it differs from the brief given; says so, and how to undo it.
+/// A draft that a workbench now gone left for this role and brief file. Over an empty brief
+/// (no `--brief`) it is put in the editor, and said so; over a file named with `--brief` it is
+/// only offered: the file is what opens. Returns whether the brief on screen is a draft.
+fn offer_draft(state: &mut State, role: &str, brief: &str) -> bool {
+    let found =
+        crate::store::draft::left_behind(&paths::drafts_dir(), role, state.brief_file.as_deref());
+    let Some(draft) = found
+        .into_iter()
+        .find(|d| d.text.trim_end() != brief.trim_end())
+    else {
+        return false;
+    };
+    let when = draft
+        .saved_at
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M");
+    let lines = draft.text.lines().count();
+    let text = match &state.brief_file {
+        None => {
+            state.recover_draft(&draft);
+            format!("Recovered the brief you were writing when a workbench ended ({lines} lines, saved {when}). Ctrl-Z twice brings back the empty brief.")
+        }
+        Some(file) => {
+            // What to press first: a long path must not push it off a narrow status line.
+            let text = format!("F7 takes the draft of this brief that a workbench left when it ended ({lines} lines, saved {when}); the file {} is what is open (Ctrl-Z twice undoes F7).", file.display());
+            state.offered_draft = Some(draft);
+            text
+        }
+    };
+    state.notice = Some(Notice {
+        level: NoticeLevel::Warning,
+        text,
+    });
+    state.brief_file.is_none()
+}
+
+/// `archbench watch [SESSION]`: finds the session in the store, then follows it read-only.
+pub async fn watch(cli: &Cli, session: Option<&str>) -> i32 {
+    if let Err(code) = require_terminal("archbench watch") {
+        return code;
+    }
+    let common = &cli.common;
+    let loaded = match load_config(common) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let look = look(cli, &loaded.config);
+    let path = paths::sessions_db();
+    if !path.exists() {
+        return fail(
+            exit::BAD_INPUT,
+            &format!(
+                "no session store at {} yet: a session appears once someone runs the workbench (or archbench run) on this machine",
+                path.display()
+            ),
+        );
+    }
+    let found =
+        crate::store::sessions::Store::open(&path).and_then(|s| s.latest_of_session(session));
+    let run = match found {
+        Ok(Some(run)) => run,
+        Ok(None) => {
+            return fail(
+                exit::BAD_INPUT,
+                &format!(
+                    "no session matches `{}`: archbench sessions list --json shows each run's session_id",
+                    session.unwrap_or("")
+                ),
+            )
+        }
+        Err(e) => return fail(exit::BAD_INPUT, &e.to_string()),
+    };
+    let book = match role_book(common) {
+        Ok(book) => book,
+        Err(code) => return code,
+    };
+    let Some(role) = book
+        .get(&run.role_id)
+        .or_else(|| book.get(common.role()))
+        .cloned()
+    else {
+        return fail(exit::BAD_INPUT, &format!("no role `{}`", run.role_id));
+    };
+    let session_info = Session {
+        chain: Chain::start(&role.id, Arc::new(book), SinkPlan::default()),
+        role,
+        provider: ProviderInfo {
+            kind: "watching".into(),
+            model: run.model.clone(),
+            endpoint: String::new(),
+        },
+        params: Params::default(),
+        reviewer: Reviewer::detect(),
+        chain_id: String::new(),
+        price: None,
+    };
+    let mut state = State::new(session_info, &run.brief, 80, 24);
+    state.read_only = true;
+    look.apply(&mut state);
+    match app::run_watch(state, path, Some(run.session_id)).await {
+        Ok(()) => exit::OK,
+        Err(e) => fail(exit::PROVIDER, &format!("{e}")),
+    }
+}
+
+/// `archbench resume ID`: the deferred review, in the workbench, as it was left.
+pub async fn resume(cli: &Cli, id: &str) -> i32 {
+    let common = &cli.common;
+    let (path, saved) = match crate::store::deferred::find(&paths::deferred_dir(), id) {
+        Ok(found) => found,
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
+    if let Err(e) = crate::state::resume::check(&saved) {
+        return fail(exit::BAD_INPUT, &e);
+    }
+    let settled = match crate::store::sessions::Store::open(&paths::sessions_db())
+        .map_err(|e| e.to_string())
+        .and_then(|store| crate::state::resume::check_stored(&saved, &store))
+    {
+        Ok(outcome) => outcome.filter(|o| o.kind.is_final()),
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
+    if let Err(code) = require_terminal("archbench resume") {
+        return code;
+    }
+    let mut bench = match workbench(common, &saved.role_id) {
+        Ok(bench) => bench,
+        Err(code) => return code,
+    };
+    // The parameters the answers were made with, unless a flag says otherwise.
+    bench.session.params = params(common).or(&saved.parameters);
+    let mut state = State::resume(bench.session, &saved, path, 80, 24, chrono::Utc::now());
+    if let Some(outcome) = settled {
+        state.settled_elsewhere(outcome);
+    }
+    state.models = bench.models;
+    look(cli, &bench.config).apply(&mut state);
+    if let Some(problem) = &bench.model_problem {
+        state.notice = Some(Notice {
+            level: NoticeLevel::Warning,
+            text: format!("{problem} (reviewing needs no model; revising does)"),
+        });
+    }
+    match app::run_tui(
+        state,
+        bench.provider,
+        outbox(common, &bench.config),
+        false,
+        Some(bench.builder),
+    )
+    .await
+    {
+        Ok(()) => exit::OK,
+        Err(e) => fail(exit::PROVIDER, &format!("{e}")),
+    }
+}
