@@ -267,18 +267,18 @@ fn two_reviewers_writing_the_store_at_once_lose_nothing() {
                 .unwrap()
         })
         .collect();
+    // What each said: a run the store could not keep is reported there, and named on failure.
+    let mut said = String::new();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        said.push_str(&stderr);
     }
     assert!(gate.all_met(), "the four runs were never open at once");
     let store = Store::open(&sessions_db(&home)).unwrap();
     let runs = store.list(100).unwrap();
-    assert_eq!(runs.len(), 4, "{runs:?}");
+    assert_eq!(runs.len(), 4, "{runs:?}\nthe runs said:\n{said}");
     let mut answers: Vec<String> = runs
         .iter()
         .map(|r| {

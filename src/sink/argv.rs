@@ -1,70 +1,19 @@
 //! Splitting a configured command into words, the way a person expects from a shell's quoting,
-//! and nothing more: no variables, no globs, no pipes. The envelope never takes part in it.
+//! and nothing more: no variables, no globs, no pipes. The envelope never takes part in it. The
+//! splitting is shlex's (POSIX shell word rules); this module gives its refusal a message.
 
 /// Splits `command` into words: whitespace separates, '…' is literal, "…" allows \" and \\,
-/// and a backslash outside quotes takes the next character as it is.
+/// a backslash outside quotes takes the next character as it is, and a word that starts with #
+/// begins a comment, as in a shell.
 pub fn split_command(command: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = command.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err(unterminated(command, '\'')),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\')) => word.push(c),
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err(unterminated(command, '"')),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err(unterminated(command, '"')),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => word.push(c),
-                    None => word.push('\\'),
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+    shlex::split(command).ok_or_else(|| {
+        format!("the command `{command}` has an unclosed quote or a trailing backslash: close the quote, or escape it with \\")
+    })
 }
 
-fn unterminated(command: &str, quote: char) -> String {
-    format!("the command `{command}` has an unclosed {quote}: close it, or escape it with \\")
+/// Quotes `word` so that [`split_command`] gives it back unchanged.
+pub fn quote(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(|_| word.to_string(), |q| q.into_owned())
 }
 
 #[cfg(test)]
@@ -89,12 +38,26 @@ mod tests {
 
     #[test]
     fn an_unclosed_quote_is_an_error() {
-        assert!(split_command("tool 'open")
-            .unwrap_err()
-            .contains("unclosed '"));
-        assert!(split_command("tool \"open")
-            .unwrap_err()
-            .contains("unclosed \""));
+        for command in ["tool 'open", "tool \"open"] {
+            let said = split_command(command).unwrap_err();
+            assert!(said.contains("unclosed quote"), "{said}");
+            assert!(said.contains(command), "{said}");
+        }
+    }
+
+    #[test]
+    fn quoted_words_come_back_unchanged() {
+        let words = [
+            "plain",
+            "two words",
+            "it's",
+            "say \"hi\"",
+            "a\\b",
+            "",
+            "$HOME;",
+        ];
+        let line: Vec<String> = words.iter().map(|w| quote(w)).collect();
+        assert_eq!(split_command(&line.join(" ")).unwrap(), words);
     }
 
     #[test]

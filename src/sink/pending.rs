@@ -33,22 +33,13 @@ fn written_form(sink: &SinkSpec) -> String {
         SinkSpec::Webhook(url) => format!("webhook:{url}"),
         SinkSpec::Exec(argv) => format!(
             "exec:{}",
-            argv.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+            argv.iter()
+                .map(|w| super::argv::quote(w))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         other => other.label(),
     }
-}
-
-/// Quotes a word so [`super::split_command`] gives it back unchanged.
-fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && !word
-            .chars()
-            .any(|c| c.is_whitespace() || "'\"\\".contains(c))
-    {
-        return word.to_string();
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 /// Marks the envelope pending for `sink`.
