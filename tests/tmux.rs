@@ -319,12 +319,9 @@ fn a_chain_of_three_roles_in_the_workbench() {
     tmux.keys(&["C-q"]);
 }
 
-#[test]
-fn defer_a_review_then_resume_it_in_a_new_session() {
-    let answer = "# Data layer\n\nTenants and listings.\n\nDECISION: completed\n";
-    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 6, "stop")])]);
-    let home = Home::new();
-    let first = Tmux::start(&archbench_command(&server, &home), 100, 30);
+/// Runs the brief in a workbench, picks route 2, defers the review (d) and quits.
+fn defer_a_review(server: &Server, home: &Home) {
+    let first = Tmux::start(&archbench_command(server, home), 100, 30);
     first.wait_for("No answer yet");
     first.text("Design the data layer for a bookstore.");
     first.keys(&["C-s"]);
@@ -334,7 +331,14 @@ fn defer_a_review_then_resume_it_in_a_new_session() {
     first.keys(&["d"]);
     first.wait_for("archbench resume");
     first.keys(&["C-q"]);
-    drop(first);
+}
+
+#[test]
+fn defer_a_review_then_resume_it_in_a_new_session() {
+    let answer = "# Data layer\n\nTenants and listings.\n\nDECISION: completed\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 6, "stop")])]);
+    let home = Home::new();
+    defer_a_review(&server, &home);
 
     let deferred_dir = home.archbench_data().join("deferred");
     let files: Vec<_> = std::fs::read_dir(&deferred_dir)
@@ -862,17 +866,7 @@ fn a_deferred_answer_edited_with_its_hash_recomputed_cannot_be_resumed() {
     let answer = "# Data layer\n\nTenants and listings.\n\nDECISION: completed\n";
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 6, "stop")])]);
     let home = Home::new();
-    let first = Tmux::start(&archbench_command(&server, &home), 100, 30);
-    first.wait_for("No answer yet");
-    first.text("Design the data layer for a bookstore.");
-    first.keys(&["C-s"]);
-    first.wait_for("Decision: ambiguous");
-    first.keys(&["2"]);
-    first.wait_for("▸2");
-    first.keys(&["d"]);
-    first.wait_for("archbench resume");
-    first.keys(&["C-q"]);
-    drop(first);
+    defer_a_review(&server, &home);
 
     let file = std::fs::read_dir(home.archbench_data().join("deferred"))
         .unwrap()

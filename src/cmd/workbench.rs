@@ -127,18 +127,8 @@ pub async fn tui(cli: &Cli) -> i32 {
             text: format!("--run did not start: {why}. {shown}"),
         });
     }
-    match app::run_tui(
-        state,
-        bench.provider,
-        outbox(common, &bench.config),
-        autorun,
-        Some(bench.builder),
-    )
-    .await
-    {
-        Ok(()) => exit::OK,
-        Err(e) => fail(exit::PROVIDER, &format!("{e}")),
-    }
+    let outbox = outbox(common, &bench.config);
+    open(state, bench.provider, outbox, bench.builder, autorun).await
 }
 
 /// Puts the draft an earlier workbench left (it did not end cleanly, or quit with the brief
@@ -286,15 +276,19 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
             text: format!("{problem} (reviewing needs no model; revising does)"),
         });
     }
-    match app::run_tui(
-        state,
-        bench.provider,
-        outbox(common, &bench.config),
-        false,
-        Some(bench.builder),
-    )
-    .await
-    {
+    let outbox = outbox(common, &bench.config);
+    open(state, bench.provider, outbox, bench.builder, false).await
+}
+
+/// Runs the workbench on `state` until it is quit.
+async fn open(
+    state: State,
+    provider: Arc<dyn crate::provider::Provider>,
+    outbox: std::path::PathBuf,
+    builder: app::ProviderBuilder,
+    autorun: bool,
+) -> i32 {
+    match app::run_tui(state, provider, outbox, autorun, Some(builder)).await {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }
