@@ -217,7 +217,12 @@ fn hostile_answers_show_placeholders_and_change_nothing_in_the_terminal() {
         screen.contains("Safe heading"),
         "the screen was not cleared:\n{screen}"
     );
-    assert_eq!(pane_title(&tmux), title_before, "the title is unchanged");
+    assert_untouched(&tmux, &title_before);
+}
+
+/// The pane's title is what it was, and no clipboard buffer was written.
+fn assert_untouched(tmux: &Tmux, title_before: &str) {
+    assert_eq!(pane_title(tmux), title_before, "the title is unchanged");
     let buffers = Command::new("tmux")
         .args(["-L", &tmux.socket, "list-buffers"])
         .output()
@@ -846,15 +851,7 @@ fn headless_output_and_the_history_on_a_terminal_act_on_nothing() {
     ] {
         assert!(screen.contains(shown), "`{shown}` not shown:\n{screen}");
     }
-    assert_eq!(pane_title(&tmux), title_before, "the title is unchanged");
-    let buffers = Command::new("tmux")
-        .args(["-L", &tmux.socket, "list-buffers"])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&buffers.stdout).trim().is_empty(),
-        "no clipboard buffer was written"
-    );
+    assert_untouched(&tmux, &title_before);
 }
 
 /// A deferred review whose answer was edited, its hash recomputed to match, is checked against
