@@ -270,8 +270,9 @@ fn an_endless_answer_is_cut_off_at_its_limit_and_not_handed_off() {
     );
 }
 
-/// A stream far past every limit keeps memory and the store bounded: 64 MiB of answer is cut off
-/// at the 8 MiB answer limit, one 64 MiB line at the 1 MiB event limit. (The test process sends
+/// A stream far past every limit keeps memory and the store bounded: 64 MiB of answer, and of
+/// reasoning, are cut off at the 8 MiB limit they share, one 64 MiB line at the 1 MiB event
+/// limit, a 64 MiB error page at the 64 KiB read of an error body. (The test process sends
 /// the streams piece by piece and stays small: a child's peak counts its parent's memory until
 /// it execs.)
 #[test]
@@ -279,21 +280,37 @@ fn memory_and_the_store_stay_bounded_past_the_limits() {
     const MIB: u64 = 1024 * 1024;
     let delta = openai_delta(&"x".repeat(64 * 1024)).concat();
     let line_start = b"data: {\"choices\":[{\"delta\":{\"content\":\"".to_vec();
-    for (name, reply, code) in [
-        ("answer", Reply::Repeat(Vec::new(), delta, 1024), 4),
+    let reasoning = format!(
+        "data: {{\"choices\":[{{\"delta\":{{\"reasoning_content\":\"{}\"}}}}]}}\n\n",
+        "r".repeat(64 * 1024)
+    );
+    let error_page = || Reply::HugeStatus(500, vec![b'e'; 64 * 1024], 1024);
+    for (name, replies, code) in [
+        ("answer", vec![Reply::Repeat(Vec::new(), delta, 1024)], 4),
+        (
+            "reasoning",
+            vec![Reply::Repeat(Vec::new(), reasoning.into_bytes(), 1024)],
+            4,
+        ),
         (
             "line",
-            Reply::Repeat(line_start, vec![b'y'; 64 * 1024], 1024),
+            vec![Reply::Repeat(line_start, vec![b'y'; 64 * 1024], 1024)],
+            3,
+        ),
+        // Three tries, each refused with a 64 MiB error page.
+        (
+            "error body",
+            vec![error_page(), error_page(), error_page()],
             3,
         ),
     ] {
-        let server = Server::start(vec![reply]);
+        let server = Server::start(replies);
         let (command, home) = run_command("openai", &server.base_url(), "", &[]);
         let (out, peak) = output_and_peak(command);
         assert_eq!(out.status.code(), Some(code), "{name}: {}", stderr(&out));
         let store = std::fs::metadata(home.archbench_data().join("sessions.db"))
-            .unwrap()
-            .len();
+            .map(|m| m.len())
+            .unwrap_or(0);
         let wal = std::fs::metadata(home.archbench_data().join("sessions.db-wal"))
             .map(|m| m.len())
             .unwrap_or(0);

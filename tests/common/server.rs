@@ -26,6 +26,9 @@ pub enum Reply {
     Repeat(Vec<u8>, Vec<u8>, usize),
     /// No answer at all: the request is read and the connection held until the client leaves.
     Silent,
+    /// This status, then a body of a piece this many times, then the connection closed: an
+    /// error page the test process never holds in memory.
+    HugeStatus(u16, Vec<u8>, usize),
     /// Like `Stream`, once every server sharing the gate has a request (or a minute passed):
     /// proof that their clients were running at once.
     Gated(Arc<Gate>, Vec<Vec<u8>>),
@@ -204,6 +207,15 @@ fn respond(mut stream: TcpStream, reply: &Reply) -> std::io::Result<()> {
             hold(&mut stream)?;
         }
         Reply::Silent => hold(&mut stream)?,
+        Reply::HugeStatus(code, piece, times) => {
+            write!(
+                stream,
+                "HTTP/1.1 {code} Status\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+            )?;
+            for _ in 0..*times {
+                stream.write_all(piece)?;
+            }
+        }
         Reply::Gated(gate, pieces) => {
             gate.pass();
             respond(stream, &Reply::Stream(pieces.clone()))?;
