@@ -199,7 +199,8 @@ fn hostile_answers_show_placeholders_and_change_nothing_in_the_terminal() {
     tmux.wait_for("No answer yet");
     tmux.text("brief");
     tmux.keys(&["C-s"]);
-    let screen = tmux.wait_for("Decision: ambiguous");
+    tmux.wait_for("Decision: ambiguous");
+    // Each on screen (a capture can catch a frame half written, so each is waited for).
     for placeholder in [
         "␛[2J␛[H clear",
         "␛]0;pwned-title␇ title",
@@ -208,11 +209,9 @@ fn hostile_answers_show_placeholders_and_change_nothing_in_the_terminal() {
         "abc⟨U+202E⟩fed bidi",
         "⟨U+009B⟩31m c1",
     ] {
-        assert!(
-            screen.contains(placeholder),
-            "`{placeholder}` not shown:\n{screen}"
-        );
+        tmux.wait_for(placeholder);
     }
+    let screen = tmux.screen();
     assert!(
         screen.contains("Safe heading"),
         "the screen was not cleared:\n{screen}"

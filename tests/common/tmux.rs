@@ -67,19 +67,31 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Waits until the screen shows `needle` (the program works at its own pace).
+    /// Waits until the screen shows `needle` (the program works at its own pace), and returns
+    /// the screen once a frame is whole: two captures in a row the same. A capture can catch a
+    /// frame half written, the pane showing `needle` before the rest of that frame.
     pub fn wait_for(&self, needle: &str) -> String {
         let deadline = Instant::now() + super::PATIENCE;
+        let mut last: Option<String> = None;
         loop {
             let screen = self.screen();
             if screen.contains(needle) {
-                return screen;
+                if last.as_deref() == Some(screen.as_str()) {
+                    return screen;
+                }
+                last = Some(screen);
+            } else {
+                last = None;
+                assert!(
+                    Instant::now() < deadline,
+                    "`{needle}` never appeared; the screen:\n{screen}"
+                );
             }
-            assert!(
-                Instant::now() < deadline,
-                "`{needle}` never appeared; the screen:\n{screen}"
-            );
-            std::thread::park_timeout(Duration::from_millis(50));
+            if Instant::now() >= deadline {
+                // Shown, but never still (a stream, a clock): the latest capture.
+                return last.unwrap_or_default();
+            }
+            std::thread::park_timeout(Duration::from_millis(25));
         }
     }
 }
