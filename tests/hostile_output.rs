@@ -19,26 +19,20 @@ const EVIL_JSON: &str =
 
 /// Neither stream carries a control sequence.
 fn assert_inert(what: &str, out: &Output) {
-    assert_inert_stderr(what, out);
+    assert_clean(what, "stderr", &out.stderr);
     assert_clean(what, "stdout", &out.stdout);
 }
 
-/// Standard error carries none. (Standard output of `run`, `sessions show` and `sessions export`
-/// is the answer byte for byte when it is a pipe, for pipelines; on a terminal it is sanitized,
-/// which tests/tmux.rs checks in a real terminal.)
-fn assert_inert_stderr(what: &str, out: &Output) {
-    assert_clean(what, "stderr", &out.stderr);
-}
-
+/// `bytes`, written to `stream`, carry no control sequence. (Standard output of `run`, `sessions
+/// show` and `sessions export` is the answer byte for byte when it is a pipe, for pipelines; on
+/// a terminal it is sanitized, which tests/tmux.rs checks in a real terminal.)
 fn assert_clean(what: &str, stream: &str, bytes: &[u8]) {
-    {
-        let text = String::from_utf8_lossy(bytes);
-        for c in ['\u{1b}', '\u{9b}', '\u{7}', '\u{202e}'] {
-            assert!(
-                !text.contains(c),
-                "{what}: {c:?} reached {stream}: {text:?}"
-            );
-        }
+    let text = String::from_utf8_lossy(bytes);
+    for c in ['\u{1b}', '\u{9b}', '\u{7}', '\u{202e}'] {
+        assert!(
+            !text.contains(c),
+            "{what}: {c:?} reached {stream}: {text:?}"
+        );
     }
 }
 
@@ -87,7 +81,7 @@ fn what_was_kept_from_hostile_servers_prints_as_text_in_every_subcommand() {
         "the body is quoted: {}",
         said(&run)
     );
-    assert_inert_stderr("run", &run);
+    assert_clean("run", "stderr", &run.stderr);
 
     let outbox = outbox.to_str().unwrap();
     for args in [
@@ -109,7 +103,7 @@ fn what_was_kept_from_hostile_servers_prints_as_text_in_every_subcommand() {
         );
         let exact = args[0] == "sessions" && matches!(args[1], "show" | "export");
         if exact {
-            assert_inert_stderr(&format!("{args:?}"), &out);
+            assert_clean(&format!("{args:?}"), "stderr", &out.stderr);
         } else {
             assert_inert(&format!("{args:?}"), &out);
         }

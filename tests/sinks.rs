@@ -67,6 +67,16 @@ impl Home {
         self.command(&args).output().unwrap()
     }
 
+    /// `archbench run` handing off to `sink`, which fails: exit 6, `said` in the message, the
+    /// envelope left pending.
+    fn run_left_pending(&self, sink: &str, said: &str) -> Output {
+        let out = self.run(&model(&[ANSWER]), &["--sink", sink]);
+        assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{said}: {}", stderr(&out));
+        assert_eq!(self.pending().len(), 1, "left pending");
+        out
+    }
+
     fn envelopes(&self) -> Vec<Value> {
         let mut out: Vec<Value> = std::fs::read_dir(self.outbox())
             .unwrap()
@@ -161,12 +171,9 @@ fn a_webhook_that_keeps_failing_leaves_the_envelope_pending_until_outbox_retry()
     // Three tries fail during the run; the fourth request, from `outbox retry`, succeeds.
     let hook = Server::start(vec![failing(), failing(), failing(), ok()]);
     let sink = format!("webhook:http://127.0.0.1:{}/h", hook.port);
-    let out = home.run(&model(&[ANSWER]), &["--sink", &sink]);
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(stderr(&out).contains("failed 3 times"), "{}", stderr(&out));
+    let out = home.run_left_pending(&sink, "failed 3 times");
     assert!(stderr(&out).contains("archbench outbox retry"));
     let [envelope] = home.envelopes().try_into().unwrap();
-    assert_eq!(home.pending().len(), 1, "marked pending in the outbox");
 
     let listed = home.command(&["outbox", "list"]).output().unwrap();
     let listing = String::from_utf8_lossy(&listed.stdout);
@@ -263,17 +270,10 @@ fn a_408_and_a_429_are_tried_again() {
 fn no_connection_and_no_answer_are_tried_again_then_left_pending() {
     // Port 9 (discard) has no listener on a test machine: the connection is refused.
     let home = Home::new(QUICK);
-    let out = home.run(
-        &model(&[ANSWER]),
-        &["--sink", "webhook:http://127.0.0.1:9/h"],
+    home.run_left_pending(
+        "webhook:http://127.0.0.1:9/h",
+        "failed 3 times (last: cannot connect)",
     );
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("failed 3 times (last: cannot connect)"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(home.pending().len(), 1);
 
     // A server that takes the request and never answers: each try ends at the timeout, which
     // is what this test waits for (1 s, three times).
@@ -282,15 +282,8 @@ fn no_connection_and_no_answer_are_tried_again_then_left_pending() {
     );
     let hook = Server::start(vec![Reply::Silent, Reply::Silent, Reply::Silent]);
     let sink = format!("webhook:http://127.0.0.1:{}/h", hook.port);
-    let out = home.run(&model(&[ANSWER]), &["--sink", &sink]);
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("failed 3 times (last: no answer within 1.0 s)"),
-        "{}",
-        stderr(&out)
-    );
+    home.run_left_pending(&sink, "failed 3 times (last: no answer within 1.0 s)");
     assert_eq!(hook.requests.lock().unwrap().len(), 3, "three tries");
-    assert_eq!(home.pending().len(), 1);
 }
 
 #[test]
@@ -305,19 +298,12 @@ fn a_webhook_that_redirects_is_a_failed_delivery_naming_where_it_pointed() {
             String::new(),
         )]);
         let sink = format!("webhook:http://127.0.0.1:{}/h", hook.port);
-        let out = home.run(&model(&[ANSWER]), &["--sink", &sink]);
-        assert_eq!(out.status.code(), Some(6), "{status}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(&format!("HTTP {status} pointing to {moved}")),
-            "{}",
-            stderr(&out)
-        );
+        let out = home.run_left_pending(&sink, &format!("HTTP {status} pointing to {moved}"));
         assert!(!stderr(&out).contains("HTTP 200"), "{}", stderr(&out));
         assert!(
             elsewhere.requests.lock().unwrap().is_empty(),
             "{status}: nothing reaches the other origin"
         );
-        assert_eq!(home.pending().len(), 1, "{status}: left pending");
     }
 }
 
@@ -400,13 +386,10 @@ fn the_command_sink_gets_the_envelope_on_stdin_and_interprets_nothing() {
 #[test]
 fn a_failing_command_is_pending_and_named() {
     let home = Home::new(QUICK);
-    let out = home.run(
-        &model(&[ANSWER]),
-        &["--sink", "exec:sh -c 'echo no ticket queue >&2; exit 3'"],
+    home.run_left_pending(
+        "exec:sh -c 'echo no ticket queue >&2; exit 3'",
+        "no ticket queue",
     );
-    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no ticket queue"), "{}", stderr(&out));
-    assert_eq!(home.pending().len(), 1);
 }
 
 #[test]
