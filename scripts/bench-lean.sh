@@ -9,29 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tokens=${1:-100000}
-cargo build --release --quiet
-bin=$PWD/target/release/archbench
-work=$(mktemp -d)
-socket="archbench-lean-$$"
-server=""
-cleanup() {
-  tmux -L "$socket" kill-server 2>/dev/null || true
-  [ -n "$server" ] && kill "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  rm -rf "$work" 2>/dev/null || rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-mkdir -p "$work"/{home,data,config,state,cache}
-export HOME=$work/home XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config \
-  XDG_STATE_HOME=$work/state XDG_CACHE_HOME=$work/cache
-unset ARCHBENCH_CONFIG ARCHBENCH_BASE_URL ARCHBENCH_MODEL ARCHBENCH_PROVIDER ARCHBENCH_PROFILE
+. scripts/bench-common.sh
+serve "$tokens"
 
-"$bin" bench --serve "$tokens" >"$work/url" &
-server=$!
-until [ -s "$work/url" ]; do sleep 0.1; done
-url=$(head -1 "$work/url")
-
-screen() { tmux -L "$socket" capture-pane -p -t 0; }
 wait_for() {
   local deadline=$((SECONDS + ${2:-120}))
   until screen | grep -qF -- "$1"; do

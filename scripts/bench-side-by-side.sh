@@ -17,39 +17,16 @@ if [ ! -x "$cache/aichat/bin/aichat" ]; then
   cargo install --quiet --locked aichat --version 0.30.0 --root "$cache/aichat"
 fi
 aichat=$cache/aichat/bin/aichat
-cargo build --release --quiet
-bin=$PWD/target/release/archbench
-work=$(mktemp -d)
-socket="archbench-side-$$"
-server=""
-cleanup() {
-  tmux -L "$socket" kill-server 2>/dev/null || true
-  [ -n "$server" ] && kill "$server" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work" 2>/dev/null || true
-}
-trap cleanup EXIT
-mkdir -p "$work"/{home,data,config,state,cache,aichat}
-export HOME=$work/home XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config \
-  XDG_STATE_HOME=$work/state XDG_CACHE_HOME=$work/cache AICHAT_CONFIG_DIR=$work/aichat
-unset ARCHBENCH_CONFIG ARCHBENCH_BASE_URL ARCHBENCH_MODEL ARCHBENCH_PROVIDER ARCHBENCH_PROFILE
+. scripts/bench-common.sh
+mkdir -p "$work/aichat"
+export AICHAT_CONFIG_DIR=$work/aichat
 echo "Design the data layer." >"$work/brief.md"
 
-screen() { tmux -L "$socket" capture-pane -p -t 0 2>/dev/null; }
-alive() { tmux -L "$socket" has-session 2>/dev/null; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-serve() { # tokens [rate]
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  rm -f "$work/url"
-  if [ -n "${2:-}" ]; then
-    "$bin" bench --serve "$1" --paced --rate "$2" >"$work/url" &
-  else
-    "$bin" bench --serve "$1" >"$work/url" &
-  fi
-  server=$!
-  until [ -s "$work/url" ]; do sleep 0.1; done
-  url=$(head -1 "$work/url")
+# serve TOKENS [RATE], and aichat configured for it.
+serve_both() {
+  serve "$@"
   cat >"$work/aichat/config.yaml" <<YAML
 model: bench:bench
 stream: true
@@ -102,7 +79,7 @@ echo "|---|---|---|---|---|---|"
 IFS=, read -r -a cases <<<"${CASES:-10000,100000,3000 100,10000 1000}"
 for case in "${cases[@]}"; do
   read -r tokens rate <<<"$case"
-  serve "$tokens" "${rate:-}"
+  serve_both "$tokens" ${rate:+"$rate"}
   : >"$work/a" ; : >"$work/b"
   for _ in $(seq "$runs"); do
     aichat_once >>"$work/a"

@@ -1,6 +1,7 @@
-//! Hooks that let the end-to-end tests reach states no user action reaches, in debug builds
-//! only (release builds compile none of this): a panic on demand, to check what a panic leaves
-//! behind, and a draft autosave slow enough that only a signal's flush can have written a draft.
+//! Hooks that let the end-to-end tests reach states no user action reaches, in debug builds only
+//! (in release builds both are constant no-ops and the variables are never read): a panic on
+//! demand, to check what a panic leaves behind, and a draft autosave slow enough that only a
+//! signal's flush can have written a draft.
 
 use std::time::Duration;
 
