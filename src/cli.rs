@@ -69,8 +69,8 @@ pub struct Cli {
     #[arg(long)]
     pub no_mouse: bool,
     /// Colours: auto (from NO_COLOR, COLORTERM and TERM), truecolor, 256, 16 or none.
-    #[arg(long, value_enum, default_value_t = crate::ui::colour::ColourFlag::Auto)]
-    pub color: crate::ui::colour::ColourFlag,
+    #[arg(long, value_enum, default_value_t = crate::screen::colour::ColourFlag::Auto)]
+    pub color: crate::screen::colour::ColourFlag,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -224,7 +224,7 @@ pub enum SessionsCommand {
     Export {
         id: i64,
         #[arg(long, value_enum, default_value = "markdown")]
-        format: crate::cmd::sessions::ExportFormat,
+        format: ExportFormat,
         /// The file to write (written whole or not at all); standard output without it.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -326,17 +326,6 @@ pub struct BenchArgs {
     pub command: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// Any OpenAI-compatible chat completions server.
-    Openai,
-    /// Anthropic's Messages API.
-    Anthropic,
-    /// The embedded llama.cpp engine with a GGUF model.
-    Local,
-}
-
 /// The role run when none is named.
 pub const DEFAULT_ROLE: &str = "database_architect";
 
@@ -412,7 +401,7 @@ common_args! {
     /// Which provider runs the model (env ARCHBENCH_PROVIDER; default: the profile's, else an
     /// endpoint whose key is set, else local).
     #[arg(long, value_enum)]
-    pub provider: Option<ProviderKind>,
+    pub provider: Option<crate::provider::ProviderKind>,
     /// A provider profile of the configuration file (env ARCHBENCH_PROFILE).
     #[arg(long)]
     pub profile: Option<String>,
@@ -474,4 +463,11 @@ pub struct RunArgs {
     /// as `--sink stdout` added to the sinks).
     #[arg(long)]
     pub json: bool,
+}
+
+/// Which form `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Markdown,
+    Json,
 }

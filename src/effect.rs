@@ -44,14 +44,11 @@ pub enum Effect {
     /// [`crate::event::Event::ProviderBuilt`].
     BuildProvider(crate::provider::choose::Choice),
     /// Run the next runs on this provider (a run already going keeps its own).
-    UseProvider(crate::state::picker::Built),
+    UseProvider(crate::provider::choose::Built),
     /// Read the latest runs, or those matching `query`, from the session store.
     LoadHistory { query: Option<String> },
     /// Read runs `ids` (for a conversation, every attempt leading to the last id) from the store.
-    LoadRuns {
-        ids: Vec<i64>,
-        then: crate::state::history::RunsFor,
-    },
+    LoadRuns { ids: Vec<i64>, then: RunsFor },
     /// Save the brief being written as this workbench's draft (atomically, owner-only); once it
     /// is written, the draft it was taken from (left by an earlier workbench) goes.
     SaveDraft {
@@ -61,4 +58,17 @@ pub enum Effect {
     },
     /// Leave the program.
     Quit,
+}
+
+/// What runs are loaded for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunsFor {
+    Open,
+    Compare,
+    /// The conversation that ends with the run, to go on with it in the workbench.
+    Continue,
+    /// The run's brief, to run again with this role.
+    Rerun {
+        role: String,
+    },
 }

@@ -32,7 +32,7 @@ pub enum Event {
     /// Runs arrived from the session store, for `then`; `chain_id` is fresh, for a brief that
     /// starts a new chain.
     RunsLoaded {
-        then: crate::state::history::RunsFor,
+        then: crate::effect::RunsFor,
         result: Result<Vec<crate::store::sessions::RunDetail>, String>,
         chain_id: String,
     },
@@ -45,7 +45,7 @@ pub enum Event {
     /// The current provider's list of models arrived (or why not).
     ModelsListed(Result<Vec<String>, String>),
     /// A provider was built for the model picker's choice (or why not).
-    ProviderBuilt(Result<crate::state::picker::Built, String>),
+    ProviderBuilt(Result<crate::provider::choose::Built, String>),
     /// A second passed while something is counted down (a retry's wait).
     Tick,
     /// The brief changed a moment ago: time to save the draft (the loop waits a little so a burst

@@ -551,8 +551,7 @@ async fn run_step(
             return StepEnd::Exit(exit::NEEDS_PERSON);
         }
     }
-    let ledger =
-        crate::store::outcomes::Ledger::new(&job.sessions).with_audit(job.audit_log.clone());
+    let ledger = crate::store::ledger::Ledger::new(&job.sessions).with_audit(job.audit_log.clone());
     let delivered = match crate::sink::deliver(
         &envelope,
         &ledger,

@@ -7,13 +7,20 @@
 //! is typed (the inline mode's cursor query needs it). A pause writes to the pipe; a resize
 //! (SIGWINCH) becomes an event on a task of its own.
 
-use crate::app::Input;
 use crate::event::Event;
 use crossterm::event::{Event as TermEvent, MouseEventKind};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+/// What the loop listens to besides the providers: terminal input, or a script in tests and
+/// benchmarks. `None` ends the loop.
+pub enum Input {
+    Event(Event),
+    /// The input source is gone (the terminal closed, ssh dropped).
+    Closed,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reading {

@@ -168,7 +168,7 @@ pub async fn pull(job: &Pull, mut progress: impl FnMut(Progress)) -> Result<Path
     let response = call.send().await.map_err(|e| PullError::Cut {
         done: have,
         total: "?".into(),
-        why: crate::provider::http::error_chain(&e),
+        why: crate::errors::chain(&e),
     })?;
     let status = response.status().as_u16();
     let (start, mut file) = match status {
@@ -202,9 +202,7 @@ pub async fn pull(job: &Pull, mut progress: impl FnMut(Progress)) -> Result<Path
                     ))
                 }
                 Ok(None) => break,
-                Ok(Some(Err(e))) => {
-                    return Err(cut(done, total, crate::provider::http::error_chain(&e)))
-                }
+                Ok(Some(Err(e))) => return Err(cut(done, total, crate::errors::chain(&e))),
                 Ok(Some(Ok(bytes))) => bytes,
             };
             file.write_all(&piece).map_err(io(&partial))?;

@@ -3,6 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The `[reviewer]` table of the configuration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewerConfig {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reviewer {
     pub name: String,
@@ -21,7 +29,7 @@ impl Reviewer {
     }
 
     /// The configured reviewer when a name is set, else [`Reviewer::detect`].
-    pub fn resolve(config: &crate::config::ReviewerConfig) -> Self {
+    pub fn resolve(config: &ReviewerConfig) -> Self {
         match config
             .name
             .as_deref()

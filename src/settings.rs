@@ -3,7 +3,7 @@
 //! flag wins over the environment, the environment over the configuration file, the file over
 //! the role file and the defaults. `archbench config show` prints the result.
 
-use crate::cli::{CommonArgs, ProviderKind};
+use crate::cli::CommonArgs;
 use crate::config::{Loaded, Profile};
 use crate::provider::anthropic;
 use crate::provider::choose::{
@@ -13,6 +13,7 @@ use crate::provider::http::{RetryPolicy, Timeouts};
 use crate::provider::openai::DEFAULT_BASE_URL;
 use crate::provider::presets;
 use crate::provider::Params;
+use crate::provider::ProviderKind;
 use crate::role::Role;
 use std::fmt;
 use std::path::PathBuf;

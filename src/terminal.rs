@@ -66,9 +66,6 @@ pub fn resume(mouse: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Rows the inline mode's viewport takes at the bottom of the screen (the workbench's minimum).
-pub const INLINE_ROWS: u16 = crate::ui::layout::MIN_HEIGHT;
-
 /// The workbench without the alternate screen: a viewport at the bottom of the normal screen,
 /// with the answer written into the scrollback above it as it completes (`--inline`).
 pub fn enter_inline(mouse: bool) -> io::Result<(Term, Guard)> {
@@ -82,7 +79,7 @@ pub fn enter_inline(mouse: bool) -> io::Result<(Term, Guard)> {
     let terminal = Terminal::with_options(
         CrosstermBackend::new(io::stdout()),
         ratatui::TerminalOptions {
-            viewport: ratatui::Viewport::Inline(INLINE_ROWS),
+            viewport: ratatui::Viewport::Inline(crate::screen::layout::INLINE_ROWS),
         },
     )?;
     Ok((terminal, guard))

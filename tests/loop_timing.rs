@@ -4,8 +4,9 @@
 
 mod common;
 
-use archbench::app::{drive, Input, Instruments, Wiring};
+use archbench::app::{drive, Instruments, Wiring};
 use archbench::event::Event;
+use archbench::input::Input;
 use archbench::provider::{
     AgentEvent, ChatRequest, EventSink, FinishReason, Provider, ProviderInfo, RunHandle,
 };

@@ -49,14 +49,14 @@ fn done_with(decision: &str, w: u16, h: u16) -> Driver {
 }
 
 fn chain_on(d: &mut Driver) {
-    d.state.session.chain.sinks = archbench::sink::SinkPlan::resolve(
-        &[
+    d.state.session.chain.sinks = archbench::sink::SinkPlan {
+        default: [
             archbench::sink::SinkSpec::Outbox,
             archbench::sink::SinkSpec::Chain,
-        ],
-        &Default::default(),
-        archbench::sink::Mode::Workbench,
-    );
+        ]
+        .to_vec(),
+        ..Default::default()
+    };
 }
 
 fn chained(target: &str) -> archbench::sink::Delivered {
@@ -359,7 +359,7 @@ screens! {
         let mut d = history(w, h);
         d.key(KeyCode::Enter);
         d.send(Event::RunsLoaded {
-            then: archbench::state::history::RunsFor::Open,
+            then: archbench::effect::RunsFor::Open,
             result: Ok(vec![run_detail(3, ANSWER)]),
             chain_id: String::new(),
         });
@@ -372,7 +372,7 @@ screens! {
         d.key(KeyCode::Char('d'));
         let changed = ANSWER.replacen("PRIMARY KEY", "PRIMARY KEY NOT DEFERRABLE", 1);
         d.send(Event::RunsLoaded {
-            then: archbench::state::history::RunsFor::Compare,
+            then: archbench::effect::RunsFor::Compare,
             result: Ok(vec![run_detail(3, ANSWER), run_detail(2, &format!("{changed}\nAn extra closing line.\n"))]),
             chain_id: String::new(),
         });
@@ -454,14 +454,14 @@ fn styled(d: &mut Driver) -> String {
         let key = format!("fg={:?} bg={:?} {:?}", cell.fg, cell.bg, cell.modifier);
         *census.entry(key).or_default() += 1;
         match d.state.colour {
-            archbench::ui::colour::Depth::Ansi256 => {
+            archbench::screen::colour::Depth::Ansi256 => {
                 assert!(
                     !matches!(cell.fg, ratatui::style::Color::Rgb(..))
                         && !matches!(cell.bg, ratatui::style::Color::Rgb(..)),
                     "RGB in 256 colours"
                 );
             }
-            archbench::ui::colour::Depth::Ansi16 => {
+            archbench::screen::colour::Depth::Ansi16 => {
                 for c in [cell.fg, cell.bg] {
                     assert!(
                         !matches!(
@@ -472,13 +472,13 @@ fn styled(d: &mut Driver) -> String {
                     );
                 }
             }
-            archbench::ui::colour::Depth::None => {
+            archbench::screen::colour::Depth::None => {
                 assert_eq!(
                     (cell.fg, cell.bg),
                     (ratatui::style::Color::Reset, ratatui::style::Color::Reset)
                 );
             }
-            archbench::ui::colour::Depth::Truecolor => {}
+            archbench::screen::colour::Depth::Truecolor => {}
         }
     }
     let mut out = common::buffer_text(&buffer);
@@ -489,11 +489,13 @@ fn styled(d: &mut Driver) -> String {
     out
 }
 
-fn themed(theme: usize, depth: archbench::ui::colour::Depth, w: u16, h: u16) -> Driver {
+fn themed(theme: usize, depth: archbench::screen::colour::Depth, w: u16, h: u16) -> Driver {
     let mut d = done_with("\nDECISION: completed\n", w, h);
-    let theme =
-        archbench::ui::theme::Theme::parse(archbench::ui::theme::SHIPPED[theme].1, "shipped")
-            .unwrap();
+    let theme = archbench::screen::theme::Theme::parse(
+        archbench::screen::theme::SHIPPED[theme].1,
+        "shipped",
+    )
+    .unwrap();
     d.state.colour = depth;
     d.state.use_theme(theme);
     d.state.render_again();
@@ -505,11 +507,11 @@ macro_rules! themed_screens {
     ($($name:ident => ($theme:expr, $depth:ident);)*) => {
         mod themed {
             use super::*;
-            use archbench::ui::colour::Depth;
+            use archbench::screen::colour::Depth;
             $(#[test] fn $name() {
                 // One code theme per process: these run one after the other.
                 let _one = THEMES.lock().unwrap_or_else(|e| e.into_inner());
-                let theme = archbench::ui::theme::Theme::parse(archbench::ui::theme::SHIPPED[$theme].1, "shipped").unwrap();
+                let theme = archbench::screen::theme::Theme::parse(archbench::screen::theme::SHIPPED[$theme].1, "shipped").unwrap();
                 archbench::render::highlight::set_theme(&theme.syntax).unwrap();
                 for (w, h) in [(80, 24), (100, 30), (200, 60)] {
                     // The three main screens: empty, an answer streaming, an answer to review.

@@ -7,8 +7,9 @@ pub mod corpus;
 pub mod measure;
 pub mod server;
 
-use crate::app::{drive, Input, Instruments, Wiring};
+use crate::app::{drive, Instruments, Wiring};
 use crate::event::Event;
+use crate::input::Input;
 use crate::provider::openai::OpenAiProvider;
 use crate::provider::{Params, ProviderInfo};
 use crate::render::{AnswerDoc, MdStyles, WrappedView};

@@ -3,7 +3,7 @@
 
 use crate::cli::CommonArgs;
 use crate::reviewer::Reviewer;
-use crate::sink::{Mode, SinkPlan};
+use crate::sink::Mode;
 
 /// The settings beside the model's, each with where it came from: how the workbench looks and
 /// behaves, who reviews, where handoffs go and how they are delivered.
@@ -18,7 +18,7 @@ pub fn rows(
         |name: &str, value: String, source: &str| (name.to_string(), value, source.to_string());
     let mut rows = Vec::new();
     // `config show` takes no --theme: the flag, when given to the workbench, wins over these.
-    let theme = crate::ui::theme::wanted(None, env("ARCHBENCH_THEME"), config.theme.clone());
+    let theme = crate::screen::theme::wanted(None, env("ARCHBENCH_THEME"), config.theme.clone());
     rows.push(match theme {
         Some((name, source)) => row("theme", name, &format!("{source} (--theme wins)")),
         None => row("theme", "dark".into(), "default (--theme wins)"),
@@ -61,11 +61,11 @@ pub fn rows(
         "default"
     };
     for (name, mode) in [("sinks", Mode::Workbench), ("sinks (run)", Mode::Headless)] {
-        let plan = SinkPlan::resolve(&common.sinks, loaded, mode);
+        let plan = loaded.sink_plan(&common.sinks, mode);
         let labels: Vec<String> = plan.for_role(role).iter().map(|s| s.label()).collect();
         rows.push(row(name, labels.join(", "), sinks_source));
     }
-    let plan = SinkPlan::resolve(&common.sinks, loaded, Mode::Headless);
+    let plan = loaded.sink_plan(&common.sinks, Mode::Headless);
     let o = &plan.options;
     let handoff = &config.handoff;
     let from = |set: bool, key: &str| {

@@ -10,9 +10,9 @@ use crate::state::{Notice, NoticeLevel, State};
 pub struct Look {
     mouse: bool,
     vi: bool,
-    colour: crate::ui::colour::Depth,
-    theme: crate::ui::theme::Theme,
-    themes: Vec<crate::ui::theme::Theme>,
+    colour: crate::screen::colour::Depth,
+    theme: crate::screen::theme::Theme,
+    themes: Vec<crate::screen::theme::Theme>,
     /// Theme files that could not be used, a theme name not found.
     problems: Vec<String>,
 }
@@ -20,7 +20,7 @@ pub struct Look {
 /// The colours: `--color`, else what the environment says. The theme: `--theme`, else
 /// `ARCHBENCH_THEME`, else the configuration's, else dark; user themes from the config folder.
 pub fn look(cli: &Cli, config: &crate::config::Config) -> Look {
-    use crate::ui::theme::{self, Theme};
+    use crate::screen::theme::{self, Theme};
     let colour = cli.color.depth(&env);
     let (themes, mut problems) = theme::load(Some(&paths::config_dir().join("themes")));
     let mouse = !cli.no_mouse && config.mouse.unwrap_or(true);
@@ -31,8 +31,8 @@ pub fn look(cli: &Cli, config: &crate::config::Config) -> Look {
         .is_some_and(|e| e == "vi");
     if !config.keys.is_empty() {
         let keys = &config.keys;
-        let (table, key_problems) = crate::keybindings::with_overrides(keys);
-        crate::keybindings::install(table);
+        let (table, key_problems) = crate::keymap::with_overrides(keys);
+        crate::keymap::install(table);
         problems.extend(key_problems);
     }
     let wanted = theme::wanted(
@@ -93,11 +93,11 @@ pub fn keys(cli: &Cli) -> i32 {
         Err(code) => return code,
     };
     let problems = look(cli, &loaded.config).problems;
-    for b in crate::keybindings::table() {
+    for b in crate::keymap::table() {
         let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
         crate::say!(
             "{:<28} {:<18} {}",
-            crate::keybindings::name(b),
+            crate::keymap::name(b),
             keys.join(" "),
             b.description
         );

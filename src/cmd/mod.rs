@@ -220,15 +220,15 @@ fn look_problems(
             known_roles.join(", ")
         ));
     }
-    let (themes, theme_problems) = crate::ui::theme::load(Some(themes_dir));
+    let (themes, theme_problems) = crate::screen::theme::load(Some(themes_dir));
     problems.extend(theme_problems);
     if let Some(name) = &config.theme {
-        if let Err(e) = crate::ui::theme::choose(&themes, name) {
+        if let Err(e) = crate::screen::theme::choose(&themes, name) {
             problems.push(format!("theme: {e}"));
         }
     }
     if !config.keys.is_empty() {
-        problems.extend(crate::keybindings::with_overrides(&config.keys).1);
+        problems.extend(crate::keymap::with_overrides(&config.keys).1);
     }
     problems
 }

@@ -37,7 +37,7 @@ pub async fn command(common: &CommonArgs, command: Option<&crate::cli::ModelsCom
                 Ok(found) => found,
                 Err(code) => return code,
             };
-            if settings.provider.value == crate::cli::ProviderKind::Local {
+            if settings.provider.value == crate::provider::ProviderKind::Local {
                 return fail(exit::BAD_INPUT, "--server lists a server's models: choose one with --provider, --preset, --base-url or --profile");
             }
             let provider = match choose::build(&settings.choice(), None, &settings.network(), &env)

@@ -2,7 +2,7 @@
 
 use super::setup::{load_config, outbox};
 use crate::cli::{CommonArgs, OutboxCommand};
-use crate::sink::{Mode, SinkPlan};
+use crate::sink::Mode;
 
 pub async fn command(common: &CommonArgs, command: &OutboxCommand) -> i32 {
     let loaded = match load_config(common) {
@@ -13,7 +13,7 @@ pub async fn command(common: &CommonArgs, command: &OutboxCommand) -> i32 {
     match command {
         OutboxCommand::List => crate::cmd::outbox_list(&outbox),
         OutboxCommand::Retry => {
-            let plan = SinkPlan::resolve(&[], &loaded, Mode::Headless);
+            let plan = loaded.sink_plan(&[], Mode::Headless);
             crate::cmd::outbox_retry(&outbox, &plan.options).await
         }
     }

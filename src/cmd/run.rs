@@ -7,7 +7,7 @@ use crate::headless::{self, Approval, HeadlessRun};
 use crate::paths;
 use crate::provider::choose;
 use crate::reviewer::Reviewer;
-use crate::sink::{Mode, SinkPlan, SinkSpec};
+use crate::sink::{Mode, SinkSpec};
 use std::sync::Arc;
 
 /// Reads the configuration, the role and the brief, builds the provider, and runs.
@@ -50,7 +50,7 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(exit::PROVIDER, &e.to_string()),
     };
-    let mut sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Headless);
+    let mut sinks = loaded.sink_plan(&common.sinks, Mode::Headless);
     if run.json {
         sinks.add_everywhere(SinkSpec::Stdout);
     }

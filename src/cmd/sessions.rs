@@ -2,7 +2,7 @@
 //! or JSON). Text from the store is model output and briefs: untrusted, so on a terminal its
 //! control sequences are shown, never run.
 
-use crate::cli::exit;
+use crate::cli::{exit, ExportFormat};
 use crate::sanitize::{sanitize, sanitize_line};
 use crate::store::sessions::{RunDetail, RunSummary, Store};
 use std::io::IsTerminal;
@@ -146,13 +146,6 @@ pub fn show(path: &Path, id: i64, json: bool) -> i32 {
     }
     print_text(&markdown(&run));
     exit::OK
-}
-
-/// Which form `export` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    Markdown,
-    Json,
 }
 
 /// `archbench sessions export ID`: the run as markdown (front matter, brief, answer, review) or

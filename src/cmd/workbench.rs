@@ -39,7 +39,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
         .map_err(|e| fail(exit::PROVIDER, &e.to_string()))?;
     let info: ProviderInfo = provider.info();
     let info_model = info.model.clone();
-    let sinks = SinkPlan::resolve(&common.sinks, &loaded, Mode::Workbench);
+    let sinks = loaded.sink_plan(&common.sinks, Mode::Workbench);
     let session = Session {
         chain: Chain::start(&role.id, Arc::new(book), sinks),
         role,

@@ -160,6 +160,28 @@ pub fn build(
     }
 }
 
+/// A provider built for a choice, on its way to the runner.
+#[derive(Clone)]
+pub struct Built {
+    pub provider: Arc<dyn Provider>,
+    pub choice: Choice,
+}
+
+impl std::fmt::Debug for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Built")
+            .field("provider", &self.provider.info())
+            .field("choice", &self.choice)
+            .finish()
+    }
+}
+
+impl PartialEq for Built {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.provider, &other.provider) && self.choice == other.choice
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

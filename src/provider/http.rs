@@ -200,7 +200,7 @@ impl Endpoint {
             let Some(chunk) = next else {
                 return Ok(false);
             };
-            let chunk = chunk.map_err(|e| ProviderError::Stream(error_chain(&e)))?;
+            let chunk = chunk.map_err(|e| ProviderError::Stream(crate::errors::chain(&e)))?;
             waiting.bytes();
             for event in parser.push(&chunk) {
                 if reader.read(&event.data, events)? {
@@ -428,7 +428,7 @@ pub async fn send(
         Ok(Err(e)) => {
             return Try::Fail(ProviderError::Connect {
                 url: url.to_string(),
-                detail: error_chain(&e),
+                detail: crate::errors::chain(&e),
             })
         }
         Ok(Ok(response)) => response,
@@ -506,7 +506,7 @@ pub async fn list_model_ids(
 ) -> Result<Vec<String>, ProviderError> {
     let response = call.send().await.map_err(|e| ProviderError::Connect {
         url: url.to_string(),
-        detail: error_chain(&e),
+        detail: crate::errors::chain(&e),
     })?;
     let status = response.status().as_u16();
     if !response.status().is_success() {
@@ -534,18 +534,6 @@ pub async fn list_model_ids(
         .unwrap_or_default();
     ids.sort();
     Ok(ids)
-}
-
-/// reqwest's top-level message hides the cause ("error sending request"); the chain names it.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -16,6 +16,18 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 /// Who said a message of the conversation.
+/// Which kind of provider answers: named on the command line and in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Any OpenAI-compatible chat completions server.
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// The embedded llama.cpp engine with a GGUF model.
+    Local,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Speaker {

@@ -6,34 +6,12 @@
 
 use super::highlight::CodeState;
 use super::inline::render_inline;
+use super::line::{LineKind, RenderedLine};
 use super::style::MdStyles;
 use super::table::{is_table_row, render_table};
 use crate::sanitize::sanitize;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-
-/// What a rendered line is, for wrapping and for the outline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    Prose,
-    Heading(u8),
-    /// A line inside a fenced code block (wrapped hard, not at spaces).
-    Code,
-    /// The opening or closing line of a fence.
-    Fence,
-    Table,
-    /// A horizontal rule, drawn across the pane's width.
-    Rule,
-}
-
-/// One logical line of the answer, styled, before wrapping.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RenderedLine {
-    pub line: Line<'static>,
-    pub kind: LineKind,
-    /// Columns that wrapped continuation rows are indented by (list items, quotes, code).
-    pub hang: u16,
-}
 
 /// A heading of the answer: where it is and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]

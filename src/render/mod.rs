@@ -4,12 +4,14 @@
 
 pub mod highlight;
 mod inline;
+mod line;
 pub mod markdown;
 pub mod style;
 mod table;
 pub mod view;
 pub mod wrap;
 
-pub use markdown::{AnswerDoc, CodeBlock, LineKind, RenderedLine};
+pub use line::{LineKind, RenderedLine};
+pub use markdown::{AnswerDoc, CodeBlock};
 pub use style::MdStyles;
 pub use view::WrappedView;

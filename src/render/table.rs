@@ -2,7 +2,7 @@
 //! ends (and provisionally while it streams).
 
 use super::inline::render_inline;
-use super::markdown::{LineKind, RenderedLine};
+use super::line::{LineKind, RenderedLine};
 use super::style::MdStyles;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

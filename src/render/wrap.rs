@@ -1,7 +1,7 @@
 //! Wrapping one rendered line to a width: prose at spaces, code and tables hard, continuation
 //! rows indented by the line's hang.
 
-use super::markdown::{LineKind, RenderedLine};
+use super::line::{LineKind, RenderedLine};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;

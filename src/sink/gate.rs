@@ -4,7 +4,8 @@
 
 use super::{to_sinks, Delivered, DeliveryOptions, SinkSpec};
 use crate::routing::Envelope;
-use crate::store::outcomes::{AnswerId, Ledger, Outcome, SettleError};
+use crate::store::ledger::{Ledger, SettleError};
+use crate::store::outcomes::{AnswerId, Outcome};
 use std::path::Path;
 
 /// Why nothing was handed off.

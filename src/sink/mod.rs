@@ -126,44 +126,16 @@ pub enum Mode {
     Headless,
 }
 
+/// How many handoffs a chain may make in a row when the configuration does not say.
+pub const DEFAULT_MAX_CHAIN_DEPTH: usize = 6;
+
 impl SinkPlan {
-    /// `--sink` flags win over the configuration (for every role); the configuration's per-role
-    /// lists win over its global one; without either, the mode's default.
-    pub fn resolve(flags: &[SinkSpec], loaded: &crate::config::Loaded, mode: Mode) -> Self {
-        let handoff = &loaded.config.handoff;
-        let defaults = DeliveryOptions::default();
-        let options = DeliveryOptions {
-            webhook_timeout: handoff
-                .webhook_timeout_secs
-                .map_or(defaults.webhook_timeout, Duration::from_secs),
-            webhook_retries: handoff.webhook_retries.unwrap_or(defaults.webhook_retries),
-            webhook_backoff: handoff
-                .webhook_backoff_ms
-                .map_or(defaults.webhook_backoff, Duration::from_millis),
-            exec_timeout: handoff
-                .exec_timeout_secs
-                .map_or(defaults.exec_timeout, Duration::from_secs),
-        };
-        let max_chain_depth = handoff
-            .max_chain_depth
-            .unwrap_or(crate::config::DEFAULT_MAX_CHAIN_DEPTH);
-        if !flags.is_empty() {
-            return Self {
-                default: flags.to_vec(),
-                per_role: BTreeMap::new(),
-                options,
-                max_chain_depth,
-            };
-        }
-        let default = loaded.sinks.clone().unwrap_or_else(|| match mode {
+    /// What runs without flags or configuration: for the workbench, the outbox then the chain;
+    /// headless, the outbox only.
+    pub fn mode_default(mode: Mode) -> Vec<SinkSpec> {
+        match mode {
             Mode::Workbench => vec![SinkSpec::Outbox, SinkSpec::Chain],
             Mode::Headless => vec![SinkSpec::Outbox],
-        });
-        Self {
-            default,
-            per_role: loaded.role_sinks.clone(),
-            options,
-            max_chain_depth,
         }
     }
 
@@ -188,7 +160,12 @@ impl SinkPlan {
 
 impl Default for SinkPlan {
     fn default() -> Self {
-        Self::resolve(&[], &crate::config::Loaded::default(), Mode::Workbench)
+        Self {
+            default: Self::mode_default(Mode::Workbench),
+            per_role: BTreeMap::new(),
+            options: DeliveryOptions::default(),
+            max_chain_depth: DEFAULT_MAX_CHAIN_DEPTH,
+        }
     }
 }
 
@@ -356,23 +333,5 @@ mod tests {
     fn a_webhook_password_is_never_shown() {
         let sink = SinkSpec::parse("webhook:https://user:hunter2@example.com/h").unwrap();
         assert!(!sink.label().contains("hunter2"), "{}", sink.label());
-    }
-
-    #[test]
-    fn flags_replace_the_configuration_and_roles_override_the_global_list() {
-        let loaded = crate::config::parse(
-            "[handoff]\nsinks = [\"outbox\"]\n[roles.fullstack_developer]\nsinks = [\"chain\"]\n",
-            Path::new("c.toml"),
-        )
-        .unwrap();
-        let plan = SinkPlan::resolve(&[], &loaded, Mode::Workbench);
-        assert_eq!(plan.for_role("database_architect"), [SinkSpec::Outbox]);
-        assert_eq!(plan.for_role("fullstack_developer"), [SinkSpec::Chain]);
-        let plan = SinkPlan::resolve(&[SinkSpec::Stdout], &loaded, Mode::Headless);
-        assert_eq!(plan.for_role("fullstack_developer"), [SinkSpec::Stdout]);
-        let plan = SinkPlan::resolve(&[], &Default::default(), Mode::Headless);
-        assert_eq!(plan.for_role("x"), [SinkSpec::Outbox]);
-        let plan = SinkPlan::resolve(&[], &Default::default(), Mode::Workbench);
-        assert_eq!(plan.for_role("x"), [SinkSpec::Outbox, SinkSpec::Chain]);
     }
 }

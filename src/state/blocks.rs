@@ -1,19 +1,22 @@
 //! The answer's code blocks under the keyboard: the block list, jumping between blocks, copying
 //! a block or a section. Pure like the rest of `update`: effects out, no I/O.
 
-use super::update::{apply, max_scroll, notice, open_prompt, page};
+use super::notify::notice;
+use super::view::{max_scroll, page};
 use super::{NoticeLevel, State};
 use crate::action::Action;
 use crate::effect::Effect;
-use chrono::{DateTime, Utc};
 
-/// Keys while the code-block list is open: move, jump, copy, save, close.
-pub(super) fn block_list(
-    state: &mut State,
-    action: Action,
-    selected: usize,
-    at: DateTime<Utc>,
-) -> Vec<Effect> {
+/// What the code-block list did with a key.
+pub(super) enum ListKey {
+    Done(Vec<Effect>),
+    /// The list closed; the action is for the workbench (save, quit, help, run…).
+    Pass(Action),
+}
+
+/// Keys while the code-block list is open: move, jump, copy, close; saving and any other key
+/// close the list and pass the action on.
+pub(super) fn block_list(state: &mut State, action: Action, selected: usize) -> ListKey {
     let count = state
         .shown_attempt()
         .map_or(0, |a| a.doc.code_blocks().len());
@@ -31,19 +34,15 @@ pub(super) fn block_list(
                 state.scroll = state.view.row_of_line(line).min(max_scroll(state));
             }
         }
-        Action::CopyBlock => return copy_block_at(state, selected),
-        Action::SaveBlocks => {
-            state.block_list = None;
-            open_prompt(state, Action::SaveBlocks);
-        }
+        Action::CopyBlock => return ListKey::Done(copy_block_at(state, selected)),
         Action::ClosePrompt => state.block_list = None,
         // Global keys (quit, help, run…) still work; anything else closes the list first.
         other => {
             state.block_list = None;
-            return apply(state, other, at);
+            return ListKey::Pass(other);
         }
     }
-    Vec::new()
+    ListKey::Done(Vec::new())
 }
 
 fn copy_block_at(state: &mut State, index: usize) -> Vec<Effect> {

@@ -3,10 +3,11 @@
 //! continued in the workbench, or a brief run again with another role. Loading is an effect; what
 //! comes back is rendered here, when it arrives, never while drawing.
 
-use super::update::{audit, notice, sync_view};
+use super::notify::{audit, notice};
+use super::view::sync_view;
 use super::{Attempt, Focus, NoticeLevel, Phase, PromptKind, State};
 use crate::action::Action;
-use crate::effect::Effect;
+use crate::effect::{Effect, RunsFor};
 use crate::provider::{FinishReason, Usage};
 use crate::render::AnswerDoc;
 use crate::review::compare;
@@ -45,19 +46,6 @@ pub enum HistoryView {
         rows: Vec<compare::Row>,
         counts: compare::Counts,
         scroll: usize,
-    },
-}
-
-/// What runs are loaded for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunsFor {
-    Open,
-    Compare,
-    /// The conversation that ends with the run, to go on with it in the workbench.
-    Continue,
-    /// The run's brief, to run again with this role.
-    Rerun {
-        role: String,
     },
 }
 

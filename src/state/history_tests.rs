@@ -2,7 +2,8 @@
 //! conversation, run a brief again with another role — and the refused ones.
 
 use super::*;
-use crate::state::history::{HistoryView, RunsFor};
+use crate::effect::RunsFor;
+use crate::state::history::HistoryView;
 use crate::store::sessions::{RunDetail, RunSummary};
 
 fn summary(id: i64, role: &str, brief: &str) -> RunSummary {

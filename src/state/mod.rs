@@ -3,15 +3,25 @@
 
 mod attempt;
 mod blocks;
+mod defer;
+mod editing;
 mod handoff;
 pub mod history;
 pub mod journal;
+mod notify;
+mod overrides;
+mod payload;
 pub mod picker;
+mod prompt;
+mod readiness;
+mod reask;
 pub mod resume;
 mod review;
+mod running;
 mod undo;
 mod update;
 pub mod vi;
+mod view;
 pub mod watch;
 
 pub use attempt::{Attempt, Phase, Reask, RetryWait};
@@ -214,7 +224,7 @@ pub struct State {
     pub styles: MdStyles,
     pub quit: bool,
     /// The panes at the current size (`None` below the minimum); solved once per resize.
-    pub areas: Option<crate::ui::layout::Areas>,
+    pub areas: Option<crate::screen::layout::Areas>,
     /// The row chosen in the outline.
     pub outline_selected: usize,
     /// Lines of the headings whose subsections are folded in the outline.
@@ -269,10 +279,10 @@ pub struct State {
     /// `archbench outbox retry` (shown in the top line until the workbench quits).
     pub pending_deliveries: usize,
     /// How many colours the terminal shows (decided at start).
-    pub colour: crate::ui::colour::Depth,
+    pub colour: crate::screen::colour::Depth,
     /// The theme in use, and those a key cycles through.
-    pub theme: crate::ui::theme::Theme,
-    pub themes: Vec<crate::ui::theme::Theme>,
+    pub theme: crate::screen::theme::Theme,
+    pub themes: Vec<crate::screen::theme::Theme>,
     /// What the model picker offers, and what runs now.
     pub models: picker::ModelSetup,
     /// The model picker, while it is open.
@@ -316,9 +326,9 @@ impl State {
             rerun_armed: false,
             running: None,
             next_run_id: 1,
-            styles: crate::ui::theme::Theme::dark().markdown(),
+            styles: crate::screen::theme::Theme::dark().markdown(),
             quit: false,
-            areas: crate::ui::layout::areas(width, height),
+            areas: crate::screen::layout::areas(width, height),
             outline_selected: 0,
             folded: Vec::new(),
             prompt: None,
@@ -344,9 +354,9 @@ impl State {
             scrollback: (0, 0),
             mouse: true,
             clear_screen: false,
-            colour: crate::ui::colour::Depth::Truecolor,
-            theme: crate::ui::theme::Theme::dark(),
-            themes: vec![crate::ui::theme::Theme::dark()],
+            colour: crate::screen::colour::Depth::Truecolor,
+            theme: crate::screen::theme::Theme::dark(),
+            themes: vec![crate::screen::theme::Theme::dark()],
             models: picker::ModelSetup::default(),
             picker: None,
             now: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
@@ -426,9 +436,35 @@ impl State {
         self.attempts.last()
     }
 
+    /// The system prompt and brief, then each earlier answer with the feedback that followed it.
+    pub fn conversation(&self) -> Vec<crate::provider::Message> {
+        let mut messages = vec![
+            crate::provider::Message::new(
+                crate::provider::Speaker::System,
+                self.session.role.prompt.clone(),
+            ),
+            crate::provider::Message::new(crate::provider::Speaker::User, self.brief_text()),
+        ];
+        for attempt in &self.attempts {
+            if let Some(feedback) = &attempt.feedback {
+                messages.push(crate::provider::Message::new(
+                    crate::provider::Speaker::User,
+                    feedback.clone(),
+                ));
+            }
+            if !attempt.phase.is_live() {
+                messages.push(crate::provider::Message::new(
+                    crate::provider::Speaker::Assistant,
+                    attempt.text().to_string(),
+                ));
+            }
+        }
+        messages
+    }
+
     /// The pane zoomed, if any: the focused one.
-    pub fn zoomed(&self) -> Option<crate::ui::layout::Zoom> {
-        use crate::ui::layout::Zoom;
+    pub fn zoomed(&self) -> Option<crate::screen::layout::Zoom> {
+        use crate::screen::layout::Zoom;
         self.zoom.then_some(match self.focus {
             Focus::Brief => Zoom::Brief,
             Focus::Answer => Zoom::Answer,
@@ -439,8 +475,8 @@ impl State {
 
     /// Lays the panes out again (after a resize, a zoom, a change of focus while zoomed).
     pub fn lay_out(&mut self) {
-        self.areas = crate::ui::layout::zoomed(self.width, self.height, self.zoomed());
-        update::sync_view(self);
+        self.areas = crate::screen::layout::zoomed(self.width, self.height, self.zoomed());
+        view::sync_view(self);
     }
 
     /// Whether the loop should send a tick each second (a retry is being counted down).
@@ -498,7 +534,7 @@ impl State {
 
     /// Uses `theme` from now on: its palette at once, its markdown styles for what is rendered
     /// next (the loop renders the answers again once the code theme is set).
-    pub fn use_theme(&mut self, theme: crate::ui::theme::Theme) {
+    pub fn use_theme(&mut self, theme: crate::screen::theme::Theme) {
         self.styles = theme.markdown();
         self.theme = theme;
     }
@@ -515,7 +551,7 @@ impl State {
             attempt.doc = doc;
         }
         self.view = Default::default();
-        update::sync_view(self);
+        view::sync_view(self);
     }
 
     /// Brings what the next frame shows up to date: the open tail of the answer on screen is
@@ -525,7 +561,7 @@ impl State {
         if let Some(attempt) = self.attempts.get_mut(self.shown) {
             attempt.doc.refresh();
         }
-        update::sync_view(self);
+        view::sync_view(self);
     }
 
     /// The outline of the answer on screen: every heading (minus folded subsections) and the

@@ -3,15 +3,14 @@
 //! provider is an effect (a key command may run); the built provider comes back as an event and
 //! is put to use by another effect, so a run already going is never touched.
 
-use super::update::{audit, notice};
+use super::notify::{audit, notice};
 use super::{NoticeLevel, State};
 use crate::action::Action;
 use crate::effect::Effect;
-use crate::provider::choose::Choice;
-use crate::provider::{Params, Provider, ProviderInfo};
+use crate::provider::choose::{Built, Choice};
+use crate::provider::{Params, ProviderInfo};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// What the picker can offer, set up at start.
 #[derive(Debug, Clone, Default)]
@@ -69,28 +68,6 @@ pub struct Picker {
     pub listing: bool,
     /// Why the server's list could not be had.
     pub list_error: Option<String>,
-}
-
-/// A provider built for a choice, on its way to the runner.
-#[derive(Clone)]
-pub struct Built {
-    pub provider: Arc<dyn Provider>,
-    pub choice: Choice,
-}
-
-impl std::fmt::Debug for Built {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Built")
-            .field("provider", &self.provider.info())
-            .field("choice", &self.choice)
-            .finish()
-    }
-}
-
-impl PartialEq for Built {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.provider, &other.provider) && self.choice == other.choice
-    }
 }
 
 /// Opens the picker on the profiles and asks the provider for its list.

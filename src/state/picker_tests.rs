@@ -1,9 +1,10 @@
 //! The model picker's transitions: open, list, choose, switch — and the refused ones.
 
 use super::*;
+use crate::provider::choose::Built;
 use crate::provider::choose::{Choice, KeySource};
 use crate::provider::{ChatRequest, EventSink, Provider, ProviderInfo, RunHandle};
-use crate::state::picker::{Built, ModelSetup, Origin};
+use crate::state::picker::{ModelSetup, Origin};
 
 struct Named(&'static str);
 

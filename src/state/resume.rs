@@ -1,7 +1,8 @@
 //! Opening a deferred review again: the state as it was when the reviewer pressed `d`, with every
 //! attempt, the decision, the route chosen and any edited brief for the next role.
 
-use super::update::{audit, notice, sync_view};
+use super::notify::{audit, notice};
+use super::view::sync_view;
 use super::{Attempt, Focus, NoticeLevel, Phase, Reask, Session, State};
 use crate::provider::FinishReason;
 use crate::routing::envelope::sha256_hex;
@@ -63,7 +64,7 @@ impl State {
     pub fn settled_elsewhere(&mut self, outcome: crate::store::outcomes::Outcome) {
         self.review.handoff = Some(super::HandoffStatus::Settled(Box::new(outcome)));
         // The words an attempt to hand it off would get.
-        if let Some(why) = super::handoff::not_ready(self) {
+        if let Some(why) = super::readiness::not_ready(self) {
             notice(self, NoticeLevel::Warning, why);
         }
     }

@@ -68,6 +68,13 @@ pub struct Review {
     pub handoff: Option<HandoffStatus>,
 }
 
+impl Review {
+    /// The review of the answer on screen is over: handed off, rejected or deferred.
+    pub fn settled(&self) -> bool {
+        self.handoff.as_ref().is_some_and(HandoffStatus::is_settled)
+    }
+}
+
 /// The next step of the chain, waiting for the reviewer to confirm a revisit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextStep {

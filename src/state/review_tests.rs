@@ -5,11 +5,10 @@ use super::*;
 use crate::sink::{Delivered, SinkPlan, SinkResult, SinkSpec};
 
 fn with_chain(b: &mut Bench, max_depth: usize) {
-    let mut plan = SinkPlan::resolve(
-        &[SinkSpec::Outbox, SinkSpec::Chain],
-        &Default::default(),
-        crate::sink::Mode::Workbench,
-    );
+    let mut plan = SinkPlan {
+        default: [SinkSpec::Outbox, SinkSpec::Chain].to_vec(),
+        ..Default::default()
+    };
     plan.max_chain_depth = max_depth;
     b.state.session.chain.sinks = plan;
 }
@@ -574,7 +573,7 @@ fn the_handoff_goes_to_the_sinks_of_its_role() {
         std::path::Path::new("c.toml"),
     )
     .unwrap();
-    b.state.session.chain.sinks = SinkPlan::resolve(&[], &loaded, crate::sink::Mode::Workbench);
+    b.state.session.chain.sinks = loaded.sink_plan(&[], crate::sink::Mode::Workbench);
     b.answer(UNIQUE);
     match b.key(KeyCode::Enter).as_slice() {
         [Effect::Handoff { sinks, .. }] => assert_eq!(

@@ -7,7 +7,7 @@ use crate::provider::{AgentEvent, FinishReason, ProviderError, Speaker, Usage};
 use crate::role::RoleBook;
 use crate::routing::decision::DecisionStatus;
 use crate::routing::envelope::{DecidedBy, ReviewAction};
-use crate::ui::layout;
+use crate::screen::layout;
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -42,11 +42,10 @@ pub(crate) fn session() -> Session {
             role_id,
             std::sync::Arc::new(RoleBook::load(None).unwrap()),
             // The outbox only; tests of the chain add the chain sink.
-            crate::sink::SinkPlan::resolve(
-                &[crate::sink::SinkSpec::Outbox],
-                &Default::default(),
-                crate::sink::Mode::Workbench,
-            ),
+            crate::sink::SinkPlan {
+                default: [crate::sink::SinkSpec::Outbox].to_vec(),
+                ..Default::default()
+            },
         ),
     }
 }
@@ -1228,9 +1227,9 @@ mod picker_tests;
 #[test]
 fn f3_cycles_the_themes_and_renders_the_answers_again() {
     let mut b = Bench::new("brief");
-    b.state.themes = crate::ui::theme::SHIPPED
+    b.state.themes = crate::screen::theme::SHIPPED
         .iter()
-        .map(|(_, text)| crate::ui::theme::Theme::parse(text, "shipped").unwrap())
+        .map(|(_, text)| crate::screen::theme::Theme::parse(text, "shipped").unwrap())
         .collect();
     b.answer("# Plan\n\n```sql\nSELECT 1;\n```\nDECISION: completed\n");
     let effects = b.key(KeyCode::F(3));

@@ -1,15 +1,21 @@
-//! The one place the state changes: an event in, effects out.
+//! The one place the state changes: an event in, effects out. Events and keys are dispatched
+//! here to the file of their concern (editing, view, running, prompt, handoff, history, picker,
+//! blocks, watch), each of which changes only the state it owns.
 
-use super::blocks::{block_list, copy_block, copy_section, jump_block};
-use super::handoff::{self, choose, confirm, decision_notice, reviewable};
-use super::{Attempt, Focus, Notice, NoticeLevel, Phase, ReviewMode, State};
+use super::blocks::{block_list, copy_block, copy_section, jump_block, ListKey};
+use super::editing::{brief_key, save_draft, take_draft};
+use super::handoff::{self, choose, confirm};
+use super::notify::{log_notice, notice};
+use super::prompt::{open_prompt, submit_prompt};
+use super::readiness::reviewable;
+use super::running::{cancel, on_agent, open_feedback, retry_notice, run, send_feedback};
+use super::view::{find, outline_jump, page, scroll_by, show_attempt, sync_view};
+use super::{defer, overrides, payload, reask};
+use super::{Focus, NoticeLevel, ReviewMode, State};
 use crate::action::Action;
 use crate::effect::Effect;
 use crate::event::{Event, Timed};
 use crate::keymap;
-use crate::provider::{AgentEvent, ChatRequest, FinishReason, Message, Speaker};
-use crate::routing::envelope::sha256_hex;
-use crate::routing::parse_decision;
 use crate::sanitize::sanitize;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
@@ -37,18 +43,6 @@ fn overlay_scroll(code: KeyCode, page: usize) -> Option<isize> {
         KeyCode::PageUp => Some(-page),
         KeyCode::PageDown => Some(page),
         _ => None,
-    }
-}
-
-/// Keeps the status line's message in the session's log once, when it appears (whoever set it).
-fn log_notice(state: &mut State) {
-    let Some(notice) = &state.notice else { return };
-    if state.messages.back().map(|(_, n)| n) == Some(notice) {
-        return;
-    }
-    state.messages.push_back((state.now, notice.clone()));
-    if state.messages.len() > super::MESSAGES_KEPT {
-        state.messages.pop_front();
     }
 }
 
@@ -88,66 +82,6 @@ fn wheel(state: &mut State, rows: i32, at: DateTime<Utc>) -> Vec<Effect> {
     scroll_by(state, rows as isize)
 }
 
-/// A key typed in the brief: Ctrl-Home and Ctrl-End go to its start and end, as in every
-/// editor (the text area alone takes them to the line's); the rest is the text area's.
-fn brief_key(state: &mut State, key: KeyEvent) {
-    use ratatui_textarea::CursorMove;
-    let ctrl = key
-        .modifiers
-        .contains(crossterm::event::KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::End if ctrl => {
-            state.brief.move_cursor(CursorMove::Bottom);
-            state.brief.move_cursor(CursorMove::End);
-        }
-        KeyCode::Home if ctrl => {
-            state.brief.move_cursor(CursorMove::Top);
-            state.brief.move_cursor(CursorMove::Head);
-        }
-        KeyCode::Char('r') if ctrl => {
-            super::undo::redo(&mut state.brief);
-        }
-        _ => {
-            state.brief.input(key);
-        }
-    }
-}
-
-/// The reviewer takes the draft an earlier workbench left for this brief.
-fn take_draft(state: &mut State) {
-    let Some(draft) = state.offered_draft.take() else {
-        notice(
-            state,
-            NoticeLevel::Info,
-            "No draft is waiting: drafts of workbenches that ended are offered when the same brief opens.",
-        );
-        return;
-    };
-    state.recover_draft(&draft);
-    state.focus = Focus::Brief;
-    notice(
-        state,
-        NoticeLevel::Success,
-        format!(
-            "The draft is in the editor ({} lines); Ctrl-Z twice brings back the brief it replaced.",
-            draft.text.lines().count()
-        ),
-    );
-}
-
-/// The draft's delay has passed: save the brief if it changed since the last save.
-fn save_draft(state: &mut State) -> Vec<Effect> {
-    if state.brief_revision == state.draft_saved {
-        return Vec::new();
-    }
-    state.draft_saved = state.brief_revision;
-    vec![Effect::SaveDraft {
-        owner: state.draft_owner(),
-        text: state.brief_text(),
-        replaces: state.taken_draft.take(),
-    }]
-}
-
 /// Only the editor that has the keyboard shows its cursor.
 fn show_cursors(state: &mut State) {
     let cursor = ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::REVERSED);
@@ -174,7 +108,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             state.width = width;
             // Inline, the workbench has its viewport's rows, not the screen's.
             state.height = if state.inline {
-                height.min(crate::terminal::INLINE_ROWS)
+                height.min(crate::screen::layout::INLINE_ROWS)
             } else {
                 height
             };
@@ -186,7 +120,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             Vec::new()
         }
         Event::HandedOff(result) => handoff::on_handed_off(state, result, at),
-        Event::Deferred(result) => handoff::on_deferred(state, result, at),
+        Event::Deferred(result) => defer::on_deferred(state, result, at),
         Event::Action(action) => apply(state, action, at),
         Event::DraftDue => save_draft(state),
         Event::BriefEdited(result) => {
@@ -251,48 +185,15 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
     }
 }
 
-/// Queues one record for the audit log.
-pub(super) fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serde_json::Value) {
-    let attempt = state.attempts.last().map_or(0, |a| a.number);
-    state.audit.push(crate::store::audit::AuditEntry {
-        kind: kind.to_string(),
-        chain_id: state.session.chain_id.clone(),
-        role: state.session.role.id.clone(),
-        attempt,
-        at,
-        data: data.clone(),
-    });
-    let key = super::journal::latest_key(state);
-    // Without a key the run was made by another process: it is found by its answer.
-    let answer = key
-        .is_none()
-        .then(|| super::journal::latest_answer(state))
-        .flatten();
-    state.records.push(crate::store::writer::Record::Event {
-        key,
-        answer,
-        at,
-        kind: kind.to_string(),
-        data,
-    });
-}
-
-pub(super) fn notice(state: &mut State, level: NoticeLevel, text: impl Into<String>) {
-    state.notice = Some(Notice {
-        level,
-        text: text.into(),
-    });
-}
-
 fn on_key(state: &mut State, key: KeyEvent, at: DateTime<Utc>) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
     if state.help {
         // Arrows and page keys scroll the help; any other key closes it and does nothing else.
-        let total = crate::ui::panes::help_lines(
-            crate::ui::panes::help_width(state.width),
-            &crate::ui::theme::Palette::dark(),
+        let total = crate::screen::help::help_lines(
+            crate::screen::help::help_width(state.width),
+            &crate::screen::theme::Palette::dark(),
         )
         .len();
         let rows = (state.height as usize).saturating_sub(2);
@@ -412,7 +313,10 @@ fn on_paste(state: &mut State, text: &str) {
 
 pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
     if let Some(selected) = state.block_list {
-        return block_list(state, action, selected, at);
+        match block_list(state, action, selected) {
+            ListKey::Done(effects) => return effects,
+            ListKey::Pass(action) => return apply(state, action, at),
+        }
     }
     if state.picker.is_some() {
         if let Some(effects) = super::picker::apply(state, action) {
@@ -610,28 +514,28 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
         }
         Action::SubmitPrompt => submit_prompt(state, at),
         Action::Override => {
-            let known = handoff::override_candidates(state);
-            handoff::open_review_prompt(state, super::PromptKind::OverrideRole(known));
+            let known = overrides::override_candidates(state);
+            overrides::open_review_prompt(state, super::PromptKind::OverrideRole(known));
             Vec::new()
         }
         Action::Reject => {
-            handoff::open_review_prompt(state, super::PromptKind::Reject);
+            overrides::open_review_prompt(state, super::PromptKind::Reject);
             Vec::new()
         }
-        Action::Reask => handoff::reask(state, at),
+        Action::Reask => reask::reask(state, at),
         Action::EditPayload => {
-            handoff::edit_payload(state);
+            payload::edit_payload(state);
             Vec::new()
         }
         Action::SavePayload | Action::ClosePayload => {
-            handoff::keep_payload(state, action == Action::ClosePayload, at);
+            payload::keep_payload(state, action == Action::ClosePayload, at);
             Vec::new()
         }
         Action::ResetPayload => {
-            handoff::reset_payload(state);
+            payload::reset_payload(state);
             Vec::new()
         }
-        Action::Defer => handoff::defer(state, at),
+        Action::Defer => defer::defer(state, at),
         Action::ClosePrompt => {
             if state.next_step.is_some() {
                 handoff::answer_revisit(state, false, at);
@@ -668,247 +572,8 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
     }
 }
 
-pub(super) fn open_prompt(state: &mut State, action: Action) {
-    let (kind, text) = match action {
-        Action::Search => (
-            super::PromptKind::Search,
-            state.search.clone().unwrap_or_default(),
-        ),
-        Action::SaveBlocks => (
-            super::PromptKind::SaveBlocks,
-            state.blocks_dir.display().to_string(),
-        ),
-        _ => (
-            super::PromptKind::Export,
-            state.blocks_dir.display().to_string(),
-        ),
-    };
-    if kind != super::PromptKind::Search
-        && state.shown_attempt().is_none_or(|a| a.text().is_empty())
-    {
-        notice(state, NoticeLevel::Warning, "There is no answer yet.");
-        return;
-    }
-    let mut input = super::new_editor(&text, "");
-    // The last term or folder, selected: Enter keeps it, typing replaces it.
-    input.select_all();
-    state.prompt = Some(super::Prompt { kind, input });
-}
-
-fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
-    let Some(prompt) = state.prompt.take() else {
-        return Vec::new();
-    };
-    let text = prompt.input.lines().join(" ").trim().to_string();
-    match &prompt.kind {
-        super::PromptKind::ConfirmRevisit(_) => {
-            state.prompt = Some(prompt);
-            handoff::answer_revisit(
-                state,
-                text.eq_ignore_ascii_case("y") || text.eq_ignore_ascii_case("yes"),
-                at,
-            );
-            return Vec::new();
-        }
-        super::PromptKind::Reject => {
-            return handoff::reject(state, (!text.is_empty()).then(|| text.clone()), at);
-        }
-        super::PromptKind::OverrideRole(known) if !text.is_empty() => {
-            let picked = text
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|i| known.get(i).cloned())
-                .unwrap_or_else(|| text.clone());
-            handoff::override_role(state, &picked);
-            return Vec::new();
-        }
-        super::PromptKind::ConfirmUnknown(role) => {
-            let role = role.clone();
-            handoff::confirm_unknown(state, &role, &text);
-            return Vec::new();
-        }
-        super::PromptKind::HistorySearch => return super::history::search(state, &text),
-        super::PromptKind::RerunRole(id) => {
-            let id = *id;
-            return super::history::rerun_with(state, id, &text);
-        }
-        super::PromptKind::OverrideReason(role) => {
-            if text.is_empty() {
-                let role = role.clone();
-                notice(state, NoticeLevel::Warning, format!("An override needs a reason: say why the work goes to {role} and not to a listed route."));
-                state.prompt = Some(prompt);
-                return Vec::new();
-            }
-            return handoff::override_send(state, role.clone(), &text, at);
-        }
-        _ => {}
-    }
-    if text.is_empty() {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            "Nothing was typed; nothing was done.",
-        );
-        return Vec::new();
-    }
-    let Some(attempt) = state.shown_attempt() else {
-        return Vec::new();
-    };
-    match prompt.kind {
-        super::PromptKind::OverrideRole(_)
-        | super::PromptKind::ConfirmUnknown(_)
-        | super::PromptKind::OverrideReason(_)
-        | super::PromptKind::Reject
-        | super::PromptKind::ConfirmRevisit(_)
-        | super::PromptKind::HistorySearch
-        | super::PromptKind::RerunRole(_) => Vec::new(),
-        super::PromptKind::Search => {
-            state.search = Some(text);
-            state.search_at = None;
-            find(state, true);
-            Vec::new()
-        }
-        super::PromptKind::SaveBlocks => {
-            let blocks = attempt.doc.code_blocks().to_vec();
-            state.blocks_dir = std::path::PathBuf::from(&text);
-            if blocks.is_empty() {
-                notice(
-                    state,
-                    NoticeLevel::Warning,
-                    "The answer has no code blocks to save.",
-                );
-                return Vec::new();
-            }
-            vec![Effect::SaveBlocks {
-                blocks,
-                dir: state.blocks_dir.clone(),
-            }]
-        }
-        super::PromptKind::Export => {
-            let decision = attempt
-                .decision
-                .as_ref()
-                .map(|d| d.candidates.join(", "))
-                .filter(|c| !c.is_empty())
-                .unwrap_or_else(|| "none".into());
-            let body = crate::review::blocks::export_markdown(
-                attempt.text(),
-                &state.session.role.id,
-                &state.session.provider.model,
-                &decision,
-            );
-            let name = format!("{}-attempt-{}.md", state.session.role.id, attempt.number);
-            state.blocks_dir = std::path::PathBuf::from(&text);
-            vec![Effect::Export {
-                path: state.blocks_dir.join(name),
-                text: body,
-            }]
-        }
-    }
-}
-
-/// Moves to the next (or previous) line of the answer holding the search term.
-/// Moves to the next (or previous) occurrence of the search term, wrapping around the ends;
-/// every occurrence counts, several on one line too. The first search starts from the top of
-/// the screen.
-fn find(state: &mut State, forward: bool) {
-    let Some(query) = state.search.clone().map(|q| q.to_lowercase()) else {
-        notice(state, NoticeLevel::Info, "Press / to search the answer.");
-        return;
-    };
-    let Some(attempt) = state.shown_attempt() else {
-        return;
-    };
-    // The row of each occurrence, in order.
-    let rows: Vec<usize> = attempt
-        .doc
-        .committed()
-        .iter()
-        .enumerate()
-        .flat_map(|(i, l)| {
-            let text: String = l.line.spans.iter().map(|s| s.content.as_ref()).collect();
-            let count = if query.is_empty() {
-                0
-            } else {
-                text.to_lowercase().matches(query.as_str()).count()
-            };
-            std::iter::repeat_n(state.view.row_of_line(i), count)
-        })
-        .collect();
-    if rows.is_empty() {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            format!("`{query}` is not in the answer."),
-        );
-        return;
-    }
-    let last = rows.len() - 1;
-    let (at, wrapped) = match (state.search_at.filter(|a| *a <= last), forward) {
-        (None, _) => (
-            rows.iter().position(|r| *r >= state.scroll).unwrap_or(0),
-            false,
-        ),
-        (Some(at), true) if at == last => (0, true),
-        (Some(at), true) => (at + 1, false),
-        (Some(0), false) => (last, true),
-        (Some(at), false) => (at - 1, false),
-    };
-    state.search_at = Some(at);
-    state.follow = false;
-    state.scroll = rows[at].min(max_scroll(state));
-    let wrap = match (wrapped, forward) {
-        (true, true) => " (from the top)",
-        (true, false) => " (from the end)",
-        _ => "",
-    };
-    notice(
-        state,
-        NoticeLevel::Info,
-        format!(
-            "Match {} of {}{wrap} — n next, N previous.",
-            at + 1,
-            rows.len()
-        ),
-    );
-}
-
-fn outline_jump(state: &mut State) {
-    use crate::review::outline::Item;
-    match state.outline().get(state.outline_selected) {
-        Some(Item::Heading { line, .. }) => {
-            let row = state.view.row_of_line(*line);
-            state.follow = false;
-            state.scroll = row.min(max_scroll(state));
-        }
-        Some(Item::Absent { name, .. }) => {
-            let when = if state.shown_attempt().is_some_and(|a| a.phase.is_live()) {
-                "yet"
-            } else {
-                "at all"
-            };
-            notice(
-                state,
-                NoticeLevel::Info,
-                format!("{name} is not in the answer {when}."),
-            );
-        }
-        None => {}
-    }
-}
-
 fn work_at_risk(state: &State) -> bool {
-    state.running.is_some() || (state.latest().is_some() && !settled(state))
-}
-
-/// The review of the answer on screen is over: handed off, rejected or deferred.
-fn settled(state: &State) -> bool {
-    state
-        .review
-        .handoff
-        .as_ref()
-        .is_some_and(|h| h.is_settled())
+    state.running.is_some() || (state.latest().is_some() && !state.review.settled())
 }
 
 fn quit(state: &mut State) -> Vec<Effect> {
@@ -930,388 +595,4 @@ fn quit(state: &mut State) -> Vec<Effect> {
         .collect();
     effects.push(Effect::Quit);
     effects
-}
-
-/// The system prompt and brief, then each earlier answer with the feedback that followed it.
-pub(super) fn conversation(state: &State) -> Vec<Message> {
-    let mut messages = vec![
-        Message::new(Speaker::System, state.session.role.prompt.clone()),
-        Message::new(Speaker::User, state.brief_text()),
-    ];
-    for attempt in &state.attempts {
-        if let Some(feedback) = &attempt.feedback {
-            messages.push(Message::new(Speaker::User, feedback.clone()));
-        }
-        if !attempt.phase.is_live() {
-            messages.push(Message::new(Speaker::Assistant, attempt.text().to_string()));
-        }
-    }
-    messages
-}
-
-fn start_attempt(state: &mut State, feedback: Option<String>, at: DateTime<Utc>) -> Vec<Effect> {
-    let run_id = state.next_run_id;
-    state.next_run_id += 1;
-    let number = state.attempts.len() as u32 + 1;
-    state.attempts.push(Attempt::new(
-        number,
-        run_id,
-        feedback,
-        state.styles.clone(),
-        at,
-    ));
-    let request = ChatRequest {
-        messages: conversation(state),
-        params: state.session.params.clone(),
-    };
-    let feedback = state.attempts.last().and_then(|a| a.feedback.clone());
-    let data = serde_json::json!({
-        "provider": state.session.provider,
-        "parameters": state.session.params,
-        "prompt_sha256": state.session.role.prompt_sha256(),
-        "brief_sha256": sha256_hex(&state.brief_text()),
-        "feedback": feedback,
-    });
-    super::journal::started(state, at);
-    state.brief_kept = state.brief_revision;
-    audit(state, "run_started", at, data);
-    state.running = Some(run_id);
-    state.shown = state.attempts.len() - 1;
-    state.review.selected = None;
-    state.review.handoff = None;
-    // An edited brief for the next role belonged to the earlier answer.
-    state.review.payload = None;
-    state.outline_selected = 0;
-    state.folded.clear();
-    state.follow = true;
-    state.scroll = 0;
-    state.view = Default::default();
-    sync_view(state);
-    state.focus = Focus::Answer;
-    notice(
-        state,
-        NoticeLevel::Info,
-        format!(
-            "Attempt {number} sent to {}. Esc cancels.",
-            state.session.provider.model
-        ),
-    );
-    vec![Effect::StartRun { run_id, request }]
-}
-
-fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
-    if state.running.is_some() {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            "An answer is still streaming: wait for it, or press Esc to cancel it.",
-        );
-        return Vec::new();
-    }
-    if state.brief_text().trim().is_empty() {
-        state.focus = Focus::Brief;
-        notice(
-            state,
-            NoticeLevel::Error,
-            "The brief is empty: write what the architect should design, then press Ctrl-S.",
-        );
-        return Vec::new();
-    }
-    // An answer that broke off (network, server) is tried again at once, as the same attempt:
-    // its partial text stays in the history, and the conversation before it is unchanged.
-    if matches!(state.latest().map(|a| &a.phase), Some(Phase::Failed(_))) {
-        let failed = state.attempts.pop();
-        let feedback = failed.and_then(|a| a.feedback);
-        let effects = start_attempt(state, feedback, at);
-        let number = state.latest().map_or(1, |a| a.number);
-        notice(
-            state,
-            NoticeLevel::Info,
-            format!("Trying attempt {number} again; the broken-off answer is kept in the history (Ctrl-O). Esc cancels."),
-        );
-        return effects;
-    }
-    if !state.attempts.is_empty() && !settled(state) && !state.rerun_armed {
-        state.rerun_armed = true;
-        notice(state, NoticeLevel::Warning, "Ctrl-S again discards this answer and runs the brief anew; r sends it back with feedback instead.");
-        return Vec::new();
-    }
-    state.rerun_armed = false;
-    if state.review.handoff.as_ref().is_some_and(|h| h.is_final()) {
-        new_chain(state);
-    }
-    state.attempts.clear();
-    start_attempt(state, None, at)
-}
-
-/// Running a brief again after its answer was settled starts a chain of its own, so that the
-/// new answer is never taken for the old one. The id is derived from this workbench's id and
-/// the next run's number (update reads no clock and draws no random numbers).
-fn new_chain(state: &mut State) {
-    use sha2::{Digest, Sha256};
-    let seed = Sha256::digest(format!("{}:{}", state.instance, state.next_run_id));
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&seed[..16]);
-    state.session.chain_id = uuid::Uuid::new_v8(bytes).to_string();
-    state.session.chain.parent_id = None;
-    state.session.chain.breadcrumb = vec![state.session.role.id.clone()];
-    state.session.chain.resumed_from = None;
-}
-
-fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
-    let Some(run_id) = state.running.take() else {
-        return Vec::new();
-    };
-    if handoff::cancel_reask(state, run_id) {
-        audit(
-            state,
-            "review_action",
-            at,
-            serde_json::json!({ "action": "cancel", "reask": true }),
-        );
-        return vec![Effect::CancelRun { run_id }];
-    }
-    if let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) {
-        attempt.doc.finish();
-        attempt.phase = Phase::Cancelled;
-    }
-    super::journal::ended(state, run_id, at);
-    sync_view(state);
-    notice(
-        state,
-        NoticeLevel::Warning,
-        "Cancelled. The partial answer stays; r sends it back with feedback, Ctrl-S runs again.",
-    );
-    let bytes = state.latest().map_or(0, |a| a.text().len());
-    audit(
-        state,
-        "review_action",
-        at,
-        serde_json::json!({ "action": "cancel", "bytes_kept": bytes }),
-    );
-    vec![Effect::CancelRun { run_id }]
-}
-
-/// A provider event for run `run_id`, however it came (a provider, or a watched session).
-pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: DateTime<Utc>) {
-    if state.running != Some(run_id) {
-        return;
-    }
-    if handoff::on_reask_event(state, run_id, &event, at) {
-        return;
-    }
-    let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) else {
-        return;
-    };
-    if !matches!(event, AgentEvent::Retrying { .. }) {
-        attempt.retry = None;
-    }
-    match event {
-        AgentEvent::Started { model } => attempt.model = Some(model),
-        AgentEvent::Reasoning(text) => {
-            // Untrusted like the answer: made harmless once, as it arrives.
-            attempt.reasoning.push_str(&sanitize(&text));
-            return;
-        }
-        AgentEvent::Retrying {
-            try_number,
-            of,
-            wait,
-            why,
-        } => {
-            attempt.retry = Some(super::RetryWait {
-                until: at + chrono::Duration::from_std(wait).unwrap_or_default(),
-                try_number,
-                of,
-                why,
-            });
-            retry_notice(state);
-            return;
-        }
-        AgentEvent::Delta(text) => {
-            if attempt.first_token_at.is_none() {
-                attempt.first_token_at = Some(at);
-            }
-            attempt.phase = Phase::Streaming;
-            attempt.pieces += 1;
-            attempt.doc.push(&text);
-            super::journal::delta(state, run_id, &text);
-        }
-        AgentEvent::Usage(usage) => attempt.usage = Some(usage),
-        AgentEvent::Finished(reason) => {
-            attempt.doc.finish();
-            attempt.completed_at = Some(at);
-            let decision = parse_decision(attempt.text(), &state.session.role.routes);
-            attempt.reviewed_sha256 = Some(sha256_hex(attempt.text()));
-            let cut = reason == FinishReason::Length;
-            let finish_json = serde_json::to_value(&reason).unwrap_or_default();
-            attempt.phase = Phase::Complete(reason);
-            state.running = None;
-            state.review.selected = decision
-                .unique_candidate()
-                .and_then(|id| state.session.role.routes.iter().position(|o| o.id == id));
-            let message = decision_notice(&decision, cut);
-            let complete = serde_json::json!({
-                "finish_reason": finish_json,
-                "response_sha256": attempt.reviewed_sha256,
-                "usage": attempt.usage,
-                "bytes": attempt.text().len(),
-            });
-            let parsed = serde_json::to_value(&decision).unwrap_or_default();
-            attempt.decision = Some(decision);
-            state.focus = Focus::Routes;
-            notice(state, message.0, message.1);
-            super::journal::ended(state, run_id, at);
-            audit(state, "answer_complete", at, complete);
-            audit(state, "decision_parsed", at, parsed);
-        }
-        AgentEvent::Failed(error) => {
-            attempt.doc.finish();
-            attempt.completed_at = Some(at);
-            attempt.phase = Phase::Failed(error.to_string());
-            let bytes = attempt.text().len();
-            state.running = None;
-            super::journal::ended(state, run_id, at);
-            audit(
-                state,
-                "run_failed",
-                at,
-                serde_json::json!({ "error": error.to_string(), "bytes_kept": bytes }),
-            );
-            notice(
-                state,
-                NoticeLevel::Error,
-                format!("{error}. The partial answer stays; Ctrl-S tries again."),
-            );
-        }
-    }
-    sync_view(state);
-}
-
-/// The status line for a refused try being waited out, with the seconds left.
-fn retry_notice(state: &mut State) {
-    let Some(wait) = state.latest().and_then(|a| a.retry.clone()) else {
-        return;
-    };
-    let left = (wait.until - state.now).num_milliseconds().max(0);
-    let secs = (left + 999) / 1000;
-    notice(
-        state,
-        NoticeLevel::Warning,
-        format!(
-            "{}: trying again in {secs} s (try {} of {}). Esc cancels.",
-            crate::sanitize::sanitize_line(&wait.why),
-            wait.try_number,
-            wait.of
-        ),
-    );
-}
-
-fn open_feedback(state: &mut State) -> Vec<Effect> {
-    let problem = match state.latest().map(|a| &a.phase) {
-        None => Some("There is no answer to revise yet: press Ctrl-S to run the brief first."),
-        Some(Phase::Waiting | Phase::Streaming) => {
-            Some("Wait for the answer to finish (or Esc to cancel) before revising.")
-        }
-        Some(_) if state.running.is_some() => {
-            Some("Wait for the agent's reply (or Esc to cancel) before revising.")
-        }
-        Some(_) if settled(state) => {
-            Some("This answer is already handed off, rejected or deferred.")
-        }
-        Some(_) => None,
-    };
-    match problem {
-        Some(problem) => notice(state, NoticeLevel::Warning, problem),
-        None => state.review.mode = ReviewMode::Feedback,
-    }
-    Vec::new()
-}
-
-fn send_feedback(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
-    let feedback = state.review.feedback.lines().join("\n");
-    if feedback.trim().is_empty() {
-        notice(
-            state,
-            NoticeLevel::Warning,
-            "The feedback is empty: say what the agent should change, then Ctrl-S.",
-        );
-        return Vec::new();
-    }
-    state.review.mode = ReviewMode::Choosing;
-    state.review.feedback = super::new_editor(
-        "",
-        "What should the agent change? Ctrl-S sends, Esc closes.",
-    );
-    let reviewer = state.session.reviewer.clone();
-    audit(
-        state,
-        "review_action",
-        at,
-        serde_json::json!({ "action": "revise", "feedback": feedback.trim(), "reviewer": reviewer }),
-    );
-    start_attempt(state, Some(feedback.trim().to_string()), at)
-}
-
-fn show_attempt(state: &mut State, index: Option<usize>) -> Vec<Effect> {
-    match index {
-        Some(i) if i < state.attempts.len() => {
-            state.shown = i;
-            state.view = Default::default();
-            state.follow = i + 1 == state.attempts.len();
-            state.scroll = 0;
-            sync_view(state);
-            notice(
-                state,
-                NoticeLevel::Info,
-                format!("Attempt {} of {}", i + 1, state.attempts.len()),
-            );
-        }
-        _ => notice(
-            state,
-            NoticeLevel::Info,
-            format!(
-                "{} attempt(s); [ and ] move between them.",
-                state.attempts.len()
-            ),
-        ),
-    }
-    Vec::new()
-}
-
-pub(super) fn page(state: &State) -> usize {
-    state
-        .areas
-        .map_or(10, |a| a.answer_inner().height as usize)
-        .max(1)
-}
-
-pub(super) fn max_scroll(state: &State) -> usize {
-    state.view.total_rows().saturating_sub(page(state))
-}
-
-fn scroll_by(state: &mut State, delta: isize) -> Vec<Effect> {
-    let max = max_scroll(state);
-    let next = (state.scroll as isize + delta).clamp(0, max as isize) as usize;
-    state.scroll = next;
-    // Scrolling back to the end resumes following the stream.
-    state.follow = next >= max;
-    Vec::new()
-}
-
-/// Re-measures the shown answer at the pane's width and keeps the end in view when following.
-pub(super) fn sync_view(state: &mut State) {
-    let Some(areas) = state.areas else {
-        return;
-    };
-    let width = areas.answer_inner().width;
-    if let Some(attempt) = state.attempts.get(state.shown) {
-        state.view.sync(&attempt.doc, width);
-    }
-    let max = max_scroll(state);
-    if state.follow {
-        state.scroll = max;
-    } else {
-        state.scroll = state.scroll.min(max);
-    }
 }

@@ -2,7 +2,9 @@
 //! replayed into the workbench's own state, so the answer renders, the outline fills and the
 //! decision is read exactly as on the reviewer's screen — and nothing here can change the work.
 
-use super::update::{notice, on_agent, sync_view};
+use super::notify::notice;
+use super::running::on_agent;
+use super::view::sync_view;
 use super::{Attempt, Focus, NoticeLevel, State};
 use crate::action::Action;
 use crate::provider::{AgentEvent, FinishReason, ProviderError};

@@ -376,8 +376,8 @@ impl Store {
             }
             tx.execute_batch(MIGRATIONS[current]).map_err(sql)?;
             if current + 1 == OUTCOMES_VERSION {
-                // Answers kept before their hash was get it, in the migration's transaction, so
-                // their outcomes can be found.
+                // Answers kept before their hash was kept get it now, in the migration's
+                // transaction, so their outcomes can be found.
                 super::outcomes::hash_older_answers(&tx).map_err(sql)?;
             }
             tx.pragma_update(None, "user_version", (current + 1) as i64)

@@ -3,7 +3,8 @@
 //! behind the screen), so a crash or a `kill -9` keeps nearly all of a partial answer, while a
 //! fast stream costs one transaction per batch rather than one per token.
 
-use super::outcomes::{AnswerId, Outcome, SettleError};
+use super::ledger::SettleError;
+use super::outcomes::{AnswerId, Outcome};
 use super::sessions::{NewRun, RunEnd, RunSummary, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;

@@ -3,7 +3,7 @@
 //! in and out, and what it cost when a price is configured. What does not fit is left out, the
 //! least useful first.
 
-use super::theme::Palette;
+use crate::screen::theme::Palette;
 use crate::state::{Attempt, State};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};

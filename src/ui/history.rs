@@ -1,9 +1,9 @@
 //! The history screen: the list of runs, one run opened, or two compared side by side. Text from
 //! the store is model output and briefs: every line passes through the sanitizer.
 
-use super::theme::Palette;
 use crate::review::compare::Change;
 use crate::sanitize::sanitize_line;
+use crate::screen::theme::Palette;
 use crate::state::history::{History, HistoryView};
 use crate::store::outcomes::OutcomeKind;
 use crate::store::sessions::RunDetail;

@@ -2,10 +2,10 @@
 //! with its time. Text from outside passes the sanitizer like every line drawn.
 
 use super::panes::{centered, level_colour, pane};
-use super::theme::Palette;
 use crate::render::wrap::wrap;
 use crate::render::{LineKind, RenderedLine};
 use crate::sanitize::sanitize_line;
+use crate::screen::theme::Palette;
 use crate::state::State;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

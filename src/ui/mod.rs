@@ -1,15 +1,17 @@
 //! Drawing: reads the state, never changes it. Markdown was parsed and highlighted when the text
 //! arrived; here only the visible rows are sliced out of the cache.
 
-pub mod colour;
+pub mod answer;
 pub mod header;
 pub mod history;
-pub mod layout;
 pub mod messages;
+pub mod outline;
+pub mod overlays;
 pub mod panes;
 pub mod picker;
-pub mod theme;
+pub mod routes;
 
+use crate::screen::{colour, layout};
 use crate::state::State;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
@@ -33,16 +35,16 @@ fn draw_panes(frame: &mut Frame, state: &State) {
     let areas = areas.at(size.x, size.y);
     header::draw(frame, areas.header, state, &palette);
     panes::brief(frame, areas.brief, state, &palette);
-    panes::answer(frame, areas.answer, state, &palette);
+    answer::answer(frame, areas.answer, state, &palette);
     match areas.outline {
         Some(outline) => {
-            panes::outline(frame, outline, state, &palette);
-            panes::routes(frame, areas.routes, state, &palette);
+            outline::outline(frame, outline, state, &palette);
+            routes::routes(frame, areas.routes, state, &palette);
         }
         None if state.focus == crate::state::Focus::Outline => {
-            panes::outline(frame, areas.routes, state, &palette)
+            outline::outline(frame, areas.routes, state, &palette)
         }
-        None => panes::routes(frame, areas.routes, state, &palette),
+        None => routes::routes(frame, areas.routes, state, &palette),
     }
     panes::notice(frame, areas.notice, state, &palette);
     panes::hints(frame, areas.hints, state, &palette);
@@ -52,15 +54,17 @@ fn draw_panes(frame: &mut Frame, state: &State) {
         picker::draw(frame, area, open, state, &palette);
     }
     if state.reasoning_open {
-        panes::reasoning(frame, areas.answer, state, &palette);
+        overlays::reasoning(frame, areas.answer, state, &palette);
     }
     if let Some(selected) = state.block_list {
-        panes::block_list(frame, areas.answer, state, selected, &palette);
+        overlays::block_list(frame, areas.answer, state, selected, &palette);
     }
     match state.review.mode {
-        crate::state::ReviewMode::Feedback => panes::feedback(frame, areas.answer, state, &palette),
+        crate::state::ReviewMode::Feedback => {
+            routes::feedback(frame, areas.answer, state, &palette)
+        }
         crate::state::ReviewMode::EditPayload => {
-            panes::payload(frame, areas.answer, state, &palette)
+            routes::payload(frame, areas.answer, state, &palette)
         }
         crate::state::ReviewMode::Choosing => {}
     }
@@ -78,7 +82,7 @@ fn draw_panes(frame: &mut Frame, state: &State) {
         messages::draw(frame, size, state, &palette);
     }
     if state.help {
-        panes::help(frame, size, state.help_scroll, &palette);
+        overlays::help(frame, size, state.help_scroll, &palette);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The model picker over the answer pane: profiles first, then what the server lists.
 
-use super::theme::Palette;
 use crate::sanitize::sanitize_line;
+use crate::screen::theme::Palette;
 use crate::state::picker::{describe, Origin, Picker};
 use crate::state::State;
 use ratatui::layout::Rect;

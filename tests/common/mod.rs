@@ -47,11 +47,10 @@ pub fn session(role: &str) -> Session {
             role_id,
             std::sync::Arc::new(RoleBook::load(None).unwrap()),
             // The outbox only; tests of the chain add the chain sink.
-            archbench::sink::SinkPlan::resolve(
-                &[archbench::sink::SinkSpec::Outbox],
-                &Default::default(),
-                archbench::sink::Mode::Workbench,
-            ),
+            archbench::sink::SinkPlan {
+                default: [archbench::sink::SinkSpec::Outbox].to_vec(),
+                ..Default::default()
+            },
         ),
     }
 }

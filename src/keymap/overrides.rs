@@ -1,9 +1,10 @@
-//! The key table in force: the shipped bindings of [`crate::keymap`], with the user's overrides
+//! The key table in force: the shipped bindings, with the user's overrides
 //! from the configuration's `[keys]` applied once at start. Every binding has a name —
 //! `context.action`, e.g. `answer.copy_block`, or just `run` for a global one — and an override
 //! replaces that binding's keys. Conflicts (one key, two actions, one context) are reported.
 
-use crate::keymap::{Binding, Context, Key, BINDINGS};
+use super::key::{Binding, Context, Key};
+use super::shipped::BINDINGS;
 use crossterm::event::{KeyCode, KeyModifiers};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -254,50 +255,5 @@ mod tests {
             conflicts(BINDINGS).is_empty(),
             "the shipped table has no conflict"
         );
-    }
-}
-
-#[cfg(test)]
-mod help_tests {
-    use super::*;
-
-    /// The help overlay's text with its wrapping undone.
-    fn help_text() -> String {
-        let lines = crate::ui::panes::help_lines(100, &crate::ui::theme::Palette::dark());
-        let text: Vec<String> = lines
-            .iter()
-            .map(|l| {
-                l.spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>()
-            })
-            .collect();
-        text.join(" ")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    #[test]
-    fn the_help_overlay_lists_every_binding_with_its_keys() {
-        let help = help_text();
-        for binding in table() {
-            let keys: Vec<String> = binding.keys.iter().map(Key::label).collect();
-            let entry = format!(
-                "{} {}",
-                keys.join("/"),
-                binding
-                    .description
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-            assert!(
-                help.contains(&entry),
-                "{} is missing from the help: `{entry}`",
-                name(binding)
-            );
-        }
     }
 }

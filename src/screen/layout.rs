@@ -5,6 +5,9 @@ use ratatui::layout::{Constraint, Layout, Margin, Rect};
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
+/// Rows the inline mode's viewport takes at the bottom of the screen (the workbench's minimum).
+pub const INLINE_ROWS: u16 = MIN_HEIGHT;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,

@@ -1,30 +1,18 @@
-//! The interactive loop: terminal events, provider events and handoff results go through
-//! [`update`]; the effects it returns are carried out here, the only place that starts runs,
-//! writes files or spawns tasks. Frames are coalesced: many deltas between two frames cost one.
+//! The effect runner: carries out what `update` asked for (provider runs, the store, the sinks,
+//! the clipboard, files) and brings the results back to the loop as events.
 
 use crate::effect::Effect;
-use crate::event::{Event, Timed};
+use crate::event::Event;
 use crate::provider::{AgentEvent, EventSink, Provider, RunHandle};
 use crate::routing::Envelope;
-use crate::state::{update, State};
-use crate::store::outcomes::Ledger;
+use crate::state::State;
+use crate::store::ledger::Ledger;
 use crate::terminal;
 use chrono::Utc;
-use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
-use tokio::time::Instant;
-
-/// At most about 60 frames a second, however fast deltas arrive, when a key waits for its frame.
-const FRAME: Duration = Duration::from_millis(16);
-
-/// At most about 30 frames a second while only the stream changes the screen: text arriving
-/// reads as smooth at 30, and each frame costs a whole draw (half the frames, half that cost;
-/// a key still gets its frame within 16 ms).
-const STREAM_FRAME: Duration = Duration::from_millis(33);
 
 /// Builds a provider for a choice of the model picker (main supplies it: it knows the threads,
 /// the network settings and the environment).
@@ -61,7 +49,7 @@ pub struct EffectRunner {
     pub mouse: bool,
     runs: HashMap<u64, RunHandle>,
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
-    internal_tx: UnboundedSender<Event>,
+    pub(super) internal_tx: UnboundedSender<Event>,
 }
 
 impl EffectRunner {
@@ -171,7 +159,7 @@ impl EffectRunner {
     }
 
     /// Keeps a copy of the brief where the panic hook can write it.
-    fn remember_brief(&self, state: &State) {
+    pub(super) fn remember_brief(&self, state: &State) {
         if let Some(dir) = &self.drafts_dir {
             crate::store::draft::remember(dir, &state.draft_owner(), &state.brief_text());
         }
@@ -327,7 +315,7 @@ impl EffectRunner {
                 // A key command may run: off the loop's thread.
                 tokio::task::spawn_blocking(move || {
                     let result = builder(&choice)
-                        .map(|provider| crate::state::picker::Built { provider, choice })
+                        .map(|provider| crate::provider::choose::Built { provider, choice })
                         .map_err(|e| e.to_string());
                     let _ = done.send(Event::ProviderBuilt(result));
                 });
@@ -351,7 +339,7 @@ impl EffectRunner {
                 let done = self.internal_tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let result = read_store(path.as_deref(), |store| {
-                        if then == crate::state::history::RunsFor::Continue {
+                        if then == crate::effect::RunsFor::Continue {
                             let last = ids.last().copied().unwrap_or_default();
                             return store.conversation(last);
                         }
@@ -500,174 +488,6 @@ impl Wiring {
     }
 }
 
-/// How long the brief may go unsaved after an edit: a burst of typing costs one write, and the
-/// draft is never more than this behind the keyboard.
-pub const DRAFT_DELAY: Duration = Duration::from_millis(500);
-
-/// How long one wake-up may spend taking queued provider events before it lets keys and frames
-/// in: at an unlimited stream rate the queue never empties, and a key must still reach the screen.
-const DRAIN_BUDGET: Duration = Duration::from_millis(4);
-
-/// Timings the loop records about itself (the benchmark reads them).
-#[derive(Debug, Default, Clone)]
-pub struct Instruments {
-    /// Duration of each frame drawn.
-    pub frames: Vec<Duration>,
-    /// Duration of each update call.
-    pub updates: Vec<Duration>,
-    /// For each key: from its arrival to the end of the frame that showed its effect.
-    pub key_to_frame: Vec<Duration>,
-}
-
-/// What the loop listens to besides the providers: terminal input, or a script in tests and
-/// benchmarks. `None` ends the loop.
-pub enum Input {
-    Event(Event),
-    /// The input source is gone (the terminal closed, ssh dropped).
-    Closed,
-}
-
-/// The loop itself, on any ratatui backend: inputs and provider events go through `update`,
-/// effects run, frames are drawn at most every [`FRAME`]. Returns when the state says quit, the
-/// input closes, `stop` fires, or `until` holds once the screen shows the latest state.
-pub async fn drive<B, I>(
-    state: &mut State,
-    terminal: &mut ratatui::Terminal<B>,
-    mut inputs: I,
-    wiring: &mut Wiring,
-    stop: impl std::future::Future<Output = ()>,
-    until: impl Fn(&State) -> bool,
-    instruments: &mut Instruments,
-) -> color_eyre::Result<()>
-where
-    B: ratatui::backend::Backend,
-    B::Error: Send + Sync + 'static,
-    I: futures_util::Stream<Item = Input> + Unpin,
-{
-    tokio::pin!(stop);
-    let Wiring {
-        runner,
-        agent_rx,
-        internal_rx,
-    } = wiring;
-    let handle = |state: &mut State,
-                  event: Event,
-                  runner: &mut EffectRunner,
-                  instruments: &mut Instruments| {
-        let started = Instant::now();
-        let effects = update(
-            state,
-            Timed {
-                at: Utc::now(),
-                event,
-            },
-        );
-        instruments.updates.push(started.elapsed());
-        for entry in state.audit.drain(..) {
-            runner.audit(entry);
-        }
-        for record in state.records.drain(..) {
-            runner.record(record);
-        }
-        for effect in effects {
-            runner.run(effect);
-        }
-    };
-    let mut dirty = true;
-    // The first frame at once.
-    let mut last_frame = Instant::now() - STREAM_FRAME;
-    let mut keys_waiting: Vec<Instant> = Vec::new();
-    // Whether everything since the last frame came from the stream (which may wait longer).
-    let mut only_stream = true;
-    let mut draft_due: Option<Instant> = None;
-    let mut next_tick = Instant::now() + Duration::from_secs(1);
-    let mut remembered = state.brief_revision;
-    let draft_delay = crate::test_hooks::draft_delay(DRAFT_DELAY);
-    loop {
-        if state.brief_revision != remembered {
-            remembered = state.brief_revision;
-            runner.remember_brief(state);
-            crate::test_hooks::panic_if_asked(&state.brief_text());
-        }
-        if draft_due.is_none() && state.brief_revision != state.draft_saved {
-            draft_due = Some(Instant::now() + draft_delay);
-        }
-        let ticking = state.wants_ticks();
-        if !ticking {
-            next_tick = Instant::now() + Duration::from_secs(1);
-        }
-        if state.clear_screen {
-            state.clear_screen = false;
-            terminal.clear()?;
-            dirty = true;
-        }
-        let interval = if only_stream && keys_waiting.is_empty() {
-            STREAM_FRAME
-        } else {
-            FRAME
-        };
-        if dirty && last_frame.elapsed() >= interval {
-            let started = Instant::now();
-            if state.inline {
-                // Once per frame, like the drawing: the frame that follows repaints the viewport
-                // the insertion cleared.
-                write_scrollback(terminal, state)?;
-            }
-            state.prepare_frame();
-            terminal.draw(|frame| crate::ui::draw(frame, state))?;
-            let now = Instant::now();
-            instruments.frames.push(now - started);
-            instruments
-                .key_to_frame
-                .extend(keys_waiting.drain(..).map(|k| now - k));
-            last_frame = now;
-            dirty = false;
-            only_stream = true;
-        }
-        if state.quit || (!dirty && until(state)) {
-            break;
-        }
-        let next_frame = last_frame + interval;
-        tokio::select! {
-            input = inputs.next() => match input {
-                Some(Input::Event(event)) => {
-                    if matches!(event, Event::Key(_)) {
-                        keys_waiting.push(Instant::now());
-                    }
-                    handle(state, event, runner, instruments);
-                }
-                Some(Input::Closed) | None => break,
-            },
-            Some((run_id, event)) = agent_rx.recv() => {
-                handle(state, Event::Agent { run_id, event }, runner, instruments);
-                let budget = Instant::now() + DRAIN_BUDGET;
-                while Instant::now() < budget {
-                    let Ok((run_id, event)) = agent_rx.try_recv() else { break };
-                    handle(state, Event::Agent { run_id, event }, runner, instruments);
-                }
-                dirty = true;
-                continue;
-            }
-            Some(event) = internal_rx.recv() => handle(state, event, runner, instruments),
-            _ = tokio::time::sleep_until(draft_due.unwrap_or(next_frame)), if draft_due.is_some() => {
-                draft_due = None;
-                handle(state, Event::DraftDue, runner, instruments);
-            }
-            _ = tokio::time::sleep_until(next_tick), if ticking => {
-                next_tick += Duration::from_secs(1);
-                handle(state, Event::Tick, runner, instruments);
-            }
-            _ = tokio::time::sleep_until(next_frame), if dirty => continue,
-            _ = &mut stop => break,
-        }
-        dirty = true;
-        only_stream = false;
-    }
-    runner.run(Effect::Quit);
-    runner.flush(state);
-    Ok(())
-}
-
 /// Opens `text` in `$VISUAL` (else `$EDITOR`, else `vi`) on a private temporary file, with the
 /// terminal handed over (input paused, the screen and modes restored) and taken back after.
 /// Returns the edited text, or why there is none (the brief is then unchanged).
@@ -712,197 +532,4 @@ fn edit_externally(text: &str, pause: &crate::input::Pause, mouse: bool) -> Resu
             "cannot start `{editor}`: {e}; set $VISUAL or $EDITOR"
         )),
     })
-}
-
-/// Tells the reviewer what an earlier process left unfinished and where to find it, after
-/// whatever the start already had to say (a recovered draft).
-fn recovered_notice(state: &mut State, recovered: &[crate::store::sessions::RunSummary]) {
-    let Some(latest) = recovered.iter().max_by_key(|r| r.id) else {
-        return;
-    };
-    let runs = if recovered.len() == 1 {
-        format!(
-            "Recovered run #{} ({}, {} bytes kept) that ended with its process",
-            latest.id, latest.role_id, latest.bytes
-        )
-    } else {
-        format!(
-            "Recovered {} runs that ended with their process (latest #{}, {} bytes kept)",
-            recovered.len(),
-            latest.id,
-            latest.bytes
-        )
-    };
-    let text = format!("{runs}: archbench sessions show {}.", latest.id);
-    state.notice = Some(match state.notice.take() {
-        Some(earlier) => crate::state::Notice {
-            level: earlier.level,
-            text: format!("{} {text}", earlier.text),
-        },
-        None => crate::state::Notice {
-            level: crate::state::NoticeLevel::Warning,
-            text,
-        },
-    });
-}
-
-/// Inline: writes the answer's newly completed lines into the scrollback above the viewport,
-/// wrapped to the width and in the terminal's colours, with a rule before each new attempt.
-fn write_scrollback<B>(
-    terminal: &mut ratatui::Terminal<B>,
-    state: &mut State,
-) -> color_eyre::Result<()>
-where
-    B: ratatui::backend::Backend,
-    B::Error: Send + Sync + 'static,
-{
-    use ratatui::widgets::{Paragraph, Widget, Wrap};
-    let Some(attempt) = state.attempts.last() else {
-        return Ok(());
-    };
-    let width = state.width.max(1) as usize;
-    let depth = state.colour;
-    let (number, mut written) = state.scrollback;
-    let mut lines: Vec<ratatui::text::Line<'static>> = Vec::new();
-    if number != attempt.number {
-        written = 0;
-        lines.push(ratatui::text::Line::from(format!(
-            "── {} · attempt {} ──",
-            state.session.role.title, attempt.number
-        )));
-    }
-    let committed = attempt.doc.committed();
-    lines.extend(committed.iter().skip(written).map(|l| l.line.clone()));
-    let done = committed.len();
-    state.scrollback = (attempt.number, done);
-    for line in lines {
-        let rows = line.width().div_ceil(width).max(1) as u16;
-        terminal.insert_before(rows, |buffer| {
-            Paragraph::new(line)
-                .wrap(Wrap { trim: false })
-                .render(buffer.area, buffer);
-            crate::ui::colour::adapt(buffer, depth);
-        })?;
-    }
-    Ok(())
-}
-
-/// Resolves when the process is asked to stop: the ssh connection dropped (SIGHUP), the system
-/// asks (SIGTERM), or someone sent SIGINT from outside (Ctrl-C at the keyboard is a key in raw
-/// mode). The loop then leaves cleanly, keeping the draft and the session.
-fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = hangup.recv() => {}
-            _ = terminate.recv() => {}
-            _ = interrupt.recv() => {}
-        }
-    })
-}
-
-/// `archbench watch`: the session whose id starts with `session`, read-only, as the follower
-/// reads it from the store at `store`. Nothing is written: no session store, audit log or draft.
-pub async fn run_watch(
-    mut state: State,
-    store: PathBuf,
-    session: Option<String>,
-) -> color_eyre::Result<()> {
-    let (mut terminal, _guard) = terminal::enter(state.mouse)?;
-    let mut wiring = Wiring::new(Arc::new(crate::provider::Nothing), PathBuf::new());
-    let events = wiring.runner.internal_tx.clone();
-    let follower = tokio::spawn(crate::store::follow::follow(
-        store,
-        session,
-        Duration::from_millis(200),
-        move |watch| events.send(Event::Watched(watch)).is_ok(),
-    ));
-    let stop = stop_signals()?;
-    let size = terminal.size()?;
-    let (terminal_inputs, _pause) = crate::input::spawn()?;
-    let inputs = futures_util::stream::iter([Input::Event(Event::Resize {
-        width: size.width,
-        height: size.height,
-    })])
-    .chain(terminal_inputs);
-    let mut instruments = Instruments::default();
-    let result = drive(
-        &mut state,
-        &mut terminal,
-        inputs,
-        &mut wiring,
-        stop,
-        |_| false,
-        &mut instruments,
-    )
-    .await;
-    follower.abort();
-    result
-}
-
-/// Runs the full-screen workbench until the user quits or the terminal goes away.
-pub async fn run_tui(
-    mut state: State,
-    provider: Arc<dyn Provider>,
-    outbox: PathBuf,
-    autorun: bool,
-    builder: Option<ProviderBuilder>,
-) -> color_eyre::Result<()> {
-    let (mut terminal, _guard) = if state.inline {
-        terminal::enter_inline(state.mouse)?
-    } else {
-        terminal::enter(state.mouse)?
-    };
-    let delivery = state.session.chain.sinks.options.clone();
-    let mut wiring = Wiring::new(provider, outbox)
-        .with_audit_log(crate::store::audit::AuditLog::new(
-            crate::paths::audit_log(),
-            Some(crate::paths::sessions_db()),
-        ))
-        .with_delivery(delivery)
-        .with_drafts_dir(crate::paths::drafts_dir());
-    if let Some(builder) = builder {
-        wiring = wiring.with_builder(builder);
-    }
-    let store = crate::paths::sessions_db();
-    match wiring.runner.open_session_store(&store) {
-        Ok(recovered) => recovered_notice(&mut state, &recovered),
-        Err(e) => {
-            tracing::error!("{e}");
-            state.notice = Some(crate::state::Notice {
-                level: crate::state::NoticeLevel::Warning,
-                text: format!(
-                    "{e}. Runs are not kept in history this time, and nothing can be handed off: the store is what keeps each answer handed off at most once."
-                ),
-            });
-        }
-    }
-    let stop = stop_signals()?;
-    let size = terminal.size()?;
-    let mut first = vec![Event::Resize {
-        width: size.width,
-        height: size.height,
-    }];
-    if autorun {
-        first.push(Event::Action(crate::action::Action::Run));
-    }
-    let (terminal_inputs, pause) = crate::input::spawn()?;
-    wiring.runner.pause = Some(pause);
-    wiring.runner.mouse = state.mouse;
-    let inputs =
-        futures_util::stream::iter(first.into_iter().map(Input::Event)).chain(terminal_inputs);
-    let mut instruments = Instruments::default();
-    drive(
-        &mut state,
-        &mut terminal,
-        inputs,
-        &mut wiring,
-        stop,
-        |_| false,
-        &mut instruments,
-    )
-    .await
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::outcomes::OutcomeKind;
 use crate::store::sessions::{NewRun, RunEnd};
 use chrono::{TimeZone, Utc};
 

@@ -1,0 +1,12 @@
+//! The interactive loop: terminal events, provider events and handoff results go through
+//! [`crate::state::update`]; the effects it returns are carried out by the effect runner, the
+//! only place that starts runs, writes files or spawns tasks. Frames are coalesced: many deltas
+//! between two frames cost one.
+
+mod drive;
+mod effects;
+mod start;
+
+pub use drive::{drive, Instruments, DRAFT_DELAY};
+pub use effects::{EffectRunner, ProviderBuilder, Wiring};
+pub use start::{run_tui, run_watch};

@@ -1,0 +1,166 @@
+//! Starting the workbench in a terminal (full screen, inline, or watching another's session):
+//! the terminal set up, what an earlier process left told, the loop run until asked to stop.
+
+use super::drive::{drive, Instruments};
+use super::effects::{ProviderBuilder, Wiring};
+use crate::event::Event;
+use crate::input::Input;
+use crate::provider::Provider;
+use crate::state::State;
+use crate::terminal;
+use futures_util::StreamExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Tells the reviewer what an earlier process left unfinished and where to find it, after
+/// whatever the start already had to say (a recovered draft).
+fn recovered_notice(state: &mut State, recovered: &[crate::store::sessions::RunSummary]) {
+    let Some(latest) = recovered.iter().max_by_key(|r| r.id) else {
+        return;
+    };
+    let runs = if recovered.len() == 1 {
+        format!(
+            "Recovered run #{} ({}, {} bytes kept) that ended with its process",
+            latest.id, latest.role_id, latest.bytes
+        )
+    } else {
+        format!(
+            "Recovered {} runs that ended with their process (latest #{}, {} bytes kept)",
+            recovered.len(),
+            latest.id,
+            latest.bytes
+        )
+    };
+    let text = format!("{runs}: archbench sessions show {}.", latest.id);
+    state.notice = Some(match state.notice.take() {
+        Some(earlier) => crate::state::Notice {
+            level: earlier.level,
+            text: format!("{} {text}", earlier.text),
+        },
+        None => crate::state::Notice {
+            level: crate::state::NoticeLevel::Warning,
+            text,
+        },
+    });
+}
+
+/// Resolves when the process is asked to stop: the ssh connection dropped (SIGHUP), the system
+/// asks (SIGTERM), or someone sent SIGINT from outside (Ctrl-C at the keyboard is a key in raw
+/// mode). The loop then leaves cleanly, keeping the draft and the session.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = hangup.recv() => {}
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}
+
+/// `archbench watch`: the session whose id starts with `session`, read-only, as the follower
+/// reads it from the store at `store`. Nothing is written: no session store, audit log or draft.
+pub async fn run_watch(
+    mut state: State,
+    store: PathBuf,
+    session: Option<String>,
+) -> color_eyre::Result<()> {
+    let (mut terminal, _guard) = terminal::enter(state.mouse)?;
+    let mut wiring = Wiring::new(Arc::new(crate::provider::Nothing), PathBuf::new());
+    let events = wiring.runner.internal_tx.clone();
+    let follower = tokio::spawn(crate::store::follow::follow(
+        store,
+        session,
+        Duration::from_millis(200),
+        move |watch| events.send(Event::Watched(watch)).is_ok(),
+    ));
+    let stop = stop_signals()?;
+    let size = terminal.size()?;
+    let (terminal_inputs, _pause) = crate::input::spawn()?;
+    let inputs = futures_util::stream::iter([Input::Event(Event::Resize {
+        width: size.width,
+        height: size.height,
+    })])
+    .chain(terminal_inputs);
+    let mut instruments = Instruments::default();
+    let result = drive(
+        &mut state,
+        &mut terminal,
+        inputs,
+        &mut wiring,
+        stop,
+        |_| false,
+        &mut instruments,
+    )
+    .await;
+    follower.abort();
+    result
+}
+
+/// Runs the full-screen workbench until the user quits or the terminal goes away.
+pub async fn run_tui(
+    mut state: State,
+    provider: Arc<dyn Provider>,
+    outbox: PathBuf,
+    autorun: bool,
+    builder: Option<ProviderBuilder>,
+) -> color_eyre::Result<()> {
+    let (mut terminal, _guard) = if state.inline {
+        terminal::enter_inline(state.mouse)?
+    } else {
+        terminal::enter(state.mouse)?
+    };
+    let delivery = state.session.chain.sinks.options.clone();
+    let mut wiring = Wiring::new(provider, outbox)
+        .with_audit_log(crate::store::audit::AuditLog::new(
+            crate::paths::audit_log(),
+            Some(crate::paths::sessions_db()),
+        ))
+        .with_delivery(delivery)
+        .with_drafts_dir(crate::paths::drafts_dir());
+    if let Some(builder) = builder {
+        wiring = wiring.with_builder(builder);
+    }
+    let store = crate::paths::sessions_db();
+    match wiring.runner.open_session_store(&store) {
+        Ok(recovered) => recovered_notice(&mut state, &recovered),
+        Err(e) => {
+            tracing::error!("{e}");
+            state.notice = Some(crate::state::Notice {
+                level: crate::state::NoticeLevel::Warning,
+                text: format!(
+                    "{e}. Runs are not kept in history this time, and nothing can be handed off: the store is what keeps each answer handed off at most once."
+                ),
+            });
+        }
+    }
+    let stop = stop_signals()?;
+    let size = terminal.size()?;
+    let mut first = vec![Event::Resize {
+        width: size.width,
+        height: size.height,
+    }];
+    if autorun {
+        first.push(Event::Action(crate::action::Action::Run));
+    }
+    let (terminal_inputs, pause) = crate::input::spawn()?;
+    wiring.runner.pause = Some(pause);
+    wiring.runner.mouse = state.mouse;
+    let inputs =
+        futures_util::stream::iter(first.into_iter().map(Input::Event)).chain(terminal_inputs);
+    let mut instruments = Instruments::default();
+    drive(
+        &mut state,
+        &mut terminal,
+        inputs,
+        &mut wiring,
+        stop,
+        |_| false,
+        &mut instruments,
+    )
+    .await
+}

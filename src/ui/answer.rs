@@ -1,0 +1,133 @@
+//! The answer pane: the visible rows of the rendered answer, search matches marked, the phase in
+//! its title.
+
+use super::panes::{level_colour, pane, phase_label};
+use crate::screen::theme::Palette;
+use crate::state::{Focus, State};
+use ratatui::layout::{Margin, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
+    let focused =
+        state.focus == Focus::Answer && state.review.mode == crate::state::ReviewMode::Choosing;
+    let Some(attempt) = state.shown_attempt() else {
+        let block = pane(" Answer ".into(), focused, palette);
+        let text = vec![
+            Line::from(""),
+            Line::from(Span::styled(
+                "  No answer yet.",
+                Style::default().fg(palette.dim),
+            )),
+            Line::from(Span::styled(
+                format!(
+                    "  Ctrl-S sends the brief to the {}.",
+                    state.session.role.title.to_lowercase()
+                ),
+                Style::default().fg(palette.dim),
+            )),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let (label, level) = phase_label(&attempt.phase);
+    let title = if attempt.reasoning.is_empty() {
+        format!(" Answer · attempt {} ", attempt.number)
+    } else {
+        format!(
+            " Answer · attempt {} · reasoning {} bytes (z) ",
+            attempt.number,
+            attempt.reasoning.len()
+        )
+    };
+    let mut block = pane(title, focused, palette);
+    let colour = level.map_or(palette.info, |l| level_colour(l, palette));
+    block = block.title_bottom(
+        Line::from(Span::styled(
+            format!(" {label} "),
+            Style::default().fg(colour),
+        ))
+        .right_aligned(),
+    );
+    let total = state.view.total_rows();
+    let position = if state.follow {
+        "following".to_string()
+    } else {
+        format!("row {}/{}", state.scroll + 1, total.max(1))
+    };
+    block = block.title_bottom(
+        Line::from(Span::styled(
+            format!(" {position} "),
+            Style::default().fg(palette.dim),
+        ))
+        .left_aligned(),
+    );
+    let inner = area.inner(Margin::new(1, 1));
+    frame.render_widget(block, area);
+    let mut rows = state
+        .view
+        .visible(&attempt.doc, state.scroll, inner.height as usize);
+    if let Some(query) = state.search.as_deref().filter(|q| !q.is_empty()) {
+        let style = Style::default()
+            .fg(palette.selected_fg)
+            .bg(palette.candidate);
+        rows = rows
+            .into_iter()
+            .map(|row| mark_matches(row, query, style))
+            .collect();
+    }
+    frame.render_widget(Paragraph::new(rows), inner);
+}
+
+/// `row` with every case-insensitive occurrence of `query` in `style` (visible rows only: the
+/// cost is bounded by the pane, not the answer).
+fn mark_matches(row: Line<'static>, query: &str, style: Style) -> Line<'static> {
+    let text: String = row.spans.iter().map(|s| s.content.as_ref()).collect();
+    let lower = text.to_lowercase();
+    let needle = query.to_lowercase();
+    // Lowercasing can change byte lengths outside ASCII; only mark when offsets still line up.
+    if lower.len() != text.len() || !lower.contains(&needle) {
+        return row;
+    }
+    let mut marked = vec![false; text.len()];
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&needle) {
+        let start = from + at;
+        marked[start..start + needle.len()]
+            .iter_mut()
+            .for_each(|m| *m = true);
+        from = start + needle.len().max(1);
+    }
+    let mut spans = Vec::new();
+    let mut offset = 0;
+    for span in row.spans {
+        let content = span.content.as_ref();
+        let mut piece = String::new();
+        let mut piece_marked = None;
+        for (i, c) in content.char_indices() {
+            let m = marked[offset + i];
+            if piece_marked.is_some_and(|p| p != m) {
+                let s = if piece_marked == Some(true) {
+                    span.style.patch(style)
+                } else {
+                    span.style
+                };
+                spans.push(Span::styled(std::mem::take(&mut piece), s));
+            }
+            piece_marked = Some(m);
+            piece.push(c);
+        }
+        if !piece.is_empty() {
+            let s = if piece_marked == Some(true) {
+                span.style.patch(style)
+            } else {
+                span.style
+            };
+            spans.push(Span::styled(piece, s));
+        }
+        offset += content.len();
+    }
+    Line::from(spans)
+}

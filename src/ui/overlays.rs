@@ -1,0 +1,159 @@
+//! What opens over the panes: the model's reasoning, the list of code blocks, the help.
+
+use super::panes::{centered, pane};
+use crate::sanitize::sanitize_line;
+use crate::screen::help::{help_lines, help_width};
+use crate::screen::theme::Palette;
+use crate::state::State;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+/// The model's reasoning over the answer pane: dim, apart from the answer, its end in view
+/// (the newest thought) unless scrolled back.
+pub fn reasoning(frame: &mut Frame, over: Rect, state: &State, palette: &Palette) {
+    let Some(attempt) = state.shown_attempt() else {
+        return;
+    };
+    frame.render_widget(Clear, over);
+    let block = pane(
+        format!(
+            " Reasoning · attempt {} · not part of the answer ",
+            attempt.number
+        ),
+        true,
+        palette,
+    );
+    let inner = block.inner(over);
+    frame.render_widget(block, over);
+    let width = inner.width.max(1) as usize;
+    let room = inner.height as usize;
+    let dim = Style::default().fg(palette.dim);
+    let rows_of = |text: &str| {
+        unicode_width::UnicodeWidthStr::width(text)
+            .div_ceil(width)
+            .max(1)
+    };
+    let lines: Vec<Line> = if attempt.reasoning.is_empty() {
+        vec![Line::styled("The model has not shown any reasoning.", dim)]
+    } else {
+        // The newest thought at the bottom, `reasoning_scroll` lines back from the end: only
+        // the lines that fit are made (the text was sanitized when it arrived).
+        let mut rows = 0;
+        let mut tail: Vec<Line> = attempt
+            .reasoning
+            .lines()
+            .rev()
+            .skip(state.reasoning_scroll)
+            .take_while(|l| {
+                let fits = rows < room;
+                rows += rows_of(l);
+                fits
+            })
+            .map(|l| Line::styled(l.to_string(), dim))
+            .collect();
+        tail.reverse();
+        tail
+    };
+    // A first line taller than what is left shows its end.
+    let used: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let top = used.saturating_sub(room);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top.min(u16::MAX as usize) as u16, 0)),
+        inner,
+    );
+}
+
+/// The numbered list of the answer's code blocks: language, section, first line, line count.
+pub fn block_list(
+    frame: &mut Frame,
+    over: Rect,
+    state: &State,
+    selected: usize,
+    palette: &Palette,
+) {
+    let Some(attempt) = state.shown_attempt() else {
+        return;
+    };
+    let blocks = attempt.doc.code_blocks();
+    let names = crate::review::blocks::file_names(blocks);
+    let height = (blocks.len() as u16 * 2 + 2).min(over.height);
+    let area = centered(over, over.width.saturating_sub(2), height);
+    frame.render_widget(Clear, area);
+    let block = pane(format!(" Code blocks · {} ", blocks.len()), true, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows_each = 2usize;
+    let room = (inner.height as usize / rows_each).max(1);
+    let first = selected.saturating_sub(room - 1);
+    let mut lines = Vec::new();
+    for (i, (b, name)) in blocks.iter().zip(&names).enumerate().skip(first).take(room) {
+        let style = if i == selected {
+            Style::default()
+                .fg(palette.selected_fg)
+                .bg(palette.selected_bg)
+        } else {
+            Style::default()
+        };
+        let lang = if b.lang.is_empty() {
+            "text"
+        } else {
+            b.lang.as_str()
+        };
+        let section = b
+            .section
+            .as_deref()
+            .map(|s| sanitize_line(s).into_owned())
+            .unwrap_or_else(|| "(no section)".into());
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:>2} ", i + 1), style.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                format!("{lang:<10} "),
+                style.fg(if i == selected {
+                    palette.selected_fg
+                } else {
+                    palette.candidate
+                }),
+            ),
+            Span::styled(
+                format!(
+                    "{section} · {} line{} · {name}",
+                    b.line_count(),
+                    if b.line_count() == 1 { "" } else { "s" }
+                ),
+                style,
+            ),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("    {}", sanitize_line(b.first_line())),
+            Style::default().fg(palette.dim),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn help(frame: &mut Frame, screen: Rect, scroll: usize, palette: &Palette) {
+    let width = help_width(screen.width);
+    let lines = help_lines(width, palette);
+    let height = (lines.len() as u16 + 2).min(screen.height);
+    let area = centered(screen, width + 2, height);
+    frame.render_widget(Clear, area);
+    let rows = height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(rows));
+    let title = if lines.len() > rows {
+        " Keys · ↑↓ PgUp PgDn scroll · any other key closes "
+    } else {
+        " Keys · any key closes "
+    };
+    let block = pane(title.into(), true, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()),
+        inner,
+    );
+}
