@@ -36,13 +36,16 @@ fn main() -> ExitCode {
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
-/// Runs an async command on a runtime of its own.
+/// Runs an async command on a runtime of its own. One worker beside the thread that runs the
+/// loop: the network's few tasks need no more, and a second worker woken to steal each task
+/// the first one schedules cost a quarter of a paced stream's CPU (docs/BENCHMARKS.md, M4).
 fn with_runtime<F, Fut>(f: F) -> i32
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = i32>,
 {
     match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
     {

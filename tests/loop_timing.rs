@@ -40,13 +40,48 @@ impl Provider for Burst {
     }
 }
 
+/// A provider that sends one delta every `every`, as a real server paces its tokens.
+struct Paced {
+    deltas: usize,
+    every: Duration,
+}
+
+impl Provider for Paced {
+    fn info(&self) -> ProviderInfo {
+        ProviderInfo {
+            kind: "test".into(),
+            model: "paced".into(),
+            endpoint: String::new(),
+        }
+    }
+    fn start(&self, _request: ChatRequest, events: EventSink) -> RunHandle {
+        let (deltas, every) = (self.deltas, self.every);
+        tokio::spawn(async move {
+            for i in 0..deltas {
+                tokio::time::sleep(every).await;
+                events.send(AgentEvent::Delta(format!("token {i} ")));
+            }
+            events.send(AgentEvent::Finished(FinishReason::Stop));
+        });
+        RunHandle::new()
+    }
+}
+
 async fn run(
     deltas: usize,
     late_key: Option<Duration>,
     until: impl Fn(&State) -> bool,
 ) -> (State, Instruments) {
+    run_with(Arc::new(Burst { deltas }), late_key, until).await
+}
+
+async fn run_with(
+    provider: Arc<dyn Provider>,
+    late_key: Option<Duration>,
+    until: impl Fn(&State) -> bool,
+) -> (State, Instruments) {
     let outbox = tempfile::tempdir().unwrap();
-    let mut wiring = Wiring::new(Arc::new(Burst { deltas }), outbox.path().to_path_buf());
+    let mut wiring = Wiring::new(provider, outbox.path().to_path_buf());
     let mut state = State::new(common::session("database_architect"), "brief", 120, 40);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let start = futures_util::stream::iter(
@@ -102,6 +137,41 @@ async fn a_thousand_deltas_between_two_frames_cost_one_frame() {
         instruments.frames.len(),
         2,
         "the first frame, then one for the whole burst"
+    );
+}
+
+/// 300 tokens at 100 a second: the loop takes them about once a frame (20 frames a second while
+/// only the stream changes the screen), not once a token, and every token is shown.
+#[tokio::test(start_paused = true)]
+async fn a_paced_stream_wakes_the_loop_once_a_frame_not_once_a_token() {
+    let paced = Paced {
+        deltas: 300,
+        every: Duration::from_millis(10),
+    };
+    let (state, instruments) = run_with(Arc::new(paced), None, |s| {
+        s.latest().is_some_and(|a| !a.phase.is_live())
+    })
+    .await;
+    let text = state.latest().unwrap().text().to_string();
+    assert!(
+        text.contains("token 0 ") && text.contains("token 299 "),
+        "{text}"
+    );
+    let frames = instruments.frames.len();
+    assert!(
+        (55..=65).contains(&frames),
+        "about 20 frames a second for 3 s: {frames}"
+    );
+    assert!(
+        instruments.stream_wakes <= frames + 2,
+        "{} wakes for the stream, {frames} frames, 300 tokens",
+        instruments.stream_wakes
+    );
+    // The resize, the run, 300 tokens, the end.
+    assert_eq!(
+        instruments.updates.len(),
+        2 + 300 + 1,
+        "every token went through update"
     );
 }
 

@@ -14,10 +14,10 @@ use tokio::time::Instant;
 /// At most about 60 frames a second, however fast deltas arrive, when a key waits for its frame.
 const FRAME: Duration = Duration::from_millis(16);
 
-/// At most about 30 frames a second while only the stream changes the screen: text arriving
-/// reads as smooth at 30, and each frame costs a whole draw (half the frames, half that cost;
-/// a key still gets its frame within 16 ms).
-const STREAM_FRAME: Duration = Duration::from_millis(33);
+/// At most 20 frames a second while only the stream changes the screen: text arriving reads
+/// as smooth at 20 (terminal clients refresh streamed text at 4 to 30), and each frame costs a
+/// whole draw, most of a paced stream's CPU; a key still gets its frame within 16 ms.
+const STREAM_FRAME: Duration = Duration::from_millis(50);
 
 /// How long the brief may go unsaved after an edit: a burst of typing costs one write, and the
 /// draft is never more than this behind the keyboard.
@@ -36,6 +36,9 @@ pub struct Instruments {
     pub updates: Vec<Duration>,
     /// For each key: from its arrival to the end of the frame that showed its effect.
     pub key_to_frame: Vec<Duration>,
+    /// Times the loop woke to take provider events: about once a frame while a stream is
+    /// paced, not once a token.
+    pub stream_wakes: usize,
 }
 
 /// The loop itself, on any ratatui backend: inputs and provider events go through `update`,
@@ -91,6 +94,9 @@ where
     // Whether everything since the last frame came from the stream (which may wait longer).
     let mut only_stream = true;
     let mut draft_due: Option<Instant> = None;
+    // Whether the last read of the stream's queue emptied it.
+    let mut caught_up = false;
+    let mut held = false;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut remembered = state.brief_revision;
     let draft_delay = crate::test_hooks::draft_delay(DRAFT_DELAY);
@@ -118,6 +124,10 @@ where
             FRAME
         };
         if dirty && last_frame.elapsed() >= interval {
+            // What arrived while the stream was held goes into this frame.
+            if held {
+                caught_up = drain(state, agent_rx, runner, instruments, &handle);
+            }
             let started = Instant::now();
             if state.inline {
                 // Once per frame, like the drawing: the frame that follows repaints the viewport
@@ -139,6 +149,11 @@ where
             break;
         }
         let next_frame = last_frame + interval;
+        // Once the screen owes a frame and the stream's queue was emptied, more of the stream
+        // cannot show before that frame: it waits in its queue and is taken just before the
+        // frame, so a paced stream wakes the loop once a frame, not once a token. A queue
+        // not emptied within the budget (an unlimited stream) is read on at once.
+        held = dirty && caught_up;
         tokio::select! {
             input = inputs.next() => match input {
                 Some(Input::Event(event)) => {
@@ -149,13 +164,10 @@ where
                 }
                 Some(Input::Closed) | None => break,
             },
-            Some((run_id, event)) = agent_rx.recv() => {
+            Some((run_id, event)) = agent_rx.recv(), if !held => {
+                instruments.stream_wakes += 1;
                 handle(state, Event::Agent { run_id, event }, runner, instruments);
-                let budget = Instant::now() + DRAIN_BUDGET;
-                while Instant::now() < budget {
-                    let Ok((run_id, event)) = agent_rx.try_recv() else { break };
-                    handle(state, Event::Agent { run_id, event }, runner, instruments);
-                }
+                caught_up = drain(state, agent_rx, runner, instruments, &handle);
                 dirty = true;
                 continue;
             }
@@ -177,6 +189,26 @@ where
     runner.run(Effect::Quit);
     runner.flush(state);
     Ok(())
+}
+
+/// Takes queued provider events for at most [`DRAIN_BUDGET`]; true when the queue is empty.
+fn drain(
+    state: &mut State,
+    agent_rx: &mut tokio::sync::mpsc::UnboundedReceiver<(u64, crate::provider::AgentEvent)>,
+    runner: &mut EffectRunner,
+    instruments: &mut Instruments,
+    handle: &impl Fn(&mut State, Event, &mut EffectRunner, &mut Instruments),
+) -> bool {
+    let budget = Instant::now() + DRAIN_BUDGET;
+    while Instant::now() < budget {
+        match agent_rx.try_recv() {
+            Ok((run_id, event)) => {
+                handle(state, Event::Agent { run_id, event }, runner, instruments)
+            }
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 /// Inline: writes the answer's newly completed lines into the scrollback above the viewport,

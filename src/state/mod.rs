@@ -200,6 +200,9 @@ pub struct State {
     /// Index of the attempt on screen (the latest unless the reviewer looks back).
     pub shown: usize,
     pub view: WrappedView,
+    /// Pieces arrived since the view was last measured: the next frame, or the next event that
+    /// is not the stream's, measures it first.
+    pub view_due: bool,
     /// First visible row of the answer.
     pub scroll: usize,
     /// Keep the end of the answer in view as it grows.
@@ -314,6 +317,7 @@ impl State {
             attempts: Vec::new(),
             shown: 0,
             view: WrappedView::default(),
+            view_due: false,
             scroll: 0,
             follow: true,
             review: Review::default(),
@@ -562,6 +566,11 @@ impl State {
             attempt.doc.refresh();
         }
         view::sync_view(self);
+        self.view_due = false;
+        if let (Some(areas), Some(attempt)) = (self.areas, self.attempts.get(self.shown)) {
+            let rows = areas.answer_inner().height as usize;
+            self.view.prepare(&attempt.doc, self.scroll, rows);
+        }
     }
 
     /// The outline of the answer on screen: every heading (minus folded subsections) and the

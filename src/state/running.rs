@@ -200,6 +200,10 @@ pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: Da
             attempt.pieces += 1;
             attempt.doc.push(&text);
             super::journal::delta(state, run_id, &text);
+            // The view is measured once a frame (`State::prepare_frame`), or before the next
+            // key, not once a piece: each measure wraps the open line again.
+            state.view_due = true;
+            return;
         }
         AgentEvent::Usage(usage) => attempt.usage = Some(usage),
         AgentEvent::Finished(reason) => {

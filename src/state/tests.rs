@@ -210,6 +210,10 @@ fn deltas_stream_into_the_answer_and_the_view_follows() {
     for i in 0..60 {
         b.agent(1, AgentEvent::Delta(format!("line {i}\n")));
     }
+    // Pieces are measured once, for the frame that shows them.
+    assert!(b.state.view_due);
+    b.state.prepare_frame();
+    assert!(!b.state.view_due);
     let attempt = b.state.latest().unwrap();
     assert_eq!(attempt.doc.headings()[0].text, "Schema");
     assert!(b.state.follow);

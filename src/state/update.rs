@@ -23,6 +23,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 /// Applies one event to the state and returns what must be done about it.
 pub fn update(state: &mut State, timed: Timed) -> Vec<Effect> {
     state.now = timed.at;
+    if state.view_due && !matches!(timed.event, Event::Agent { .. }) {
+        // A key that scrolls or searches works on the answer as it now is.
+        state.prepare_frame();
+    }
     let typed = matches!(timed.event, Event::Key(_) | Event::Paste(_));
     let effects = dispatch(state, timed);
     if typed {

@@ -9,7 +9,7 @@ use super::sessions::{NewRun, RunEnd, RunSummary, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -69,24 +69,31 @@ impl SessionWriter {
             .spawn(move || {
                 let mut batch = Batch::new(store, report);
                 loop {
-                    let message = match batch.deadline() {
+                    match batch.deadline() {
+                        // Pieces are held: more pieces need not wake this thread (a sender
+                        // wakes it only for other records); it reads what came at the window's end.
                         Some(deadline) => {
-                            match rx
-                                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                            {
-                                Ok(m) => Some(m),
-                                Err(RecvTimeoutError::Timeout) => None,
-                                Err(RecvTimeoutError::Disconnected) => break,
+                            std::thread::park_timeout(
+                                deadline.saturating_duration_since(Instant::now()),
+                            );
+                            loop {
+                                match rx.try_recv() {
+                                    Ok(record) => batch.take(record, Instant::now()),
+                                    Err(TryRecvError::Empty) => break,
+                                    Err(TryRecvError::Disconnected) => {
+                                        batch.close();
+                                        return;
+                                    }
+                                }
+                            }
+                            if batch.deadline().is_some_and(|end| Instant::now() >= end) {
+                                batch.flush();
                             }
                         }
                         None => match rx.recv() {
-                            Ok(m) => Some(m),
+                            Ok(record) => batch.take(record, Instant::now()),
                             Err(_) => break,
                         },
-                    };
-                    match message {
-                        None => batch.flush(),
-                        Some(record) => batch.take(record, Instant::now()),
                     }
                 }
                 batch.close();
@@ -105,8 +112,19 @@ impl SessionWriter {
     }
 
     pub fn send(&self, record: Record) {
+        let piece = matches!(record, Record::Delta { .. });
         if let Some(tx) = &self.tx {
             let _ = tx.send(record);
+        }
+        // A piece waits for its batch's window; anything else is written now.
+        if !piece {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
         }
     }
 
@@ -117,6 +135,7 @@ impl SessionWriter {
 
     fn shut(&mut self) {
         self.tx.take();
+        self.wake();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

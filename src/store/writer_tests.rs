@@ -142,7 +142,7 @@ fn pieces_reach_the_disk_while_the_run_streams() {
     writer.send(delta("w1:1", "partial "));
     writer.send(delta("w1:1", "answer"));
     // Another connection (another process, or the next start after a crash) sees them while the
-    // run is still open: the thread writes when the channel falls quiet, nothing forces it. (The
+    // run is still open: the thread writes when the batch's window ends, nothing forces it. (The
     // window's bound is the test above, on the batch's own clock; here one generous deadline.)
     let other = Store::open(&path).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);

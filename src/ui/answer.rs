@@ -66,19 +66,32 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     );
     let inner = area.inner(Margin::new(1, 1));
     frame.render_widget(block, area);
-    let mut rows = state
-        .view
-        .visible(&attempt.doc, state.scroll, inner.height as usize);
-    if let Some(query) = state.search.as_deref().filter(|q| !q.is_empty()) {
-        let style = Style::default()
-            .fg(palette.selected_fg)
-            .bg(palette.candidate);
-        rows = rows
-            .into_iter()
-            .map(|row| mark_matches(row, query, style))
-            .collect();
+    let height = inner.height as usize;
+    let fresh;
+    let rows = match state.view.shown(state.scroll, height) {
+        Some(rows) => rows,
+        None => {
+            fresh = state.view.visible(&attempt.doc, state.scroll, height);
+            &fresh[..]
+        }
+    };
+    let query = state.search.as_deref().filter(|q| !q.is_empty());
+    let style = Style::default()
+        .fg(palette.selected_fg)
+        .bg(palette.candidate);
+    // Rows are already wrapped to the width: each is set in place, not composed again.
+    let buffer = frame.buffer_mut();
+    for (y, row) in (inner.y..inner.bottom()).zip(rows) {
+        match query {
+            Some(query) => buffer.set_line(
+                inner.x,
+                y,
+                &mark_matches(row.clone(), query, style),
+                inner.width,
+            ),
+            None => buffer.set_line(inner.x, y, row, inner.width),
+        };
     }
-    frame.render_widget(Paragraph::new(rows), inner);
 }
 
 /// `row` with every case-insensitive occurrence of `query` in `style` (visible rows only: the
