@@ -94,7 +94,8 @@ where
     // Whether everything since the last frame came from the stream (which may wait longer).
     let mut only_stream = true;
     let mut draft_due: Option<Instant> = None;
-    // Whether the last read of the stream's queue emptied it.
+    // Whether the last read of the stream's queue emptied it, taking few enough events that
+    // the stream is paced.
     let mut caught_up = false;
     let mut held = false;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
@@ -151,8 +152,9 @@ where
         let next_frame = last_frame + interval;
         // Once the screen owes a frame and the stream's queue was emptied, more of the stream
         // cannot show before that frame: it waits in its queue and is taken just before the
-        // frame, so a paced stream wakes the loop once a frame, not once a token. A queue
-        // not emptied within the budget (an unlimited stream) is read on at once.
+        // frame, so a paced stream wakes the loop once a frame, not once a token. A faster
+        // stream (a read took more than [`PACED`] events, or did not empty the queue within
+        // the budget) is read on at once: held, its queue would grow by a frame's worth.
         held = dirty && caught_up;
         tokio::select! {
             input = inputs.next() => match input {
@@ -191,7 +193,12 @@ where
     Ok(())
 }
 
-/// Takes queued provider events for at most [`DRAIN_BUDGET`]; true when the queue is empty.
+/// Events one read of the stream's queue may take for the stream to count as paced: 64 a frame
+/// is about 1,300 tokens a second.
+const PACED: usize = 64;
+
+/// Takes queued provider events for at most [`DRAIN_BUDGET`]; true when that emptied the queue
+/// and took no more than [`PACED`] events.
 fn drain(
     state: &mut State,
     agent_rx: &mut tokio::sync::mpsc::UnboundedReceiver<(u64, crate::provider::AgentEvent)>,
@@ -200,12 +207,14 @@ fn drain(
     handle: &impl Fn(&mut State, Event, &mut EffectRunner, &mut Instruments),
 ) -> bool {
     let budget = Instant::now() + DRAIN_BUDGET;
+    let mut taken = 0;
     while Instant::now() < budget {
         match agent_rx.try_recv() {
             Ok((run_id, event)) => {
+                taken += 1;
                 handle(state, Event::Agent { run_id, event }, runner, instruments)
             }
-            Err(_) => return true,
+            Err(_) => return taken <= PACED,
         }
     }
     false

@@ -51,6 +51,8 @@ pub enum Record {
 pub struct SessionWriter {
     tx: Option<Sender<Record>>,
     thread: Option<JoinHandle<()>>,
+    /// Pieces sent since the thread was last woken.
+    unwoken: std::sync::atomic::AtomicUsize,
 }
 
 impl SessionWriter {
@@ -106,6 +108,7 @@ impl SessionWriter {
             Self {
                 tx: Some(tx),
                 thread: Some(thread),
+                unwoken: Default::default(),
             },
             recovered,
         ))
@@ -116,8 +119,16 @@ impl SessionWriter {
         if let Some(tx) = &self.tx {
             let _ = tx.send(record);
         }
-        // A piece waits for its batch's window; anything else is written now.
-        if !piece {
+        // A piece waits for its batch's window, unless a batch's worth is waiting (a fast
+        // stream's pieces must not pile up in the channel for a whole window); anything else
+        // is written now.
+        use std::sync::atomic::Ordering;
+        let waiting = self
+            .unwoken
+            .fetch_add(usize::from(piece), Ordering::Relaxed)
+            + 1;
+        if !piece || waiting >= BATCH_PIECES {
+            self.unwoken.store(0, Ordering::Relaxed);
             self.wake();
         }
     }
