@@ -1,5 +1,5 @@
-//! Local models: the GGUF files in the model folder, and downloading one into it — with a
-//! progress bar, resuming a partial file where it stopped, refusing a file whose sha256 is not the
+//! Local models: the GGUF files in the model folder, and downloading one into it — with its
+//! progress shown, resuming a partial file where it stopped, refusing a file whose sha256 is not the
 //! one given, and never leaving a half-written model where archbench would load it.
 
 use futures_util::StreamExt;
@@ -285,17 +285,86 @@ fn inspect(path: &Path) -> Result<([u8; 4], String), PullError> {
     Ok((magic, hex::encode(hasher.finalize())))
 }
 
-/// Draws progress on a terminal (one line redrawn) or as a line every tenth otherwise.
-pub struct ProgressBar {
-    terminal: bool,
+/// The download's progress on stderr: on a terminal, indicatif's bar (redrawn at most 20 times a
+/// second however fast the pieces come, with the rate and the time left); otherwise a line every
+/// tenth, so that a log stays short.
+pub enum ProgressDisplay {
+    Bar(Option<indicatif::ProgressBar>),
+    Lines(ProgressLines),
+}
+
+impl ProgressDisplay {
+    pub fn new(terminal: bool) -> Self {
+        if terminal {
+            Self::Bar(None)
+        } else {
+            Self::Lines(ProgressLines::new())
+        }
+    }
+
+    pub fn show(&mut self, p: Progress) {
+        match self {
+            Self::Bar(bar) => bar.get_or_insert_with(|| new_bar(p)).set_position(p.done),
+            Self::Lines(lines) => {
+                if let Some(line) = lines.line(p) {
+                    crate::tell!("pull: {line}");
+                }
+            }
+        }
+    }
+
+    /// The bar stays on screen as it ended.
+    pub fn finish(&mut self) {
+        if let Self::Bar(Some(bar)) = self {
+            bar.abandon();
+        }
+    }
+}
+
+fn new_bar(p: Progress) -> indicatif::ProgressBar {
+    let resumed = if p.resumed_from > 0 {
+        format!(", resumed at {:.1} MB", p.resumed_from as f64 / 1_000_000.0)
+    } else {
+        String::new()
+    };
+    let (bar, template) = match p.total {
+        Some(total) if total > 0 => (
+            indicatif::ProgressBar::new(total),
+            "[{bar:30}] {percent:>3}% {decimal_bytes} of {decimal_total_bytes}, \
+             {decimal_bytes_per_sec}, {eta} left{msg}",
+        ),
+        _ => (
+            indicatif::ProgressBar::no_length(),
+            "{decimal_bytes}, {decimal_bytes_per_sec}{msg}",
+        ),
+    };
+    let style = indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("#>-");
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(style);
+    bar.set_message(resumed);
+    // The rate counts what this try downloads, not what an earlier one left.
+    bar.set_position(p.resumed_from);
+    bar.reset_eta();
+    bar
+}
+
+/// Off a terminal: a line each time the download passes another tenth.
+pub struct ProgressLines {
     started: Instant,
     last_tenth: Option<u64>,
 }
 
-impl ProgressBar {
-    pub fn new(terminal: bool) -> Self {
+impl Default for ProgressLines {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProgressLines {
+    pub fn new() -> Self {
         Self {
-            terminal,
             started: Instant::now(),
             last_tenth: None,
         }
@@ -315,24 +384,26 @@ impl ProgressBar {
             Some(total) if total > 0 => {
                 let fraction = (p.done as f64 / total as f64).min(1.0);
                 let tenth = (fraction * 10.0).floor() as u64;
-                if !self.terminal {
-                    if self.last_tenth == Some(tenth) {
-                        return None;
-                    }
-                    self.last_tenth = Some(tenth);
+                if self.last_tenth == Some(tenth) {
+                    return None;
                 }
-                let filled = (fraction * 30.0).round() as usize;
+                self.last_tenth = Some(tenth);
                 Some(format!(
-                    "[{}{}] {:>3}% {:.1} of {:.1} MB, {:.1} MB/s{resumed}",
-                    "#".repeat(filled),
-                    " ".repeat(30 - filled),
+                    "{:>3}% {:.1} of {:.1} MB, {:.1} MB/s{resumed}",
                     (fraction * 100.0).floor(),
                     mb(p.done),
                     mb(total),
                     rate
                 ))
             }
-            _ => Some(format!("{:.1} MB, {:.1} MB/s{resumed}", mb(p.done), rate)),
+            _ => {
+                let tenth = p.done / 10_000_000;
+                if self.last_tenth == Some(tenth) {
+                    return None;
+                }
+                self.last_tenth = Some(tenth);
+                Some(format!("{:.1} MB, {:.1} MB/s{resumed}", mb(p.done), rate))
+            }
         }
     }
 }
@@ -358,29 +429,32 @@ mod tests {
     }
 
     #[test]
-    fn the_progress_line_says_how_far_and_how_fast() {
-        let mut bar = ProgressBar::new(false);
+    fn off_a_terminal_a_line_says_how_far_and_how_fast_every_tenth() {
+        let mut lines = ProgressLines::new();
         let p = |done| Progress {
             done,
             total: Some(1_000_000),
             resumed_from: 0,
         };
-        let first = bar.line(p(0)).unwrap();
+        let first = lines.line(p(0)).unwrap();
+        assert!(first.starts_with("  0% 0.0 of 1.0 MB"), "{first}");
+        assert!(lines.line(p(50_000)).is_none(), "a line every tenth");
+        let half = lines.line(p(500_000)).unwrap();
+        assert!(half.contains(" 50% 0.5 of 1.0 MB"), "{half}");
+        // A server that does not say the size: a line every 10 MB.
+        let unknown = |done| Progress {
+            done,
+            total: None,
+            resumed_from: 2_000_000,
+        };
+        let mut lines = ProgressLines::new();
+        let first = lines.line(unknown(2_000_000)).unwrap();
         assert!(
-            first.starts_with("[                              ]   0% 0.0 of 1.0 MB"),
+            first.starts_with("2.0 MB") && first.ends_with(", resumed at 2.0 MB"),
             "{first}"
         );
-        assert!(
-            bar.line(p(50_000)).is_none(),
-            "off a terminal, a line every tenth"
-        );
-        let half = bar.line(p(500_000)).unwrap();
-        assert!(half.contains(" 50% 0.5 of 1.0 MB"), "{half}");
-        let mut bar = ProgressBar::new(true);
-        assert!(
-            bar.line(p(1)).is_some() && bar.line(p(2)).is_some(),
-            "a terminal redraws each time"
-        );
+        assert!(lines.line(unknown(3_000_000)).is_none());
+        assert!(lines.line(unknown(12_000_000)).is_some());
     }
 
     #[test]

@@ -741,7 +741,7 @@ fn a_model_download_shows_progress_resumes_after_a_cut_and_checks_its_sum() {
     );
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(
-        stderr.contains("pull: [") && stderr.contains("% "),
+        stderr.contains("pull:   0% 0.0 of 0.4 MB") && stderr.contains("% "),
         "progress is shown: {stderr}"
     );
     assert!(

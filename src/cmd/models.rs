@@ -68,7 +68,7 @@ pub async fn command(common: &CommonArgs, command: Option<&crate::cli::ModelsCom
             name,
             force,
         }) => {
-            use std::io::{IsTerminal, Write};
+            use std::io::IsTerminal;
             let job = models::Pull {
                 url: url.clone(),
                 dir: paths::models_dir(),
@@ -77,22 +77,9 @@ pub async fn command(common: &CommonArgs, command: Option<&crate::cli::ModelsCom
                 force: *force,
                 idle: std::time::Duration::from_secs(60),
             };
-            let terminal = std::io::stderr().is_terminal();
-            let mut bar = models::ProgressBar::new(terminal);
-            let result = models::pull(&job, |p| {
-                if let Some(line) = bar.line(p) {
-                    let mut err = std::io::stderr();
-                    let _ = if terminal {
-                        write!(err, "\r{line}\x1b[K")
-                    } else {
-                        writeln!(err, "pull: {line}")
-                    };
-                }
-            })
-            .await;
-            if terminal {
-                crate::tell!();
-            }
+            let mut display = models::ProgressDisplay::new(std::io::stderr().is_terminal());
+            let result = models::pull(&job, |p| display.show(p)).await;
+            display.finish();
             match result {
                 Ok(path) => {
                     crate::say!("{}", path.display());
