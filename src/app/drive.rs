@@ -97,7 +97,6 @@ where
     // Whether the last read of the stream's queue emptied it, taking few enough events that
     // the stream is paced.
     let mut caught_up = false;
-    let mut held = false;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut remembered = state.brief_revision;
     let draft_delay = crate::test_hooks::draft_delay(DRAFT_DELAY);
@@ -126,7 +125,7 @@ where
         };
         if dirty && last_frame.elapsed() >= interval {
             // What arrived while the stream was held goes into this frame.
-            if held {
+            if caught_up {
                 caught_up = drain(state, agent_rx, runner, instruments, &handle);
             }
             let started = Instant::now();
@@ -155,7 +154,7 @@ where
         // frame, so a paced stream wakes the loop once a frame, not once a token. A faster
         // stream (a read took more than [`PACED`] events, or did not empty the queue within
         // the budget) is read on at once: held, its queue would grow by a frame's worth.
-        held = dirty && caught_up;
+        let held = dirty && caught_up;
         tokio::select! {
             input = inputs.next() => match input {
                 Some(Input::Event(event)) => {

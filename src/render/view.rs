@@ -76,7 +76,6 @@ impl WrappedView {
             lines
         };
         self.shown = self.slice(doc, first_row, rows, &mut wrapped);
-        recent.clear();
         self.recent = used;
         self.shown_for = Some((first_row, rows));
     }

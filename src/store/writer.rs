@@ -123,14 +123,11 @@ impl SessionWriter {
         // stream's pieces must not pile up in the channel for a whole window); anything else
         // is written now.
         use std::sync::atomic::Ordering;
-        let waiting = self
-            .unwoken
-            .fetch_add(usize::from(piece), Ordering::Relaxed)
-            + 1;
-        if !piece || waiting >= BATCH_PIECES {
-            self.unwoken.store(0, Ordering::Relaxed);
-            self.wake();
+        if piece && self.unwoken.fetch_add(1, Ordering::Relaxed) + 1 < BATCH_PIECES {
+            return;
         }
+        self.unwoken.store(0, Ordering::Relaxed);
+        self.wake();
     }
 
     fn wake(&self) {
