@@ -8,5 +8,6 @@ pub mod follow;
 pub mod ledger;
 pub mod outbox;
 pub mod outcomes;
+mod schema;
 pub mod sessions;
 pub mod writer;

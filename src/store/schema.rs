@@ -1,0 +1,102 @@
+//! The session store's schema: the migrations, in order, that take a store from one version
+//! to the next (`PRAGMA user_version`).
+
+/// Each migration takes the schema from version `i` to `i + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: runs, their transcript in pieces, and the events of their review.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        session_id TEXT NOT NULL,
+        owner_pid INTEGER NOT NULL,
+        chain_id TEXT NOT NULL,
+        parent_id TEXT,
+        role_id TEXT NOT NULL,
+        prompt_sha256 TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        brief TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        feedback TEXT,
+        reviewer TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        first_token_at TEXT,
+        completed_at TEXT,
+        finish_reason TEXT,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        decision TEXT,
+        envelope_id TEXT
+    );
+    CREATE TABLE transcript (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX runs_started ON runs(started_at);
+    CREATE INDEX events_run ON events(run_id);",
+    // 2: the whole answer kept on the run once it ends, and full-text search over briefs and
+    // answers (FTS5), filled from the runs already stored.
+    "ALTER TABLE runs ADD COLUMN answer TEXT;
+    UPDATE runs SET answer = (
+        SELECT group_concat(text, '') FROM (
+            SELECT text FROM transcript WHERE transcript.run_id = runs.id ORDER BY seq
+        )
+    ) WHERE status != 'running';
+    CREATE VIRTUAL TABLE runs_fts USING fts5(brief, answer, content='runs', content_rowid='id');
+    INSERT INTO runs_fts(rowid, brief, answer) SELECT id, brief, coalesce(answer, '') FROM runs;
+    CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
+        INSERT INTO runs_fts(rowid, brief, answer) VALUES (new.id, new.brief, coalesce(new.answer, ''));
+    END;
+    CREATE TRIGGER runs_fts_update AFTER UPDATE OF brief, answer ON runs BEGIN
+        INSERT INTO runs_fts(runs_fts, rowid, brief, answer) VALUES ('delete', old.id, old.brief, coalesce(old.answer, ''));
+        INSERT INTO runs_fts(rowid, brief, answer) VALUES (new.id, new.brief, coalesce(new.answer, ''));
+    END;",
+    // 3: the outcome of each reviewed answer. An answer is named by its chain, its step (the
+    // envelope that opened the step, '' for a chain's first), its attempt and the sha256 of its
+    // text; the partial unique index lets an answer have one final outcome (handed off or
+    // rejected), whichever process, path or machine tries: exactly once is the store's promise.
+    "ALTER TABLE runs ADD COLUMN response_sha256 TEXT;
+    CREATE TABLE outcomes (
+        id INTEGER PRIMARY KEY,
+        chain_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        response_sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('handed_off', 'rejected', 'deferred')),
+        action TEXT,
+        target TEXT,
+        target_known INTEGER,
+        envelope_id TEXT,
+        reviewer TEXT NOT NULL,
+        reason TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX outcomes_one_final ON outcomes(chain_id, step, attempt, response_sha256) WHERE kind IN ('handed_off', 'rejected');
+    CREATE INDEX outcomes_answer ON outcomes(chain_id, step, attempt, response_sha256);
+    CREATE INDEX runs_answer ON runs(chain_id, attempt, response_sha256);",
+    // 4: the audit log's head, kept apart from the log's folder: a log deleted or cut together
+    // with its head file is still found out by `audit verify`.
+    "CREATE TABLE audit_head (
+        log TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        at TEXT NOT NULL
+    );",
+];
+
+/// The version that brought outcomes and the answers' hashes.
+pub(super) const OUTCOMES_VERSION: usize = 3;
+
+/// The newest schema this archbench writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
