@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what archbench needs to build and test on Debian: a C/C++ toolchain, cmake and libclang
 # for llama.cpp, tmux and openssh for the end-to-end tests, python3 with pip for the model
-# download, and Rust when it is missing. Safe to run again: it installs only what is absent.
+# download, PostgreSQL and its contrib for the SQL check, and Rust when it is missing. Safe to
+# run again: it installs only what is absent.
 set -euo pipefail
 
 need=()
@@ -23,12 +24,22 @@ have_libclang() {
     compgen -G '/usr/lib/*/libclang-[0-9]*.so*' >/dev/null
 }
 have_libclang || need+=(libclang-dev clang)
+# The SQL check applies the agent's SQL to a throwaway PostgreSQL archbench starts itself; the
+# contrib package brings the extensions designs use (pgcrypto, citext, btree_gist, pg_trgm…).
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || need+=(postgresql postgresql-contrib)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
+  # Debian's package would create and start a cluster of its own on port 5432: archbench needs
+  # only the binaries, so no cluster is made.
+  if [[ " ${need[*]} " == *" postgresql "* ]]; then
+    "${sudo_cmd[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" |
+      "${sudo_cmd[@]}" tee /etc/postgresql-common/createcluster.d/archbench.conf >/dev/null
+  fi
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 

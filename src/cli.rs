@@ -26,6 +26,10 @@ pub mod exit {
     /// The answer was handed off or rejected before (by any path, process or reviewer): it is
     /// not handed off again.
     pub const ALREADY_SETTLED: i32 = 7;
+    /// `check`, or `run --check`: a statement of the answer's SQL did not parse or apply.
+    pub const SQL_FAILED: i32 = 10;
+    /// `check`: no check server could be started or reached; the SQL was only parsed.
+    pub const CHECK_SERVER: i32 = 11;
     /// Interrupted by Ctrl-C (SIGINT); 129 for SIGHUP and 143 for SIGTERM, as shells report them.
     pub const INTERRUPTED: i32 = 130;
     pub const HANGUP: i32 = 129;
@@ -42,6 +46,8 @@ const EXIT_CODES: &str = "Exit codes:
   7    refused: this answer was already handed off or rejected
   8    done, but the audit log could not be written (the message names the records missing)
   9    storage: the outbox or the session store could not be written (full disk, permission)
+  10   check, run --check: a statement of the answer's SQL did not parse or apply
+  11   check: no PostgreSQL to apply the SQL to could be started or reached (it was parsed only)
   129  hung up (SIGHUP); the text so far is kept and the run marked interrupted
   130  interrupted (Ctrl-C, SIGINT); likewise
   143  terminated (SIGTERM); likewise";
@@ -142,6 +148,9 @@ pub enum Command {
     },
     /// The runs kept in the session store: list, show, search, export.
     Sessions(SessionsArgs),
+    /// Check the SQL of a markdown answer or a .sql file: parsed with PostgreSQL's grammar,
+    /// applied to a scratch database on a real PostgreSQL, and linted.
+    Check(CheckArgs),
     /// Envelopes in the outbox, and deliveries waiting there.
     Outbox {
         #[command(subcommand)]
@@ -250,6 +259,35 @@ pub enum ConfigCommand {
     Check,
     /// Write a commented example configuration (never over an existing file).
     Init,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// A markdown answer, or a `.sql` file; `-` reads standard input.
+    #[arg(required_unless_present = "rules")]
+    pub file: Option<PathBuf>,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// Read the input as SQL, not markdown (the default for files ending in .sql).
+    #[arg(long)]
+    pub sql: bool,
+    /// The brief the answer was written for (read for what it asks: a multi-tenant design, say).
+    #[arg(long)]
+    pub brief: Option<PathBuf>,
+    /// A PostgreSQL to check on (postgresql://user@host/db; its user needs CREATEROLE and
+    /// CREATEDB) instead of a throwaway server; overrides [check] url.
+    #[arg(long)]
+    pub check_url: Option<String>,
+    /// Parse and lint only: start no server.
+    #[arg(long)]
+    pub parse_only: bool,
+    /// List the lint rules, their severity and why, and exit.
+    #[arg(long)]
+    pub rules: bool,
+    /// The configuration file (default: config.toml in the config folder).
+    #[arg(long, env = "ARCHBENCH_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

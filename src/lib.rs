@@ -8,6 +8,7 @@ pub mod action;
 pub mod app;
 pub mod bench;
 pub mod brief;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod config;

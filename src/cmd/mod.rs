@@ -10,6 +10,7 @@ use std::path::Path;
 
 pub mod audit;
 pub mod bench;
+pub mod check;
 pub mod config;
 pub mod config_report;
 pub mod look;

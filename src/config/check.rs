@@ -90,6 +90,64 @@ pub(super) fn check_profiles(
         errors.push(error(None, "retry.max_tries must be at least 1".into()));
     }
     check_ranges(config, error, errors);
+    check_sql_check(&config.check, error, errors);
+}
+
+/// `[check]`: a known policy, timeouts in range, lint rules that exist, a URL that parses.
+fn check_sql_check(
+    check: &super::schema::CheckConfig,
+    error: &impl Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+    errors: &mut Vec<ConfigError>,
+) {
+    if let Some(require) = &check.require {
+        if crate::check::Require::parse(require.get_ref()).is_none() {
+            errors.push(error(
+                Some(require.span()),
+                format!(
+                    "check.require is \"pass\", \"confirm\" or \"off\", not \"{}\"",
+                    require.get_ref()
+                ),
+            ));
+        }
+    }
+    for (name, t) in [
+        (
+            "check.statement_timeout_secs",
+            &check.statement_timeout_secs,
+        ),
+        ("check.time_limit_secs", &check.time_limit_secs),
+    ] {
+        if let Some(t) = t {
+            let v = *t.get_ref();
+            if !(v > 0.0 && v <= MAX_SECONDS) {
+                errors.push(error(
+                    Some(t.span()),
+                    format!(
+                        "{name} is a number of seconds above 0 and at most {MAX_SECONDS}, not {}",
+                        short_number(v)
+                    ),
+                ));
+            }
+        }
+    }
+    for (rule, on) in &check.lints {
+        if crate::check::lint::rule_named(rule).is_none() {
+            errors.push(error(
+                Some(on.span()),
+                format!(
+                    "check.lints: no rule `{rule}`; the rules are listed by `archbench check --rules`"
+                ),
+            ));
+        }
+    }
+    if let Some(url) = &check.url {
+        if let Err(e) = url.get_ref().parse::<tokio_postgres::Config>() {
+            errors.push(error(
+                Some(url.span()),
+                format!("check.url does not parse ({e}): write it as postgresql://user@host:port/dbname"),
+            ));
+        }
+    }
 }
 
 /// The longest any timeout or wait may be set to: a day. Beyond it a value is a mistake, and

@@ -13,6 +13,6 @@ pub use check::ConfigError;
 pub use example::EXAMPLE;
 pub use load::{load, load_all, parse, parse_all, path, read_unchecked, Loaded};
 pub use schema::{
-    Config, HandoffConfig, LimitsConfig, ParamsConfig, Price, Profile, RetryConfig, RoleConfig,
-    TimeoutsConfig,
+    CheckConfig, Config, HandoffConfig, LimitsConfig, ParamsConfig, Price, Profile, RetryConfig,
+    RoleConfig, TimeoutsConfig,
 };

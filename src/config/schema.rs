@@ -12,6 +12,9 @@ pub struct Config {
     pub reviewer: crate::reviewer::ReviewerConfig,
     #[serde(default)]
     pub handoff: HandoffConfig,
+    /// How the answer's SQL is checked before approval.
+    #[serde(default)]
+    pub check: CheckConfig,
     /// Per-role settings, by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
@@ -133,4 +136,24 @@ pub struct RoleConfig {
     pub max_tokens: Option<u32>,
     pub seed: Option<u32>,
     pub stop: Option<Vec<String>>,
+}
+
+/// `[check]`: the SQL of an answer parsed, applied to a PostgreSQL and linted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// Check answers at all (default true).
+    pub enabled: Option<bool>,
+    /// A server to check on instead of a throwaway one (below `--check-url`); its user needs
+    /// CREATEROLE and CREATEDB.
+    pub url: Option<Spanned<String>>,
+    /// What approving a route asks while the check has errors: "pass", "confirm" or "off".
+    pub require: Option<Spanned<String>>,
+    /// The most one statement may run.
+    pub statement_timeout_secs: Option<Spanned<f64>>,
+    /// The most a whole check may take.
+    pub time_limit_secs: Option<Spanned<f64>>,
+    /// Lint rules by name, `false` to turn one off.
+    #[serde(default)]
+    pub lints: BTreeMap<String, Spanned<bool>>,
 }

@@ -338,7 +338,7 @@ fn fence_line(corner: &str, lang: &str, styles: &MdStyles) -> RenderedLine {
 }
 
 /// ```` ```sql ```` or `~~~ yaml`: the fence marker and the language.
-fn opening_fence(line: &str) -> Option<(String, String)> {
+pub(crate) fn opening_fence(line: &str) -> Option<(String, String)> {
     let trimmed = line.trim_start();
     if line.len() - trimmed.len() > 3 {
         return None;
@@ -359,7 +359,7 @@ fn opening_fence(line: &str) -> Option<(String, String)> {
     Some((trimmed[..count].to_string(), lang.to_string()))
 }
 
-fn is_closing_fence(line: &str, marker: &str) -> bool {
+pub(crate) fn is_closing_fence(line: &str, marker: &str) -> bool {
     let trimmed = line.trim();
     let ch = marker.chars().next().unwrap_or('`');
     trimmed.len() >= marker.len() && trimmed.chars().all(|c| c == ch)

@@ -1,0 +1,366 @@
+//! Evidence for the reviewer: the SQL of an answer located, parsed with the engines' own
+//! grammars, applied to a real PostgreSQL in a scratch database, and linted, so the question
+//! "does this schema even apply?" is answered before a route is approved.
+//!
+//! [`prepare`] finds and parses (no server); [`apply::run`] applies to a [`server::CheckServer`]
+//! and reads the catalog for the design lints; [`Report`] is what every surface shows: the
+//! workbench's checks pane, `archbench check`, the envelope and the audit log.
+
+pub mod apply;
+pub mod dialect;
+pub mod lint;
+pub mod locate;
+pub mod parse;
+pub mod report;
+pub mod server;
+mod settings;
+
+pub use settings::{Require, Settings};
+
+use dialect::{Dialect, Label};
+pub use locate::Location;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// What is being checked: an answer in markdown, or a file of SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Markdown,
+    Sql,
+}
+
+/// How a check runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The most one statement may run (the server's statement_timeout, and archbench cancels it
+    /// a little after, should the SQL have changed its own setting).
+    pub statement_timeout: Duration,
+    /// The most the whole check may take; statements not reached by then are counted not run.
+    pub time_limit: Duration,
+    /// Lint rules turned off in the configuration.
+    pub lints_off: BTreeSet<String>,
+    /// The brief, read for what it asks (a multi-tenant design, say).
+    pub brief: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            statement_timeout: Duration::from_secs(5),
+            time_limit: Duration::from_secs(60),
+            lints_off: BTreeSet::new(),
+            brief: None,
+        }
+    }
+}
+
+/// One PostgreSQL statement of the text, parsed.
+pub struct Prepared {
+    pub text: String,
+    pub at: Location,
+    pub block: usize,
+    offset: usize,
+    pub parsed: Result<pg_query::ParseResult, parse::SyntaxError>,
+}
+
+/// The text's SQL, found and parsed, ready to apply.
+pub struct Plan {
+    pub blocks: Vec<locate::Block>,
+    pub statements: Vec<Prepared>,
+    /// Problems found without a server: syntax errors, MySQL blocks that do not parse.
+    pub errors: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    pub parsed_only: Vec<ParsedOnly>,
+    pub checked_sha256: String,
+    pub multi_tenant: bool,
+}
+
+impl Plan {
+    /// Where, in the checked text, a byte of a statement is.
+    pub fn locate(&self, statement: usize, byte: usize) -> Location {
+        let s = &self.statements[statement];
+        self.blocks[s.block].locate(s.offset + byte.min(s.text.len()))
+    }
+}
+
+/// An error of a statement, where the reviewer reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub line: usize,
+    pub column: usize,
+    /// PostgreSQL's SQLSTATE (`42601` for a syntax error, also for MySQL blocks).
+    pub sqlstate: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The line the failing statement starts on.
+    pub statement_line: usize,
+    pub dialect: Dialect,
+    /// The earlier failure this one follows from (a table that was never created, an extension
+    /// the server lacks): the line of that failure's statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follows_from: Option<usize>,
+}
+
+/// An extension the design uses that the check server cannot install: not a mistake of the
+/// design, said as such.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unavailable {
+    pub line: usize,
+    pub extension: String,
+    pub reason: String,
+}
+
+/// A block or line not checked, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub line: usize,
+    pub dialect: String,
+    pub reason: String,
+}
+
+/// A block of another engine that was parsed with that engine's grammar, but not applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParsedOnly {
+    pub line: usize,
+    pub dialect: Dialect,
+    pub statements: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A lint: a rule the SQL breaks, where, and one sentence of why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lint {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Everything a check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Report {
+    /// The server the SQL was applied to (`PostgreSQL 15.8 (Debian …)`); none when it was not.
+    pub server: Option<String>,
+    /// SHA-256 of the text checked: a report belongs to that text only.
+    pub checked_sha256: String,
+    /// PostgreSQL statements found.
+    pub statements: usize,
+    pub applied: usize,
+    /// Statements not reached within the check's time limit.
+    pub not_run: usize,
+    pub errors: Vec<Finding>,
+    pub unavailable: Vec<Unavailable>,
+    pub lints: Vec<Lint>,
+    pub skipped: Vec<Skipped>,
+    pub parsed_only: Vec<ParsedOnly>,
+    /// Why the SQL was not applied, when it was not (no server, say), and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applied: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl Report {
+    /// Errors that are the design's own, not ones that follow from an unavailable extension.
+    pub fn design_errors(&self) -> usize {
+        let unavailable: BTreeSet<usize> = self.unavailable.iter().map(|u| u.line).collect();
+        self.errors
+            .iter()
+            .filter(|e| !e.follows_from.is_some_and(|l| unavailable.contains(&l)))
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.lints
+            .iter()
+            .filter(|l| l.severity >= Severity::Warning)
+            .count()
+    }
+
+    /// Every PostgreSQL statement found was applied.
+    pub fn passed(&self) -> bool {
+        self.server.is_some() && self.errors.is_empty() && self.not_run == 0
+    }
+
+    /// `SQL: 31 statements · 29 applied · 2 errors · 5 warnings`.
+    pub fn summary(&self) -> String {
+        report::summary(self)
+    }
+}
+
+/// SHA-256 of a text, hex.
+pub fn text_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Finds the SQL of a text, splits it into statements and parses each with its engine's grammar.
+pub fn prepare(text: &str, source: Source, brief: Option<&str>) -> Plan {
+    let blocks = match source {
+        Source::Markdown => locate::fenced_blocks(text),
+        Source::Sql => vec![locate::whole_file(text)],
+    };
+    let mut plan = Plan {
+        blocks: Vec::new(),
+        statements: Vec::new(),
+        errors: Vec::new(),
+        skipped: Vec::new(),
+        parsed_only: Vec::new(),
+        checked_sha256: text_hash(text),
+        multi_tenant: says_multi_tenant(text) || brief.is_some_and(says_multi_tenant),
+    };
+    for block in blocks {
+        let index = plan.blocks.len();
+        let start = block.start().line;
+        let statements = block.statements();
+        let parsed: Vec<_> = statements
+            .iter()
+            .map(|s| parse::postgres(&s.text))
+            .collect();
+        let all_parse = parsed.iter().all(Result::is_ok);
+        let dialect = match dialect::label(&block.label) {
+            Label::Other => continue,
+            Label::Engine(d) => Some(d),
+            Label::Generic | Label::None if all_parse && !statements.is_empty() => {
+                Some(Dialect::Postgres)
+            }
+            label => match dialect::sniff(&block.text) {
+                Some((d, mark)) => {
+                    if d != Dialect::MySql {
+                        plan.skipped.push(Skipped {
+                            line: start,
+                            dialect: d.to_string(),
+                            reason: format!("{d} ({mark}), not PostgreSQL: not applied"),
+                        });
+                        continue;
+                    }
+                    Some(d)
+                }
+                // An unlabelled block is SQL only if most of it parses as SQL.
+                None if label == Label::None => {
+                    let ok = parsed.iter().filter(|p| p.is_ok()).count();
+                    (ok * 2 > parsed.len()).then_some(Dialect::Postgres)
+                }
+                None => Some(Dialect::Postgres),
+            },
+        };
+        let Some(dialect) = dialect else { continue };
+        for (at, command) in &block.meta_commands {
+            plan.skipped.push(Skipped {
+                line: at.line,
+                dialect: "psql".into(),
+                reason: format!("psql meta-command {command}: not SQL, skipped"),
+            });
+        }
+        match dialect {
+            Dialect::Postgres => {
+                for (statement, parsed) in statements.into_iter().zip(parsed) {
+                    let at = block.locate(statement.offset);
+                    if let Err(e) = &parsed {
+                        let where_ = e
+                            .offset
+                            .map(|o| block.locate(statement.offset + o))
+                            .unwrap_or(at);
+                        plan.errors.push(Finding {
+                            line: where_.line,
+                            column: where_.column,
+                            sqlstate: "42601".into(),
+                            message: e.message.clone(),
+                            detail: None,
+                            hint: None,
+                            statement_line: at.line,
+                            dialect: Dialect::Postgres,
+                            follows_from: None,
+                        });
+                    }
+                    plan.statements.push(Prepared {
+                        text: statement.text,
+                        at,
+                        block: index,
+                        offset: statement.offset,
+                        parsed,
+                    });
+                }
+            }
+            Dialect::MySql => match parse::mysql(&block.text) {
+                Ok(count) => plan.parsed_only.push(ParsedOnly {
+                    line: start,
+                    dialect: Dialect::MySql,
+                    statements: count,
+                }),
+                Err((message, at)) => {
+                    let where_ = at
+                        .map(|(line, column)| Location {
+                            line: start + line - 1,
+                            column,
+                        })
+                        .unwrap_or(block.start());
+                    plan.errors.push(Finding {
+                        line: where_.line,
+                        column: where_.column,
+                        sqlstate: "42601".into(),
+                        message: format!("MySQL (parsed only): {message}"),
+                        detail: None,
+                        hint: None,
+                        statement_line: where_.line,
+                        dialect: Dialect::MySql,
+                        follows_from: None,
+                    })
+                }
+            },
+            other => {
+                plan.skipped.push(Skipped {
+                    line: start,
+                    dialect: other.to_string(),
+                    reason: format!("labelled {other}, not PostgreSQL: not applied"),
+                });
+                continue;
+            }
+        }
+        plan.blocks.push(block);
+    }
+    plan
+}
+
+/// A design for many tenants: the words people use for one.
+fn says_multi_tenant(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    ["multi-tenant", "multitenant", "multi tenant", "tenant_id"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// Parses, applies and lints, with the server when there is one.
+pub async fn check(
+    text: &str,
+    source: Source,
+    server: Option<&server::CheckServer>,
+    options: &Options,
+) -> Report {
+    let started = std::time::Instant::now();
+    let plan = prepare(text, source, options.brief.as_deref());
+    let mut report = match server {
+        Some(server) => apply::run(&plan, server, options).await,
+        None => apply::unapplied(
+            &plan,
+            "no check server: the SQL was parsed, not applied".into(),
+        ),
+    };
+    report.lints.extend(lint::statements(&plan));
+    report.lints.retain(|l| !options.lints_off.contains(l.rule));
+    report.lints.sort_by_key(|l| (l.line, l.column, l.rule));
+    report.errors.sort_by_key(|e| (e.line, e.column));
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}

@@ -1,0 +1,595 @@
+//! The SQL check against a real PostgreSQL: one throwaway server for this whole suite, started
+//! by the same code the workbench and `archbench check` use, stopped when the suite's process
+//! ends (its lifeline pipe closes). Statement timeouts are short so hostile statements end fast.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use archbench::check::server::{CheckServer, ServerSpec};
+use archbench::check::{self, Options, Report, Source};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn server() -> &'static CheckServer {
+    static SERVER: OnceLock<CheckServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        // Started on a thread of its own: the first caller may be inside a test's runtime.
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(CheckServer::start(&ServerSpec::Throwaway))
+        })
+        .join()
+        .unwrap()
+        .expect("the suite's PostgreSQL (scripts/setup.sh installs it)")
+    })
+}
+
+fn options() -> Options {
+    Options {
+        statement_timeout: Duration::from_millis(1500),
+        time_limit: Duration::from_secs(60),
+        ..Options::default()
+    }
+}
+
+async fn check_md(answer: &str) -> Report {
+    check::check(answer, Source::Markdown, Some(server()), &options()).await
+}
+
+async fn check_sql(sql: &str) -> Report {
+    check::check(sql, Source::Sql, Some(server()), &options()).await
+}
+
+fn rules(report: &Report) -> Vec<&'static str> {
+    report.lints.iter().map(|l| l.rule).collect()
+}
+
+/// A multi-tenant design done right: partitioned, row-level security on every tenant table,
+/// contrib extensions, keys indexed and of matching types.
+const GOOD_SCHEMA: &str = "\
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE TABLE tenants (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL
+);
+CREATE TABLE customers (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  tenant_id bigint NOT NULL REFERENCES tenants (id),
+  email citext NOT NULL,
+  token uuid NOT NULL DEFAULT gen_random_uuid(),
+  UNIQUE (tenant_id, email)
+);
+ALTER TABLE customers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY customers_tenant ON customers
+  USING (tenant_id = current_setting('app.tenant_id')::bigint);
+CREATE TABLE orders (
+  id bigint GENERATED ALWAYS AS IDENTITY,
+  tenant_id bigint NOT NULL,
+  customer_id bigint NOT NULL REFERENCES customers (id),
+  placed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (id, placed_at)
+) PARTITION BY RANGE (placed_at);
+CREATE TABLE orders_2026 PARTITION OF orders
+  FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX orders_customer_idx ON orders (customer_id, placed_at);
+CREATE INDEX orders_tenant_idx ON orders (tenant_id);
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY orders_tenant ON orders
+  USING (tenant_id = current_setting('app.tenant_id')::bigint);
+CREATE TABLE bookings (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  room bigint NOT NULL,
+  during tstzrange NOT NULL,
+  EXCLUDE USING gist (room WITH =, during WITH &&)
+);
+";
+
+#[tokio::test]
+async fn a_valid_multi_tenant_schema_applies_with_no_error_and_no_lint() {
+    let report = check_md(&format!(
+        "# Design\n\nA multi-tenant shop.\n\n```sql\n{GOOD_SCHEMA}```\n"
+    ))
+    .await;
+    assert_eq!(report.errors, vec![], "{report:#?}");
+    assert_eq!(report.unavailable, vec![]);
+    assert_eq!(report.statements, 14);
+    assert_eq!(report.applied, 14);
+    assert_eq!(report.lints, vec![], "a clean design has no lint");
+    assert!(report.passed());
+    let server = report.server.unwrap_or_default();
+    assert!(server.starts_with("PostgreSQL 1"), "{server}");
+    assert_eq!(report.checked_sha256.len(), 64);
+}
+
+#[tokio::test]
+async fn errors_land_on_their_answer_line_and_column_with_the_servers_words() {
+    let answer = "\
+# Schema                                                   
+                                                           
+Customers first.                                           
+                                                           
+```sql
+CREATE TABLE customers (id bigint PRIMARY KEY);
+CREATE OR REPLACE TABLE inventory (id int);
+CREATE TABLE orders (
+  id bigint PRIMARY KEY,
+  shipper bigint REFERENCES nowhere (id),
+  buyer uuid REFERENCES customers (id)
+);
+CREATE EXTENSION vector;
+CREATE TABLE items (id bigint PRIMARY KEY, embedding vector(3));
+CREATE TABLE stock (id bigint PRIMARY KEY, item bigint REFERENCES inventory (id));
+```
+";
+    let report = check_md(answer).await;
+    let at = |sqlstate: &str| {
+        report
+            .errors
+            .iter()
+            .find(|e| e.sqlstate == sqlstate)
+            .unwrap_or_else(|| panic!("no {sqlstate} in {report:#?}"))
+    };
+    let syntax = at("42601");
+    assert_eq!((syntax.line, syntax.column), (7, 19));
+    assert_eq!(syntax.message, "syntax error at or near \"TABLE\"");
+    let unknown = at("42P01");
+    assert_eq!((unknown.line, unknown.statement_line), (8, 8));
+    assert_eq!(unknown.message, "relation \"nowhere\" does not exist");
+    // With the unknown table gone, the same statement's type mismatch is the next error.
+    let fixed = check_md(&answer.replace("REFERENCES nowhere (id)", "")).await;
+    let mismatch = fixed
+        .errors
+        .iter()
+        .find(|e| e.sqlstate == "42804")
+        .expect("a type mismatch");
+    assert_eq!(mismatch.statement_line, 8);
+    assert!(
+        mismatch.message.contains("cannot be implemented"),
+        "{mismatch:?}"
+    );
+    assert!(mismatch.detail.as_deref().unwrap_or("").contains("uuid"));
+    // The extension the server lacks is not a mistake; what uses it follows from it.
+    assert_eq!(report.unavailable.len(), 1);
+    assert_eq!(report.unavailable[0].extension, "vector");
+    assert_eq!(report.unavailable[0].line, 13);
+    assert!(report.unavailable[0]
+        .reason
+        .contains("not available on the check server"));
+    let vector = at("42704");
+    assert_eq!((vector.line, vector.follows_from), (14, Some(13)));
+    // A table whose statement did not parse is missing later: that failure follows from it.
+    let stock = report
+        .errors
+        .iter()
+        .find(|e| e.statement_line == 15)
+        .unwrap();
+    assert_eq!(stock.follows_from, Some(7));
+    // The errors of the design itself, not those following from the missing extension.
+    assert_eq!(report.design_errors(), report.errors.len() - 1);
+}
+
+#[tokio::test]
+async fn statements_after_an_aborted_transaction_follow_from_its_error() {
+    let report = check_sql(
+        "BEGIN;\nCREATE TABLE a (id bigint PRIMARY KEY);\nINSERT INTO a VALUES ('x');\nCREATE TABLE b (id bigint PRIMARY KEY);\nCOMMIT;\n",
+    )
+    .await;
+    assert_eq!(report.errors.len(), 2, "{report:#?}");
+    assert_eq!(report.errors[0].line, 3);
+    assert_eq!(report.errors[0].follows_from, None);
+    assert_eq!(report.errors[1].sqlstate, "25P02");
+    assert_eq!(report.errors[1].follows_from, Some(3));
+}
+
+#[tokio::test]
+async fn blocks_of_other_engines_are_named_and_skipped_not_reported_as_errors() {
+    let answer = "\
+```sql
+CREATE TABLE events (ts DateTime, n UInt64) ENGINE = MergeTree ORDER BY ts;
+```
+
+```mysql
+CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY) ENGINE=InnoDB;
+```
+
+```cql
+CREATE KEYSPACE shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};
+```
+
+```
+db.orders.createIndex({ customer: 1 })
+```
+
+```psql
+\\c shop
+CREATE TABLE a (id bigint PRIMARY KEY);
+```
+
+```rust
+fn main() {}
+```
+";
+    let report = check_md(answer).await;
+    assert_eq!(report.errors, vec![], "{report:#?}");
+    let skipped: Vec<(usize, &str)> = report
+        .skipped
+        .iter()
+        .map(|s| (s.line, s.dialect.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![
+            (2, "ClickHouse"),
+            (10, "Cassandra CQL"),
+            (14, "Mongo shell"),
+            (18, "psql")
+        ]
+    );
+    assert_eq!(report.parsed_only.len(), 1);
+    assert_eq!(report.parsed_only[0].line, 6);
+    assert_eq!(report.statements, 1);
+    assert_eq!(report.applied, 1);
+}
+
+#[tokio::test]
+async fn a_mysql_block_that_does_not_parse_is_an_error_labelled_mysql() {
+    let report = check_md("```mysql\nSELECT 1;\nCREATE TABLE (id INT);\n```\n").await;
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].line, 3);
+    assert!(report.errors[0].message.starts_with("MySQL (parsed only)"));
+}
+
+/// Each lint on a fixture that has it; the clean schema above has none of them.
+#[tokio::test]
+async fn each_lint_fires_on_a_fixture_that_has_it() {
+    let existing = "CREATE TABLE t (id bigint PRIMARY KEY, a text, b text);\n";
+    let cases: &[(&str, &str)] = &[
+        ("prefer-timestamptz", "CREATE TABLE x (id bigint PRIMARY KEY, at timestamp);"),
+        ("prefer-bigint-keys", "CREATE TABLE x (id int PRIMARY KEY);"),
+        ("prefer-identity", "CREATE TABLE x (id bigserial PRIMARY KEY);"),
+        ("prefer-text-field", "CREATE TABLE x (id bigint PRIMARY KEY, s varchar(20));"),
+        ("ban-char-field", "CREATE TABLE x (id bigint PRIMARY KEY, c char(2));"),
+        ("require-concurrent-index-creation", "CREATE INDEX t_a ON t (a);"),
+        ("constraint-missing-not-valid", "ALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a <> '');"),
+        ("disallowed-unique-constraint", "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE (a);"),
+        ("setting-not-null", "ALTER TABLE t ALTER COLUMN a SET NOT NULL;"),
+        ("adding-required-field", "ALTER TABLE t ADD COLUMN c text NOT NULL;"),
+        ("adding-field-with-volatile-default", "ALTER TABLE t ADD COLUMN r float8 DEFAULT random();"),
+        ("changing-column-type", "ALTER TABLE t ALTER COLUMN a TYPE varchar(10);"),
+        ("renaming-column", "ALTER TABLE t RENAME COLUMN a TO aa;"),
+        ("renaming-table", "ALTER TABLE t RENAME TO tt;"),
+        ("ban-drop-column", "ALTER TABLE t DROP COLUMN b;"),
+        ("ban-drop-table", "DROP TABLE t;"),
+        ("fk-without-index", "CREATE TABLE x (id bigint PRIMARY KEY, t_id bigint REFERENCES t);"),
+        ("table-without-primary-key", "CREATE TABLE x (a text);"),
+        ("duplicate-index", "CREATE INDEX CONCURRENTLY t_a1 ON t (a);\nCREATE INDEX CONCURRENTLY t_a2 ON t (a);"),
+        ("redundant-index", "CREATE INDEX CONCURRENTLY t_a1 ON t (a);\nCREATE INDEX CONCURRENTLY t_ab ON t (a, b);"),
+        ("fk-type-mismatch", "CREATE TABLE x (id bigint PRIMARY KEY, t_id int REFERENCES t);\nCREATE INDEX ON x (t_id);"),
+        ("nullable-unique-column", "CREATE TABLE x (id bigint PRIMARY KEY, code text UNIQUE);"),
+        ("tenant-table-without-rls", "-- multi-tenant\nCREATE TABLE x (id bigint PRIMARY KEY, tenant_id bigint NOT NULL);"),
+    ];
+    assert_eq!(
+        cases.len(),
+        check::lint::RULES.len(),
+        "a fixture for every rule"
+    );
+    // The fixtures are separate schemas: check them side by side, each in its own database.
+    let checks = cases.iter().map(|(rule, sql)| async move {
+        // `t` is made by a first block: to the second block's migration rules it is existing.
+        let sql = format!("{existing}{sql}\n");
+        let mut plan_text = String::from("```sql\n");
+        plan_text.push_str(existing);
+        plan_text.push_str("```\n\n```sql\n");
+        plan_text.push_str(&sql[existing.len()..]);
+        plan_text.push_str("```\n");
+        let report = check_md(&plan_text).await;
+        (rule, sql, report)
+    });
+    for (rule, sql, report) in futures_util::future::join_all(checks).await {
+        assert!(
+            rules(&report).contains(rule),
+            "{rule} not reported on\n{sql}\n{report:#?}"
+        );
+        assert_eq!(
+            report.errors,
+            vec![],
+            "{rule}: the fixture applies\n{report:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn migration_rules_speak_only_of_tables_the_sql_did_not_create() {
+    let report = check_sql(
+        "CREATE TABLE t (id bigint PRIMARY KEY, a text);\nCREATE INDEX t_a ON t (a);\nALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a <> '');\n",
+    )
+    .await;
+    assert_eq!(rules(&report), Vec::<&str>::new(), "{report:#?}");
+}
+
+#[tokio::test]
+async fn lints_turned_off_are_not_reported() {
+    let mut options = options();
+    options.lints_off.insert("table-without-primary-key".into());
+    let report = check::check(
+        "CREATE TABLE x (a text);",
+        Source::Sql,
+        Some(server()),
+        &options,
+    )
+    .await;
+    assert_eq!(report.lints, vec![]);
+}
+
+/// Each hostile statement is refused by the server's own privileges, or ends at the timeout,
+/// and nothing outside the scratch database changed.
+#[tokio::test]
+async fn hostile_statements_are_refused_or_time_out_and_change_nothing_outside() {
+    let marker = std::env::temp_dir().join(format!("archbench-pwned-{}", std::process::id()));
+    let hostile = format!(
+        "CREATE TABLE t (id bigint PRIMARY KEY);
+COPY (SELECT 1) TO PROGRAM 'touch {marker}';
+COPY t FROM '/etc/hostname';
+ALTER SYSTEM SET work_mem = '1GB';
+SELECT pg_read_file('/etc/passwd');
+SELECT pg_ls_dir('/');
+SELECT lo_import('/etc/passwd');
+CREATE EXTENSION dblink;
+CREATE EXTENSION file_fdw;
+CREATE ROLE archbench_evil SUPERUSER;
+CREATE DATABASE archbench_evil;
+ALTER ROLE CURRENT_USER SUPERUSER;
+CREATE LANGUAGE plpython3u;
+SET statement_timeout = 0;
+SELECT pg_sleep(60);
+DO $$ BEGIN LOOP END LOOP; END $$;
+",
+        marker = marker.display()
+    );
+    let started = Instant::now();
+    let report = check_sql(&hostile).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the sleeps ended at the timeout"
+    );
+    assert_eq!(
+        report.applied, 2,
+        "only the table and the SET applied: {report:#?}"
+    );
+    let by_line = |line: usize| {
+        report
+            .errors
+            .iter()
+            .find(|e| e.line == line)
+            .map(|e| e.sqlstate.as_str())
+            .or_else(|| {
+                report
+                    .unavailable
+                    .iter()
+                    .find(|u| u.line == line)
+                    .map(|_| "unavailable")
+            })
+    };
+    for line in [2, 3, 4, 5, 6, 7, 10, 11, 12] {
+        assert_eq!(by_line(line), Some("42501"), "line {line}: {report:#?}");
+    }
+    for line in [8, 9] {
+        assert_eq!(
+            by_line(line),
+            Some("unavailable"),
+            "line {line}: {report:#?}"
+        );
+    }
+    assert!(by_line(13).is_some(), "an untrusted language is refused");
+    assert_eq!(by_line(15), Some("57014"), "pg_sleep ends at the timeout");
+    assert_eq!(
+        by_line(16),
+        Some("57014"),
+        "an endless loop ends at the timeout"
+    );
+    assert!(!marker.exists(), "COPY ... PROGRAM ran a command");
+    let admin = |sql: &'static str| async move { server().admin_query(sql).await.unwrap() };
+    assert_eq!(
+        admin("SELECT count(*) FROM pg_roles WHERE rolname = 'archbench_evil'").await,
+        vec![vec![Some("0".to_string())]]
+    );
+    assert_eq!(
+        admin("SELECT count(*) FROM pg_database WHERE datname = 'archbench_evil'").await,
+        vec![vec![Some("0".to_string())]]
+    );
+    assert_eq!(
+        admin("SELECT count(*) FROM pg_file_settings WHERE name = 'work_mem'").await,
+        vec![vec![Some("0".to_string())]],
+        "ALTER SYSTEM wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn the_whole_check_stops_at_its_time_limit() {
+    let mut options = options();
+    options.time_limit = Duration::from_millis(1200);
+    let report = check::check(
+        "SELECT pg_sleep(1);\nSELECT pg_sleep(1);\nSELECT pg_sleep(1);\nSELECT 1;\n",
+        Source::Sql,
+        Some(server()),
+        &options,
+    )
+    .await;
+    assert_eq!(report.applied, 2);
+    assert_eq!(report.not_run, 2);
+    assert!(!report.passed());
+    assert!(report.summary().contains("2 not run (time limit)"));
+}
+
+#[tokio::test]
+async fn each_check_gets_a_fresh_database_dropped_after_it() {
+    let first = check_sql("CREATE TABLE once (id bigint PRIMARY KEY);").await;
+    let second = check_sql("CREATE TABLE once (id bigint PRIMARY KEY);").await;
+    assert_eq!((first.errors.len(), second.errors.len()), (0, 0));
+}
+
+fn archbench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_archbench"))
+}
+
+fn run_check(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = archbench();
+    command
+        .arg("check")
+        .args(args)
+        .args(["--check-url", &server().url().unwrap()])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env_remove("ARCHBENCH_CONFIG")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    if let Some(text) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_json_on_a_markdown_answer_gives_lines_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("answer.md");
+    std::fs::write(
+        &file,
+        "# Answer\n\n```sql\nCREATE TABLE a (id bigint PRIMARY KEY);\nCREATE TABLE b (id int REFERENCES a);\nCREATE TABLE c (id bigint PRIMARY KEY, x nope);\n```\n\n```sql\nCREATE TABLE e (ts DateTime) ENGINE = MergeTree ORDER BY ts;\n```\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_check(&["--json", file.to_str().unwrap()], None);
+    assert_eq!(code, 10, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(json["server"].as_str().unwrap().starts_with("PostgreSQL"));
+    assert_eq!(json["statements"], 3);
+    assert_eq!(json["applied"], 2);
+    assert_eq!(json["errors"][0]["line"], 6);
+    assert_eq!(json["errors"][0]["column"], 42);
+    assert_eq!(json["errors"][0]["sqlstate"], "42704");
+    assert_eq!(json["errors"][0]["message"], "type \"nope\" does not exist");
+    let lints = json["lints"].as_array().unwrap();
+    let lint = lints
+        .iter()
+        .find(|l| l["rule"] == "table-without-primary-key")
+        .unwrap();
+    assert_eq!(
+        (lint["line"].clone(), lint["severity"].clone()),
+        (5.into(), "warning".into())
+    );
+    assert!(lint["message"].as_str().unwrap().starts_with("b: "));
+    assert_eq!(json["skipped"][0]["line"], 10);
+    assert_eq!(json["skipped"][0]["dialect"], "ClickHouse");
+    assert!(json["skipped"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("not applied"));
+}
+
+#[test]
+fn check_on_a_sql_file_and_on_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("schema.sql");
+    std::fs::write(&file, GOOD_SCHEMA).unwrap();
+    let (code, out, err) = run_check(&["--json", file.to_str().unwrap()], None);
+    assert_eq!(code, 0, "{err}{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["applied"], 14);
+    assert_eq!(json["errors"], serde_json::json!([]));
+
+    let (code, out, _) = run_check(&["--sql", "-"], Some("SELECT 1;\nSELEC 2;\n"));
+    assert_eq!(code, 10);
+    assert!(out.contains("2:1"), "{out}");
+    assert!(out.contains("syntax error at or near \"SELEC\""), "{out}");
+    assert!(
+        out.starts_with("SQL: 2 statements · 1 applied · 1 error"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_input_to_check_is_exit_2_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run_check(&[dir.path().join("missing.md").to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"), "{err}");
+    let binary = dir.path().join("x.sql");
+    std::fs::write(&binary, b"SELECT 1;\xff\xfe").unwrap();
+    let (code, _, err) = run_check(&[binary.to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not UTF-8") && err.contains("save it as UTF-8"),
+        "{err}"
+    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[check]\nrequire = \"maybe\"\n[check.lints]\nno-such-rule = false\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_check(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            binary.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("check.require is \"pass\", \"confirm\" or \"off\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_without_a_server_says_why_and_still_parses() {
+    let (code, out, _) = {
+        let mut command = archbench();
+        let out = command
+            .args([
+                "check",
+                "--sql",
+                "--check-url",
+                "host=/nonexistent port=1 user=x",
+                "-",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, 11, "{out}");
+    assert!(
+        out.contains("not applied: cannot reach the check server"),
+        "{out}"
+    );
+}
