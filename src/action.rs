@@ -93,6 +93,10 @@ pub enum Action {
     PrevMatch,
     /// Show the numbered list of code blocks.
     BlockList,
+    /// Show the SQL check's findings: errors, unavailable extensions, lints, skipped blocks.
+    CheckList,
+    /// Check the answer's SQL again (a fresh scratch database).
+    Recheck,
     /// Copy the chosen heading's whole section.
     CopySection,
     /// Hand off to a role the prompt does not list, with a reason.

@@ -501,6 +501,13 @@ pub struct RunArgs {
     /// as `--sink stdout` added to the sinks).
     #[arg(long)]
     pub json: bool,
+    /// Check the answer's SQL before handing off (parsed, applied to a scratch PostgreSQL,
+    /// linted); with `--approve agent`, an answer whose SQL failed is not handed off (exit 10).
+    #[arg(long)]
+    pub check: bool,
+    /// A PostgreSQL to check on instead of a throwaway server (overrides [check] url).
+    #[arg(long)]
+    pub check_url: Option<String>,
 }
 
 /// Which form `export` writes.

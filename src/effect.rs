@@ -56,6 +56,15 @@ pub enum Effect {
         text: String,
         replaces: Option<std::path::PathBuf>,
     },
+    /// Start the SQL check's server now, so it is ready when the answer completes.
+    WarmCheckServer,
+    /// Check the SQL of run `run_id`'s answer; the report comes back as
+    /// [`crate::event::Event::Checked`].
+    CheckSql {
+        run_id: u64,
+        text: String,
+        brief: String,
+    },
     /// Leave the program.
     Quit,
 }

@@ -46,6 +46,11 @@ pub enum Event {
     ModelsListed(Result<Vec<String>, String>),
     /// A provider was built for the model picker's choice (or why not).
     ProviderBuilt(Result<crate::provider::choose::Built, String>),
+    /// The SQL check of run `run_id`'s answer finished.
+    Checked {
+        run_id: u64,
+        report: Box<crate::check::Report>,
+    },
     /// A second passed while something is counted down (a retry's wait).
     Tick,
     /// The brief changed a moment ago: time to save the draft (the loop waits a little so a burst

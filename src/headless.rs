@@ -77,6 +77,8 @@ pub struct HeadlessRun {
     /// The session store: keeps every run, and each answer handed off at most once.
     pub sessions: PathBuf,
     pub sinks: SinkPlan,
+    /// `--check`: the answer's SQL is checked before any handoff (none: not checked).
+    pub checker: Option<Arc<crate::check::Checker>>,
 }
 
 /// Writes the run's records to the audit log; a log that cannot be written is reported, and the
@@ -444,6 +446,13 @@ async fn run_step(
     if finish == FinishReason::Length {
         crate::tell!("archbench: the answer was cut off at the token limit");
     }
+    let check = match &job.checker {
+        Some(checker) => Some(checked(checker, &text, &step.brief, &recorder).await),
+        None => None,
+    };
+    let failed_check = check
+        .as_ref()
+        .filter(|r| !r.errors.is_empty() || r.not_applied.is_some() || r.not_run > 0);
     let (chosen, action, decided_by) = match &job.approval {
         Approval::Never => {
             crate::tell!("archbench: --approve never: nothing handed off");
@@ -457,6 +466,11 @@ async fn run_step(
             let unique = decision
                 .unique_candidate()
                 .and_then(|id| role.routes.iter().find(|o| o.id == id));
+            if let Some(report) = failed_check {
+                crate::tell!("archbench: --approve agent hands off only an answer whose SQL applied ({}): a person must decide", report.summary());
+                recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": "agent", "outcome": "needs a person", "why": "the SQL check failed" }));
+                return StepEnd::Exit(exit::SQL_FAILED);
+            }
             match unique {
                 Some(option) if finish != FinishReason::Length => {
                     (option.clone(), ReviewAction::Policy, DecidedBy::Agent)
@@ -515,6 +529,10 @@ async fn run_step(
         },
         reask: None,
         payload_brief: None,
+        check: check.map(|report| crate::routing::CheckRecord {
+            approved_with_errors: !report.errors.is_empty(),
+            report,
+        }),
     };
     let envelope = match Envelope::build(request, uuid::Uuid::now_v7().to_string(), Utc::now()) {
         Ok(envelope) => envelope,
@@ -668,4 +686,41 @@ impl Interrupt {
             _ = self.term.recv() => Stop::Terminate,
         }
     }
+}
+
+/// `run --check`: the answer's SQL checked, the summary and each error told on standard error,
+/// the check recorded in the audit log and the session store.
+async fn checked(
+    checker: &crate::check::Checker,
+    text: &str,
+    brief: &str,
+    recorder: &Recorder<'_>,
+) -> crate::check::Report {
+    let report = checker.check(text, Some(brief)).await;
+    crate::tell!("archbench: {}", report.summary());
+    if let Some(why) = &report.not_applied {
+        crate::tell!("archbench: the SQL was not applied: {why}");
+    }
+    for e in &report.errors {
+        crate::tell!(
+            "archbench: line {}:{} {} {}",
+            e.line,
+            e.column,
+            e.sqlstate,
+            e.message
+        );
+    }
+    recorder.record(
+        "sql_checked",
+        serde_json::json!({
+            "server": report.server,
+            "checked_sha256": report.checked_sha256,
+            "statements": report.statements,
+            "applied": report.applied,
+            "errors": report.errors.len(),
+            "warnings": report.warnings(),
+            "not_applied": report.not_applied,
+        }),
+    );
+    report
 }

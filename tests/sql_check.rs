@@ -44,8 +44,8 @@ async fn check_sql(sql: &str) -> Report {
     check::check(sql, Source::Sql, Some(server()), &options()).await
 }
 
-fn rules(report: &Report) -> Vec<&'static str> {
-    report.lints.iter().map(|l| l.rule).collect()
+fn rules(report: &Report) -> Vec<&str> {
+    report.lints.iter().map(|l| l.rule.as_str()).collect()
 }
 
 /// A multi-tenant design done right: partitioned, row-level security on every tenant table,
@@ -139,7 +139,11 @@ CREATE TABLE stock (id bigint PRIMARY KEY, item bigint REFERENCES inventory (id)
     assert_eq!((syntax.line, syntax.column), (7, 19));
     assert_eq!(syntax.message, "syntax error at or near \"TABLE\"");
     let unknown = at("42P01");
-    assert_eq!((unknown.line, unknown.statement_line), (8, 8));
+    // The server gives no position here: the name it quotes is found in the statement.
+    assert_eq!(
+        (unknown.line, unknown.column, unknown.statement_line),
+        (10, 29, 8)
+    );
     assert_eq!(unknown.message, "relation \"nowhere\" does not exist");
     // With the unknown table gone, the same statement's type mismatch is the next error.
     let fixed = check_md(&answer.replace("REFERENCES nowhere (id)", "")).await;
@@ -592,4 +596,296 @@ fn check_without_a_server_says_why_and_still_parses() {
         out.contains("not applied: cannot reach the check server"),
         "{out}"
     );
+}
+
+// ---- in the workbench ----
+
+const CHECKED_ANSWER: &str = "\
+# Schema
+
+The customers come first.
+
+```sql
+CREATE TABLE customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
+CREATE TABLE orders (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  customer_id bigint NOT NULL REFERENCES customer (id)
+);
+CREATE TABLE notes (body text);
+```
+
+DECISION: backup_disaster_specialist
+";
+
+/// Runs the brief in a workbench with the check on, streams `answer`, and returns the driver and
+/// the check the workbench asked for.
+fn answered(answer: &str, policy: check::Require) -> (common::Driver, String) {
+    use archbench::effect::Effect;
+    use archbench::event::Event;
+    use archbench::provider::{AgentEvent, FinishReason};
+    let mut d = common::Driver::new("A shop.", 160, 40);
+    d.state.check_policy = Some(policy);
+    let started = d.ctrl('s');
+    assert!(
+        started.contains(&Effect::WarmCheckServer),
+        "the server starts while the answer streams: {started:?}"
+    );
+    d.send(Event::Agent {
+        run_id: 1,
+        event: AgentEvent::Delta(answer.into()),
+    });
+    let effects = d.send(Event::Agent {
+        run_id: 1,
+        event: AgentEvent::Finished(FinishReason::Stop),
+    });
+    let text = match effects.as_slice() {
+        [Effect::CheckSql {
+            run_id: 1, text, ..
+        }] => text.clone(),
+        other => panic!("no check asked for: {other:?}"),
+    };
+    assert!(d.screen().contains("SQL: checking…"));
+    (d, text)
+}
+
+#[tokio::test]
+async fn the_workbench_shows_the_check_lists_findings_and_jumps_to_their_line() {
+    use archbench::event::Event;
+    let (mut d, text) = answered(CHECKED_ANSWER, check::Require::Confirm);
+    let report = check_md(&text).await;
+    d.send(Event::Checked {
+        run_id: 1,
+        report: Box::new(report),
+    });
+    let screen = d.screen();
+    assert!(
+        screen.contains("SQL: 3 statements · 2 applied · 1 error · 1 warning — ! lists them"),
+        "{screen}"
+    );
+    // The gutter marks the line of the error.
+    let error_row = screen
+        .lines()
+        .find(|l| l.contains("REFERENCES customer (id)"))
+        .unwrap();
+    assert!(error_row.starts_with('✗'), "{error_row}");
+    d.key(crossterm::event::KeyCode::Char('!'));
+    let list = d.screen();
+    assert!(
+        list.contains("9:42 42P01 relation \"customer\" does not exist"),
+        "{list}"
+    );
+    assert!(
+        list.contains("11:1 table-without-primary-key notes"),
+        "{list}"
+    );
+    // The server's version is this machine's: the snapshot names it generically.
+    let version = d.state.latest().and_then(|a| match &a.check {
+        Some(archbench::state::checks::SqlCheck::Done(r)) => r.server.clone(),
+        _ => None,
+    });
+    insta::assert_snapshot!(
+        "checks_list",
+        list.replace(&version.unwrap(), "PostgreSQL <version>")
+    );
+}
+
+#[tokio::test]
+async fn enter_on_a_finding_brings_its_line_into_view() {
+    use archbench::event::Event;
+    use crossterm::event::KeyCode;
+    let filler: String = (1..=60).map(|i| format!("Prose line {i}.\n\n")).collect();
+    let answer = CHECKED_ANSWER.replace("The customers come first.\n", &filler);
+    let (mut d, text) = answered(&answer, check::Require::Confirm);
+    d.send(Event::Checked {
+        run_id: 1,
+        report: Box::new(check_md(&text).await),
+    });
+    d.state.follow = false;
+    d.state.scroll = 0;
+    assert!(
+        !d.screen().contains("REFERENCES customer (id)"),
+        "off screen at first"
+    );
+    d.key(KeyCode::Char('!'));
+    d.key(KeyCode::Enter);
+    assert_eq!(d.state.check_list, None, "the list closes");
+    let screen = d.screen();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("REFERENCES customer (id)"))
+        .unwrap_or_else(|| panic!("the error's line is in view:\n{screen}"));
+    assert!(row.starts_with('✗'), "and marked in the gutter: {row}");
+    assert!(screen.contains("Line 128."), "{screen}");
+}
+
+#[tokio::test]
+async fn a_report_for_another_text_is_dropped() {
+    use archbench::event::Event;
+    let (mut d, _) = answered(CHECKED_ANSWER, check::Require::Confirm);
+    let other = check_md("```sql\nSELECT 1;\n```\n").await;
+    d.send(Event::Checked {
+        run_id: 1,
+        report: Box::new(other),
+    });
+    assert!(d.screen().contains("SQL: checking…"));
+}
+
+#[tokio::test]
+async fn approving_with_errors_asks_a_typed_yes_and_the_envelope_records_it() {
+    use archbench::effect::Effect;
+    use archbench::event::Event;
+    use crossterm::event::KeyCode;
+    let (mut d, text) = answered(CHECKED_ANSWER, check::Require::Confirm);
+    d.send(Event::Checked {
+        run_id: 1,
+        report: Box::new(check_md(&text).await),
+    });
+    assert!(d.key(KeyCode::Enter).is_empty(), "not handed off at once");
+    let screen = d.screen();
+    assert!(
+        screen.contains(
+            "first: line 9: relation \"customer\" does not exist. Approve anyway? Type yes"
+        ),
+        "{screen}"
+    );
+    d.type_text("no\n");
+    assert!(d.screen().contains("Not approved."));
+    assert!(d.key(KeyCode::Enter).is_empty());
+    d.type_text("yes");
+    let effects = d.key(KeyCode::Enter);
+    let request = match effects.as_slice() {
+        [Effect::Handoff { request, .. }] => (**request).clone(),
+        other => panic!("no handoff: {other:?}"),
+    };
+    let check = request
+        .check
+        .clone()
+        .expect("the check goes with the handoff");
+    assert!(check.approved_with_errors);
+    assert_eq!(check.report.errors.len(), 1);
+    let kinds: Vec<&str> = d.state.audit.iter().map(|e| e.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"sql_checked") && kinds.contains(&"check_confirmed"),
+        "{kinds:?}"
+    );
+    let brief = archbench::routing::envelope::compose_brief(&request);
+    assert!(brief.contains("# SQL check (PostgreSQL"), "{brief}");
+    assert!(
+        brief.contains("- line 9:42 42P01 relation \"customer\" does not exist"),
+        "{brief}"
+    );
+    let envelope =
+        archbench::routing::Envelope::build(request, "e".into(), chrono::Utc::now()).unwrap();
+    let json = serde_json::to_value(&envelope).unwrap();
+    assert_eq!(json["check"]["errors"][0]["line"], 9);
+    assert_eq!(json["check"]["approved_with_errors"], true);
+    common::assert_valid_envelope(&json);
+}
+
+#[tokio::test]
+async fn require_pass_refuses_approval_until_the_sql_applies() {
+    use archbench::event::Event;
+    use crossterm::event::KeyCode;
+    let (mut d, text) = answered(CHECKED_ANSWER, check::Require::Pass);
+    assert!(
+        d.key(KeyCode::Enter).is_empty(),
+        "refused while the check runs"
+    );
+    assert!(d.screen().contains("still running"));
+    d.send(Event::Checked {
+        run_id: 1,
+        report: Box::new(check_md(&text).await),
+    });
+    assert!(d.key(KeyCode::Enter).is_empty());
+    assert!(d
+        .screen()
+        .contains("Not approved: the SQL must apply first"));
+    assert!(d.state.prompt.is_none(), "nothing to type past it");
+}
+
+#[tokio::test]
+async fn a_passing_check_hands_off_at_once_with_its_record() {
+    use archbench::effect::Effect;
+    use archbench::event::Event;
+    use crossterm::event::KeyCode;
+    let good = CHECKED_ANSWER
+        .replace("REFERENCES customer (id)", "REFERENCES customers (id)")
+        .replace("(body text)", "(id bigint PRIMARY KEY, body text)");
+    let good = good.replace(
+        "CREATE TABLE notes",
+        "CREATE INDEX orders_customer_idx ON orders (customer_id);\nCREATE TABLE notes",
+    );
+    let (mut d, text) = answered(&good, check::Require::Pass);
+    let report = check_md(&text).await;
+    assert!(report.passed(), "{report:#?}");
+    d.send(Event::Checked {
+        run_id: 1,
+        report: Box::new(report),
+    });
+    let screen = d.screen();
+    assert!(
+        screen.contains(
+            "SQL: 4 statements · 4 applied · 0 errors · 0 warnings: every statement applied"
+        ),
+        "{screen}"
+    );
+    match d.key(KeyCode::Enter).as_slice() {
+        [Effect::Handoff { request, .. }] => {
+            let check = request.check.as_ref().unwrap();
+            assert!(!check.approved_with_errors);
+            assert!(!archbench::routing::envelope::compose_brief(request).contains("# SQL check"));
+        }
+        other => panic!("no handoff: {other:?}"),
+    }
+}
+
+/// As a person would: the workbench in tmux, an answer with a broken foreign key streamed by a
+/// loopback server, the check run on the suite's PostgreSQL, the checks list opened with `!`,
+/// Enter on the error scrolling its line into view and marked in the gutter.
+#[test]
+fn in_tmux_the_checks_list_shows_the_errors_and_enter_jumps_to_the_line() {
+    use common::home::Home;
+    use common::server::{openai_sse, split, Reply, Server};
+    use common::tmux::Tmux;
+    let filler: String = (1..=40).map(|i| format!("Note {i}.\n\n")).collect();
+    let answer = CHECKED_ANSWER.replace("The customers come first.\n", &filler);
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(&answer, 40, "stop"),
+        200,
+    ))]);
+    let home = Home::new();
+    home.write_config(&format!("[check]\nurl = \"{}\"\n", server_url_for_config()));
+    let command = home.shell_with(
+        &[],
+        &[("ARCHBENCH_CHECK", "on")],
+        &format!(
+            "--provider openai --base-url {} --model m --outbox {}",
+            server.base_url(),
+            home.path().join("outbox").display()
+        ),
+    );
+    let tmux = Tmux::start(&command, 120, 34);
+    tmux.wait_for("No answer yet");
+    tmux.text("A shop.");
+    tmux.keys(&["C-s"]);
+    let screen = tmux.wait_for("! lists them");
+    assert!(
+        screen.contains("SQL: 3 statements · 2 applied · 1 error · 1 warning"),
+        "{screen}"
+    );
+    tmux.keys(&["!"]);
+    let screen = tmux.wait_for("42P01 relation \"customer\" does not exist");
+    assert!(screen.contains("table-without-primary-key"), "{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Line 88.");
+    let row = screen
+        .lines()
+        .find(|l| l.contains("REFERENCES customer (id)"))
+        .unwrap_or_else(|| panic!("the line is in view:\n{screen}"));
+    assert!(row.starts_with('✗'), "marked in the gutter: {row}");
+}
+
+/// The suite's server as `[check] url` takes it.
+fn server_url_for_config() -> String {
+    server().url().unwrap()
 }

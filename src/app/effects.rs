@@ -48,6 +48,8 @@ pub struct EffectRunner {
     /// Whether the terminal's mouse mode is on (put back after an editor).
     pub mouse: bool,
     runs: HashMap<u64, RunHandle>,
+    /// Checks the answers' SQL (none: the check is off).
+    checker: Option<Arc<crate::check::Checker>>,
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
     pub(super) internal_tx: UnboundedSender<Event>,
 }
@@ -73,6 +75,7 @@ impl EffectRunner {
             pause: None,
             mouse: false,
             runs: HashMap::new(),
+            checker: None,
             agent_tx,
             internal_tx,
         }
@@ -90,6 +93,12 @@ impl EffectRunner {
             Ok(writer) => self.audit = Some(writer),
             Err(e) => tracing::error!("cannot start the audit writer: {e}"),
         }
+        self
+    }
+
+    /// Checks each answer's SQL with this checker (its server starts when first needed).
+    pub fn with_checker(mut self, checker: Arc<crate::check::Checker>) -> Self {
+        self.checker = Some(checker);
         self
     }
 
@@ -377,6 +386,30 @@ impl EffectRunner {
                             dir.display()
                         ))));
                     }
+                });
+            }
+            Effect::WarmCheckServer => {
+                if let Some(checker) = self.checker.clone() {
+                    tokio::spawn(async move {
+                        let _ = checker.server().await;
+                    });
+                }
+            }
+            Effect::CheckSql {
+                run_id,
+                text,
+                brief,
+            } => {
+                let done = self.internal_tx.clone();
+                let Some(checker) = self.checker.clone() else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let report = checker.check(&text, Some(&brief)).await;
+                    let _ = done.send(Event::Checked {
+                        run_id,
+                        report: Box::new(report),
+                    });
                 });
             }
             Effect::Quit => {

@@ -108,6 +108,7 @@ pub async fn run_tui(
     outbox: PathBuf,
     autorun: bool,
     builder: Option<ProviderBuilder>,
+    checker: Option<Arc<crate::check::Checker>>,
 ) -> color_eyre::Result<()> {
     let (mut terminal, _guard) = if state.inline {
         terminal::enter_inline(state.mouse)?
@@ -124,6 +125,9 @@ pub async fn run_tui(
         .with_drafts_dir(crate::paths::drafts_dir());
     if let Some(builder) = builder {
         wiring = wiring.with_builder(builder);
+    }
+    if let Some(checker) = checker {
+        wiring.runner = wiring.runner.with_checker(checker);
     }
     let store = crate::paths::sessions_db();
     match wiring.runner.open_session_store(&store) {

@@ -84,7 +84,9 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
                 }
                 let at = e
                     .position
-                    .map(|p| plan.locate(i, parse::char_to_byte(&statement.text, p)))
+                    .map(|p| parse::char_to_byte(&statement.text, p))
+                    .or_else(|| named_at(&statement.text, &e.message))
+                    .map(|byte| plan.locate(i, byte))
                     .unwrap_or(statement.at);
                 let follows_from = failures.cause(&statement.text, parsed, &e);
                 let root = follows_from.unwrap_or(statement.at.line);
@@ -162,6 +164,23 @@ fn refusal(e: &tokio_postgres::Error) -> Refusal {
             position: None,
         },
     }
+}
+
+/// Where in a statement the name a server message quotes is written, for the errors the server
+/// reports without a position (`relation "customer" does not exist` from a foreign key): the
+/// first identifier the scanner finds with that name.
+fn named_at(text: &str, message: &str) -> Option<usize> {
+    let names = quoted(message);
+    let tokens = pg_query::scan_tokens(text).ok()?;
+    tokens.iter().find_map(|t| {
+        let word = text
+            .get(t.start as usize..t.end as usize)?
+            .trim_matches('"');
+        names
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(word))
+            .then_some(t.start as usize)
+    })
 }
 
 /// A server error as one line: its message, and its detail when it has one.

@@ -5,7 +5,18 @@
 use crate::render::markdown::{is_closing_fence, opening_fence};
 
 /// A place in the checked text: both counted from 1, the column in characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Location {
     pub line: usize,
     pub column: usize,

@@ -13,13 +13,15 @@ pub mod locate;
 pub mod parse;
 pub mod report;
 pub mod server;
+mod service;
 mod settings;
 
+pub use service::Checker;
 pub use settings::{Require, Settings};
 
 use dialect::{Dialect, Label};
 pub use locate::Location;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -86,7 +88,7 @@ impl Plan {
 }
 
 /// An error of a statement, where the reviewer reads it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub line: usize,
     pub column: usize,
@@ -108,7 +110,7 @@ pub struct Finding {
 
 /// An extension the design uses that the check server cannot install: not a mistake of the
 /// design, said as such.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unavailable {
     pub line: usize,
     pub extension: String,
@@ -116,7 +118,7 @@ pub struct Unavailable {
 }
 
 /// A block or line not checked, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub line: usize,
     pub dialect: String,
@@ -124,14 +126,14 @@ pub struct Skipped {
 }
 
 /// A block of another engine that was parsed with that engine's grammar, but not applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParsedOnly {
     pub line: usize,
     pub dialect: Dialect,
     pub statements: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -140,9 +142,9 @@ pub enum Severity {
 }
 
 /// A lint: a rule the SQL breaks, where, and one sentence of why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lint {
-    pub rule: &'static str,
+    pub rule: String,
     pub severity: Severity,
     pub line: usize,
     pub column: usize,
@@ -150,7 +152,7 @@ pub struct Lint {
 }
 
 /// Everything a check found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Report {
     /// The server the SQL was applied to (`PostgreSQL 15.8 (Debian …)`); none when it was not.
     pub server: Option<String>,
@@ -358,8 +360,12 @@ pub async fn check(
         ),
     };
     report.lints.extend(lint::statements(&plan));
-    report.lints.retain(|l| !options.lints_off.contains(l.rule));
-    report.lints.sort_by_key(|l| (l.line, l.column, l.rule));
+    report
+        .lints
+        .retain(|l| !options.lints_off.contains(&l.rule));
+    report
+        .lints
+        .sort_by(|a, b| (a.line, a.column, &a.rule).cmp(&(b.line, b.column, &b.rule)));
     report.errors.sort_by_key(|e| (e.line, e.column));
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report

@@ -69,6 +69,12 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
         )),
         sessions: paths::sessions_db(),
         sinks,
+        checker: run.check.then(|| {
+            Arc::new(crate::check::Checker::new(crate::check::Settings::resolve(
+                &loaded.config.check,
+                run.check_url.as_deref(),
+            )))
+        }),
     };
     headless::run(job, provider).await
 }

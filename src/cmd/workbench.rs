@@ -128,7 +128,16 @@ pub async fn tui(cli: &Cli) -> i32 {
         });
     }
     let outbox = outbox(common, &bench.config);
-    open(state, bench.provider, outbox, bench.builder, autorun).await
+    let checker = checker(&bench.config, &mut state);
+    open(
+        state,
+        bench.provider,
+        outbox,
+        bench.builder,
+        checker,
+        autorun,
+    )
+    .await
 }
 
 /// Puts the draft an earlier workbench left (it did not end cleanly, or quit with the brief
@@ -277,7 +286,8 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
         });
     }
     let outbox = outbox(common, &bench.config);
-    open(state, bench.provider, outbox, bench.builder, false).await
+    let checker = checker(&bench.config, &mut state);
+    open(state, bench.provider, outbox, bench.builder, checker, false).await
 }
 
 /// Runs the workbench on `state` until it is quit.
@@ -286,10 +296,28 @@ async fn open(
     provider: Arc<dyn crate::provider::Provider>,
     outbox: std::path::PathBuf,
     builder: app::ProviderBuilder,
+    checker: Option<Arc<crate::check::Checker>>,
     autorun: bool,
 ) -> i32 {
-    match app::run_tui(state, provider, outbox, autorun, Some(builder)).await {
+    match app::run_tui(state, provider, outbox, autorun, Some(builder), checker).await {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }
+}
+
+/// The SQL check of `[check]`: its approval policy set on the state, its checker for the effect
+/// runner (none when the check is off).
+fn checker(
+    config: &crate::config::Config,
+    state: &mut State,
+) -> Option<Arc<crate::check::Checker>> {
+    let settings = crate::check::Settings::resolve(&config.check, None);
+    // ARCHBENCH_CHECK=off turns it off for one session, above the configuration.
+    let off = std::env::var("ARCHBENCH_CHECK")
+        .is_ok_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no"));
+    if !settings.enabled || off {
+        return None;
+    }
+    state.check_policy = Some(settings.require);
+    Some(Arc::new(crate::check::Checker::new(settings)))
 }

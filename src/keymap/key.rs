@@ -19,6 +19,8 @@ pub enum Context {
     Prompt,
     /// The list of code blocks.
     Blocks,
+    /// The list of the SQL check's findings.
+    Checks,
     /// The model's reasoning, open over the answer.
     Reasoning,
     /// The model picker.
@@ -41,6 +43,7 @@ impl Context {
             Self::Payload => "Handoff brief editor",
             Self::Prompt => "Prompt",
             Self::Blocks => "Code blocks",
+            Self::Checks => "SQL checks",
             Self::Reasoning => "Reasoning",
             Self::History => "History",
             Self::Picker => "Model",

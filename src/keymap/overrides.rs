@@ -32,6 +32,7 @@ fn context_id(context: Context) -> &'static str {
         Context::Payload => "payload",
         Context::Prompt => "prompt",
         Context::Blocks => "blocks",
+        Context::Checks => "checks",
         Context::Reasoning => "reasoning",
         Context::Picker => "picker",
         Context::History => "history",

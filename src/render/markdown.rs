@@ -73,6 +73,9 @@ pub struct AnswerDoc {
     /// The open tail changed since `provisional` was rendered.
     tail_dirty: bool,
     blocks: Vec<CodeBlock>,
+    /// For each source line of the text, the rendered line it starts at (a table's rows all
+    /// start at the table): the SQL check's findings name source lines.
+    line_starts: Vec<usize>,
 }
 
 impl AnswerDoc {
@@ -89,6 +92,7 @@ impl AnswerDoc {
             finished: false,
             tail_dirty: false,
             blocks: Vec::new(),
+            line_starts: Vec::new(),
         }
     }
 
@@ -169,11 +173,20 @@ impl AnswerDoc {
     }
 
     /// The code blocks whose opening fence has arrived.
+    /// The rendered line a source line (counted from 1) starts at.
+    pub fn rendered_line_of(&self, source_line: usize) -> usize {
+        self.line_starts
+            .get(source_line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.committed.len())
+    }
+
     pub fn code_blocks(&self) -> &[CodeBlock] {
         &self.blocks
     }
 
     fn commit_line(&mut self, raw: &str) {
+        self.line_starts.push(self.committed.len());
         let line = expand_tabs(&sanitize(raw));
         if matches!(self.block, Block::Normal) && !is_table_row(&line) {
             self.flush_table();

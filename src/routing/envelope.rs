@@ -111,6 +111,17 @@ pub struct HandoffRequest {
     pub reask: Option<ReaskRecord>,
     /// The brief for the next role as the reviewer edited it (`None`: the composed one).
     pub payload_brief: Option<String>,
+    /// The SQL check of the approved answer, when there was one.
+    pub check: Option<CheckRecord>,
+}
+
+/// The SQL check of the answer handed off: its whole report, and whether the reviewer approved
+/// despite its errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckRecord {
+    #[serde(flatten)]
+    pub report: crate::check::Report,
+    pub approved_with_errors: bool,
 }
 
 /// The agent was asked again, for its decision line only; `decision` is read from its reply.
@@ -201,6 +212,9 @@ pub struct Envelope {
     /// replaced (none when no audit log is kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditRef>,
+    /// The SQL check of the answer (absent when the check is off or found nothing to do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckRecord>,
 }
 
 /// Where an envelope's handoff is in the audit log.
@@ -283,6 +297,7 @@ impl Envelope {
             reask: request.reask,
             timestamps,
             audit: None,
+            check: request.check,
         })
     }
 }
@@ -304,13 +319,45 @@ pub fn compose_brief(request: &HandoffRequest) -> String {
         .iter()
         .filter_map(|a| a.feedback.as_deref())
         .collect();
-    compose(
+    let mut brief = compose(
         &request.brief,
         &request.role,
         &request.response,
         decision.line_number,
         &notes,
-    )
+    );
+    if let Some(check) = &request.check {
+        brief.push_str(&check_section(&check.report));
+    }
+    brief
+}
+
+/// What the next agent should know of the SQL check: where it ran, and each error.
+pub fn check_section(report: &crate::check::Report) -> String {
+    if report.errors.is_empty() && report.unavailable.is_empty() {
+        return String::new();
+    }
+    let server = report.server.as_deref().unwrap_or("no server");
+    let mut text = format!("\n# SQL check ({server})\n\n{}\n\n", report.summary());
+    for e in &report.errors {
+        text.push_str(&format!(
+            "- line {}:{} {} {}{}\n",
+            e.line,
+            e.column,
+            e.sqlstate,
+            e.message,
+            e.follows_from
+                .map(|l| format!(" (follows from line {l})"))
+                .unwrap_or_default()
+        ));
+    }
+    for u in &report.unavailable {
+        text.push_str(&format!(
+            "- line {}: extension {}: {}\n",
+            u.line, u.extension, u.reason
+        ));
+    }
+    text
 }
 
 /// [`compose_brief`] from its parts: the workbench composes the default before a request exists.
@@ -413,6 +460,7 @@ pub(crate) mod tests {
             },
             reask: None,
             payload_brief: None,
+            check: None,
         }
     }
 

@@ -4,7 +4,7 @@ pub mod decision;
 pub mod envelope;
 
 pub use decision::{parse_decision, Decision, DecisionStatus};
-pub use envelope::{Envelope, HandoffRequest};
+pub use envelope::{CheckRecord, Envelope, HandoffRequest};
 
 /// The target that ends the chain instead of naming a next role.
 pub const END_TARGET: &str = "end";

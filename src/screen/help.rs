@@ -47,7 +47,7 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 13] = [
+    const CONTEXTS: [Context; 14] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
@@ -57,6 +57,7 @@ pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
         Context::Payload,
         Context::Prompt,
         Context::Blocks,
+        Context::Checks,
         Context::Reasoning,
         Context::Picker,
         Context::History,

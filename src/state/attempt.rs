@@ -52,6 +52,8 @@ pub struct Attempt {
     pub store_key: Option<std::sync::Arc<str>>,
     /// The server refused a try; the next starts at `until`.
     pub retry: Option<RetryWait>,
+    /// The SQL check of this answer (none: not asked for).
+    pub check: Option<super::checks::SqlCheck>,
 }
 
 /// A refused try being waited out (the status line counts it down; Esc cancels the run).
@@ -101,6 +103,7 @@ impl Attempt {
             pieces: 0,
             store_key: None,
             retry: None,
+            check: None,
         }
     }
 

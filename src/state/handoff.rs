@@ -36,7 +36,8 @@ fn finish_of(phase: &Phase) -> Option<FinishReason> {
     }
 }
 
-/// Builds the handoff of the latest answer along `chosen` and sends it to the effect runner.
+/// Builds the handoff of the latest answer along `chosen` and sends it to the effect runner,
+/// once the SQL check's gate lets it: every way of approving comes through here.
 pub(super) fn send_handoff(
     state: &mut State,
     chosen: RouteOption,
@@ -44,6 +45,40 @@ pub(super) fn send_handoff(
     reason: Option<String>,
     at: DateTime<Utc>,
 ) -> Vec<Effect> {
+    let pending = super::checks::PendingHandoff {
+        chosen,
+        action,
+        reason,
+    };
+    send_checked_handoff(state, pending, false, at)
+}
+
+/// [`send_handoff`] with the reviewer's answer to the gate (`confirmed`: they typed yes).
+pub(super) fn send_checked_handoff(
+    state: &mut State,
+    pending: super::checks::PendingHandoff,
+    confirmed: bool,
+    at: DateTime<Utc>,
+) -> Vec<Effect> {
+    let check = match super::checks::gate(state, confirmed) {
+        super::checks::Gate::Open(record) => record.map(|r| *r),
+        super::checks::Gate::Refuse(text) => {
+            notice(state, NoticeLevel::Warning, text);
+            return Vec::new();
+        }
+        super::checks::Gate::Ask(question) => {
+            state.prompt = Some(super::Prompt {
+                kind: super::PromptKind::ConfirmCheck(Box::new(pending), question),
+                input: super::new_editor("", ""),
+            });
+            return Vec::new();
+        }
+    };
+    let super::checks::PendingHandoff {
+        chosen,
+        action,
+        reason,
+    } = pending;
     let Some(attempt) = state.latest() else {
         return Vec::new();
     };
@@ -96,6 +131,7 @@ pub(super) fn send_handoff(
         },
         reask: attempt.reask.as_ref().and_then(reask_record),
         payload_brief: state.review.payload.clone(),
+        check,
     };
     let sinks = session.chain.sinks.for_role(&session.role.id).to_vec();
     state.review.handoff = Some(HandoffStatus::Sending {
@@ -118,6 +154,11 @@ pub(super) fn send_handoff(
         "response_sha256": request.seen_sha256,
         "payload_edited": request.payload_brief.is_some(),
         "reasked": request.reask.is_some(),
+        "check": request.check.as_ref().map(|c| serde_json::json!({
+            "summary": c.report.summary(),
+            "errors": c.report.errors.len(),
+            "approved_with_errors": c.approved_with_errors,
+        })),
         "sinks": sinks.iter().map(|s| s.label()).collect::<Vec<_>>(),
     });
     audit(state, "review_action", at, data);

@@ -3,6 +3,7 @@
 
 mod attempt;
 mod blocks;
+pub mod checks;
 mod defer;
 mod editing;
 mod handoff;
@@ -110,6 +111,8 @@ pub enum PromptKind {
     HistorySearch,
     /// The role to run this run's brief again with.
     RerunRole(i64),
+    /// The SQL check has errors (or is still running): approving asks for a typed yes.
+    ConfirmCheck(Box<checks::PendingHandoff>, String),
 }
 
 impl PromptKind {
@@ -142,6 +145,7 @@ impl PromptKind {
             }
             Self::HistorySearch => "Search the history (every word; empty: the latest)".into(),
             Self::RerunRole(id) => format!("Run the brief of #{id} again with role"),
+            Self::ConfirmCheck(_, question) => question.clone(),
         }
     }
 }
@@ -241,6 +245,10 @@ pub struct State {
     pub blocks_dir: std::path::PathBuf,
     /// The code-block list is open, with this block chosen.
     pub block_list: Option<usize>,
+    /// The SQL check's findings list, open, with its selected row.
+    pub check_list: Option<usize>,
+    /// What approving asks of the SQL check; none: the check is off.
+    pub check_policy: Option<crate::check::Require>,
     /// State changes for the audit log, queued by `update` as data; the loop takes them out and
     /// appends them, in order.
     pub audit: Vec<crate::store::audit::AuditEntry>,
@@ -340,6 +348,8 @@ impl State {
             search_at: None,
             blocks_dir: std::path::PathBuf::from("archbench-blocks"),
             block_list: None,
+            check_list: None,
+            check_policy: None,
             audit: Vec::new(),
             next_step: None,
             instance: uuid::Uuid::new_v4().to_string(),
@@ -500,6 +510,9 @@ impl State {
         }
         if self.block_list.is_some() {
             return Context::Blocks;
+        }
+        if self.check_list.is_some() {
+            return Context::Checks;
         }
         if let Some(history) = &self.history {
             return match history.view {

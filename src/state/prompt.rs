@@ -54,6 +54,9 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
         super::PromptKind::Reject => {
             return handoff::reject(state, (!text.is_empty()).then(|| text.clone()), at);
         }
+        super::PromptKind::ConfirmCheck(pending, _) => {
+            return super::checks::answer_gate(state, (**pending).clone(), &text, at);
+        }
         super::PromptKind::OverrideRole(known) if !text.is_empty() => {
             let picked = text
                 .parse::<usize>()
@@ -103,7 +106,8 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
         | super::PromptKind::Reject
         | super::PromptKind::ConfirmRevisit(_)
         | super::PromptKind::HistorySearch
-        | super::PromptKind::RerunRole(_) => Vec::new(),
+        | super::PromptKind::RerunRole(_)
+        | super::PromptKind::ConfirmCheck(..) => Vec::new(),
         super::PromptKind::Search => {
             state.search = Some(text);
             state.search_at = None;

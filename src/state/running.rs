@@ -60,7 +60,12 @@ fn start_attempt(state: &mut State, feedback: Option<String>, at: DateTime<Utc>)
             state.session.provider.model
         ),
     );
-    vec![Effect::StartRun { run_id, request }]
+    let mut effects = vec![Effect::StartRun { run_id, request }];
+    // The check's server starts while the answer streams, so it is ready when the answer ends.
+    if state.check_policy.is_some() {
+        effects.push(Effect::WarmCheckServer);
+    }
+    effects
 }
 
 pub(super) fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {

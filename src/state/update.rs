@@ -120,7 +120,16 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             Vec::new()
         }
         Event::Agent { run_id, event } => {
+            let finished = matches!(event, crate::provider::AgentEvent::Finished(_));
             on_agent(state, run_id, event, at);
+            if finished {
+                super::checks::on_complete(state, run_id)
+            } else {
+                Vec::new()
+            }
+        }
+        Event::Checked { run_id, report } => {
+            super::checks::on_checked(state, run_id, *report, at);
             Vec::new()
         }
         Event::HandedOff(result) => handoff::on_handed_off(state, result, at),
@@ -316,6 +325,11 @@ fn on_paste(state: &mut State, text: &str) {
 }
 
 pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec<Effect> {
+    if let Some(selected) = state.check_list {
+        if let Some(effects) = super::checks::list_key(state, action, selected) {
+            return effects;
+        }
+    }
     if let Some(selected) = state.block_list {
         match block_list(state, action, selected) {
             ListKey::Done(effects) => return effects,
@@ -498,6 +512,11 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
             Vec::new()
         }
         Action::CopySection => copy_section(state),
+        Action::CheckList => {
+            super::checks::open_list(state);
+            Vec::new()
+        }
+        Action::Recheck => super::checks::recheck(state),
         Action::CopyAnswer => match state.shown_attempt() {
             Some(a) if !a.text().is_empty() => vec![Effect::Copy {
                 text: a.text().to_string(),

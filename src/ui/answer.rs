@@ -80,7 +80,15 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         .fg(palette.selected_fg)
         .bg(palette.candidate);
     // Rows are already wrapped to the width: each is set in place, not composed again.
+    let marks = gutter_marks(state, attempt, height, palette);
     let buffer = frame.buffer_mut();
+    // The pane's left border is the gutter: a line the SQL check found fault with is marked
+    // there, the text itself untouched.
+    for (row, symbol, colour) in marks {
+        if let Some(cell) = buffer.cell_mut((area.x, inner.y + row as u16)) {
+            cell.set_symbol(symbol).set_fg(colour);
+        }
+    }
     for (y, row) in (inner.y..inner.bottom()).zip(rows) {
         match query {
             Some(query) => buffer.set_line(
@@ -143,4 +151,36 @@ fn mark_matches(row: Line<'static>, query: &str, style: Style) -> Line<'static> 
         offset += content.len();
     }
     Line::from(spans)
+}
+
+/// The visible rows (from the top of the pane) whose answer line has an error or a warning of
+/// the SQL check, with the mark and its colour; errors win over warnings.
+fn gutter_marks(
+    state: &State,
+    attempt: &crate::state::Attempt,
+    height: usize,
+    palette: &Palette,
+) -> Vec<(usize, &'static str, ratatui::style::Color)> {
+    use crate::check::Severity;
+    let Some(crate::state::checks::SqlCheck::Done(report)) = &attempt.check else {
+        return Vec::new();
+    };
+    let mut marks: std::collections::BTreeMap<usize, Severity> = Default::default();
+    for row in crate::state::checks::findings(report) {
+        if row.level >= Severity::Warning {
+            let rendered = attempt.doc.rendered_line_of(row.line);
+            let at = state.view.row_of_line(rendered);
+            if at >= state.scroll && at < state.scroll + height {
+                let level = marks.entry(at - state.scroll).or_insert(row.level);
+                *level = (*level).max(row.level);
+            }
+        }
+    }
+    marks
+        .into_iter()
+        .map(|(row, level)| match level {
+            Severity::Error => (row, "✗", palette.error),
+            _ => (row, "!", palette.warning),
+        })
+        .collect()
 }

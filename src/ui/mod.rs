@@ -59,6 +59,9 @@ fn draw_panes(frame: &mut Frame, state: &State) {
     if let Some(selected) = state.block_list {
         overlays::block_list(frame, areas.answer, state, selected, &palette);
     }
+    if let Some(selected) = state.check_list {
+        overlays::check_list(frame, areas.answer, state, selected, &palette);
+    }
     match state.review.mode {
         crate::state::ReviewMode::Feedback => {
             routes::feedback(frame, areas.answer, state, &palette)

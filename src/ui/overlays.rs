@@ -157,3 +157,70 @@ pub fn help(frame: &mut Frame, screen: Rect, scroll: usize, palette: &Palette) {
         inner,
     );
 }
+
+/// The SQL check's findings, one a row: errors, extensions the server lacks, lints, what was
+/// not checked; the server and the summary in the title.
+pub fn check_list(
+    frame: &mut Frame,
+    over: Rect,
+    state: &State,
+    selected: usize,
+    palette: &Palette,
+) {
+    use crate::check::Severity;
+    let Some(report) = crate::state::checks::report_of(state) else {
+        return;
+    };
+    let rows = crate::state::checks::findings(report);
+    let height = (rows.len() as u16 + 3).min(over.height);
+    let area = centered(over, over.width.saturating_sub(2), height);
+    frame.render_widget(Clear, area);
+    let server = report.server.as_deref().unwrap_or("not applied");
+    let block = pane(
+        format!(" {} · {} ", report.summary(), sanitize_line(server)),
+        true,
+        palette,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let room = (inner.height as usize).saturating_sub(1).max(1);
+    let first = selected.saturating_sub(room - 1);
+    let mut lines = Vec::new();
+    if let Some(why) = &report.not_applied {
+        lines.push(Line::from(Span::styled(
+            format!("not applied: {}", sanitize_line(why)),
+            Style::default().fg(palette.warning),
+        )));
+    } else {
+        lines.push(Line::from(Span::styled(
+            "Enter shows the line · C checks again · Esc closes",
+            Style::default().fg(palette.dim),
+        )));
+    }
+    for (i, row) in rows.iter().enumerate().skip(first).take(room) {
+        let (mark, colour) = match row.level {
+            Severity::Error => ("✗", palette.error),
+            Severity::Warning => ("!", palette.warning),
+            Severity::Info => ("·", palette.dim),
+        };
+        let style = if i == selected {
+            Style::default()
+                .fg(palette.selected_fg)
+                .bg(palette.selected_bg)
+        } else {
+            Style::default()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" {mark} "),
+                style.fg(if i == selected {
+                    palette.selected_fg
+                } else {
+                    colour
+                }),
+            ),
+            Span::styled(sanitize_line(&row.text).into_owned(), style),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

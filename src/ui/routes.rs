@@ -111,6 +111,10 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
             }
         }
     }
+    if let Some(line) = check_line(state, palette) {
+        lines.push(Line::from(""));
+        lines.push(line);
+    }
     if let Some(reask) = state.latest().and_then(|a| a.reask.as_ref()) {
         let (text, colour) = match &reask.phase {
             Phase::Waiting | Phase::Streaming => {
@@ -265,4 +269,26 @@ pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette)
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&state.review.feedback, inner);
+}
+
+/// `SQL: 31 statements · 29 applied · 2 errors · 5 warnings`, coloured by the worst finding.
+fn check_line(state: &State, palette: &Palette) -> Option<Line<'static>> {
+    use crate::state::checks::SqlCheck;
+    let (text, colour) = match state.latest()?.check.as_ref()? {
+        SqlCheck::Running { .. } => ("SQL: checking…".to_string(), palette.info),
+        SqlCheck::Done(report) if report.statements == 0 && report.skipped.is_empty() => {
+            ("SQL: none in this answer".to_string(), palette.dim)
+        }
+        SqlCheck::Done(report) => {
+            let colour = if !report.errors.is_empty() {
+                palette.error
+            } else if report.not_applied.is_some() || report.warnings() > 0 {
+                palette.warning
+            } else {
+                palette.success
+            };
+            (format!("{} (!)", report.summary()), colour)
+        }
+    };
+    Some(Line::from(Span::styled(text, Style::default().fg(colour))))
 }

@@ -71,6 +71,9 @@ impl Home {
             ("XDG_STATE_HOME", self.state()),
             ("XDG_CACHE_HOME", self.cache()),
             ("TMPDIR", self.path().join("tmp")),
+            // No throwaway PostgreSQL for every workbench a test opens; the SQL check's own
+            // end-to-end test turns it on (and names the suite's server).
+            ("ARCHBENCH_CHECK", PathBuf::from("off")),
         ]
     }
 

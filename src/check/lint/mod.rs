@@ -85,7 +85,7 @@ pub fn rule_named(name: &str) -> Option<&'static Rule> {
 pub(super) fn lint(name: &'static str, at: super::Location, subject: &str) -> Option<super::Lint> {
     let rule = rule_named(name)?;
     Some(super::Lint {
-        rule: rule.name,
+        rule: rule.name.to_string(),
         severity: rule.severity,
         line: at.line,
         column: at.column,

@@ -1,0 +1,330 @@
+//! The SQL check in the workbench: asked for when an answer completes (and again on a key), its
+//! report kept with the attempt whose text it checked and dropped if the text is not that one,
+//! its findings listed with a jump to their line, and the approval gate that names the errors
+//! before a route is approved. Pure like the rest of `update`: effects out, no I/O.
+
+use super::notify::{audit, notice};
+use super::view::max_scroll;
+use super::{NoticeLevel, State};
+use crate::action::Action;
+use crate::check::{Report, Require, Severity};
+use crate::effect::Effect;
+use crate::role::RouteOption;
+use crate::routing::envelope::ReviewAction;
+use crate::routing::CheckRecord;
+use chrono::{DateTime, Utc};
+
+/// Where an attempt's SQL check stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlCheck {
+    /// Asked for; the report will belong to the answer with this hash.
+    Running {
+        sha256: String,
+    },
+    Done(Box<Report>),
+}
+
+/// A handoff waiting for the reviewer to confirm it despite the check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingHandoff {
+    pub chosen: RouteOption,
+    pub action: ReviewAction,
+    pub reason: Option<String>,
+}
+
+/// One row of the findings list (and a mark in the answer's gutter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRow {
+    pub line: usize,
+    pub level: Severity,
+    pub text: String,
+}
+
+/// The report's findings in the order a reviewer reads them: errors, extensions the server
+/// lacks, lints, then what was not checked.
+pub fn findings(report: &Report) -> Vec<FindingRow> {
+    let mut rows = Vec::new();
+    for e in &report.errors {
+        let follows = e
+            .follows_from
+            .map(|l| format!(" (follows from line {l})"))
+            .unwrap_or_default();
+        rows.push(FindingRow {
+            line: e.line,
+            level: Severity::Error,
+            text: format!(
+                "{}:{} {} {}{follows}",
+                e.line, e.column, e.sqlstate, e.message
+            ),
+        });
+    }
+    for u in &report.unavailable {
+        rows.push(FindingRow {
+            line: u.line,
+            level: Severity::Info,
+            text: format!("{}: extension {}: {}", u.line, u.extension, u.reason),
+        });
+    }
+    for l in &report.lints {
+        rows.push(FindingRow {
+            line: l.line,
+            level: l.severity,
+            text: format!("{}:{} {} {}", l.line, l.column, l.rule, l.message),
+        });
+    }
+    for s in &report.skipped {
+        rows.push(FindingRow {
+            line: s.line,
+            level: Severity::Info,
+            text: format!("{}: {}", s.line, s.reason),
+        });
+    }
+    rows
+}
+
+/// The answer of run `run_id` completed: check its SQL.
+pub(super) fn on_complete(state: &mut State, run_id: u64) -> Vec<Effect> {
+    if state.check_policy.is_none() {
+        return Vec::new();
+    }
+    let Some(index) = state.attempts.iter().position(|a| {
+        a.run_id == run_id && matches!(a.phase, super::Phase::Complete(_)) && a.check.is_none()
+    }) else {
+        return Vec::new();
+    };
+    ask(state, index)
+}
+
+/// `C`: check the shown answer's SQL again, in a fresh database.
+pub(super) fn recheck(state: &mut State) -> Vec<Effect> {
+    if state.check_policy.is_none() {
+        notice(
+            state,
+            NoticeLevel::Info,
+            "The SQL check is off ([check] enabled = false).",
+        );
+        return Vec::new();
+    }
+    let index = state.shown;
+    match state.attempts.get(index).map(|a| &a.phase) {
+        Some(super::Phase::Complete(_)) => ask(state, index),
+        _ => {
+            notice(
+                state,
+                NoticeLevel::Warning,
+                "There is no finished answer to check.",
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn ask(state: &mut State, index: usize) -> Vec<Effect> {
+    let brief = state.brief_text();
+    let Some(attempt) = state.attempts.get_mut(index) else {
+        return Vec::new();
+    };
+    let sha256 = crate::check::text_hash(attempt.text());
+    attempt.check = Some(SqlCheck::Running { sha256 });
+    let effect = Effect::CheckSql {
+        run_id: attempt.run_id,
+        text: attempt.text().to_string(),
+        brief,
+    };
+    notice(state, NoticeLevel::Info, "Checking the answer's SQL…");
+    vec![effect]
+}
+
+/// A check's report arrived: kept if it checked the text the attempt holds, else dropped.
+pub(super) fn on_checked(state: &mut State, run_id: u64, report: Report, at: DateTime<Utc>) {
+    let Some(attempt) = state.attempts.iter_mut().find(|a| a.run_id == run_id) else {
+        return;
+    };
+    let current = crate::check::text_hash(attempt.text());
+    if report.checked_sha256 != current {
+        return;
+    }
+    let summary = report.summary();
+    let listed = !findings(&report).is_empty();
+    let level = if !report.errors.is_empty() {
+        NoticeLevel::Error
+    } else if report.not_applied.is_some() || report.warnings() > 0 {
+        NoticeLevel::Warning
+    } else {
+        NoticeLevel::Success
+    };
+    let data = serde_json::json!({
+        "server": report.server,
+        "checked_sha256": report.checked_sha256,
+        "statements": report.statements,
+        "applied": report.applied,
+        "errors": report.errors.len(),
+        "warnings": report.warnings(),
+        "not_applied": report.not_applied,
+    });
+    attempt.check = Some(SqlCheck::Done(Box::new(report)));
+    let why = state
+        .attempts
+        .iter()
+        .find(|a| a.run_id == run_id)
+        .and_then(|a| match &a.check {
+            Some(SqlCheck::Done(r)) => r.not_applied.clone(),
+            _ => None,
+        });
+    let text = match why {
+        Some(why) => format!("{summary} — not applied: {why}"),
+        None if listed => format!("{summary} — ! lists them"),
+        None => format!("{summary}: every statement applied"),
+    };
+    notice(state, level, text);
+    audit(state, "sql_checked", at, data);
+}
+
+/// The report of the shown attempt, when its check is done.
+pub fn report_of(state: &State) -> Option<&Report> {
+    match state.shown_attempt().and_then(|a| a.check.as_ref()) {
+        Some(SqlCheck::Done(report)) => Some(report),
+        _ => None,
+    }
+}
+
+/// `!`: the findings list.
+pub(super) fn open_list(state: &mut State) {
+    match state.shown_attempt().and_then(|a| a.check.as_ref()) {
+        Some(SqlCheck::Done(report)) if !findings(report).is_empty() => {
+            state.check_list = Some(0);
+        }
+        Some(SqlCheck::Done(report)) => {
+            let text = format!("{}: nothing to list.", report.summary());
+            notice(state, NoticeLevel::Success, text);
+        }
+        Some(SqlCheck::Running { .. }) => {
+            notice(state, NoticeLevel::Info, "The SQL check is still running.")
+        }
+        None => notice(
+            state,
+            NoticeLevel::Info,
+            "The answer's SQL has not been checked: C checks it.",
+        ),
+    }
+}
+
+/// Keys while the findings list is open; `None` passes the action on (the list closes).
+pub(super) fn list_key(state: &mut State, action: Action, selected: usize) -> Option<Vec<Effect>> {
+    let rows = report_of(state).map(findings).unwrap_or_default();
+    match action {
+        Action::PrevItem => state.check_list = Some(selected.saturating_sub(1)),
+        Action::NextItem => {
+            state.check_list = Some((selected + 1).min(rows.len().saturating_sub(1)))
+        }
+        Action::OpenItem => {
+            state.check_list = None;
+            if let Some(row) = rows.get(selected) {
+                let line = state
+                    .shown_attempt()
+                    .map(|a| a.doc.rendered_line_of(row.line))
+                    .unwrap_or(0);
+                state.follow = false;
+                state.focus = super::Focus::Answer;
+                state.scroll = state.view.row_of_line(line).min(max_scroll(state));
+                notice(state, NoticeLevel::Info, format!("Line {}.", row.line));
+            }
+        }
+        Action::Recheck => {
+            state.check_list = None;
+            return Some(recheck(state));
+        }
+        Action::ClosePrompt | Action::CheckList => state.check_list = None,
+        _ => {
+            state.check_list = None;
+            return None;
+        }
+    }
+    Some(Vec::new())
+}
+
+/// What approving the latest answer asks, given its check and `[check] require`.
+pub(super) enum Gate {
+    /// Go on; the envelope carries this record of the check (none when there is none).
+    Open(Option<Box<CheckRecord>>),
+    /// Ask the reviewer to confirm, in these words.
+    Ask(String),
+    /// Refused, in these words.
+    Refuse(String),
+}
+
+pub(super) fn gate(state: &State, confirmed: bool) -> Gate {
+    let Some(policy) = state.check_policy else {
+        return Gate::Open(None);
+    };
+    let record = |report: &Report| {
+        Box::new(CheckRecord {
+            report: report.clone(),
+            approved_with_errors: confirmed && !report.errors.is_empty(),
+        })
+    };
+    match state.latest().and_then(|a| a.check.as_ref()) {
+        None => Gate::Open(None),
+        Some(SqlCheck::Done(report)) if report.errors.is_empty() || policy == Require::Off => {
+            Gate::Open(Some(record(report)))
+        }
+        Some(SqlCheck::Done(report)) if confirmed => Gate::Open(Some(record(report))),
+        Some(SqlCheck::Done(report)) => {
+            let first = &report.errors[0];
+            let named = format!(
+                "{} — first: line {}: {}",
+                report.summary(),
+                first.line,
+                crate::sanitize::sanitize_line(&first.message)
+            );
+            if policy == Require::Pass {
+                Gate::Refuse(format!(
+                    "Not approved: the SQL must apply first ([check] require = \"pass\"). {named}. ! lists them; revise with f."
+                ))
+            } else {
+                Gate::Ask(format!("{named}. Approve anyway? Type yes"))
+            }
+        }
+        Some(SqlCheck::Running { .. }) if confirmed => Gate::Open(None),
+        Some(SqlCheck::Running { .. }) if policy == Require::Pass => {
+            Gate::Refuse("The SQL check is still running: approve once it has passed.".into())
+        }
+        Some(SqlCheck::Running { .. }) if policy == Require::Off => Gate::Open(None),
+        Some(SqlCheck::Running { .. }) => {
+            Gate::Ask("The SQL check is still running. Approve without its result? Type yes".into())
+        }
+    }
+}
+
+/// The reviewer answered the gate's question.
+pub(super) fn answer_gate(
+    state: &mut State,
+    pending: PendingHandoff,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Vec<Effect> {
+    if text.eq_ignore_ascii_case("yes") || text.eq_ignore_ascii_case("y") {
+        let errors = report_of_latest(state).map_or(0, |r| r.errors.len());
+        audit(
+            state,
+            "check_confirmed",
+            at,
+            serde_json::json!({ "errors": errors, "option_id": pending.chosen.id }),
+        );
+        super::handoff::send_checked_handoff(state, pending, true, at)
+    } else {
+        notice(
+            state,
+            NoticeLevel::Info,
+            "Not approved. ! lists the SQL check's findings; f asks the agent to revise.",
+        );
+        Vec::new()
+    }
+}
+
+fn report_of_latest(state: &State) -> Option<&Report> {
+    match state.latest().and_then(|a| a.check.as_ref()) {
+        Some(SqlCheck::Done(report)) => Some(report),
+        _ => None,
+    }
+}
