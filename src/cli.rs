@@ -362,6 +362,10 @@ pub struct BenchArgs {
     /// The command --measure runs.
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    /// The SQL check's figures instead: server start, a 200-statement schema checked, parsing
+    /// alone, and P4/P5 while checks run (needs PostgreSQL, as the check does).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// The role run when none is named.

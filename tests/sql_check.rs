@@ -889,3 +889,87 @@ fn in_tmux_the_checks_list_shows_the_errors_and_enter_jumps_to_the_line() {
 fn server_url_for_config() -> String {
     server().url().unwrap()
 }
+
+/// `archbench run --check` against a loopback model server, checking on the suite's PostgreSQL:
+/// the exit code, what standard error says, and the outbox.
+fn headless_check(answer: &str) -> (i32, String, Vec<serde_json::Value>) {
+    use common::home::Home;
+    use common::server::{openai_sse, Reply, Server};
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 50, "stop")])]);
+    let home = Home::new();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "A shop.").unwrap();
+    let out = home
+        .command()
+        .args([
+            "run",
+            "--check",
+            "--approve",
+            "agent",
+            "--provider",
+            "openai",
+        ])
+        .args(["--model", "m", "--base-url", &server.base_url(), "--brief"])
+        .arg(&brief)
+        .arg("--outbox")
+        .arg(home.path().join("outbox"))
+        .args(["--check-url", &server_url_for_config()])
+        .env("OPENAI_API_KEY", "k")
+        .output()
+        .unwrap();
+    let envelopes = std::fs::read_dir(home.path().join("outbox"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        envelopes,
+    )
+}
+
+#[test]
+fn run_check_with_approve_agent_does_not_hand_off_an_answer_whose_sql_failed() {
+    let (code, stderr, envelopes) = headless_check(CHECKED_ANSWER);
+    assert_eq!(code, 10, "{stderr}");
+    assert!(
+        stderr.contains("SQL: 3 statements · 2 applied · 1 error · 1 warning"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 9:42 42P01 relation \"customer\" does not exist"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a person must decide"), "{stderr}");
+    assert!(envelopes.is_empty(), "nothing handed off");
+}
+
+#[test]
+fn run_check_hands_off_an_answer_whose_sql_applied_with_the_check_in_the_envelope() {
+    let good = CHECKED_ANSWER
+        .replace("REFERENCES customer (id)", "REFERENCES customers (id)")
+        .replace("(body text)", "(id bigint PRIMARY KEY, body text)");
+    let (code, stderr, envelopes) = headless_check(&good);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(envelopes.len(), 1);
+    let check = &envelopes[0]["check"];
+    assert_eq!(check["statements"], 3);
+    assert_eq!(check["applied"], 3);
+    assert_eq!(check["errors"], serde_json::json!([]));
+    assert_eq!(check["approved_with_errors"], false);
+    assert_eq!(check["lints"][0]["rule"], "fk-without-index");
+    common::assert_valid_envelope(&envelopes[0]);
+}
+
+#[tokio::test]
+async fn the_benchmarks_schema_applies_whole() {
+    let sql = archbench::bench::check::schema(50);
+    let report = check_sql(&sql).await;
+    assert_eq!((report.statements, report.applied), (200, 200), "{report:#?}");
+    assert_eq!(report.errors, vec![]);
+}

@@ -3,6 +3,7 @@
 //! backend by the app's own loop), with the loop's own instrumentation, at several sizes, against
 //! a naive renderer that re-renders the whole answer on every line. It reports; it asserts nothing.
 
+pub mod check;
 pub mod corpus;
 pub mod measure;
 pub mod server;

@@ -19,6 +19,20 @@ pub fn command(args: &crate::cli::BenchArgs) -> i32 {
         return crate::bench::measure::measure(out, &args.command)
             .unwrap_or_else(|e| fail(exit::BAD_INPUT, &e));
     }
+    if args.check {
+        return match crate::bench::check::run(|step| crate::tell!("bench: {step}")) {
+            Ok(rows) => {
+                let command: Vec<String> = std::env::args().collect();
+                crate::say!("| figure | measured | goal | |\n|---|---|---|---|");
+                for row in rows.lines() {
+                    crate::say!("{row}");
+                }
+                crate::say!("Command: `{}`", command.join(" "));
+                exit::OK
+            }
+            Err(e) => fail(exit::PROVIDER, &e),
+        };
+    }
     if let Some(tokens) = args.serve {
         let rate = args.paced.then_some(args.rate);
         return match crate::bench::serve(tokens, rate) {
