@@ -970,6 +970,75 @@ fn run_check_hands_off_an_answer_whose_sql_applied_with_the_check_in_the_envelop
 async fn the_benchmarks_schema_applies_whole() {
     let sql = archbench::bench::check::schema(50);
     let report = check_sql(&sql).await;
-    assert_eq!((report.statements, report.applied), (200, 200), "{report:#?}");
+    assert_eq!(
+        (report.statements, report.applied),
+        (200, 200),
+        "{report:#?}"
+    );
     assert_eq!(report.errors, vec![]);
+}
+
+/// Whatever the way out, the throwaway server goes with archbench: here SIGKILL, mid-statement,
+/// which no handler sees; the kernel closes archbench's end of the server's lifeline.
+#[test]
+fn the_throwaway_server_stops_and_its_folder_goes_when_archbench_is_killed() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    // Shared like /tmp, so the server's account (when the suite runs as root) can remove its
+    // folder from it.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let mut child = archbench()
+        .args(["check", "--sql", "-"])
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"SELECT pg_sleep(30);\n").unwrap();
+    }
+    let folder = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("archbench-pg-")
+            })
+    };
+    let deadline = Instant::now() + common::PATIENCE;
+    // The statement is running once the scratch database exists beside the template ones.
+    let pid = loop {
+        let pid = folder().and_then(|f| {
+            let text = std::fs::read_to_string(f.join("data/postmaster.pid")).ok()?;
+            let ready = text.lines().nth(7).is_some_and(|s| s.trim() == "ready");
+            let scratch = std::fs::read_dir(f.join("data/base")).ok()?.count() > 3;
+            (ready && scratch).then(|| text.lines().next()?.trim().parse::<i32>().ok())?
+        });
+        if let Some(pid) = pid {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the server never started");
+        std::thread::park_timeout(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    loop {
+        // SAFETY: signal 0 only asks whether the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        if !alive && folder().is_none() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server (pid {pid}) or its folder outlived archbench"
+        );
+        std::thread::park_timeout(Duration::from_millis(20));
+    }
 }

@@ -28,7 +28,8 @@ pub fn summary(report: &Report) -> String {
     format!("SQL: {}", parts.join(" · "))
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `1 error`, `2 errors`.
+pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {

@@ -303,7 +303,7 @@ struct Throwaway {
 impl Throwaway {
     async fn start(bin: &Path) -> Result<Throwaway, String> {
         let account = Account::unprivileged()?;
-        let dir = std::env::temp_dir().join(format!(
+        let dir = account.temp_dir().join(format!(
             "archbench-pg-{}-{}",
             std::process::id(),
             uuid::Uuid::new_v4().simple()
@@ -433,6 +433,20 @@ impl Account {
              (apt-get install postgresql does) or run archbench as another user"
                 .into(),
         )
+    }
+
+    /// Where the server's private folder goes: the temporary folder, unless the server's account
+    /// could not remove its folder from it when archbench is gone (root's own `TMPDIR` is often
+    /// private), then `/tmp`, which any account may create in and remove its own from.
+    fn temp_dir(&self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir();
+        let shared = std::fs::metadata(&dir).is_ok_and(|m| m.permissions().mode() & 0o003 == 0o003);
+        if self.ids.is_some() && !shared {
+            PathBuf::from("/tmp")
+        } else {
+            dir
+        }
     }
 
     fn apply(&self, command: &mut Command) {

@@ -285,6 +285,9 @@ fn header_lines(run: &RunDetail, palette: &Palette) -> Vec<Line<'static>> {
     if let Some(envelope) = &run.envelope_id {
         lines.push(field("envelope", envelope.clone()));
     }
+    if let Some(check) = run.events.iter().rev().find(|e| e.kind == "sql_checked") {
+        lines.push(field("sql", sql_check_line(&check.data)));
+    }
     if let Some(feedback) = &run.feedback {
         lines.push(field("feedback", feedback.clone()));
     }
@@ -313,4 +316,46 @@ fn fit(text: &str, width: usize) -> String {
     }
     out.extend(std::iter::repeat_n(' ', width - used));
     out
+}
+
+/// The SQL check recorded for a run, as one line: `3 statements · 2 applied · 1 error ·
+/// 1 warning on PostgreSQL 15.8` (or why it was not applied).
+fn sql_check_line(data: &serde_json::Value) -> String {
+    use crate::check::report::plural;
+    let n = |key: &str| data.get(key).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+    let counts = format!(
+        "{} · {} applied · {} · {}",
+        plural(n("statements"), "statement"),
+        n("applied"),
+        plural(n("errors"), "error"),
+        plural(n("warnings"), "warning")
+    );
+    match (
+        data.get("server").and_then(|v| v.as_str()),
+        data.get("not_applied").and_then(|v| v.as_str()),
+    ) {
+        (_, Some(why)) => format!("{counts}; not applied: {why}"),
+        (Some(server), None) => format!("{counts} on {server}"),
+        (None, None) => counts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_recorded_sql_check_reads_as_one_line() {
+        let data = serde_json::json!({
+            "server": "PostgreSQL 15.18", "statements": 3, "applied": 2, "errors": 1, "warnings": 1,
+            "not_applied": null,
+        });
+        assert_eq!(
+            super::sql_check_line(&data),
+            "3 statements · 2 applied · 1 error · 1 warning on PostgreSQL 15.18"
+        );
+        let data = serde_json::json!({ "statements": 3, "not_applied": "no server" });
+        assert_eq!(
+            super::sql_check_line(&data),
+            "3 statements · 0 applied · 0 errors · 0 warnings; not applied: no server"
+        );
+    }
 }
