@@ -63,6 +63,10 @@ pub struct Cli {
     /// The theme: dark, light, high-contrast, sixteen, or a user theme (env ARCHBENCH_THEME).
     #[arg(long)]
     pub theme: Option<String>,
+    /// A PostgreSQL to check the answers' SQL on instead of a throwaway server (overrides
+    /// [check] url; its user needs CREATEROLE and CREATEDB).
+    #[arg(long)]
+    pub check_url: Option<String>,
     /// No alternate screen: the workbench sits at the bottom of the terminal and the answer goes
     /// into the scrollback as it completes.
     #[arg(long)]

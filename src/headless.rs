@@ -710,17 +710,6 @@ async fn checked(
             e.message
         );
     }
-    recorder.record(
-        "sql_checked",
-        serde_json::json!({
-            "server": report.server,
-            "checked_sha256": report.checked_sha256,
-            "statements": report.statements,
-            "applied": report.applied,
-            "errors": report.errors.len(),
-            "warnings": report.warnings(),
-            "not_applied": report.not_applied,
-        }),
-    );
+    recorder.record("sql_checked", report.record());
     report
 }

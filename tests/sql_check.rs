@@ -568,6 +568,14 @@ fn bad_input_to_check_is_exit_2_with_what_to_do() {
         err.contains("check.require is \"pass\", \"confirm\" or \"off\""),
         "{err}"
     );
+    let out = archbench()
+        .args(["check", "--check-url", "postgresql://host:notaport/db", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--check-url does not parse"), "{err}");
 }
 
 #[test]

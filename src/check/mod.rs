@@ -200,6 +200,20 @@ impl Report {
     pub fn summary(&self) -> String {
         report::summary(self)
     }
+
+    /// What the audit log and the session store keep of a check (`sql_checked`): where it ran,
+    /// the counts, and the hash of the text it checked; the envelope carries the whole report.
+    pub fn record(&self) -> serde_json::Value {
+        serde_json::json!({
+            "server": self.server,
+            "checked_sha256": self.checked_sha256,
+            "statements": self.statements,
+            "applied": self.applied,
+            "errors": self.errors.len(),
+            "warnings": self.warnings(),
+            "not_applied": self.not_applied,
+        })
+    }
 }
 
 /// SHA-256 of a text, hex.

@@ -38,8 +38,17 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// `--check-url` over `[check] url`; the rest from `[check]`, defaults where unset.
-    pub fn resolve(config: &CheckConfig, url_flag: Option<&str>) -> Settings {
+    /// `--check-url` over `[check] url`; the rest from `[check]`, defaults where unset. A flag's
+    /// URL that does not parse is refused here, before anything runs (the file's is checked
+    /// where the configuration is read).
+    pub fn resolve(config: &CheckConfig, url_flag: Option<&str>) -> Result<Settings, String> {
+        if let Some(url) = url_flag {
+            if let Err(e) = url.parse::<tokio_postgres::Config>() {
+                return Err(format!(
+                    "--check-url does not parse ({e}): write it as postgresql://user@host:port/dbname"
+                ));
+            }
+        }
         let url = url_flag
             .map(str::to_string)
             .or_else(|| config.url.as_ref().map(|u| u.get_ref().clone()));
@@ -49,7 +58,7 @@ impl Settings {
                 .map(|s| Duration::from_secs_f64(*s.get_ref()))
                 .unwrap_or(default)
         };
-        Settings {
+        Ok(Settings {
             enabled: config.enabled.unwrap_or(true),
             server: url.map(ServerSpec::Url).unwrap_or(ServerSpec::Throwaway),
             require: config
@@ -68,6 +77,6 @@ impl Settings {
                     .collect(),
                 brief: None,
             },
-        }
+        })
     }
 }

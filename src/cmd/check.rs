@@ -26,7 +26,10 @@ pub async fn command(args: &CheckArgs) -> i32 {
         Ok(loaded) => loaded,
         Err(e) => return crate::say::fail(exit::BAD_INPUT, &e.to_string()),
     };
-    let mut settings = Settings::resolve(&loaded.config.check, args.check_url.as_deref());
+    let mut settings = match Settings::resolve(&loaded.config.check, args.check_url.as_deref()) {
+        Ok(settings) => settings,
+        Err(e) => return crate::say::fail(exit::BAD_INPUT, &e),
+    };
     let Some(file) = args.file.as_deref() else {
         return crate::say::fail(
             exit::BAD_INPUT,

@@ -54,6 +54,15 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
     if run.json {
         sinks.add_everywhere(SinkSpec::Stdout);
     }
+    let checker = match run.check {
+        true => {
+            match crate::check::Settings::resolve(&loaded.config.check, run.check_url.as_deref()) {
+                Ok(settings) => Some(Arc::new(crate::check::Checker::new(settings))),
+                Err(e) => return crate::say::fail(exit::BAD_INPUT, &e),
+            }
+        }
+        false => None,
+    };
     let job = HeadlessRun {
         role,
         roles: Arc::new(book),
@@ -69,12 +78,7 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
         )),
         sessions: paths::sessions_db(),
         sinks,
-        checker: run.check.then(|| {
-            Arc::new(crate::check::Checker::new(crate::check::Settings::resolve(
-                &loaded.config.check,
-                run.check_url.as_deref(),
-            )))
-        }),
+        checker,
     };
     headless::run(job, provider).await
 }

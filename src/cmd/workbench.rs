@@ -128,7 +128,10 @@ pub async fn tui(cli: &Cli) -> i32 {
         });
     }
     let outbox = outbox(common, &bench.config);
-    let checker = checker(&bench.config, &mut state);
+    let checker = match checker(&bench.config, cli.check_url.as_deref(), &mut state) {
+        Ok(checker) => checker,
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
     open(
         state,
         bench.provider,
@@ -286,7 +289,10 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
         });
     }
     let outbox = outbox(common, &bench.config);
-    let checker = checker(&bench.config, &mut state);
+    let checker = match checker(&bench.config, cli.check_url.as_deref(), &mut state) {
+        Ok(checker) => checker,
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
     open(state, bench.provider, outbox, bench.builder, checker, false).await
 }
 
@@ -305,19 +311,21 @@ async fn open(
     }
 }
 
-/// The SQL check of `[check]`: its approval policy set on the state, its checker for the effect
-/// runner (none when the check is off).
+/// The SQL check of `[check]` and `--check-url`: its approval policy set on the state, its
+/// checker for the effect runner (none when the check is off); a URL that does not parse is an
+/// error.
 fn checker(
     config: &crate::config::Config,
+    url: Option<&str>,
     state: &mut State,
-) -> Option<Arc<crate::check::Checker>> {
-    let settings = crate::check::Settings::resolve(&config.check, None);
+) -> Result<Option<Arc<crate::check::Checker>>, String> {
+    let settings = crate::check::Settings::resolve(&config.check, url)?;
     // ARCHBENCH_CHECK=off turns it off for one session, above the configuration.
     let off = std::env::var("ARCHBENCH_CHECK")
         .is_ok_and(|v| matches!(v.trim(), "off" | "0" | "false" | "no"));
     if !settings.enabled || off {
-        return None;
+        return Ok(None);
     }
     state.check_policy = Some(settings.require);
-    Some(Arc::new(crate::check::Checker::new(settings)))
+    Ok(Some(Arc::new(crate::check::Checker::new(settings))))
 }

@@ -153,24 +153,9 @@ pub(super) fn on_checked(state: &mut State, run_id: u64, report: Report, at: Dat
     } else {
         NoticeLevel::Success
     };
-    let data = serde_json::json!({
-        "server": report.server,
-        "checked_sha256": report.checked_sha256,
-        "statements": report.statements,
-        "applied": report.applied,
-        "errors": report.errors.len(),
-        "warnings": report.warnings(),
-        "not_applied": report.not_applied,
-    });
+    let data = report.record();
+    let why = report.not_applied.clone();
     attempt.check = Some(SqlCheck::Done(Box::new(report)));
-    let why = state
-        .attempts
-        .iter()
-        .find(|a| a.run_id == run_id)
-        .and_then(|a| match &a.check {
-            Some(SqlCheck::Done(r)) => r.not_applied.clone(),
-            _ => None,
-        });
     let text = match why {
         Some(why) => format!("{summary} — not applied: {why}"),
         None if listed => format!("{summary} — ! lists them"),
