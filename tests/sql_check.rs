@@ -506,6 +506,9 @@ fn check_json_on_a_markdown_answer_gives_lines_of_the_file() {
         (5.into(), "warning".into())
     );
     assert!(lint["message"].as_str().unwrap().starts_with("b: "));
+    assert_eq!(json["blocks"][0]["line"], 4);
+    assert_eq!(json["blocks"][0]["last_line"], 6);
+    assert_eq!(json["blocks"][0]["applied"], 2);
     assert_eq!(json["skipped"][0]["line"], 10);
     assert_eq!(json["skipped"][0]["dialect"], "ClickHouse");
     assert!(json["skipped"][0]["reason"]
@@ -685,6 +688,10 @@ async fn the_workbench_shows_the_check_lists_findings_and_jumps_to_their_line() 
     assert!(
         list.contains("11:1 table-without-primary-key notes"),
         "{list}"
+    );
+    assert!(
+        list.contains("lines 6–11 · sql · PostgreSQL: 3 statements · 2 applied · 1 error · 1 lint"),
+        "the block's own line, above its findings: {list}"
     );
     // The server's version is this machine's: the snapshot names it generically.
     let version = d.state.latest().and_then(|a| match &a.check {

@@ -25,6 +25,20 @@ pub fn unapplied(plan: &Plan, why: String) -> Report {
         errors: plan.errors.clone(),
         skipped: plan.skipped.clone(),
         parsed_only: plan.parsed_only.clone(),
+        blocks: plan
+            .blocks
+            .iter()
+            .zip(&plan.dialects)
+            .enumerate()
+            .map(|(i, (block, dialect))| super::BlockSummary {
+                line: block.start().line,
+                last_line: block.last_line(),
+                label: block.label.clone(),
+                dialect: *dialect,
+                statements: plan.statements.iter().filter(|s| s.block == i).count(),
+                applied: 0,
+            })
+            .collect(),
         not_applied: Some(why),
         ..Report::default()
     }
@@ -66,7 +80,12 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
             }
         }
         match execute(&scratch, &statement.text, options.statement_timeout).await {
-            Ok(()) => report.applied += 1,
+            Ok(()) => {
+                report.applied += 1;
+                if let Some(block) = report.blocks.get_mut(statement.block) {
+                    block.applied += 1;
+                }
+            }
             Err(e) => {
                 if e.sqlstate == "42501" {
                     if let Some(extension) = created_extension(parsed) {

@@ -68,6 +68,11 @@ impl Block {
         Location { line, column }
     }
 
+    /// The block's last line in the answer.
+    pub fn last_line(&self) -> usize {
+        self.lines.last().map(|&(_, line, _)| line).unwrap_or(1)
+    }
+
     /// The location of the block's first line.
     pub fn start(&self) -> Location {
         self.lines

@@ -70,6 +70,8 @@ pub struct Prepared {
 /// The text's SQL, found and parsed, ready to apply.
 pub struct Plan {
     pub blocks: Vec<locate::Block>,
+    /// The dialect of each of `blocks`.
+    pub dialects: Vec<Dialect>,
     pub statements: Vec<Prepared>,
     /// Problems found without a server: syntax errors, MySQL blocks that do not parse.
     pub errors: Vec<Finding>,
@@ -125,6 +127,21 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A block of SQL the check read, and what became of its statements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockSummary {
+    /// Its first and last lines in the checked text.
+    pub line: usize,
+    pub last_line: usize,
+    /// The fence's label (empty when unlabelled).
+    pub label: String,
+    pub dialect: Dialect,
+    /// Its PostgreSQL statements, and how many of them applied (a MySQL block has none: it is
+    /// parsed only).
+    pub statements: usize,
+    pub applied: usize,
+}
+
 /// A block of another engine that was parsed with that engine's grammar, but not applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParsedOnly {
@@ -168,6 +185,9 @@ pub struct Report {
     pub lints: Vec<Lint>,
     pub skipped: Vec<Skipped>,
     pub parsed_only: Vec<ParsedOnly>,
+    /// The blocks read, in answer order, each with its counts.
+    #[serde(default)]
+    pub blocks: Vec<BlockSummary>,
     /// Why the SQL was not applied, when it was not (no server, say), and what to do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_applied: Option<String>,
@@ -229,6 +249,7 @@ pub fn prepare(text: &str, source: Source, brief: Option<&str>) -> Plan {
     };
     let mut plan = Plan {
         blocks: Vec::new(),
+        dialects: Vec::new(),
         statements: Vec::new(),
         errors: Vec::new(),
         skipped: Vec::new(),
@@ -345,6 +366,7 @@ pub fn prepare(text: &str, source: Source, brief: Option<&str>) -> Plan {
             }
         }
         plan.blocks.push(block);
+        plan.dialects.push(dialect);
     }
     plan
 }

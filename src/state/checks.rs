@@ -38,48 +38,84 @@ pub struct FindingRow {
     pub line: usize,
     pub level: Severity,
     pub text: String,
+    /// A block's own line (its counts), above its findings.
+    pub header: bool,
 }
 
-/// The report's findings in the order a reviewer reads them: errors, extensions the server
-/// lacks, lints, then what was not checked.
+/// The report's findings block by block, as a reviewer reads them: each block's line (what it
+/// is, how many of its statements applied), then its errors, missing extensions and lints; the
+/// blocks not checked (other engines, psql commands) in their place.
 pub fn findings(report: &Report) -> Vec<FindingRow> {
-    let mut rows = Vec::new();
+    use crate::check::report::plural;
+    let row = |line: usize, level: Severity, text: String| FindingRow {
+        line,
+        level,
+        text,
+        header: false,
+    };
+    let mut items: Vec<(usize, u8, FindingRow)> = Vec::new();
     for e in &report.errors {
         let follows = e
             .follows_from
             .map(|l| format!(" (follows from line {l})"))
             .unwrap_or_default();
-        rows.push(FindingRow {
-            line: e.line,
-            level: Severity::Error,
-            text: format!(
-                "{}:{} {} {}{follows}",
-                e.line, e.column, e.sqlstate, e.message
-            ),
-        });
+        let text = format!(
+            "{}:{} {} {}{follows}",
+            e.line, e.column, e.sqlstate, e.message
+        );
+        items.push((e.line, 1, row(e.line, Severity::Error, text)));
     }
     for u in &report.unavailable {
-        rows.push(FindingRow {
-            line: u.line,
-            level: Severity::Info,
-            text: format!("{}: extension {}: {}", u.line, u.extension, u.reason),
-        });
+        let text = format!("{}: extension {}: {}", u.line, u.extension, u.reason);
+        items.push((u.line, 1, row(u.line, Severity::Info, text)));
     }
     for l in &report.lints {
-        rows.push(FindingRow {
-            line: l.line,
-            level: l.severity,
-            text: format!("{}:{} {} {}", l.line, l.column, l.rule, l.message),
-        });
+        let text = format!("{}:{} {} {}", l.line, l.column, l.rule, l.message);
+        items.push((l.line, 2, row(l.line, l.severity, text)));
     }
     for s in &report.skipped {
-        rows.push(FindingRow {
-            line: s.line,
-            level: Severity::Info,
-            text: format!("{}: {}", s.line, s.reason),
-        });
+        items.push((
+            s.line,
+            1,
+            row(s.line, Severity::Info, format!("{}: {}", s.line, s.reason)),
+        ));
     }
-    rows
+    for b in &report.blocks {
+        let in_block = |line: usize| line >= b.line && line <= b.last_line;
+        let errors = report.errors.iter().filter(|e| in_block(e.line)).count();
+        let lints = report.lints.iter().filter(|l| in_block(l.line)).count();
+        let counts = if b.dialect == crate::check::dialect::Dialect::Postgres {
+            format!(
+                "{} · {} applied · {} · {}",
+                plural(b.statements, "statement"),
+                b.applied,
+                plural(errors, "error"),
+                plural(lints, "lint")
+            )
+        } else {
+            format!("parsed only · {}", plural(errors, "error"))
+        };
+        let label = if b.label.is_empty() {
+            "unlabelled"
+        } else {
+            b.label.as_str()
+        };
+        let text = format!(
+            "lines {}–{} · {label} · {}: {counts}",
+            b.line, b.last_line, b.dialect
+        );
+        // A block's line sorts before everything at or after its first line.
+        items.push((
+            b.line,
+            0,
+            FindingRow {
+                header: true,
+                ..row(b.line, Severity::Info, text)
+            },
+        ));
+    }
+    items.sort_by_key(|(line, order, _)| (*line, *order));
+    items.into_iter().map(|(_, _, row)| row).collect()
 }
 
 /// The answer of run `run_id` completed: check its SQL.
@@ -145,7 +181,7 @@ pub(super) fn on_checked(state: &mut State, run_id: u64, report: Report, at: Dat
         return;
     }
     let summary = report.summary();
-    let listed = !findings(&report).is_empty();
+    let listed = findings(&report).iter().any(|r| !r.header);
     let level = if !report.errors.is_empty() {
         NoticeLevel::Error
     } else if report.not_applied.is_some() || report.warnings() > 0 {
@@ -177,7 +213,14 @@ pub fn report_of(state: &State) -> Option<&Report> {
 pub(super) fn open_list(state: &mut State) {
     match state.shown_attempt().and_then(|a| a.check.as_ref()) {
         Some(SqlCheck::Done(report)) if !findings(report).is_empty() => {
-            state.check_list = Some(0);
+            // The first error (else the first finding) is selected: Enter goes to it.
+            let rows = findings(report);
+            let first = rows
+                .iter()
+                .position(|r| r.level == Severity::Error)
+                .or_else(|| rows.iter().position(|r| !r.header))
+                .unwrap_or(0);
+            state.check_list = Some(first);
         }
         Some(SqlCheck::Done(report)) => {
             let text = format!("{}: nothing to list.", report.summary());

@@ -199,16 +199,17 @@ pub fn check_list(
     }
     for (i, row) in rows.iter().enumerate().skip(first).take(room) {
         let (mark, colour) = match row.level {
-            Severity::Error => ("✗", palette.error),
-            Severity::Warning => ("!", palette.warning),
-            Severity::Info => ("·", palette.dim),
+            _ if row.header => ("▸", palette.info),
+            Severity::Error => ("  ✗", palette.error),
+            Severity::Warning => ("  !", palette.warning),
+            Severity::Info => ("  ·", palette.dim),
         };
-        let style = if i == selected {
-            Style::default()
+        let style = match (i == selected, row.header) {
+            (true, _) => Style::default()
                 .fg(palette.selected_fg)
-                .bg(palette.selected_bg)
-        } else {
-            Style::default()
+                .bg(palette.selected_bg),
+            (false, true) => Style::default().add_modifier(Modifier::BOLD),
+            (false, false) => Style::default(),
         };
         lines.push(Line::from(vec![
             Span::styled(
