@@ -46,6 +46,12 @@ pub enum Event {
     ModelsListed(Result<Vec<String>, String>),
     /// A provider was built for the model picker's choice (or why not).
     ProviderBuilt(Result<crate::provider::choose::Built, String>),
+    /// The SQL check of run `run_id`'s answer has applied `done` of its `total` statements.
+    CheckProgress {
+        run_id: u64,
+        done: usize,
+        total: usize,
+    },
     /// The SQL check of run `run_id`'s answer finished.
     Checked {
         run_id: u64,

@@ -696,7 +696,9 @@ async fn checked(
     brief: &str,
     recorder: &Recorder<'_>,
 ) -> crate::check::Report {
-    let report = checker.check(text, Some(brief)).await;
+    let report = checker
+        .check(text, Some(brief), crate::check::Progress::default())
+        .await;
     crate::tell!("archbench: {}", report.summary());
     if let Some(why) = &report.not_applied {
         crate::tell!("archbench: the SQL was not applied: {why}");

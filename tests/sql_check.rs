@@ -1057,3 +1057,38 @@ fn the_throwaway_server_stops_and_its_folder_goes_when_archbench_is_killed() {
         std::thread::park_timeout(Duration::from_millis(20));
     }
 }
+
+#[tokio::test]
+async fn the_check_tells_its_progress_and_the_routes_pane_shows_it() {
+    use archbench::event::Event;
+    let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut options = options();
+    let sink = told.clone();
+    options.progress = check::Progress::new(move |done, total| {
+        sink.lock().unwrap().push((done, total));
+    });
+    let report = check::check(
+        "SELECT pg_sleep(0.15);\nSELECT 1;\nSELECT 2;\n",
+        Source::Sql,
+        Some(server()),
+        &options,
+    )
+    .await;
+    assert_eq!(report.applied, 3);
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.first(), Some(&(0, 3)), "{told:?}");
+    assert_eq!(told.last(), Some(&(3, 3)), "{told:?}");
+    assert!(
+        told.contains(&(1, 3)),
+        "told again after the slow statement: {told:?}"
+    );
+
+    let (mut d, _) = answered(CHECKED_ANSWER, check::Require::Confirm);
+    d.send(Event::CheckProgress {
+        run_id: 1,
+        done: 2,
+        total: 3,
+    });
+    let screen = d.screen();
+    assert!(screen.contains("SQL: checking… 2 of 3"), "{screen}");
+}

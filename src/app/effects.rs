@@ -404,8 +404,16 @@ impl EffectRunner {
                 let Some(checker) = self.checker.clone() else {
                     return;
                 };
+                let told = done.clone();
+                let progress = crate::check::Progress::new(move |applied, total| {
+                    let _ = told.send(Event::CheckProgress {
+                        run_id,
+                        done: applied,
+                        total,
+                    });
+                });
                 tokio::spawn(async move {
-                    let report = checker.check(&text, Some(&brief)).await;
+                    let report = checker.check(&text, Some(&brief), progress).await;
                     let _ = done.send(Event::Checked {
                         run_id,
                         report: Box::new(report),

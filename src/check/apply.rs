@@ -17,6 +17,9 @@ use tokio_postgres::NoTls;
 /// may have turned its own statement_timeout off).
 const GRACE: Duration = Duration::from_millis(500);
 
+/// How often the check's progress is told (a screen needs no more).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
 /// The report of a plan that was not applied, saying why.
 pub fn unapplied(plan: &Plan, why: String) -> Report {
     Report {
@@ -54,7 +57,14 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
     report.server = Some(server.version.clone());
     let deadline = Instant::now() + options.time_limit;
     let mut failures = Failures::default();
+    let total = plan.statements.len();
+    let mut told = Instant::now();
+    options.progress.tell(0, total);
     for (i, statement) in plan.statements.iter().enumerate() {
+        if told.elapsed() >= PROGRESS_EVERY {
+            options.progress.tell(i, total);
+            told = Instant::now();
+        }
         let parsed = match &statement.parsed {
             Ok(parsed) => parsed,
             Err(_) => {
@@ -124,6 +134,7 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
             }
         }
     }
+    options.progress.tell(total, total);
     if Instant::now() < deadline {
         report
             .lints

@@ -45,6 +45,35 @@ pub struct Options {
     pub lints_off: BTreeSet<String>,
     /// The brief, read for what it asks (a multi-tenant design, say).
     pub brief: Option<String>,
+    /// Told how far the apply has gone.
+    pub progress: Progress,
+}
+
+/// Told, while statements are applied, how many of how many are done: at most every 100 ms,
+/// and at the end.
+#[derive(Clone, Default)]
+pub struct Progress(Option<std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>>);
+
+impl Progress {
+    pub fn new(tell: impl Fn(usize, usize) + Send + Sync + 'static) -> Progress {
+        Progress(Some(std::sync::Arc::new(tell)))
+    }
+
+    fn tell(&self, done: usize, total: usize) {
+        if let Some(tell) = &self.0 {
+            tell(done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(told)"
+        } else {
+            "Progress(none)"
+        })
+    }
 }
 
 impl Default for Options {
@@ -54,6 +83,7 @@ impl Default for Options {
             time_limit: Duration::from_secs(60),
             lints_off: BTreeSet::new(),
             brief: None,
+            progress: Progress::default(),
         }
     }
 }

@@ -31,9 +31,15 @@ impl Checker {
 
     /// Checks an answer; without a server its SQL is still parsed and linted, and the report
     /// says why it was not applied.
-    pub async fn check(&self, text: &str, brief: Option<&str>) -> Report {
+    pub async fn check(
+        &self,
+        text: &str,
+        brief: Option<&str>,
+        progress: super::Progress,
+    ) -> Report {
         let mut options = self.settings.options.clone();
         options.brief = brief.map(str::to_string);
+        options.progress = progress;
         match self.server().await {
             Ok(server) => super::check(text, Source::Markdown, Some(server), &options).await,
             Err(why) => {

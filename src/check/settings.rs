@@ -76,6 +76,7 @@ impl Settings {
                     .map(|(name, _)| name.clone())
                     .collect(),
                 brief: None,
+                progress: super::Progress::default(),
             },
         })
     }

@@ -17,9 +17,12 @@ use chrono::{DateTime, Utc};
 /// Where an attempt's SQL check stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlCheck {
-    /// Asked for; the report will belong to the answer with this hash.
+    /// Asked for; the report will belong to the answer with this hash. `done` of `total`
+    /// statements applied so far (`total` 0 until the server has started).
     Running {
         sha256: String,
+        done: usize,
+        total: usize,
     },
     Done(Box<Report>),
 }
@@ -161,7 +164,11 @@ fn ask(state: &mut State, index: usize) -> Vec<Effect> {
         return Vec::new();
     };
     let sha256 = crate::check::text_hash(attempt.text());
-    attempt.check = Some(SqlCheck::Running { sha256 });
+    attempt.check = Some(SqlCheck::Running {
+        sha256,
+        done: 0,
+        total: 0,
+    });
     let effect = Effect::CheckSql {
         run_id: attempt.run_id,
         text: attempt.text().to_string(),
@@ -169,6 +176,20 @@ fn ask(state: &mut State, index: usize) -> Vec<Effect> {
     };
     notice(state, NoticeLevel::Info, "Checking the answer's SQL…");
     vec![effect]
+}
+
+/// The check of run `run_id` has gone further.
+pub(super) fn on_progress(state: &mut State, run_id: u64, done: usize, total: usize) {
+    if let Some(SqlCheck::Running {
+        done: d, total: t, ..
+    }) = state
+        .attempts
+        .iter_mut()
+        .find(|a| a.run_id == run_id)
+        .and_then(|a| a.check.as_mut())
+    {
+        (*d, *t) = (done, total);
+    }
 }
 
 /// A check's report arrived: kept if it checked the text the attempt holds, else dropped.

@@ -128,6 +128,14 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
                 Vec::new()
             }
         }
+        Event::CheckProgress {
+            run_id,
+            done,
+            total,
+        } => {
+            super::checks::on_progress(state, run_id, done, total);
+            Vec::new()
+        }
         Event::Checked { run_id, report } => {
             super::checks::on_checked(state, run_id, *report, at);
             Vec::new()

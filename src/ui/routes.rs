@@ -275,7 +275,11 @@ pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette)
 fn check_line(state: &State, palette: &Palette) -> Option<Line<'static>> {
     use crate::state::checks::SqlCheck;
     let (text, colour) = match state.latest()?.check.as_ref()? {
-        SqlCheck::Running { .. } => ("SQL: checking…".to_string(), palette.info),
+        SqlCheck::Running { total: 0, .. } => ("SQL: checking…".to_string(), palette.info),
+        SqlCheck::Running { done, total, .. } => (
+            format!("SQL: checking… {done} of {total} statements"),
+            palette.info,
+        ),
         SqlCheck::Done(report) if report.statements == 0 && report.skipped.is_empty() => {
             ("SQL: none in this answer".to_string(), palette.dim)
         }
