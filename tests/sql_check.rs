@@ -433,9 +433,33 @@ async fn the_whole_check_stops_at_its_time_limit() {
 
 #[tokio::test]
 async fn each_check_gets_a_fresh_database_dropped_after_it() {
-    let first = check_sql("CREATE TABLE once (id bigint PRIMARY KEY);").await;
-    let second = check_sql("CREATE TABLE once (id bigint PRIMARY KEY);").await;
-    assert_eq!((first.errors.len(), second.errors.len()), (0, 0));
+    // The SQL names its own database and role in an error, so the test can look for them after.
+    let sql = "CREATE TABLE once (id bigint PRIMARY KEY);\n\
+               DO $$ BEGIN RAISE EXCEPTION '%/%', current_database(), current_user; END $$;";
+    let first = check_sql(sql).await;
+    let second = check_sql(sql).await;
+    let names = |r: &Report| {
+        assert_eq!(r.applied, 1, "the table is new each time: {r:#?}");
+        let (db, role) = r.errors[0].message.split_once('/').unwrap();
+        (db.to_string(), role.to_string())
+    };
+    let (first, second) = (names(&first), names(&second));
+    assert_ne!(first.0, second.0, "a fresh database each check");
+    assert!(first.0.starts_with("archbench_check_") && first.0 == first.1);
+    for (db, role) in [first, second] {
+        let gone = server()
+            .admin_query(&format!(
+                "SELECT (SELECT count(*) FROM pg_database WHERE datname = '{db}'), \
+                        (SELECT count(*) FROM pg_roles WHERE rolname = '{role}')"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            gone,
+            vec![vec![Some("0".to_string()), Some("0".to_string())]],
+            "{db} dropped"
+        );
+    }
 }
 
 fn archbench() -> Command {
@@ -694,10 +718,11 @@ async fn the_workbench_shows_the_check_lists_findings_and_jumps_to_their_line() 
         "the block's own line, above its findings: {list}"
     );
     // The server's version is this machine's: the snapshot names it generically.
-    let version = d.state.latest().and_then(|a| match &a.check {
-        Some(archbench::state::checks::SqlCheck::Done(r)) => r.server.clone(),
-        _ => None,
-    });
+    let version = d
+        .state
+        .latest()
+        .and_then(|a| a.check_report())
+        .and_then(|r| r.server.clone());
     insta::assert_snapshot!(
         "checks_list",
         list.replace(&version.unwrap(), "PostgreSQL <version>")

@@ -251,6 +251,13 @@ impl Report {
         report::summary(self)
     }
 
+    /// The lines with an error or a warning, each with the worst of them: the answer's gutter.
+    pub fn marks(&self) -> impl Iterator<Item = (usize, Severity)> + '_ {
+        let errors = self.errors.iter().map(|e| (e.line, Severity::Error));
+        let lints = self.lints.iter().map(|l| (l.line, l.severity));
+        errors.chain(lints).filter(|(_, s)| *s >= Severity::Warning)
+    }
+
     /// What the audit log and the session store keep of a check (`sql_checked`): where it ran,
     /// the counts, and the hash of the text it checked; the envelope carries the whole report.
     pub fn record(&self) -> serde_json::Value {

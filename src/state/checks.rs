@@ -222,12 +222,19 @@ pub(super) fn on_checked(state: &mut State, run_id: u64, report: Report, at: Dat
     audit(state, "sql_checked", at, data);
 }
 
+impl super::Attempt {
+    /// The report of this answer's SQL check, once it is done.
+    pub fn check_report(&self) -> Option<&Report> {
+        match &self.check {
+            Some(SqlCheck::Done(report)) => Some(report),
+            _ => None,
+        }
+    }
+}
+
 /// The report of the shown attempt, when its check is done.
 pub fn report_of(state: &State) -> Option<&Report> {
-    match state.shown_attempt().and_then(|a| a.check.as_ref()) {
-        Some(SqlCheck::Done(report)) => Some(report),
-        _ => None,
-    }
+    state.shown_attempt().and_then(super::Attempt::check_report)
 }
 
 /// `!`: the findings list.
@@ -353,7 +360,10 @@ pub(super) fn answer_gate(
     at: DateTime<Utc>,
 ) -> Vec<Effect> {
     if text.eq_ignore_ascii_case("yes") || text.eq_ignore_ascii_case("y") {
-        let errors = report_of_latest(state).map_or(0, |r| r.errors.len());
+        let errors = state
+            .latest()
+            .and_then(super::Attempt::check_report)
+            .map_or(0, |r| r.errors.len());
         audit(
             state,
             "check_confirmed",
@@ -368,12 +378,5 @@ pub(super) fn answer_gate(
             "Not approved. ! lists the SQL check's findings; f asks the agent to revise.",
         );
         Vec::new()
-    }
-}
-
-fn report_of_latest(state: &State) -> Option<&Report> {
-    match state.latest().and_then(|a| a.check.as_ref()) {
-        Some(SqlCheck::Done(report)) => Some(report),
-        _ => None,
     }
 }

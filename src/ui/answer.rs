@@ -162,18 +162,16 @@ fn gutter_marks(
     palette: &Palette,
 ) -> Vec<(usize, &'static str, ratatui::style::Color)> {
     use crate::check::Severity;
-    let Some(crate::state::checks::SqlCheck::Done(report)) = &attempt.check else {
+    let Some(report) = attempt.check_report() else {
         return Vec::new();
     };
     let mut marks: std::collections::BTreeMap<usize, Severity> = Default::default();
-    for row in crate::state::checks::findings(report) {
-        if row.level >= Severity::Warning {
-            let rendered = attempt.doc.rendered_line_of(row.line);
-            let at = state.view.row_of_line(rendered);
-            if at >= state.scroll && at < state.scroll + height {
-                let level = marks.entry(at - state.scroll).or_insert(row.level);
-                *level = (*level).max(row.level);
-            }
+    // Lines and levels only: the findings' texts are for the list, not for every frame.
+    for (line, severity) in report.marks() {
+        let at = state.view.row_of_line(attempt.doc.rendered_line_of(line));
+        if at >= state.scroll && at < state.scroll + height {
+            let level = marks.entry(at - state.scroll).or_insert(severity);
+            *level = (*level).max(severity);
         }
     }
     marks
