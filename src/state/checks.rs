@@ -17,10 +17,9 @@ use chrono::{DateTime, Utc};
 /// Where an attempt's SQL check stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlCheck {
-    /// Asked for; the report will belong to the answer with this hash. `done` of `total`
-    /// statements applied so far (`total` 0 until the server has started).
+    /// Asked for (its report is kept only if it checked the text the attempt holds); `done` of
+    /// `total` statements applied so far (`total` 0 until the server has started).
     Running {
-        sha256: String,
         done: usize,
         total: usize,
     },
@@ -163,12 +162,7 @@ fn ask(state: &mut State, index: usize) -> Vec<Effect> {
     let Some(attempt) = state.attempts.get_mut(index) else {
         return Vec::new();
     };
-    let sha256 = crate::check::text_hash(attempt.text());
-    attempt.check = Some(SqlCheck::Running {
-        sha256,
-        done: 0,
-        total: 0,
-    });
+    attempt.check = Some(SqlCheck::Running { done: 0, total: 0 });
     let effect = Effect::CheckSql {
         run_id: attempt.run_id,
         text: attempt.text().to_string(),
