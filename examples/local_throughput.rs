@@ -32,9 +32,15 @@ type Rate = (usize, Duration);
 fn bare(engine: &Engine, request: &ChatRequest) -> Result<Rate, String> {
     let mut first: Option<Instant> = None;
     let (_, usage) = engine
-        .generate(request, &CancellationToken::new(), |_| {
-            first.get_or_insert_with(Instant::now);
-        })
+        .warm(None)
+        .generate(
+            request,
+            &CancellationToken::new(),
+            |_| {},
+            |_| {
+                first.get_or_insert_with(Instant::now);
+            },
+        )
         .map_err(|e| e.to_string())?;
     Ok((
         usage.completion_tokens as usize,

@@ -370,12 +370,33 @@ pub struct BenchArgs {
     /// alone, and P4/P5 while checks run (needs PostgreSQL, as the check does).
     #[arg(long)]
     pub check: bool,
+    /// The local engine's first-token times instead: a first run, a second run of the role, a
+    /// revision, a fresh process with the role's prompt on disk; and the prompt reading rate.
+    #[arg(long)]
+    pub first_token: bool,
+    /// The model for --first-token (default: the model `scripts/fetch-model.sh` fetches).
+    #[arg(long, value_name = "FILE")]
+    pub model_path: Option<std::path::PathBuf>,
+    /// Internal: one fresh-process run for --first-token, printing `first-token` at once.
+    #[arg(long, hide = true)]
+    pub first_token_probe: bool,
+    /// Internal: the prompt cache folder of --first-token-probe (none when absent).
+    #[arg(long, hide = true)]
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// The role run when none is named.
 pub const DEFAULT_ROLE: &str = "database_architect";
 
 impl CommonArgs {
+    /// How the local engine runs, from the flags.
+    pub fn local_run(&self) -> crate::provider::choose::LocalRun {
+        crate::provider::choose::LocalRun {
+            threads: self.threads,
+            prompt_cache: !self.no_prompt_cache,
+        }
+    }
+
     /// The role named by `--role`, else the database architect.
     pub fn role(&self) -> &str {
         self.role.as_deref().unwrap_or(DEFAULT_ROLE)
@@ -424,6 +445,13 @@ trait Unset: Sized {
 impl<T: Clone> Unset for Option<T> {
     fn or_else(self, other: &Self) -> Self {
         self.or_else(|| other.clone())
+    }
+}
+
+/// A switch is set when given in either place.
+impl Unset for bool {
+    fn or_else(self, other: &Self) -> Self {
+        self || *other
     }
 }
 
@@ -477,6 +505,10 @@ common_args! {
     /// Threads for the local model (default: the cores available).
     #[arg(long)]
     pub threads: Option<i32>,
+    /// Read the role's prompt afresh in every new process, instead of keeping the local model's
+    /// state after it in the cache folder (`prompts/`, at most 1 GiB, least recently used out).
+    #[arg(long)]
+    pub no_prompt_cache: bool,
     /// Sampling temperature.
     #[arg(long)]
     pub temperature: Option<f32>,

@@ -388,6 +388,15 @@ async fn run_step(
                 wait.as_secs_f64()
             ),
             Some(AgentEvent::Started { .. }) => {}
+            // Told once, when reading starts: a pipeline's log shows what the wait was.
+            Some(AgentEvent::Reading { read, total, kept }) if read == kept => {
+                if kept > 0 {
+                    crate::tell!("archbench: reading the prompt: {total} tokens, {kept} of them kept from an earlier run");
+                } else {
+                    crate::tell!("archbench: reading the prompt: {total} tokens");
+                }
+            }
+            Some(AgentEvent::Reading { .. }) => {}
             Some(AgentEvent::Finished(reason)) => break reason,
             Some(AgentEvent::Failed(error)) => {
                 let _ = out.flush();

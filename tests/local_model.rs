@@ -209,3 +209,216 @@ fn a_brief_too_long_for_the_models_context_is_refused_saying_by_how_much() {
     );
     assert!(out.stdout.is_empty(), "nothing was generated");
 }
+
+/// A headless greedy run of the real binary on `brief`; its answer and what it told on stderr.
+fn headless_greedy(home: &Home, brief: &str, extra: &[&str]) -> (String, String) {
+    let file = home.path().join("brief.md");
+    std::fs::write(&file, brief).unwrap();
+    let out = home
+        .command()
+        .args([
+            "run",
+            "--provider",
+            "local",
+            "--approve",
+            "backup_disaster_specialist",
+        ])
+        .args([
+            "--json",
+            "--max-tokens",
+            "16",
+            "--temperature",
+            "0",
+            "--model-path",
+        ])
+        .arg(model())
+        .arg("--brief")
+        .arg(&file)
+        .arg("--outbox")
+        .arg(home.path().join("outbox"))
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let envelope: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = envelope["response"]["text"].as_str().unwrap().to_string();
+    (text, stderr)
+}
+
+#[test]
+fn the_next_process_skips_the_roles_prompt_and_answers_the_same() {
+    let home = Home::new();
+    let (_, first) = headless_greedy(&home, "A schema for a library.", &[]);
+    assert!(
+        first.contains("archbench: reading the prompt: ") && !first.contains("kept"),
+        "{first}"
+    );
+    let (warm, second) = headless_greedy(&home, "A schema for a clinic.", &[]);
+    let told = second
+        .lines()
+        .find(|l| l.starts_with("archbench: reading the prompt: "))
+        .unwrap_or_else(|| panic!("{second}"));
+    let kept: u32 = told
+        .split(", ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{told}"));
+    assert!(kept > 1000, "the role's prompt came from disk: {told}");
+    let (cold, third) = headless_greedy(&home, "A schema for a clinic.", &["--no-prompt-cache"]);
+    assert!(!third.contains("kept"), "{third}");
+    assert_eq!(warm, cold, "token for token");
+}
+
+/// Greedy runs on the real role prompt, for the prompt-reuse tests.
+mod reuse {
+    use super::model;
+    // One thread each: these tests run beside each other on two cores, and llama.cpp with more
+    // threads than cores crawls.
+    use archbench::provider::local::{Engine, PromptCache, Warm};
+    use archbench::provider::{ChatRequest, Message, Params, Speaker};
+    use tokio_util::sync::CancellationToken;
+
+    fn role_prompt() -> String {
+        let book = archbench::role::RoleBook::load(None).unwrap();
+        book.get("database_architect").unwrap().prompt.clone()
+    }
+
+    fn request(messages: &[(Speaker, &str)]) -> ChatRequest {
+        let mut all = vec![Message::new(Speaker::System, role_prompt())];
+        all.extend(messages.iter().map(|(who, text)| Message::new(*who, *text)));
+        ChatRequest {
+            messages: all,
+            params: Params {
+                temperature: Some(0.0),
+                max_tokens: Some(24),
+                seed: Some(7),
+                stop: Vec::new(),
+            },
+        }
+    }
+
+    /// The answer, and the tokens the run found already held.
+    fn answer(warm: &mut Warm<'_>, request: &ChatRequest) -> (String, u32) {
+        let mut text = String::new();
+        let mut kept = None;
+        warm.generate(
+            request,
+            &CancellationToken::new(),
+            |r| {
+                kept.get_or_insert(r.kept);
+            },
+            |piece| text.push_str(piece),
+        )
+        .unwrap();
+        (text, kept.unwrap())
+    }
+
+    const FIRST: &str = "Design a schema for a library: books, members, loans.";
+    const SECOND: &str = "Design a schema for a clinic: patients, doctors, visits.";
+
+    #[test]
+    fn a_second_brief_of_the_role_reuses_its_prompt_and_answers_the_same() {
+        let engine = Engine::load(&model(), 1).unwrap();
+        let second = request(&[(Speaker::User, SECOND)]);
+        let (cold, kept) = answer(&mut engine.warm(None), &second);
+        assert_eq!(kept, 0);
+        let mut warm = engine.warm(None);
+        answer(&mut warm, &request(&[(Speaker::User, FIRST)]));
+        let (reused, kept) = answer(&mut warm, &second);
+        assert!(kept > 1000, "the role's prompt was kept: {kept} tokens");
+        assert_eq!(reused, cold, "token for token");
+    }
+
+    #[test]
+    fn a_revision_reads_only_what_is_new() {
+        let engine = Engine::load(&model(), 1).unwrap();
+        let mut warm = engine.warm(None);
+        let first = request(&[(Speaker::User, FIRST)]);
+        let (draft, _) = answer(&mut warm, &first);
+        let held = warm.held();
+        let revision = request(&[
+            (Speaker::User, FIRST),
+            (Speaker::Assistant, &draft),
+            (Speaker::User, "Add a table for fines."),
+        ]);
+        let (revised, kept) = answer(&mut warm, &revision);
+        assert!(
+            kept as usize + 12 >= held,
+            "all but the answer's last tokens were kept: {kept} of {held}"
+        );
+        let (cold, _) = answer(&mut engine.warm(None), &revision);
+        assert_eq!(revised, cold, "token for token");
+    }
+
+    #[test]
+    fn a_new_process_starts_from_the_saved_role_prompt() {
+        let engine = Engine::load(&model(), 1).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = || PromptCache::open(dir.path(), 1 << 30, &model(), &engine.shape());
+        answer(
+            &mut engine.warm(cache()),
+            &request(&[(Speaker::User, FIRST)]),
+        );
+        let second = request(&[(Speaker::User, SECOND)]);
+        // A new context, as in a new process: only the disk holds the role's prompt.
+        let (warm_start, kept) = answer(&mut engine.warm(cache()), &second);
+        assert!(kept > 1000, "read from disk: {kept} tokens");
+        let (cold, _) = answer(&mut engine.warm(None), &second);
+        assert_eq!(warm_start, cold, "token for token");
+
+        // Damaged or of another model: ignored, the answer is the same.
+        for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|x| x == "kv") {
+                let mut bytes = std::fs::read(entry.path()).unwrap();
+                let middle = bytes.len() / 2;
+                bytes[middle] ^= 0xff;
+                std::fs::write(entry.path(), bytes).unwrap();
+            }
+        }
+        let (damaged, kept) = answer(&mut engine.warm(cache()), &second);
+        assert_eq!((damaged.as_str(), kept), (cold.as_str(), 0));
+        let other = dir.path().join("other.gguf");
+        std::fs::write(&other, b"not this model").unwrap();
+        let foreign = PromptCache::open(dir.path(), 1 << 30, &other, &engine.shape());
+        let (foreign_start, kept) = answer(&mut engine.warm(foreign), &second);
+        assert_eq!((foreign_start.as_str(), kept), (cold.as_str(), 0));
+    }
+
+    #[test]
+    fn cancel_while_the_prompt_is_read_stops_at_the_next_chunk() {
+        let engine = Engine::load(&model(), 1).unwrap();
+        let mut warm = engine.warm(None);
+        let cancel = CancellationToken::new();
+        let mut reports = Vec::new();
+        let mut pieces = 0;
+        let (finish, _) = warm
+            .generate(
+                &request(&[(Speaker::User, FIRST)]),
+                &cancel,
+                |r| {
+                    reports.push(r);
+                    if r.read > 0 {
+                        cancel.cancel();
+                    }
+                },
+                |_| pieces += 1,
+            )
+            .unwrap();
+        assert_eq!(finish.as_wire(), "cancelled");
+        assert_eq!(pieces, 0, "no answer after a cancel");
+        let last = reports.last().unwrap();
+        assert!(last.read < last.total, "{reports:?}");
+        assert_eq!(
+            reports.len(),
+            2,
+            "nothing read after the chunk during which Esc came: {reports:?}"
+        );
+        assert_eq!(warm.held(), last.read as usize);
+        assert!(last.read as usize <= archbench::provider::local::CHUNK);
+        // What was read before the cancel is kept for the next run.
+        let (_, kept) = answer(&mut warm, &request(&[(Speaker::User, FIRST)]));
+        assert_eq!(kept, last.read);
+    }
+}

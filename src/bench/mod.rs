@@ -5,6 +5,8 @@
 
 pub mod check;
 pub mod corpus;
+#[cfg(feature = "local")]
+pub mod first_token;
 pub mod measure;
 pub mod server;
 

@@ -19,6 +19,31 @@ pub fn command(args: &crate::cli::BenchArgs) -> i32 {
         return crate::bench::measure::measure(out, &args.command)
             .unwrap_or_else(|e| fail(exit::BAD_INPUT, &e));
     }
+    #[cfg(feature = "local")]
+    if args.first_token || args.first_token_probe {
+        let model = args
+            .model_path
+            .clone()
+            .unwrap_or_else(crate::paths::default_model_path);
+        if args.first_token_probe {
+            return match crate::bench::first_token::probe(&model, args.cache_dir.as_deref()) {
+                Ok(()) => exit::OK,
+                Err(e) => fail(exit::PROVIDER, &e),
+            };
+        }
+        return match crate::bench::first_token::run(&model, args.runs, |step| {
+            crate::tell!("bench: {step}")
+        }) {
+            Ok(rows) => {
+                let command: Vec<String> = std::env::args().collect();
+                crate::say!("| figure | measured | of F1 | | goal |\n|---|---|---|---|---|");
+                crate::say!("{rows}");
+                crate::say!("Command: `{}`", command.join(" "));
+                exit::OK
+            }
+            Err(e) => fail(exit::PROVIDER, &e),
+        };
+    }
     if args.check {
         return match crate::bench::check::run(|step| crate::tell!("bench: {step}")) {
             Ok(rows) => {

@@ -40,8 +40,12 @@ pub async fn command(common: &CommonArgs, command: Option<&crate::cli::ModelsCom
             if settings.provider.value == crate::provider::ProviderKind::Local {
                 return fail(exit::BAD_INPUT, "--server lists a server's models: choose one with --provider, --preset, --base-url or --profile");
             }
-            let provider = match choose::build(&settings.choice(), None, &settings.network(), &env)
-            {
+            let provider = match choose::build(
+                &settings.choice(),
+                Default::default(),
+                &settings.network(),
+                &env,
+            ) {
                 Ok(p) => p,
                 Err(e) => return fail(exit::PROVIDER, &e.to_string()),
             };

@@ -46,7 +46,7 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
     if let Err(e) = check_model(&choice) {
         return fail(exit::PROVIDER, &e);
     }
-    let provider = match choose::build(&choice, common.threads, &settings.network(), &env) {
+    let provider = match choose::build(&choice, common.local_run(), &settings.network(), &env) {
         Ok(p) => p,
         Err(e) => return fail(exit::PROVIDER, &e.to_string()),
     };

@@ -35,7 +35,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
     let settings = resolve_settings(common, &loaded, &role)?;
     let choice = settings.choice();
     let model_problem = check_model(&choice).err();
-    let provider = choose::build(&choice, common.threads, &settings.network(), &env)
+    let provider = choose::build(&choice, common.local_run(), &settings.network(), &env)
         .map_err(|e| fail(exit::PROVIDER, &e.to_string()))?;
     let info: ProviderInfo = provider.info();
     let info_model = info.model.clone();
@@ -55,10 +55,10 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
         profiles: profile_choices(&loaded, &session.role),
         prices: loaded.config.prices.clone(),
     };
-    let threads = common.threads;
+    let local = common.local_run();
     let network = settings.network();
     let builder: crate::app::ProviderBuilder =
-        Arc::new(move |choice| choose::build(choice, threads, &network, &env));
+        Arc::new(move |choice| choose::build(choice, local, &network, &env));
     Ok(Workbench {
         session,
         provider,

@@ -106,10 +106,27 @@ pub struct Network {
     pub answer_limit: u64,
 }
 
+/// How the local engine runs: its threads (default: the cores available) and whether the state
+/// after a role's prompt is kept in the cache folder for the next process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalRun {
+    pub threads: Option<i32>,
+    pub prompt_cache: bool,
+}
+
+impl Default for LocalRun {
+    fn default() -> Self {
+        Self {
+            threads: None,
+            prompt_cache: true,
+        }
+    }
+}
+
 /// Builds the chosen provider (reading its key now: a key command runs here).
 pub fn build(
     choice: &Choice,
-    threads: Option<i32>,
+    local: LocalRun,
     network: &Network,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Arc<dyn Provider>, ProviderError> {
@@ -144,15 +161,20 @@ pub fn build(
         )?))),
         #[cfg(feature = "local")]
         Choice::Local { path } => {
-            let threads = threads.unwrap_or_else(super::local::default_threads).max(1);
-            Ok(Arc::new(super::local::LocalProvider::new(
+            let threads = local
+                .threads
+                .unwrap_or_else(super::local::default_threads)
+                .max(1);
+            let cache = local.prompt_cache.then(super::local::CacheFolder::standard);
+            Ok(Arc::new(super::local::LocalProvider::with_cache(
                 path.clone(),
                 threads,
+                cache,
             )))
         }
         #[cfg(not(feature = "local"))]
         Choice::Local { .. } => {
-            let _ = threads;
+            let _ = local;
             Err(ProviderError::Local(
                 "this archbench was built without the local engine; use --provider openai or anthropic".into(),
             ))

@@ -140,6 +140,9 @@ impl FinishReason {
 pub enum AgentEvent {
     /// The provider has accepted the request; the model is named as the server reports it.
     Started { model: String },
+    /// The model is reading the prompt: `read` of `total` tokens, `kept` of them already held
+    /// from an earlier run (local engine only; servers do not tell).
+    Reading { read: u32, total: u32, kept: u32 },
     /// A piece of the answer, in order.
     Delta(String),
     /// Token counts, when the provider reports them.

@@ -15,6 +15,7 @@ mod payload;
 pub mod picker;
 mod prompt;
 mod readiness;
+pub mod reading;
 mod reask;
 pub mod resume;
 mod review;
@@ -227,6 +228,8 @@ pub struct State {
     pub rerun_armed: bool,
     /// The run whose events are accepted; events of any other run are stale.
     pub running: Option<u64>,
+    /// The local model reading the running run's prompt, until its first token.
+    pub reading: Option<reading::PromptReading>,
     pub next_run_id: u64,
     pub styles: MdStyles,
     pub quit: bool,
@@ -337,6 +340,7 @@ impl State {
             quit_armed: false,
             rerun_armed: false,
             running: None,
+            reading: None,
             next_run_id: 1,
             styles: crate::screen::theme::Theme::dark().markdown(),
             quit: false,
@@ -493,9 +497,12 @@ impl State {
         view::sync_view(self);
     }
 
-    /// Whether the loop should send a tick each second (a retry is being counted down).
+    /// Whether the loop should send a tick each second (a retry or the prompt's reading is
+    /// being counted down).
     pub fn wants_ticks(&self) -> bool {
-        self.running.is_some() && self.latest().is_some_and(|a| a.retry.is_some())
+        self.running.is_some()
+            && (self.latest().is_some_and(|a| a.retry.is_some())
+                || self.reading.as_ref().map(|r| r.run_id) == self.running)
     }
 
     pub fn key_context(&self) -> Context {

@@ -110,6 +110,7 @@ pub(super) fn on_reask_event(
     };
     match event {
         AgentEvent::Started { .. }
+        | AgentEvent::Reading { .. }
         | AgentEvent::Usage(_)
         | AgentEvent::Reasoning(_)
         | AgentEvent::Retrying { .. } => {}

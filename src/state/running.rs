@@ -131,6 +131,7 @@ pub(super) fn cancel(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
     let Some(run_id) = state.running.take() else {
         return Vec::new();
     };
+    state.reading = None;
     if reask::cancel_reask(state, run_id) {
         audit(
             state,
@@ -166,6 +167,14 @@ pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: Da
     if state.running != Some(run_id) {
         return;
     }
+    if let AgentEvent::Reading { read, total, kept } = event {
+        super::reading::on_reading(state, run_id, (read, total, kept), at);
+        return;
+    }
+    // Anything else means reading is over (the first token, the end, a failure).
+    if state.reading.take().is_some() {
+        state.notice = None;
+    }
     if reask::on_reask_event(state, run_id, &event, at) {
         return;
     }
@@ -177,6 +186,7 @@ pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: Da
     }
     match event {
         AgentEvent::Started { model } => attempt.model = Some(model),
+        AgentEvent::Reading { .. } => {}
         AgentEvent::Reasoning(text) => {
             // Untrusted like the answer: made harmless once, as it arrives.
             attempt.reasoning.push_str(&sanitize(&text));

@@ -1225,6 +1225,67 @@ fn a_retry_wait_is_counted_down_on_the_status_line() {
     assert!(b.state.running.is_none(), "Esc cancels, wait or not");
 }
 
+#[test]
+fn reading_the_prompt_is_counted_on_the_status_line_until_the_first_token() {
+    let mut b = Bench::new("brief");
+    let effects = b.ctrl('s');
+    let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    let run_id = *run_id;
+    let reading = |read| AgentEvent::Reading {
+        read,
+        total: 1752,
+        kept: 1200,
+    };
+    b.agent(run_id, reading(1200));
+    assert_eq!(
+        b.state.notice.as_ref().unwrap().text,
+        "Reading the prompt: 1,200 of 1,752 tokens (1,200 kept from before). Esc cancels."
+    );
+    assert!(b.state.wants_ticks(), "the estimate counts down");
+    // Bench's clock moves one second per event: 128 tokens a second, 424 tokens left.
+    b.agent(run_id, reading(1328));
+    assert_eq!(
+        b.state.notice.as_ref().unwrap().text,
+        "Reading the prompt: 1,328 of 1,752 tokens (1,200 kept from before) · about 3 s left. Esc cancels."
+    );
+    b.send(Event::Tick);
+    assert_eq!(
+        b.state.notice.as_ref().unwrap().text,
+        "Reading the prompt: 1,328 of 1,752 tokens (1,200 kept from before) · about 2 s left. Esc cancels."
+    );
+    b.agent(run_id, AgentEvent::Delta("The answer".into()));
+    assert!(b.state.reading.is_none() && !b.state.wants_ticks());
+    assert!(
+        b.state.notice.is_none(),
+        "the count is gone with the first token"
+    );
+
+    // Esc while the prompt is read cancels the run and the count with it.
+    b.agent(run_id, AgentEvent::Finished(FinishReason::Stop));
+    let effects = b.ctrl('s');
+    let effects = if effects.is_empty() {
+        b.ctrl('s')
+    } else {
+        effects
+    };
+    let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+        panic!("{effects:?} {:?}", b.state.notice)
+    };
+    let run_id = *run_id;
+    b.agent(run_id, reading(1300));
+    let effects = b.key(KeyCode::Esc);
+    assert_eq!(effects, vec![Effect::CancelRun { run_id }]);
+    assert!(b.state.reading.is_none() && !b.state.wants_ticks());
+    b.send(Event::Tick);
+    assert!(
+        !b.state.notice.as_ref().unwrap().text.starts_with("Reading"),
+        "{:?}",
+        b.state.notice
+    );
+}
+
 #[path = "picker_tests.rs"]
 mod picker_tests;
 

@@ -182,6 +182,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
         Event::ProviderBuilt(result) => super::picker::on_built(state, result, at),
         Event::Tick => {
             retry_notice(state);
+            super::reading::reading_notice(state);
             Vec::new()
         }
         Event::HistoryLoaded(result) => {
