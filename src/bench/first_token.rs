@@ -237,7 +237,7 @@ fn reading_rates(model: &Path, role: &str) -> Result<Vec<String>, String> {
     let engine = Engine::load(model, default_threads()).map_err(|e| e.to_string())?;
     let request = request(brief(role, SAMPLE_BRIEF), 1);
     let mut rows = Vec::new();
-    for chunk in [32, CHUNK, 128, 512] {
+    for chunk in [64, CHUNK, 256, 512] {
         let mut times = Vec::new();
         let mut total = 0;
         for _ in 0..3 {
@@ -255,7 +255,7 @@ fn reading_rates(model: &Path, role: &str) -> Result<Vec<String>, String> {
         let m = median(times);
         let chosen = if chunk == CHUNK { " (chosen)" } else { "" };
         rows.push(format!(
-            "| P9 prompt read in chunks of {chunk}{chosen} | {:.0} tokens/s | | {total} tokens, {} | |",
+            "| F6 prompt read in chunks of {chunk}{chosen} | {:.0} tokens/s | | {total} tokens, {} | |",
             f64::from(total) / m.as_secs_f64(),
             ms(m)
         ));

@@ -131,7 +131,15 @@ impl PromptCache {
         let path = self.path(key);
         // Written aside and renamed, so a reader never sees half a file under the final name.
         let partial = path.with_extension(format!("{EXTENSION}.{}", std::process::id()));
-        let mut file = std::fs::File::create(&partial)?;
+        // The state encodes the role's prompt: the owner's only, like every file archbench keeps.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&partial)?;
         file.write_all(MAGIC)?;
         file.write_all(key)?;
         file.write_all(&Sha256::digest(state))?;
@@ -275,6 +283,12 @@ mod tests {
         cache.write(&key, b"the state").unwrap();
         let path = cache.path(&key);
         assert_eq!(read_state(&path, &key).as_deref(), Some(&b"the state"[..]));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "the owner's only");
+        }
 
         let other = cache.key(&[LlamaToken(8)]);
         assert_eq!(read_state(&path, &other), None, "another key's file");
