@@ -114,9 +114,11 @@ fn a_missing_model_file_is_reported_before_any_work() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_workbench_handles_whatever_the_local_model_decides() {
     let outbox = tempfile::tempdir().unwrap();
-    let provider = Arc::new(LocalProvider::new(
+    // No prompt cache: the test process's cache folder is the user's own.
+    let provider = Arc::new(LocalProvider::with_cache(
         model(),
         archbench::provider::local::default_threads(),
+        None,
     ));
     let (agent_tx, mut agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
     let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
