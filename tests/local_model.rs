@@ -212,6 +212,26 @@ fn a_brief_too_long_for_the_models_context_is_refused_saying_by_how_much() {
     assert!(out.stdout.is_empty(), "nothing was generated");
 }
 
+#[test]
+fn the_workbench_counts_the_prompt_being_read_and_esc_stops_it() {
+    let home = Home::new();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "Design a schema for a small bookstore.").unwrap();
+    let command = home.shell(&format!(
+        "--provider local --threads 1 --no-prompt-cache --run --model-path {} --brief {}",
+        model().display(),
+        brief.display()
+    ));
+    let tmux = common::tmux::Tmux::start(&command, 140, 36);
+    // A first report at once, then the count with its estimate as chunks are read.
+    tmux.wait_for("Reading the prompt: ");
+    let screen = tmux.wait_for(" s left. Esc cancels.");
+    assert!(screen.contains(" tokens · about "), "{screen}");
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_for("Cancelled.");
+    assert!(!screen.contains("Reading the prompt"), "{screen}");
+}
+
 /// A headless greedy run of the real binary on `brief`; its answer and what it told on stderr.
 fn headless_greedy(home: &Home, brief: &str, extra: &[&str]) -> (String, String) {
     let file = home.path().join("brief.md");
