@@ -155,6 +155,9 @@ pub enum Command {
     /// Check the SQL of a markdown answer or a .sql file: parsed with PostgreSQL's grammar,
     /// applied to a scratch database on a real PostgreSQL, and linted.
     Check(CheckArgs),
+    /// The schema an answer's SQL builds, read from a real PostgreSQL's catalog: every table with
+    /// its columns, keys, indexes, policies and partitions, and the line that made it.
+    Schema(SchemaArgs),
     /// Envelopes in the outbox, and deliveries waiting there.
     Outbox {
         #[command(subcommand)]
@@ -289,6 +292,30 @@ pub struct CheckArgs {
     /// List the lint rules, their severity and why, and exit.
     #[arg(long)]
     pub rules: bool,
+    /// The configuration file (default: config.toml in the config folder).
+    #[arg(long, env = "ARCHBENCH_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {
+    /// A markdown answer, or a `.sql` file; `-` reads standard input.
+    pub file: PathBuf,
+    /// A Mermaid erDiagram instead of text.
+    #[arg(long, group = "form")]
+    pub mermaid: bool,
+    /// A Graphviz (dot) graph instead of text.
+    #[arg(long, group = "form")]
+    pub dot: bool,
+    /// The schema as the server dumps it (`pg_dump --schema-only`) instead of text.
+    #[arg(long, group = "form")]
+    pub sql: bool,
+    /// The schema as JSON (tables, columns, keys, indexes, policies, partitions, lines).
+    #[arg(long, group = "form")]
+    pub json: bool,
+    /// A PostgreSQL to build it on instead of a throwaway server; overrides [check] url.
+    #[arg(long)]
+    pub check_url: Option<String>,
     /// The configuration file (default: config.toml in the config folder).
     #[arg(long, env = "ARCHBENCH_CONFIG")]
     pub config: Option<PathBuf>,

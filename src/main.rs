@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some(Command::Audit(args)) => cmd::audit::command(args),
         Some(Command::Sessions(args)) => cmd::sessions::command(args),
         Some(Command::Check(args)) => with_runtime(|| cmd::check::command(args)),
+        Some(Command::Schema(args)) => with_runtime(|| cmd::schema::command(args)),
         Some(Command::Config { command, .. }) => cmd::config::command(&cli.common, command),
         Some(Command::Resume { id: None, .. }) => cmd::resume_list(&paths::deferred_dir()),
         Some(Command::Resume { id: Some(id), .. }) => {

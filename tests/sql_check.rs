@@ -1117,3 +1117,250 @@ async fn the_check_tells_its_progress_and_the_routes_pane_shows_it() {
     let screen = d.screen();
     assert!(screen.contains("SQL: checking… 2 of 3"), "{screen}");
 }
+
+const SCHEMA_FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema_view.md");
+
+/// `archbench schema ARGS…` on the suite's PostgreSQL: exit code, standard output and error.
+fn run_schema(args: &[&str]) -> (i32, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let out = archbench()
+        .arg("schema")
+        .args(args)
+        .args(["--check-url", &server().url().unwrap()])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env_remove("ARCHBENCH_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The fixture's line (from 1) that holds `text`.
+fn fixture_line(text: &str) -> u64 {
+    let fixture = std::fs::read_to_string(SCHEMA_FIXTURE).unwrap();
+    fixture.lines().position(|l| l.contains(text)).unwrap() as u64 + 1
+}
+
+fn schema_json() -> serde_json::Value {
+    let (code, out, err) = run_schema(&[SCHEMA_FIXTURE, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn table<'a>(schema: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    schema["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no table {name}: {schema}"))
+}
+
+#[test]
+fn schema_reads_the_built_catalog_with_lines_keys_partitions_and_policies() {
+    let schema = schema_json();
+    let names: Vec<&str> = schema["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "categories",
+            "orders",
+            "orders_2025",
+            "orders_2026",
+            "tenants"
+        ]
+    );
+
+    let categories = table(&schema, "categories");
+    assert_eq!(categories["line"], fixture_line("CREATE TABLE categories"));
+    assert_eq!(
+        categories["primary_key"]["columns"],
+        serde_json::json!(["tenant_id", "id"])
+    );
+    let parent = categories["foreign_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "categories_parent_fkey")
+        .unwrap();
+    assert_eq!(
+        parent["columns"],
+        serde_json::json!(["tenant_id", "parent_id"])
+    );
+    assert_eq!(parent["references"], "categories", "a self-reference");
+    assert_eq!(
+        parent["referenced_columns"],
+        serde_json::json!(["tenant_id", "id"])
+    );
+    assert_eq!(parent["on_delete"], "cascade");
+    assert_eq!(
+        parent["line"],
+        fixture_line("CONSTRAINT categories_parent_fkey")
+    );
+    let parent_idx = &categories["indexes"][0];
+    assert_eq!(parent_idx["name"], "categories_parent_idx");
+    assert_eq!(
+        parent_idx["line"],
+        fixture_line("CREATE INDEX categories_parent_idx")
+    );
+
+    let orders = table(&schema, "orders");
+    assert_eq!(orders["partitioned_by"], "RANGE (placed_at)");
+    assert_eq!(orders["row_security"], true);
+    assert_eq!(orders["policies"][0]["name"], "tenant_isolation");
+    assert_eq!(orders["policies"][0]["command"], "ALL");
+    assert_eq!(orders["policies"][0]["line"], fixture_line("CREATE POLICY"));
+    let recent = &orders["indexes"][0];
+    assert_eq!(recent["name"], "orders_recent_idx");
+    assert_eq!(recent["method"], "btree");
+    assert_eq!(
+        recent["columns"],
+        serde_json::json!(["tenant_id", "placed_at DESC"])
+    );
+    assert!(
+        recent["predicate"].as_str().unwrap().contains("total > "),
+        "{recent}"
+    );
+    let placed_at = &orders["columns"][2];
+    assert_eq!(placed_at["data_type"], "timestamp with time zone");
+    assert_eq!(placed_at["default"], "now()");
+    assert_eq!(
+        orders["checks"][0]["definition"],
+        "CHECK ((total >= (0)::numeric))"
+    );
+    assert_eq!(table(&schema, "orders_2025")["partition_of"][0], "orders");
+    assert_eq!(
+        table(&schema, "tenants")["columns"][0]["default"],
+        "identity"
+    );
+
+    let (code, text, err) = run_schema(&[SCHEMA_FIXTURE]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.starts_with("3 tables, 3 relationships"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "┌─ orders · partitioned by RANGE (placed_at) · row security on  (line {})",
+            fixture_line("CREATE TABLE orders (")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("│ partition    orders_2025 FOR VALUES FROM ('2025-01-01"),
+        "{text}"
+    );
+    assert!(
+        text.contains("│ referenced   by categories (tenant_id, parent_id)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn schema_mermaid_parsed_back_names_the_catalogs_tables_and_relationships() {
+    use std::collections::BTreeSet;
+    let catalog = schema_json();
+    let (code, mermaid, err) = run_schema(&[SCHEMA_FIXTURE, "--mermaid"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(mermaid.starts_with("erDiagram\n"), "{mermaid}");
+    let mut entities = BTreeSet::new();
+    let mut relationships = BTreeSet::new();
+    for line in mermaid.lines() {
+        if let Some(name) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(" {")) {
+            entities.insert(name.to_string());
+        } else if let Some(rest) = line.strip_prefix("    ").filter(|l| l.contains("--")) {
+            // `parent ||--o{ child : "constraint"`
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            assert_eq!(words.len(), 5, "{line}");
+            relationships.insert((
+                words[0].to_string(),
+                words[2].to_string(),
+                words[4].trim_matches('"').to_string(),
+            ));
+        }
+    }
+    let tables = catalog["tables"].as_array().unwrap();
+    let expected_entities: BTreeSet<String> = tables
+        .iter()
+        .filter(|t| t["partition_of"].is_null())
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    let expected_relationships: BTreeSet<(String, String, String)> = tables
+        .iter()
+        .flat_map(|t| {
+            t["foreign_keys"].as_array().unwrap().iter().map(move |k| {
+                (
+                    k["references"].as_str().unwrap().to_string(),
+                    t["name"].as_str().unwrap().to_string(),
+                    k["name"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(entities, expected_entities);
+    assert_eq!(relationships, expected_relationships);
+    // And the catalog's are the fixture's.
+    let own = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        relationships,
+        BTreeSet::from([
+            own("categories", "categories", "categories_parent_fkey"),
+            own("tenants", "categories", "categories_tenant_id_fkey"),
+            own("tenants", "orders", "orders_tenant_id_fkey"),
+        ])
+    );
+    assert!(
+        mermaid.contains("    categories |o--o{ categories : \"categories_parent_fkey\""),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains("    tenants ||--o{ orders : \"orders_tenant_id_fkey\""),
+        "{mermaid}"
+    );
+}
+
+#[test]
+fn schema_sql_is_the_servers_dump_and_dot_draws_the_keys() {
+    let (code, sql, err) = run_schema(&[SCHEMA_FIXTURE, "--sql"]);
+    assert_eq!(code, 0, "{err}");
+    for expected in [
+        "CREATE TABLE public.orders (",
+        "PARTITION BY RANGE (placed_at)",
+        "ALTER TABLE ONLY public.orders ATTACH PARTITION public.orders_2025",
+        "CREATE POLICY tenant_isolation ON public.orders",
+        "ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY",
+    ] {
+        assert!(sql.contains(expected), "{expected}: {sql}");
+    }
+    assert!(
+        !sql.contains("archbench_check_"),
+        "no owner, no grants: {sql}"
+    );
+    let (code, dot, err) = run_schema(&[SCHEMA_FIXTURE, "--dot"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dot.starts_with("digraph schema {"), "{dot}");
+    assert!(dot.contains("\"categories\" -> \"categories\""), "{dot}");
+    assert!(dot.contains("\"orders\" -> \"tenants\""), "{dot}");
+}
+
+#[test]
+fn schema_of_a_file_without_sql_says_what_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let prose = dir.path().join("answer.md");
+    std::fs::write(&prose, "# Plan\n\nNo SQL here.\n").unwrap();
+    let (code, out, err) = run_schema(&[prose.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("no PostgreSQL statements were found"), "{err}");
+    let (code, _, err) = run_schema(&["/no/such/answer.md"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read /no/such/answer.md"), "{err}");
+}

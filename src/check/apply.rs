@@ -140,6 +140,10 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
             .lints
             .extend(lint::design(&scratch.client, plan, &options.lints_off).await);
     }
+    report.schema = Some(super::schema::read(&scratch.client, plan).await);
+    if options.dump {
+        report.dump = Some(server.dump_schema(&scratch).await);
+    }
     server.drop_scratch(&scratch.name).await;
     report
 }

@@ -12,6 +12,7 @@ pub mod lint;
 pub mod locate;
 pub mod parse;
 pub mod report;
+pub mod schema;
 pub mod server;
 mod service;
 mod settings;
@@ -47,6 +48,8 @@ pub struct Options {
     pub brief: Option<String>,
     /// Told how far the apply has gone.
     pub progress: Progress,
+    /// Also dump the built schema with `pg_dump --schema-only` (`archbench schema --sql`).
+    pub dump: bool,
 }
 
 /// Told, while statements are applied, how many of how many are done: at most every 100 ms,
@@ -84,6 +87,7 @@ impl Default for Options {
             lints_off: BTreeSet::new(),
             brief: None,
             progress: Progress::default(),
+            dump: false,
         }
     }
 }
@@ -222,6 +226,12 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_applied: Option<String>,
     pub elapsed_ms: u64,
+    /// The schema the statements built, read from the catalog (or why it could not be).
+    #[serde(skip)]
+    pub schema: Option<Result<schema::Schema, String>>,
+    /// `pg_dump --schema-only` of it, when asked for.
+    #[serde(skip)]
+    pub dump: Option<Result<String, String>>,
 }
 
 impl Report {

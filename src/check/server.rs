@@ -40,6 +40,8 @@ pub struct Scratch {
     pub client: Client,
     pub cancel: tokio_postgres::CancelToken,
     pub name: String,
+    /// The role's password, made for this check (a URL server's; the throwaway trusts its socket).
+    password: Option<String>,
 }
 
 impl CheckServer {
@@ -182,6 +184,7 @@ impl CheckServer {
                     client,
                     cancel,
                     name,
+                    password,
                 })
             }
             Err(e) => {
@@ -206,6 +209,52 @@ impl CheckServer {
         let _ = admin
             .batch_execute(&format!("DROP ROLE IF EXISTS {name}"))
             .await;
+    }
+
+    /// The scratch database's schema as `pg_dump --schema-only` writes it, dumped as the check's
+    /// own role (so it holds what that role made, and nothing it may not read).
+    pub async fn dump_schema(&self, scratch: &Scratch) -> Result<String, String> {
+        let bin = find_bindir()
+            .map(|dir| dir.join("pg_dump"))
+            .filter(|p| p.exists())
+            .ok_or(
+                "pg_dump was not found: install PostgreSQL's client programs (postgresql-client)",
+            )?;
+        let host = match self.admin.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+            Some(tokio_postgres::config::Host::Unix(dir)) => dir.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = self.admin.get_ports().first().copied().unwrap_or(5432);
+        let mut command = tokio::process::Command::new(bin);
+        command
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "--no-comments",
+            ])
+            .args(["--host", &host, "--port", &port.to_string()])
+            .args(["--username", &scratch.name, "--dbname", &scratch.name])
+            .env_remove("PGPASSFILE")
+            .env_remove("PGSERVICE")
+            .kill_on_drop(true);
+        // The password goes by the environment, never on a command line others can read.
+        match &scratch.password {
+            Some(password) => command.env("PGPASSWORD", password),
+            None => command.env_remove("PGPASSWORD"),
+        };
+        let out = tokio::time::timeout(Duration::from_secs(30), command.output())
+            .await
+            .map_err(|_| "pg_dump took over 30 s".to_string())?
+            .map_err(|e| format!("cannot run pg_dump: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        String::from_utf8(out.stdout).map_err(|_| "pg_dump wrote text that is not UTF-8".into())
     }
 
     /// Runs a statement as the server's administrator (tests read the server's state with it).

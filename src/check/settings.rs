@@ -77,6 +77,7 @@ impl Settings {
                     .collect(),
                 brief: None,
                 progress: super::Progress::default(),
+                dump: false,
             },
         })
     }

@@ -95,7 +95,7 @@ pub async fn command(args: &CheckArgs) -> i32 {
 }
 
 /// The file's text, or standard input's for `-`: UTF-8, at most [`MAX_INPUT`].
-fn read_input(file: &Path) -> Result<String, String> {
+pub(crate) fn read_input(file: &Path) -> Result<String, String> {
     let mut bytes = Vec::new();
     let read = if file == Path::new("-") {
         std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut bytes)

@@ -18,6 +18,7 @@ pub mod models;
 pub mod outbox;
 pub mod roles;
 pub mod run;
+pub mod schema;
 pub mod sessions;
 pub mod setup;
 pub mod workbench;

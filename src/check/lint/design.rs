@@ -130,11 +130,17 @@ pub async fn design(client: &Client, plan: &Plan, off: &BTreeSet<String>) -> Vec
 }
 
 /// Where each table, index and named constraint was made, by name.
-fn places(plan: &Plan) -> BTreeMap<String, Location> {
+pub(crate) fn places(plan: &Plan) -> BTreeMap<String, Location> {
     let mut places = BTreeMap::new();
-    for statement in &plan.statements {
+    for (i, statement) in plan.statements.iter().enumerate() {
         let Ok(parsed) = &statement.parsed else {
             continue;
+        };
+        // A constraint is placed at its own line within the statement, when the parser says.
+        let at = |location: i32| {
+            usize::try_from(location)
+                .map(|byte| plan.locate(i, byte))
+                .unwrap_or(statement.at)
         };
         for (node, ..) in parsed.protobuf.nodes() {
             match node {
@@ -145,20 +151,22 @@ fn places(plan: &Plan) -> BTreeMap<String, Location> {
                         .map(|r| r.relname.clone())
                         .unwrap_or_default();
                     places.entry(table.clone()).or_insert(statement.at);
-                    // Constraints PostgreSQL names itself start with the table's name.
                     for element in s.table_elts.iter().chain(&s.constraints) {
                         if let Some(NodeEnum::Constraint(k)) = &element.node {
                             if !k.conname.is_empty() {
-                                places.entry(k.conname.clone()).or_insert(statement.at);
+                                places.entry(k.conname.clone()).or_insert(at(k.location));
                             }
                         }
                     }
+                }
+                pg_query::NodeRef::CreatePolicyStmt(s) => {
+                    places.entry(s.policy_name.clone()).or_insert(statement.at);
                 }
                 pg_query::NodeRef::IndexStmt(s) if !s.idxname.is_empty() => {
                     places.entry(s.idxname.clone()).or_insert(statement.at);
                 }
                 pg_query::NodeRef::Constraint(k) if !k.conname.is_empty() => {
-                    places.entry(k.conname.clone()).or_insert(statement.at);
+                    places.entry(k.conname.clone()).or_insert(at(k.location));
                 }
                 _ => {}
             }
@@ -169,7 +177,7 @@ fn places(plan: &Plan) -> BTreeMap<String, Location> {
 
 /// Where an object was made; a name PostgreSQL generated (`orders_customer_id_fkey`,
 /// `orders_pkey`) is placed at the longest table name it starts with.
-fn place_of(places: &BTreeMap<String, Location>, name: &str) -> Option<Location> {
+pub(crate) fn place_of(places: &BTreeMap<String, Location>, name: &str) -> Option<Location> {
     places.get(name).copied().or_else(|| {
         places
             .iter()

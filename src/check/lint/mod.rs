@@ -3,7 +3,7 @@
 //! SchemaCrawler and SchemaSpy report). Every rule has a name, a severity and one sentence of
 //! why; `[check.lints]` turns rules off by name.
 
-mod design;
+pub(crate) mod design;
 mod migration;
 
 pub use design::design;
