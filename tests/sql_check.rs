@@ -1364,3 +1364,104 @@ fn schema_of_a_file_without_sql_says_what_it_needs() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot read /no/such/answer.md"), "{err}");
 }
+
+const CLAIMS_FIXTURE: &str = include_str!("fixtures/claims.md");
+
+fn claims_line(text: &str) -> usize {
+    CLAIMS_FIXTURE
+        .lines()
+        .position(|l| l.contains(text))
+        .unwrap()
+        + 1
+}
+
+#[tokio::test]
+async fn queries_are_planned_and_the_answers_claims_put_to_the_planner() {
+    let report = check_md(CLAIMS_FIXTURE).await;
+    // A query naming a missing column is an error at its line and column; a query with a
+    // parameter is prepared, not refused for it.
+    let missing = claims_line("shipped_at");
+    assert_eq!(
+        report
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column, e.sqlstate.as_str()))
+            .collect::<Vec<_>>(),
+        [(missing, 12, "42703")],
+        "{:?}",
+        report.errors
+    );
+    let plan_at = |text: &str| {
+        let line = claims_line(text);
+        report
+            .plans
+            .iter()
+            .find(|p| p.line == line)
+            .unwrap_or_else(|| panic!("no plan at {line}: {:?}", report.plans))
+    };
+    let history = plan_at("WHERE customer_id = $1");
+    assert_eq!(history.kind, "SELECT");
+    assert_eq!(history.indexes, ["orders_customer_idx"]);
+    assert!(
+        history.plan.iter().any(|l| l.contains("on orders")),
+        "{:?}",
+        history.plan
+    );
+    let prose = claims_line("is an index-only scan");
+    let claims: Vec<(usize, &str, bool)> = history
+        .claims
+        .iter()
+        .map(|c| (c.line, c.said.as_str(), c.holds))
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            (prose, "uses orders_customer_idx", true),
+            (prose, "index-only scan", false)
+        ],
+        "total is not in orders_customer_idx"
+    );
+    assert!(
+        history.claims[1]
+            .planner
+            .as_deref()
+            .unwrap()
+            .starts_with("the planner plans Index Scan using orders_customer_idx"),
+        "{:?}",
+        history.claims
+    );
+
+    let totals = plan_at("WHERE status = 'open'");
+    assert!(
+        totals.claims.iter().all(|c| c.holds),
+        "orders_status_idx includes total: {:?}",
+        totals.claims
+    );
+
+    let unserved = plan_at("SELECT id FROM orders -- uses");
+    assert!(unserved.indexes.is_empty());
+    let claim = &unserved.claims[0];
+    assert_eq!(
+        (claim.said.as_str(), claim.holds),
+        ("uses orders_customer_idx", false)
+    );
+    assert_eq!(
+        claim.planner.as_deref(),
+        Some("no index of the design serves this query")
+    );
+    // The contradictions are warnings in the answer's gutter.
+    let marked: Vec<usize> = report.marks().map(|(line, _)| line).collect();
+    assert!(
+        marked.contains(&prose) && marked.contains(&claim.line),
+        "{marked:?}"
+    );
+    assert!(!marked.contains(&claims_line("Served by `orders_status_idx`")));
+    // And in `archbench check`'s report, and its JSON as the envelope's schema allows.
+    let text = check::report::text(&report);
+    assert!(
+        text.contains("the answer says index-only scan, but the planner plans Index Scan using orders_customer_idx on orders\n"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["plans"].as_array().unwrap().len(), 3);
+}

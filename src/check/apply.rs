@@ -89,7 +89,18 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
                 continue;
             }
         }
-        match execute(&scratch, &statement.text, options.statement_timeout).await {
+        // A query with parameters (`$1`) cannot run as it is: it is prepared, which checks its
+        // tables, columns and types all the same.
+        let prepared = super::planner::parameters(parsed) > 0;
+        let sql = if prepared {
+            format!(
+                "{PREPARE}{}\n;DEALLOCATE archbench_statement",
+                statement.text
+            )
+        } else {
+            statement.text.clone()
+        };
+        match execute(&scratch, &sql, options.statement_timeout).await {
             Ok(()) => {
                 report.applied += 1;
                 if let Some(block) = report.blocks.get_mut(statement.block) {
@@ -113,6 +124,13 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
                 }
                 let at = e
                     .position
+                    .map(|p| {
+                        if prepared {
+                            p.saturating_sub(PREPARE.len())
+                        } else {
+                            p
+                        }
+                    })
                     .map(|p| parse::char_to_byte(&statement.text, p))
                     .or_else(|| named_at(&statement.text, &e.message))
                     .map(|byte| plan.locate(i, byte))
@@ -140,7 +158,13 @@ pub async fn run(plan: &Plan, server: &CheckServer, options: &Options) -> Report
             .lints
             .extend(lint::design(&scratch.client, plan, &options.lints_off).await);
     }
-    report.schema = Some(super::schema::read(&scratch.client, plan).await);
+    let schema = super::schema::read(&scratch.client, plan).await;
+    if Instant::now() < deadline {
+        report.plans =
+            super::planner::plan_queries(&scratch.client, plan, &report, schema.as_ref().ok())
+                .await;
+    }
+    report.schema = Some(schema);
     if options.dump {
         report.dump = Some(server.dump_schema(&scratch).await);
     }
@@ -157,6 +181,9 @@ pub struct Refusal {
     /// In characters from 1, in the statement.
     pub position: Option<usize>,
 }
+
+/// What a statement with parameters is prefixed with (ASCII, so its length in characters too).
+const PREPARE: &str = "PREPARE archbench_statement AS ";
 
 async fn execute(scratch: &Scratch, sql: &str, timeout: Duration) -> Result<(), Refusal> {
     match tokio::time::timeout(timeout + GRACE, scratch.client.batch_execute(sql)).await {

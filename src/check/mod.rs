@@ -11,6 +11,7 @@ pub mod dialect;
 pub mod lint;
 pub mod locate;
 pub mod parse;
+pub mod planner;
 pub mod report;
 pub mod schema;
 pub mod server;
@@ -113,6 +114,8 @@ pub struct Plan {
     pub parsed_only: Vec<ParsedOnly>,
     pub checked_sha256: String,
     pub multi_tenant: bool,
+    /// The text's lines, for what the prose says about its queries.
+    pub prose: Vec<String>,
 }
 
 impl Plan {
@@ -226,6 +229,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_applied: Option<String>,
     pub elapsed_ms: u64,
+    /// The answer's queries as the planner plans them, with what the answer claims of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<planner::QueryPlan>,
     /// The schema the statements built, read from the catalog (or why it could not be).
     #[serde(skip)]
     pub schema: Option<Result<schema::Schema, String>>,
@@ -262,10 +268,18 @@ impl Report {
     }
 
     /// The lines with an error or a warning, each with the worst of them: the answer's gutter.
+    /// A claim about a query that the planner contradicts is a warning at the claim's line.
     pub fn marks(&self) -> impl Iterator<Item = (usize, Severity)> + '_ {
         let errors = self.errors.iter().map(|e| (e.line, Severity::Error));
         let lints = self.lints.iter().map(|l| (l.line, l.severity));
-        errors.chain(lints).filter(|(_, s)| *s >= Severity::Warning)
+        let claims = self
+            .plans
+            .iter()
+            .flat_map(|p| p.contradictions().map(|c| (c.line, Severity::Warning)));
+        errors
+            .chain(lints)
+            .chain(claims)
+            .filter(|(_, s)| *s >= Severity::Warning)
     }
 
     /// What the audit log and the session store keep of a check (`sql_checked`): where it ran,
@@ -303,6 +317,10 @@ pub fn prepare(text: &str, source: Source, brief: Option<&str>) -> Plan {
         parsed_only: Vec::new(),
         checked_sha256: text_hash(text),
         multi_tenant: says_multi_tenant(text) || brief.is_some_and(says_multi_tenant),
+        prose: match source {
+            Source::Markdown => text.lines().map(str::to_string).collect(),
+            Source::Sql => Vec::new(),
+        },
     };
     for block in blocks {
         let index = plan.blocks.len();
