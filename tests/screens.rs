@@ -271,6 +271,16 @@ screens! {
         d.send(Event::Agent { run_id: 2, event: AgentEvent::Finished(FinishReason::Stop) });
         d
     };
+    revised_identically => |w, h| {
+        let mut d = done_with("\nDECISION: completed\n", w, h);
+        d.key(KeyCode::Char('r'));
+        d.type_text("Add row-level security.");
+        d.ctrl('s');
+        let same = format!("{ANSWER}\nDECISION: completed\n");
+        d.send(Event::Agent { run_id: 2, event: AgentEvent::Delta(same) });
+        d.send(Event::Agent { run_id: 2, event: AgentEvent::Finished(FinishReason::Stop) });
+        d
+    };
     payload_editor => |w, h| {
         let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
         d.key(KeyCode::Char('e'));

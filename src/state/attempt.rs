@@ -54,6 +54,8 @@ pub struct Attempt {
     pub retry: Option<RetryWait>,
     /// The SQL check of this answer (none: not asked for).
     pub check: Option<super::checks::SqlCheck>,
+    /// The answer is byte for byte the one before it: the feedback changed nothing.
+    pub same_as_previous: bool,
 }
 
 /// A refused try being waited out (the status line counts it down; Esc cancels the run).
@@ -104,6 +106,7 @@ impl Attempt {
             store_key: None,
             retry: None,
             check: None,
+            same_as_previous: false,
         }
     }
 

@@ -184,6 +184,7 @@ pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: Da
     if !matches!(event, AgentEvent::Retrying { .. }) {
         attempt.retry = None;
     }
+    let mut finished = false;
     match event {
         AgentEvent::Started { model } => attempt.model = Some(model),
         AgentEvent::Reading { .. } => {}
@@ -223,6 +224,7 @@ pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: Da
         AgentEvent::Usage(usage) => attempt.usage = Some(usage),
         AgentEvent::Finished(reason) => {
             attempt.doc.finish();
+            finished = true;
             attempt.completed_at = Some(at);
             let decision = parse_decision(attempt.text(), &state.session.role.routes);
             attempt.reviewed_sha256 = Some(sha256_hex(attempt.text()));
@@ -268,7 +270,46 @@ pub(super) fn on_agent(state: &mut State, run_id: u64, event: AgentEvent, at: Da
             );
         }
     }
+    if finished {
+        same_as_previous(state, run_id, at);
+    }
     sync_view(state);
+}
+
+/// Says at once when an answer is byte for byte the one before it: a revision that changed
+/// nothing should not pass for one that did.
+fn same_as_previous(state: &mut State, run_id: u64, at: DateTime<Utc>) {
+    let Some(i) = state.attempts.iter().position(|a| a.run_id == run_id) else {
+        return;
+    };
+    let Some(previous) = i.checked_sub(1).map(|p| &state.attempts[p]) else {
+        return;
+    };
+    if previous.text() != state.attempts[i].text() {
+        return;
+    }
+    let (number, before) = (state.attempts[i].number, previous.number);
+    state.attempts[i].same_as_previous = true;
+    let decision = state
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    notice(
+        state,
+        NoticeLevel::Warning,
+        format!(
+            "Attempt {number} is identical to attempt {before}, byte for byte: the feedback changed nothing. {decision}"
+        )
+        .trim_end()
+        .to_string(),
+    );
+    audit(
+        state,
+        "attempt_identical",
+        at,
+        serde_json::json!({ "attempt": number, "same_as": before }),
+    );
 }
 
 /// The status line for a refused try being waited out, with the seconds left.

@@ -1226,6 +1226,49 @@ fn a_retry_wait_is_counted_down_on_the_status_line() {
 }
 
 #[test]
+fn an_attempt_identical_to_the_one_before_is_said_so_at_once() {
+    let mut b = Bench::new("brief");
+    b.answer(AMBIGUOUS);
+    assert!(!b.state.attempts[0].same_as_previous);
+    b.key(KeyCode::Char('r'));
+    b.type_text("Add row-level security.");
+    let effects = b.ctrl('s');
+    let [Effect::StartRun { run_id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let run_id = *run_id;
+    b.stream(run_id, AMBIGUOUS);
+    assert!(b.state.attempts[1].same_as_previous);
+    let notice = b.state.notice.as_ref().unwrap();
+    assert_eq!(notice.level, NoticeLevel::Warning);
+    assert!(
+        notice.text.starts_with(
+            "Attempt 2 is identical to attempt 1, byte for byte: the feedback changed nothing."
+        ),
+        "{}",
+        notice.text
+    );
+    assert!(
+        b.state
+            .audit
+            .iter()
+            .any(|e| e.kind == "attempt_identical" && e.data["same_as"] == 1),
+        "recorded"
+    );
+
+    // A revision that changes something is not flagged.
+    b.key(KeyCode::Char('r'));
+    b.type_text("Again, please.");
+    let effects = b.ctrl('s');
+    let [Effect::StartRun { run_id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let run_id = *run_id;
+    b.stream(run_id, &format!("{AMBIGUOUS}\nWith RLS."));
+    assert!(!b.state.attempts[2].same_as_previous);
+}
+
+#[test]
 fn reading_the_prompt_is_counted_on_the_status_line_until_the_first_token() {
     let mut b = Bench::new("brief");
     let effects = b.ctrl('s');

@@ -33,15 +33,16 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         return;
     };
     let (label, level) = phase_label(&attempt.phase);
-    let title = if attempt.reasoning.is_empty() {
-        format!(" Answer · attempt {} ", attempt.number)
-    } else {
-        format!(
-            " Answer · attempt {} · reasoning {} bytes (z) ",
-            attempt.number,
+    let mut title = format!(" Answer · attempt {} ", attempt.number);
+    if attempt.same_as_previous {
+        title.push_str(&format!("· identical to attempt {} ", attempt.number - 1));
+    }
+    if !attempt.reasoning.is_empty() {
+        title.push_str(&format!(
+            "· reasoning {} bytes (z) ",
             attempt.reasoning.len()
-        )
-    };
+        ));
+    }
     let mut block = pane(title, focused, palette);
     let colour = level.map_or(palette.info, |l| level_colour(l, palette));
     block = block.title_bottom(
