@@ -467,10 +467,20 @@ fn archbench() -> Command {
 }
 
 fn run_check(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    run_on_the_suite_server("check", args, stdin)
+}
+
+/// `archbench COMMAND ARGS…` with the suite's PostgreSQL as its check server, in a home of its
+/// own: exit code, standard output and error.
+fn run_on_the_suite_server(
+    subcommand: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
     let home = tempfile::tempdir().unwrap();
     let mut command = archbench();
     command
-        .arg("check")
+        .arg(subcommand)
         .args(args)
         .args(["--check-url", &server().url().unwrap()])
         .env("HOME", home.path())
@@ -1016,6 +1026,16 @@ async fn the_benchmarks_schema_applies_whole() {
         "{report:#?}"
     );
     assert_eq!(report.errors, vec![]);
+    // Its queries, one a table after the first, all planned and all served by an index.
+    let with_queries = format!("{sql}{}", archbench::bench::check::queries(50));
+    let report = check_sql(&with_queries).await;
+    assert_eq!(report.errors, vec![]);
+    assert_eq!(report.plans.len(), 49);
+    assert!(
+        report.plans.iter().all(|p| !p.indexes.is_empty()),
+        "{:#?}",
+        report.plans.iter().find(|p| p.indexes.is_empty())
+    );
 }
 
 /// Whatever the way out, the throwaway server goes with archbench: here SIGKILL, mid-statement,
@@ -1120,24 +1140,8 @@ async fn the_check_tells_its_progress_and_the_routes_pane_shows_it() {
 
 const SCHEMA_FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema_view.md");
 
-/// `archbench schema ARGS…` on the suite's PostgreSQL: exit code, standard output and error.
 fn run_schema(args: &[&str]) -> (i32, String, String) {
-    let home = tempfile::tempdir().unwrap();
-    let out = archbench()
-        .arg("schema")
-        .args(args)
-        .args(["--check-url", &server().url().unwrap()])
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env_remove("ARCHBENCH_CONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_on_the_suite_server("schema", args, None)
 }
 
 /// The fixture's line (from 1) that holds `text`.
@@ -1464,4 +1468,20 @@ async fn queries_are_planned_and_the_answers_claims_put_to_the_planner() {
     );
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["plans"].as_array().unwrap().len(), 3);
+    // The workbench's findings list (!) shows each query with what serves it, and the claims.
+    let rows = archbench::state::checks::findings(&report);
+    let row = |text: &str| {
+        rows.iter()
+            .find(|r| r.text.contains(text))
+            .unwrap_or_else(|| panic!("no row with {text}: {rows:#?}"))
+    };
+    assert_eq!(
+        row("SELECT served by orders_customer_idx").line,
+        claims_line("WHERE customer_id = $1")
+    );
+    let contradiction = row("the answer says index-only scan, but the planner plans Index Scan");
+    assert_eq!(
+        (contradiction.line, contradiction.level),
+        (prose, check::Severity::Warning)
+    );
 }

@@ -22,13 +22,9 @@ pub async fn command(args: &CheckArgs) -> i32 {
         }
         return exit::OK;
     }
-    let loaded = match crate::config::load(args.config.as_deref()) {
-        Ok(loaded) => loaded,
-        Err(e) => return crate::say::fail(exit::BAD_INPUT, &e.to_string()),
-    };
-    let mut settings = match Settings::resolve(&loaded.config.check, args.check_url.as_deref()) {
+    let mut settings = match settings(args.config.as_deref(), args.check_url.as_deref()) {
         Ok(settings) => settings,
-        Err(e) => return crate::say::fail(exit::BAD_INPUT, &e),
+        Err(code) => return code,
     };
     let Some(file) = args.file.as_deref() else {
         return crate::say::fail(
@@ -92,6 +88,15 @@ pub async fn command(args: &CheckArgs) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// The check's settings from the configuration file and `--check-url`; a bad one is said and
+/// its exit code returned.
+pub(crate) fn settings(config: Option<&Path>, check_url: Option<&str>) -> Result<Settings, i32> {
+    let loaded = crate::config::load(config)
+        .map_err(|e| crate::say::fail(exit::BAD_INPUT, &e.to_string()))?;
+    Settings::resolve(&loaded.config.check, check_url)
+        .map_err(|e| crate::say::fail(exit::BAD_INPUT, &e))
 }
 
 /// The file's text, or standard input's for `-`: UTF-8, at most [`MAX_INPUT`].

@@ -3,18 +3,15 @@
 //! text, `--mermaid`, `--dot`, `--json`, or `--sql` as `pg_dump --schema-only` writes it.
 
 use super::check::read_input;
-use crate::check::{self, schema::render, server::CheckServer, Settings, Source};
+use crate::check::{self, schema::render, server::CheckServer, Source};
 use crate::cli::{exit, SchemaArgs};
 
 pub async fn command(args: &SchemaArgs) -> i32 {
-    let loaded = match crate::config::load(args.config.as_deref()) {
-        Ok(loaded) => loaded,
-        Err(e) => return crate::say::fail(exit::BAD_INPUT, &e.to_string()),
-    };
-    let mut settings = match Settings::resolve(&loaded.config.check, args.check_url.as_deref()) {
-        Ok(settings) => settings,
-        Err(e) => return crate::say::fail(exit::BAD_INPUT, &e),
-    };
+    let mut settings =
+        match super::check::settings(args.config.as_deref(), args.check_url.as_deref()) {
+            Ok(settings) => settings,
+            Err(code) => return code,
+        };
     settings.options.dump = args.sql;
     let text = match read_input(&args.file) {
         Ok(text) => text,

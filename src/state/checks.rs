@@ -75,6 +75,29 @@ pub fn findings(report: &Report) -> Vec<FindingRow> {
         let text = format!("{}:{} {} {}", l.line, l.column, l.rule, l.message);
         items.push((l.line, 2, row(l.line, l.severity, text)));
     }
+    // Each query with the plan that serves it, and what the answer claims of it.
+    for p in &report.plans {
+        let served = if p.indexes.is_empty() {
+            "no index of the design serves it".to_string()
+        } else {
+            format!("served by {}", p.indexes.join(", "))
+        };
+        let text = format!("{}: {} {served}", p.line, p.kind);
+        items.push((p.line, 2, row(p.line, Severity::Info, text)));
+        for c in &p.claims {
+            let (level, text) = match &c.planner {
+                None => (
+                    Severity::Info,
+                    format!("{}: the answer says {}: the planner agrees", c.line, c.said),
+                ),
+                Some(planner) => (
+                    Severity::Warning,
+                    format!("{}: the answer says {}, but {planner}", c.line, c.said),
+                ),
+            };
+            items.push((c.line, 2, row(c.line, level, text)));
+        }
+    }
     for s in &report.skipped {
         items.push((
             s.line,
