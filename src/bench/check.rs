@@ -96,9 +96,9 @@ pub fn run(progress: impl Fn(&str)) -> Result<String, String> {
     let tables = 50;
     let with_queries = format!("{sql}{}", queries(tables));
     let mut planned = Vec::new();
+    let mut schema_reads = Vec::new();
     let mut plans = 0;
     for i in 0..6 {
-        let started = Instant::now();
         let report = runtime.block_on(crate::check::check(
             &with_queries,
             Source::Sql,
@@ -107,7 +107,8 @@ pub fn run(progress: impl Fn(&str)) -> Result<String, String> {
         ));
         plans = report.plans.len();
         if i > 0 {
-            planned.push(started.elapsed());
+            planned.push(Duration::from_secs_f64(report.timings.plans_ms / 1000.0));
+            schema_reads.push(Duration::from_secs_f64(report.timings.schema_ms / 1000.0));
         }
     }
 
@@ -153,7 +154,8 @@ pub fn run(progress: impl Fn(&str)) -> Result<String, String> {
 
     let start = median(starts);
     let check = median(checks);
-    let per_query = median(planned).saturating_sub(check) / plans.max(1) as u32;
+    let per_query = median(planned) / plans.max(1) as u32;
+    let schema_read = median(schema_reads);
     let parse = median(parses);
     let mark = |ok: bool| if ok { "met" } else { "NOT MET" };
     let mut out = String::new();
@@ -167,6 +169,10 @@ pub fn run(progress: impl Fn(&str)) -> Result<String, String> {
     out.push_str(&format!(
         "| C5 each of {plans} queries (a join with a parameter) planned twice, with its claims | {} | | |\n",
         ms(per_query)
+    ));
+    out.push_str(&format!(
+        "| C6 the {tables}-table schema read from the catalog (part of C2) | {} | | |\n",
+        ms(schema_read)
     ));
     out.push_str(&format!(
         "| C3 parsing alone, same schema | {} | ≤ 50 ms | {} |\n",

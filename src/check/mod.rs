@@ -238,7 +238,19 @@ pub struct Report {
     /// `pg_dump --schema-only` of it, when asked for.
     #[serde(skip)]
     pub dump: Option<Result<String, String>>,
+    /// Where the time went (for the benchmark).
+    #[serde(skip)]
+    pub timings: Timings,
 }
+
+/// Milliseconds spent reading the catalog for the schema, and planning the queries.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    pub schema_ms: f64,
+    pub plans_ms: f64,
+}
+
+impl Eq for Timings {}
 
 impl Report {
     /// Errors that are the design's own, not ones that follow from an unavailable extension.
