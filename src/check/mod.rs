@@ -243,14 +243,12 @@ pub struct Report {
     pub timings: Timings,
 }
 
-/// Milliseconds spent reading the catalog for the schema, and planning the queries.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Time spent reading the catalog for the schema, and planning the queries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timings {
-    pub schema_ms: f64,
-    pub plans_ms: f64,
+    pub schema: std::time::Duration,
+    pub plans: std::time::Duration,
 }
-
-impl Eq for Timings {}
 
 impl Report {
     /// Errors that are the design's own, not ones that follow from an unavailable extension.
