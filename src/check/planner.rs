@@ -8,6 +8,7 @@
 
 use super::schema::Schema;
 use super::{Plan, Report};
+use pg_query::protobuf::SetOperation;
 use pg_query::NodeEnum;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, SimpleQueryMessage};
@@ -44,6 +45,25 @@ impl QueryPlan {
     pub fn contradictions(&self) -> impl Iterator<Item = &Claim> {
         self.claims.iter().filter(|c| !c.holds)
     }
+
+    /// `served by orders_customer_idx`, or that no index of the design serves it.
+    pub fn served(&self) -> String {
+        if self.indexes.is_empty() {
+            "no index of the design serves it".to_string()
+        } else {
+            format!("served by {}", self.indexes.join(", "))
+        }
+    }
+}
+
+impl Claim {
+    /// `the answer says index-only scan, but the planner plans Index Scan using …`.
+    pub fn verdict(&self) -> String {
+        match &self.planner {
+            None => format!("the answer says {}: the planner agrees", self.said),
+            Some(planner) => format!("the answer says {}, but {planner}", self.said),
+        }
+    }
 }
 
 /// What kind of query a statement is, when it is one the planner is asked about.
@@ -57,7 +77,11 @@ fn kind(parsed: &pg_query::ParseResult) -> Option<&'static str> {
         .node
         .as_ref()?;
     match node {
-        NodeEnum::SelectStmt(s) if !s.from_clause.is_empty() || s.op != 1 => Some("SELECT"),
+        NodeEnum::SelectStmt(s)
+            if !s.from_clause.is_empty() || s.op != SetOperation::SetopNone as i32 =>
+        {
+            Some("SELECT")
+        }
         NodeEnum::UpdateStmt(_) => Some("UPDATE"),
         NodeEnum::DeleteStmt(_) => Some("DELETE"),
         NodeEnum::InsertStmt(s) => match s.select_stmt.as_ref()?.node.as_ref()? {
@@ -143,6 +167,7 @@ pub async fn plan_queries(
 ) -> Vec<QueryPlan> {
     let failed: std::collections::BTreeSet<usize> =
         report.errors.iter().map(|e| e.statement_line).collect();
+    let index_names = index_names(schema);
     let mut plans = Vec::new();
     for statement in &plan.statements {
         let Ok(parsed) = &statement.parsed else {
@@ -163,7 +188,7 @@ pub async fn plan_queries(
         let _ = client.simple_query("RESET enable_seqscan").await;
         let indexed = indexed.unwrap_or_default();
         let used = indexes_in(&indexed);
-        let said = claims_near(plan, statement, schema);
+        let said = claims_near(plan, statement, &index_names);
         // On empty tables a bitmap scan wins over an index-only one; whether an index-only scan
         // is possible at all is asked with bitmap scans off as well.
         let scan_only = if said.iter().any(|(_, s)| *s == Said::IndexOnly) {
@@ -180,10 +205,7 @@ pub async fn plan_queries(
         };
         let claims = said
             .into_iter()
-            .map(|(line, claim)| match claim {
-                Said::IndexOnly => judge(line, claim, &scan_only, &used),
-                Said::Uses(_) => judge(line, claim, &indexed, &used),
-            })
+            .map(|(line, claim)| judge(line, claim, &used, &scan_only))
             .collect();
         plans.push(QueryPlan {
             line: statement.at.line,
@@ -203,9 +225,11 @@ enum Said {
     IndexOnly,
 }
 
-fn judge(line: usize, said: Said, indexed: &[String], used: &[String]) -> Claim {
+/// A claim against the indexes the plan uses (seq scans discouraged) or, for an index-only scan,
+/// the plan with bitmap scans discouraged too.
+fn judge(line: usize, said: Said, used: &[String], scan_only: &[String]) -> Claim {
     let shape = || {
-        indexed.iter().find(|l| l.contains("Scan")).map(|l| {
+        scan_only.iter().find(|l| l.contains("Scan")).map(|l| {
             let step = l.trim().trim_start_matches("->").trim();
             step.split("  (cost=").next().unwrap_or(step).to_string()
         })
@@ -224,7 +248,7 @@ fn judge(line: usize, said: Said, indexed: &[String], used: &[String]) -> Claim 
             }
         }
         Said::IndexOnly => {
-            let holds = indexed.iter().any(|l| l.contains("Index Only Scan"));
+            let holds = scan_only.iter().any(|l| l.contains("Index Only Scan"));
             Claim {
                 line,
                 said: "index-only scan".into(),
@@ -237,16 +261,9 @@ fn judge(line: usize, said: Said, indexed: &[String], used: &[String]) -> Claim 
     }
 }
 
-/// Claims about a statement: in its own `--` comments, and in the prose between its block and
-/// the blocks before and after (when that block holds this one query, or the prose names an
-/// index of a table the query reads).
-fn claims_near(
-    plan: &Plan,
-    statement: &super::Prepared,
-    schema: Option<&Schema>,
-) -> Vec<(usize, Said)> {
-    // Indexes by name, those of primary and unique keys too.
-    let index_names: Vec<&str> = schema
+/// The schema's indexes by name, those of primary and unique keys too.
+fn index_names(schema: Option<&Schema>) -> Vec<&str> {
+    schema
         .map(|s| {
             s.tables
                 .iter()
@@ -260,7 +277,16 @@ fn claims_near(
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Claims about a statement: in its own `--` comments, and, when its block holds no other query,
+/// in the prose of its section (from the heading above the block to the next heading or block).
+fn claims_near(
+    plan: &Plan,
+    statement: &super::Prepared,
+    index_names: &[&str],
+) -> Vec<(usize, Said)> {
     let mut lines: Vec<(usize, String)> = Vec::new();
     let first = statement.at.line;
     for (i, text) in statement.text.lines().enumerate() {
@@ -311,7 +337,7 @@ fn claims_near(
     let mut said = Vec::new();
     for (line, text) in lines {
         let lower = text.to_lowercase();
-        for name in &index_names {
+        for name in index_names {
             if mentions(&text, name) {
                 said.push((line, Said::Uses(name.to_string())));
             }

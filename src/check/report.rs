@@ -79,23 +79,14 @@ pub fn text(report: &Report) -> String {
     if !report.plans.is_empty() {
         out.push_str("\nQueries, planned (EXPLAIN, sequential scans discouraged)\n");
         for p in &report.plans {
-            let served = if p.indexes.is_empty() {
-                "no index of the design serves it".to_string()
-            } else {
-                format!("served by {}", p.indexes.join(", "))
-            };
-            out.push_str(&format!("  {:>4}      {}: {served}\n", p.line, p.kind));
+            out.push_str(&format!(
+                "  {:>4}      {}: {}\n",
+                p.line,
+                p.kind,
+                p.served()
+            ));
             for c in &p.claims {
-                match &c.planner {
-                    None => out.push_str(&format!(
-                        "  {:>4}      the answer says {}: the planner agrees\n",
-                        c.line, c.said
-                    )),
-                    Some(planner) => out.push_str(&format!(
-                        "  {:>4}      the answer says {}, but {planner}\n",
-                        c.line, c.said
-                    )),
-                }
+                out.push_str(&format!("  {:>4}      {}\n", c.line, c.verdict()));
             }
         }
     }

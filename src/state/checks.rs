@@ -77,24 +77,15 @@ pub fn findings(report: &Report) -> Vec<FindingRow> {
     }
     // Each query with the plan that serves it, and what the answer claims of it.
     for p in &report.plans {
-        let served = if p.indexes.is_empty() {
-            "no index of the design serves it".to_string()
-        } else {
-            format!("served by {}", p.indexes.join(", "))
-        };
-        let text = format!("{}: {} {served}", p.line, p.kind);
+        let text = format!("{}: {} {}", p.line, p.kind, p.served());
         items.push((p.line, 2, row(p.line, Severity::Info, text)));
         for c in &p.claims {
-            let (level, text) = match &c.planner {
-                None => (
-                    Severity::Info,
-                    format!("{}: the answer says {}: the planner agrees", c.line, c.said),
-                ),
-                Some(planner) => (
-                    Severity::Warning,
-                    format!("{}: the answer says {}, but {planner}", c.line, c.said),
-                ),
+            let level = if c.holds {
+                Severity::Info
+            } else {
+                Severity::Warning
             };
+            let text = format!("{}: {}", c.line, c.verdict());
             items.push((c.line, 2, row(c.line, level, text)));
         }
     }

@@ -8,11 +8,19 @@ use pg_query::NodeEnum;
 use std::collections::{BTreeMap, BTreeSet};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-/// The user's objects: not the catalogs, not objects an extension made.
-const USER_TABLES: &str = "
-    c.relkind IN ('r', 'p') AND NOT c.relispartition
+/// The user's tables `c` (in namespace `n`), partitions too: not the catalogs, not objects an
+/// extension made. A macro, so the queries that share it are still constants.
+macro_rules! user_relations {
+    () => {
+        "c.relkind IN ('r', 'p')
     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')";
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')"
+    };
+}
+pub(crate) use user_relations;
+
+/// The user's tables, a partitioned one counted once (its partitions are parts of it).
+const USER_TABLES: &str = concat!(user_relations!(), " AND NOT c.relispartition");
 
 /// An index's key columns (not its INCLUDE columns), counted from 1.
 const KEYS: &str = "(string_to_array(i.indkey::text, ' ')::int2[])[1:i.indnkeyatts]";

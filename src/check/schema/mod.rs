@@ -103,12 +103,11 @@ impl Schema {
     }
 }
 
-/// The user's tables (partitions too), not the catalogs', not an extension's.
-const TABLES: &str = "
-    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p')
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')";
+/// The user's tables, partitions too.
+const TABLES: &str = concat!(
+    "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ",
+    super::lint::design::user_relations!()
+);
 
 /// A relation's name as the views show it: bare in `public`, qualified elsewhere.
 const NAME: &str =

@@ -11,7 +11,7 @@ use llama_cpp_2::context::session::LlamaStateSeqFlags;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::token::LlamaToken;
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -22,6 +22,8 @@ const MAGIC: &[u8; 16] = b"archbench-kv-1\n\0";
 /// What the folder may hold before the least recently used files go.
 pub const DEFAULT_LIMIT: u64 = 1 << 30;
 const EXTENSION: &str = "kv";
+/// Magic, key, the state's sha256, its length.
+const HEADER: usize = 16 + 32 + 32 + 8;
 
 /// The prompt-state files of one model under one engine and context shape.
 #[derive(Debug, Clone)]
@@ -127,29 +129,15 @@ impl PromptCache {
     }
 
     fn write(&self, key: &[u8; 32], state: &[u8]) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let path = self.path(key);
-        // Written aside and renamed, so a reader never sees half a file under the final name.
-        let partial = path.with_extension(format!("{EXTENSION}.{}", std::process::id()));
-        // The state encodes the role's prompt: the owner's only, like every file archbench keeps.
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&partial)?;
-        file.write_all(MAGIC)?;
-        file.write_all(key)?;
-        file.write_all(&Sha256::digest(state))?;
-        file.write_all(&(state.len() as u64).to_le_bytes())?;
-        file.write_all(state)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&partial, &path).inspect_err(|_| {
-            let _ = std::fs::remove_file(&partial);
-        })
+        let mut file = Vec::with_capacity(HEADER + state.len());
+        file.extend_from_slice(MAGIC);
+        file.extend_from_slice(key);
+        file.extend_from_slice(&Sha256::digest(state));
+        file.extend_from_slice(&(state.len() as u64).to_le_bytes());
+        file.extend_from_slice(state);
+        // Written aside and renamed, owner-only: the state encodes the role's prompt.
+        let name = format!("{}.{EXTENSION}", hex::encode(key));
+        crate::store::outbox::write_atomic(&self.dir, &name, &file).map(|_| ())
     }
 
     /// Removes the least recently used files until the folder is within its limit.
@@ -182,7 +170,7 @@ impl PromptCache {
 /// removed, when it is ours but damaged) otherwise.
 fn read_state(path: &Path, key: &[u8; 32]) -> Option<Vec<u8>> {
     let mut file = std::fs::File::open(path).ok()?;
-    let mut header = [0u8; 16 + 32 + 32 + 8];
+    let mut header = [0u8; HEADER];
     let sound =
         file.read_exact(&mut header).is_ok() && &header[..16] == MAGIC && &header[16..48] == key;
     let state = sound.then(|| {
