@@ -38,6 +38,24 @@ pub enum Action {
     FocusPrev,
     /// Show or hide the list of keys.
     Help,
+    /// Comment on lines of the answer (marking them first) or on the outline's chosen section.
+    Comment,
+    /// The list of comments on the attempt on screen.
+    Comments,
+    /// The brief's checklist.
+    Checklist,
+    /// Extend the marked lines up / down.
+    ExtendUp,
+    ExtendDown,
+    /// Mark the chosen checklist item.
+    MarkMet,
+    MarkNotMet,
+    MarkNotApplicable,
+    MarkOpen,
+    /// Add, reword or delete a row of the list open (checklist items, comments).
+    AddItem,
+    EditItem,
+    DeleteItem,
     ScrollUp,
     ScrollDown,
     PageUp,

@@ -542,6 +542,8 @@ async fn run_step(
             approved_with_errors: !report.errors.is_empty(),
             report,
         }),
+        // Nobody read it: no comments, no checklist marked.
+        notes: Default::default(),
     };
     let envelope = match Envelope::build(request, uuid::Uuid::now_v7().to_string(), Utc::now()) {
         Ok(envelope) => envelope,

@@ -783,3 +783,202 @@ async fn an_override_is_handed_off_with_its_reason_and_matches_the_schema() {
         "the schema requires a reason for an override"
     );
 }
+
+/// A review like a code review, through the real provider and the real effect runner: a comment
+/// on a line, one on a section, a requirement of the brief marked not met; the revision's
+/// request carries all three, quoted, beside the free text; the envelope of the revised answer
+/// carries its own comments and the checklist as it stood.
+#[tokio::test(flavor = "multi_thread")]
+async fn comments_and_the_checklist_go_to_the_agent_and_into_the_envelope() {
+    let revised = UNIQUE.replace("price_cents int", "price_cents int NOT NULL");
+    let server = Server::start(vec![
+        Reply::Stream(split(&openai_sse(UNIQUE, 2, "stop"), 11)),
+        Reply::Stream(split(&openai_sse(&revised, 2, "stop"), 11)),
+    ]);
+    let outbox = tempfile::tempdir().unwrap();
+    let provider = Arc::new(
+        OpenAiProvider::new(
+            &server.base_url(),
+            "arch-model",
+            None,
+            "none".into(),
+            Default::default(),
+            Default::default(),
+        )
+        .unwrap(),
+    );
+    let (agent_tx, mut agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
+    let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
+    let mut runner =
+        EffectRunner::new(provider, outbox.path().to_path_buf(), agent_tx, internal_tx);
+    let state_dir = tempfile::tempdir().unwrap();
+    runner
+        .open_session_store(&state_dir.path().join("sessions.db"))
+        .unwrap();
+    let mut d = Driver::new(
+        "Design the data layer for a multi-tenant bookstore.\n\n- 340 tenants\n- RPO 5 min\n",
+        120,
+        40,
+    );
+    async fn pump(
+        d: &mut Driver,
+        runner: &mut EffectRunner,
+        rx: &mut tokio::sync::mpsc::UnboundedReceiver<(u64, AgentEvent)>,
+        effects: Vec<Effect>,
+    ) {
+        for effect in effects {
+            runner.run(effect);
+        }
+        while d.state.running.is_some() {
+            let (run_id, event) =
+                tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv())
+                    .await
+                    .expect("no event for a minute")
+                    .unwrap();
+            for effect in d.send(Event::Agent { run_id, event }) {
+                runner.run(effect);
+            }
+        }
+    }
+    let effects = d.ctrl('s');
+    pump(&mut d, &mut runner, &mut agent_rx, effects).await;
+
+    // A line of the answer: the cursor starts on the first line in view, j moves it.
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::Char('g'));
+    d.key(KeyCode::Char('m'));
+    for _ in 0..7 {
+        d.key(KeyCode::Char('j'));
+    }
+    d.key(KeyCode::Enter);
+    d.type_text("price_cents may not be null");
+    d.key(KeyCode::Enter);
+    // A section, from the outline.
+    d.key(KeyCode::Tab);
+    d.key(KeyCode::Down);
+    d.key(KeyCode::Char('m'));
+    d.type_text("say how tenants are isolated");
+    d.key(KeyCode::Enter);
+    // The checklist: the first requirement met, the second not.
+    d.key(KeyCode::Char('l'));
+    d.key(KeyCode::Char('y'));
+    d.key(KeyCode::Char('n'));
+    d.key(KeyCode::Esc);
+    assert_eq!(d.state.latest().unwrap().comments.len(), 2);
+
+    d.key(KeyCode::Tab);
+    d.key(KeyCode::Char('r'));
+    d.type_text("Tighten the types.");
+    let effects = d.ctrl('s');
+    pump(&mut d, &mut runner, &mut agent_rx, effects).await;
+
+    let sent: Value = serde_json::from_str(&server.requests.lock().unwrap()[1]).unwrap();
+    let messages = sent["messages"].as_array().unwrap();
+    let asked = messages.last().unwrap()["content"].as_str().unwrap();
+    assert!(asked.starts_with("Tighten the types."), "{asked}");
+    assert!(
+        asked.contains(
+            "On line 8:\n> CREATE TABLE listing (tenant_id bigint, edition_id bigint, price_cents int);\nprice_cents may not be null (Ada Reviewer)"
+        ),
+        "{asked}"
+    );
+    assert!(
+        asked.contains(
+            "On section “1. Data modeling”:\n> ## 1. Data modeling\nsay how tenants are isolated"
+        ),
+        "{asked}"
+    );
+    assert!(asked.contains("does not meet yet:\n- RPO 5 min"), "{asked}");
+    assert!(
+        !asked.contains("340 tenants"),
+        "met items are not sent: {asked}"
+    );
+    assert_eq!(
+        messages[messages.len() - 2]["content"],
+        UNIQUE,
+        "the answer commented on is in the conversation"
+    );
+
+    // The revision: one comment of its own, the checklist now met, handed off.
+    let attempt = d.state.latest().unwrap();
+    assert_eq!(attempt.number, 2);
+    assert!(
+        attempt.comments.is_empty(),
+        "comments stay with the attempt they were made on"
+    );
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::Char('g'));
+    d.key(KeyCode::Char('m'));
+    d.key(KeyCode::Esc);
+    d.key(KeyCode::Char('m'));
+    d.key(KeyCode::Char('J'));
+    d.key(KeyCode::Enter);
+    d.type_text("good title");
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::Char('l'));
+    d.key(KeyCode::Down);
+    d.key(KeyCode::Char('y'));
+    d.key(KeyCode::Esc);
+    d.key(KeyCode::Tab);
+    d.key(KeyCode::Tab);
+    let effects = d.key(KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Handoff { .. }]),
+        "{effects:?}"
+    );
+    for effect in effects {
+        runner.run(effect);
+    }
+    let written = tokio::time::timeout(std::time::Duration::from_secs(60), internal_rx.recv())
+        .await
+        .expect("no handoff result")
+        .unwrap();
+    d.send(written);
+    assert!(
+        matches!(d.state.review.handoff, Some(HandoffStatus::Written { .. })),
+        "{:?}",
+        d.state.notice
+    );
+    let e = only_envelope(outbox.path());
+    common::assert_valid_envelope(&e);
+    let comments = e["comments"].as_array().unwrap();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0]["on"], "lines");
+    assert_eq!(
+        (comments[0]["first"].as_u64(), comments[0]["last"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(comments[0]["text"], "good title");
+    assert_eq!(comments[0]["author"], "Ada Reviewer");
+    let checklist: Vec<(String, String)> = e["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["text"].as_str().unwrap().into(),
+                i["mark"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        checklist,
+        [
+            ("340 tenants".into(), "met".into()),
+            ("RPO 5 min".into(), "met".into())
+        ]
+    );
+    assert!(e["attempts"][1]["feedback"]
+        .as_str()
+        .unwrap()
+        .contains("price_cents may not be null"));
+    let kinds: Vec<&str> = d.state.audit.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "comment").count(),
+        3,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"checklist_mark"), "{kinds:?}");
+}

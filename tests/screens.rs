@@ -48,6 +48,38 @@ fn done_with(decision: &str, w: u16, h: u16) -> Driver {
     d
 }
 
+/// The brief with requirements listed, answered, and the answer pane focused at its top.
+fn reviewing(w: u16, h: u16) -> Driver {
+    let brief = format!("{BRIEF}\n\n- 340 tenants\n- RPO 5 min\n- EU residency\n");
+    let mut d = Driver::new(&brief, w, h);
+    d.ctrl('s');
+    finish(&mut d, &format!("{ANSWER}\nDECISION: completed\n"));
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::Char('g'));
+    d
+}
+
+/// `reviewing`, with a comment on lines 12–13 and one on the second section.
+fn commented(w: u16, h: u16) -> Driver {
+    let mut d = reviewing(w, h);
+    d.key(KeyCode::Char('m'));
+    for _ in 0..11 {
+        d.key(KeyCode::Char('j'));
+    }
+    d.key(KeyCode::Char('J'));
+    d.key(KeyCode::Enter);
+    d.type_text("Say why the tenant table is not partitioned.");
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::Tab);
+    d.key(KeyCode::Down);
+    d.key(KeyCode::Char('m'));
+    d.type_text("Name the RLS policies.");
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::BackTab);
+    d
+}
+
 fn chain_on(d: &mut Driver) {
     d.state.session.chain.sinks = archbench::sink::SinkPlan {
         default: [
@@ -279,6 +311,50 @@ screens! {
         let same = format!("{ANSWER}\nDECISION: completed\n");
         d.send(Event::Agent { run_id: 2, event: AgentEvent::Delta(same) });
         d.send(Event::Agent { run_id: 2, event: AgentEvent::Finished(FinishReason::Stop) });
+        d
+    };
+    comment_marking => |w, h| {
+        let mut d = reviewing(w, h);
+        d.key(KeyCode::Char('m'));
+        for _ in 0..11 {
+            d.key(KeyCode::Char('j'));
+        }
+        d.key(KeyCode::Char('J'));
+        d.key(KeyCode::Char('J'));
+        d
+    };
+    comment_prompt => |w, h| {
+        let mut d = reviewing(w, h);
+        d.key(KeyCode::Char('m'));
+        d.key(KeyCode::Char('J'));
+        d.key(KeyCode::Enter);
+        d.type_text("The title should name the tenancy model.");
+        d
+    };
+    comments_list => |w, h| {
+        let mut d = commented(w, h);
+        d.key(KeyCode::Char('M'));
+        d
+    };
+    checklist_marked => |w, h| {
+        let mut d = commented(w, h);
+        d.key(KeyCode::Char('l'));
+        d.key(KeyCode::Char('y'));
+        d.key(KeyCode::Char('n'));
+        d.key(KeyCode::Char('a'));
+        d.type_text("Partitions of orders by month");
+        d.key(KeyCode::Enter);
+        d
+    };
+    revise_with_notes => |w, h| {
+        let mut d = commented(w, h);
+        d.key(KeyCode::Char('l'));
+        d.key(KeyCode::Char('n'));
+        d.key(KeyCode::Esc);
+        d.key(KeyCode::Tab);
+        d.key(KeyCode::Tab);
+        d.key(KeyCode::Char('r'));
+        d.type_text("Also: the retention of the audit trail.");
         d
     };
     payload_editor => |w, h| {

@@ -21,6 +21,12 @@ pub enum Context {
     Blocks,
     /// The list of the SQL check's findings.
     Checks,
+    /// Lines of the answer being marked for a comment.
+    Marking,
+    /// The list of comments on the answer.
+    Comments,
+    /// The brief's checklist.
+    Checklist,
     /// The model's reasoning, open over the answer.
     Reasoning,
     /// The model picker.
@@ -44,6 +50,9 @@ impl Context {
             Self::Prompt => "Prompt",
             Self::Blocks => "Code blocks",
             Self::Checks => "SQL checks",
+            Self::Marking => "Marking lines for a comment",
+            Self::Comments => "Comments",
+            Self::Checklist => "Checklist of the brief",
             Self::Reasoning => "Reasoning",
             Self::History => "History",
             Self::Picker => "Model",

@@ -181,6 +181,11 @@ impl AnswerDoc {
             .unwrap_or(self.committed.len())
     }
 
+    /// The source line (counted from 1) rendered line `rendered` belongs to.
+    pub fn source_line_at(&self, rendered: usize) -> usize {
+        self.line_starts.partition_point(|s| *s <= rendered).max(1)
+    }
+
     pub fn code_blocks(&self) -> &[CodeBlock] {
         &self.blocks
     }

@@ -61,6 +61,11 @@ impl WrappedView {
             .unwrap_or_else(|| self.total_rows())
     }
 
+    /// The committed line row `row` belongs to.
+    pub fn line_at_row(&self, row: usize) -> usize {
+        self.starts.partition_point(|s| *s <= row).saturating_sub(1)
+    }
+
     /// Chooses the rows `first_row .. first_row + rows` for the next frame, reusing what the
     /// last frame wrapped; [`WrappedView::shown`] hands them to the drawing.
     pub fn prepare(&mut self, doc: &AnswerDoc, first_row: usize, rows: usize) {

@@ -113,6 +113,16 @@ pub struct HandoffRequest {
     pub payload_brief: Option<String>,
     /// The SQL check of the approved answer, when there was one.
     pub check: Option<CheckRecord>,
+    /// The reviewer's notes on the approved attempt.
+    pub notes: Notes,
+}
+
+/// What the reviewer noted on the answer handed off: comments on its lines and sections, and
+/// the brief's checklist as it stood.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    pub comments: Vec<crate::review::comments::Comment>,
+    pub checklist: Vec<crate::review::checklist::Item>,
 }
 
 /// The SQL check of the answer handed off: its whole report, and whether the reviewer approved
@@ -215,6 +225,12 @@ pub struct Envelope {
     /// The SQL check of the answer (absent when the check is off or found nothing to do).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckRecord>,
+    /// The reviewer's comments on the approved attempt (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<crate::review::comments::Comment>,
+    /// The brief's checklist as the reviewer marked it (absent: the brief listed none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<crate::review::checklist::Item>,
 }
 
 /// Where an envelope's handoff is in the audit log.
@@ -298,6 +314,8 @@ impl Envelope {
             timestamps,
             audit: None,
             check: request.check,
+            comments: request.notes.comments,
+            checklist: request.notes.checklist,
         })
     }
 }
@@ -461,6 +479,7 @@ pub(crate) mod tests {
             reask: None,
             payload_brief: None,
             check: None,
+            notes: Notes::default(),
         }
     }
 

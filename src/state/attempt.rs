@@ -56,6 +56,8 @@ pub struct Attempt {
     pub check: Option<super::checks::SqlCheck>,
     /// The answer is byte for byte the one before it: the feedback changed nothing.
     pub same_as_previous: bool,
+    /// The reviewer's comments on its lines and sections (and those of anyone following).
+    pub comments: Vec<crate::review::comments::Comment>,
 }
 
 /// A refused try being waited out (the status line counts it down; Esc cancels the run).
@@ -107,6 +109,7 @@ impl Attempt {
             retry: None,
             check: None,
             same_as_previous: false,
+            comments: Vec::new(),
         }
     }
 

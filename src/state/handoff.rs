@@ -132,6 +132,10 @@ pub(super) fn send_checked_handoff(
         reask: attempt.reask.as_ref().and_then(reask_record),
         payload_brief: state.review.payload.clone(),
         check,
+        notes: crate::routing::envelope::Notes {
+            comments: attempt.comments.clone(),
+            checklist: state.review.checklist.clone(),
+        },
     };
     let sinks = session.chain.sinks.for_role(&session.role.id).to_vec();
     state.review.handoff = Some(HandoffStatus::Sending {

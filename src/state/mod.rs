@@ -9,6 +9,7 @@ mod editing;
 mod handoff;
 pub mod history;
 pub mod journal;
+pub mod notes;
 mod notify;
 mod overrides;
 mod payload;
@@ -114,6 +115,10 @@ pub enum PromptKind {
     RerunRole(i64),
     /// The SQL check has errors (or is still running): approving asks for a typed yes.
     ConfirmCheck(Box<checks::PendingHandoff>, String),
+    /// A comment on these lines or this section of the latest answer.
+    Comment(crate::review::comments::Anchor),
+    /// A checklist item reworded (its index) or added (`None`).
+    ChecklistItem(Option<usize>),
 }
 
 impl PromptKind {
@@ -147,6 +152,11 @@ impl PromptKind {
             Self::HistorySearch => "Search the history (every word; empty: the latest)".into(),
             Self::RerunRole(id) => format!("Run the brief of #{id} again with role"),
             Self::ConfirmCheck(_, question) => question.clone(),
+            Self::Comment(anchor) => format!("Comment on {}", anchor.label()),
+            Self::ChecklistItem(Some(_)) => "Checklist item".into(),
+            Self::ChecklistItem(None) => {
+                "New checklist item (a requirement the answer must meet)".into()
+            }
         }
     }
 }
@@ -250,6 +260,12 @@ pub struct State {
     pub block_list: Option<usize>,
     /// The SQL check's findings list, open, with its selected row.
     pub check_list: Option<usize>,
+    /// Lines of the answer being marked for a comment.
+    pub marking: Option<notes::Marking>,
+    /// The list of comments on the attempt on screen, open, with its selected row.
+    pub comments_open: Option<usize>,
+    /// The brief's checklist, open, with its selected row.
+    pub checklist_open: Option<usize>,
     /// What approving asks of the SQL check; none: the check is off.
     pub check_policy: Option<crate::check::Require>,
     /// State changes for the audit log, queued by `update` as data; the loop takes them out and
@@ -353,6 +369,9 @@ impl State {
             blocks_dir: std::path::PathBuf::from("archbench-blocks"),
             block_list: None,
             check_list: None,
+            marking: None,
+            comments_open: None,
+            checklist_open: None,
             check_policy: None,
             audit: Vec::new(),
             next_step: None,
@@ -520,6 +539,15 @@ impl State {
         }
         if self.check_list.is_some() {
             return Context::Checks;
+        }
+        if self.marking.is_some() {
+            return Context::Marking;
+        }
+        if self.comments_open.is_some() {
+            return Context::Comments;
+        }
+        if self.checklist_open.is_some() {
+            return Context::Checklist;
         }
         if let Some(history) = &self.history {
             return match history.view {

@@ -73,6 +73,15 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
             return Vec::new();
         }
         super::PromptKind::HistorySearch => return super::history::search(state, &text),
+        super::PromptKind::Comment(anchor) => {
+            let anchor = anchor.clone();
+            super::notes::add_comment(state, anchor, &text, at);
+            return Vec::new();
+        }
+        super::PromptKind::ChecklistItem(index) => {
+            super::notes::keep_item(state, *index, &text, at);
+            return Vec::new();
+        }
         super::PromptKind::RerunRole(id) => {
             let id = *id;
             return super::history::rerun_with(state, id, &text);
@@ -107,7 +116,9 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
         | super::PromptKind::ConfirmRevisit(_)
         | super::PromptKind::HistorySearch
         | super::PromptKind::RerunRole(_)
-        | super::PromptKind::ConfirmCheck(..) => Vec::new(),
+        | super::PromptKind::ConfirmCheck(..)
+        | super::PromptKind::Comment(_)
+        | super::PromptKind::ChecklistItem(_) => Vec::new(),
         super::PromptKind::Search => {
             state.search = Some(text);
             state.search_at = None;

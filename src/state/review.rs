@@ -66,6 +66,8 @@ pub struct Review {
     /// The brief the next role receives, when the reviewer edited the composed one.
     pub payload: Option<String>,
     pub handoff: Option<HandoffStatus>,
+    /// The brief's requirements, as the reviewer marks them.
+    pub checklist: Vec<crate::review::checklist::Item>,
 }
 
 impl Review {

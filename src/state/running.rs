@@ -110,6 +110,7 @@ pub(super) fn run(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         new_chain(state);
     }
     state.attempts.clear();
+    super::notes::read_checklist(state);
     start_attempt(state, None, at)
 }
 
@@ -353,12 +354,17 @@ pub(super) fn open_feedback(state: &mut State) -> Vec<Effect> {
 }
 
 pub(super) fn send_feedback(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
-    let feedback = state.review.feedback.lines().join("\n");
+    let free_text = state.review.feedback.lines().join("\n");
+    let comments = state
+        .latest()
+        .map(|a| a.comments.clone())
+        .unwrap_or_default();
+    let feedback = crate::review::revision::compose(&free_text, &comments, &state.review.checklist);
     if feedback.trim().is_empty() {
         notice(
             state,
             NoticeLevel::Warning,
-            "The feedback is empty: say what the agent should change, then Ctrl-S.",
+            "The feedback is empty: say what the agent should change (or comment on lines with m, mark requirements not met with l), then Ctrl-S.",
         );
         return Vec::new();
     }
@@ -372,7 +378,7 @@ pub(super) fn send_feedback(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
         state,
         "review_action",
         at,
-        serde_json::json!({ "action": "revise", "feedback": feedback.trim(), "reviewer": reviewer }),
+        serde_json::json!({ "action": "revise", "feedback": feedback.trim(), "comments": comments.len(), "reviewer": reviewer }),
     );
     start_attempt(state, Some(feedback.trim().to_string()), at)
 }

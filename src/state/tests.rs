@@ -984,6 +984,9 @@ fn copying_a_section_whose_title_repeats_copies_the_chosen_one() {
 #[path = "review_tests.rs"]
 mod review;
 
+#[path = "notes_tests.rs"]
+mod notes_tests;
+
 mod journal_and_draft {
     use super::*;
     use crate::store::writer::Record;

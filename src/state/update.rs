@@ -339,6 +339,21 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
             return effects;
         }
     }
+    if state.prompt.is_none() {
+        if let Some(effects) = super::notes::marking_key(state, action) {
+            return effects;
+        }
+        if let Some(selected) = state.comments_open {
+            if let Some(effects) = super::notes::comments_key(state, action, selected, at) {
+                return effects;
+            }
+        }
+        if let Some(selected) = state.checklist_open {
+            if let Some(effects) = super::notes::checklist_key(state, action, selected, at) {
+                return effects;
+            }
+        }
+    }
     if let Some(selected) = state.block_list {
         match block_list(state, action, selected) {
             ListKey::Done(effects) => return effects,
@@ -526,6 +541,27 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
             Vec::new()
         }
         Action::Recheck => super::checks::recheck(state),
+        Action::Comment => {
+            super::notes::start_comment(state);
+            Vec::new()
+        }
+        Action::Comments => {
+            super::notes::open_comments(state);
+            Vec::new()
+        }
+        Action::Checklist => {
+            super::notes::open_checklist(state);
+            Vec::new()
+        }
+        Action::ExtendUp
+        | Action::ExtendDown
+        | Action::MarkMet
+        | Action::MarkNotMet
+        | Action::MarkNotApplicable
+        | Action::MarkOpen
+        | Action::AddItem
+        | Action::EditItem
+        | Action::DeleteItem => Vec::new(),
         Action::CopyAnswer => match state.shown_attempt() {
             Some(a) if !a.text().is_empty() => vec![Effect::Copy {
                 text: a.text().to_string(),

@@ -82,6 +82,7 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
         .bg(palette.candidate);
     // Rows are already wrapped to the width: each is set in place, not composed again.
     let marks = gutter_marks(state, attempt, height, palette);
+    let marked = marked_rows(state, attempt, height);
     let buffer = frame.buffer_mut();
     // The pane's left border is the gutter: a line the SQL check found fault with is marked
     // there, the text itself untouched.
@@ -90,7 +91,14 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
             cell.set_symbol(symbol).set_fg(colour);
         }
     }
-    for (y, row) in (inner.y..inner.bottom()).zip(rows) {
+    for (i, (y, row)) in (inner.y..inner.bottom()).zip(rows).enumerate() {
+        if marked.contains(&i) {
+            // The lines being marked for a comment: the whole row, so a blank line shows too.
+            let line = row.clone().patch_style(style);
+            buffer.set_style(Rect::new(inner.x, y, inner.width, 1), style);
+            buffer.set_line(inner.x, y, &line, inner.width);
+            continue;
+        }
         match query {
             Some(query) => buffer.set_line(
                 inner.x,
@@ -154,8 +162,23 @@ fn mark_matches(row: Line<'static>, query: &str, style: Style) -> Line<'static> 
     Line::from(spans)
 }
 
+/// The visible rows (from the top of the pane) of the lines being marked for a comment.
+fn marked_rows(
+    state: &State,
+    attempt: &crate::state::Attempt,
+    height: usize,
+) -> std::ops::Range<usize> {
+    let Some((first, last)) = crate::state::notes::marked_lines(state) else {
+        return 0..0;
+    };
+    let row = |line: usize| state.view.row_of_line(attempt.doc.rendered_line_of(line));
+    let (top, bottom) = (row(first), row(last + 1).max(row(first) + 1));
+    let clip = |r: usize| r.saturating_sub(state.scroll).min(height);
+    clip(top)..clip(bottom)
+}
+
 /// The visible rows (from the top of the pane) whose answer line has an error or a warning of
-/// the SQL check, with the mark and its colour; errors win over warnings.
+/// the SQL check, with the mark and its colour (errors win over warnings), or a comment.
 fn gutter_marks(
     state: &State,
     attempt: &crate::state::Attempt,
@@ -163,12 +186,19 @@ fn gutter_marks(
     palette: &Palette,
 ) -> Vec<(usize, &'static str, ratatui::style::Color)> {
     use crate::check::Severity;
-    let Some(report) = attempt.check_report() else {
-        return Vec::new();
-    };
     let mut marks: std::collections::BTreeMap<usize, Severity> = Default::default();
+    // A comment is marked where no finding is: the findings list and the comments list say the rest.
+    for comment in &attempt.comments {
+        let at = state
+            .view
+            .row_of_line(attempt.doc.rendered_line_of(comment.anchor.line()));
+        if at >= state.scroll && at < state.scroll + height {
+            marks.insert(at - state.scroll, Severity::Info);
+        }
+    }
+    let report = attempt.check_report();
     // Lines and levels only: the findings' texts are for the list, not for every frame.
-    for (line, severity) in report.marks() {
+    for (line, severity) in report.iter().flat_map(|r| r.marks()) {
         let at = state.view.row_of_line(attempt.doc.rendered_line_of(line));
         if at >= state.scroll && at < state.scroll + height {
             let level = marks.entry(at - state.scroll).or_insert(severity);
@@ -179,7 +209,8 @@ fn gutter_marks(
         .into_iter()
         .map(|(row, level)| match level {
             Severity::Error => (row, "✗", palette.error),
-            _ => (row, "!", palette.warning),
+            Severity::Warning => (row, "!", palette.warning),
+            Severity::Info => (row, "✎", palette.info),
         })
         .collect()
 }

@@ -62,6 +62,12 @@ fn draw_panes(frame: &mut Frame, state: &State) {
     if let Some(selected) = state.check_list {
         overlays::check_list(frame, areas.answer, state, selected, &palette);
     }
+    if let Some(selected) = state.comments_open {
+        overlays::comments(frame, areas.answer, state, selected, &palette);
+    }
+    if let Some(selected) = state.checklist_open {
+        overlays::checklist(frame, areas.answer, state, selected, &palette);
+    }
     match state.review.mode {
         crate::state::ReviewMode::Feedback => {
             routes::feedback(frame, areas.answer, state, &palette)

@@ -1,4 +1,5 @@
-//! The outline pane: the answer's sections, folded or open, with the role's coverage.
+//! The outline pane: the answer's sections, folded or open, with the role's coverage and the
+//! brief's checklist.
 
 use super::panes::pane;
 use crate::render::wrap::wrap;
@@ -36,6 +37,23 @@ pub fn outline(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) 
         };
         let line = RenderedLine {
             line: Line::from(Span::styled(text, Style::default().fg(colour))),
+            kind: LineKind::Prose,
+            hang: 2,
+        };
+        lines.extend(wrap(&line, inner.width));
+    }
+    // The brief's side of coverage: its requirements as the reviewer marked them (l).
+    let checklist = &state.review.checklist;
+    if !checklist.is_empty() {
+        let open = checklist.iter().any(|i| {
+            i.mark != crate::review::checklist::Mark::Met
+                && i.mark != crate::review::checklist::Mark::NotApplicable
+        });
+        let line = RenderedLine {
+            line: Line::from(Span::styled(
+                crate::review::checklist::summary(checklist),
+                Style::default().fg(if open { palette.warning } else { palette.dim }),
+            )),
             kind: LineKind::Prose,
             hang: 2,
         };

@@ -225,3 +225,125 @@ pub fn check_list(
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
+
+/// A list over the answer pane: a title, a line of keys, the rows (the selected one in view).
+fn list_overlay(
+    frame: &mut Frame,
+    over: Rect,
+    title: String,
+    keys: &str,
+    rows: Vec<Line<'static>>,
+    selected: usize,
+    palette: &Palette,
+) {
+    let height = (rows.len() as u16 + 3).min(over.height);
+    let area = centered(over, over.width.saturating_sub(2), height);
+    frame.render_widget(Clear, area);
+    let block = pane(title, true, palette);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let room = (inner.height as usize).saturating_sub(1).max(1);
+    let first = selected.saturating_sub(room - 1);
+    let mut lines = vec![Line::from(Span::styled(
+        keys.to_string(),
+        Style::default().fg(palette.dim),
+    ))];
+    lines.extend(
+        rows.into_iter()
+            .enumerate()
+            .skip(first)
+            .take(room)
+            .map(|(i, row)| {
+                if i == selected {
+                    row.style(
+                        Style::default()
+                            .fg(palette.selected_fg)
+                            .bg(palette.selected_bg),
+                    )
+                } else {
+                    row
+                }
+            }),
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The comments on the attempt on screen: where, who, what.
+pub fn comments(frame: &mut Frame, over: Rect, state: &State, selected: usize, palette: &Palette) {
+    let Some(attempt) = state.shown_attempt() else {
+        return;
+    };
+    let rows = attempt
+        .comments
+        .iter()
+        .map(|c| {
+            Line::from(vec![
+                Span::styled(
+                    format!(" ✎ {} ", c.anchor.label()),
+                    Style::default().fg(palette.info),
+                ),
+                Span::styled(
+                    format!("{}: ", sanitize_line(&c.author)),
+                    Style::default().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(sanitize_line(&c.text).into_owned()),
+            ])
+        })
+        .collect();
+    let title = format!(
+        " Comments on attempt {} · {} ",
+        attempt.number,
+        attempt.comments.len()
+    );
+    list_overlay(
+        frame,
+        over,
+        title,
+        "Enter shows the line · d deletes · r sends them with a revision · Esc closes",
+        rows,
+        selected,
+        palette,
+    );
+}
+
+/// The brief's checklist: each requirement with its mark.
+pub fn checklist(frame: &mut Frame, over: Rect, state: &State, selected: usize, palette: &Palette) {
+    use crate::review::checklist::{summary, Mark};
+    let items = &state.review.checklist;
+    let mut rows: Vec<Line<'static>> = items
+        .iter()
+        .map(|item| {
+            let colour = match item.mark {
+                Mark::Met => palette.success,
+                Mark::NotMet => palette.error,
+                Mark::NotApplicable | Mark::Open => palette.dim,
+            };
+            let mut spans = vec![
+                Span::styled(
+                    format!(" {} ", item.mark.symbol()),
+                    Style::default().fg(colour),
+                ),
+                Span::raw(sanitize_line(&item.text).into_owned()),
+            ];
+            if item.added {
+                spans.push(Span::styled(" (added)", Style::default().fg(palette.dim)));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    if rows.is_empty() {
+        rows.push(Line::from(Span::styled(
+            " The brief has no list items: a adds a requirement.",
+            Style::default().fg(palette.dim),
+        )));
+    }
+    list_overlay(
+        frame,
+        over,
+        format!(" {} ", summary(items)),
+        "y met · n not met · - n/a · space open · e edit · a add · d delete · Esc closes",
+        rows,
+        selected,
+        palette,
+    );
+}

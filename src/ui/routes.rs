@@ -258,7 +258,7 @@ pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette)
         over.height.saturating_sub(2).max(6),
     );
     frame.render_widget(Clear, area);
-    let block = pane(
+    let mut block = pane(
         format!(
             " Feedback for attempt {} · Ctrl-S sends · Esc closes ",
             state.attempts.len() + 1
@@ -266,6 +266,26 @@ pub fn feedback(frame: &mut Frame, over: Rect, state: &State, palette: &Palette)
         true,
         palette,
     );
+    // What goes with the free text, so the reviewer knows it is not lost.
+    let comments = state.latest().map_or(0, |a| a.comments.len());
+    let unmet = state
+        .review
+        .checklist
+        .iter()
+        .filter(|i| i.mark == crate::review::checklist::Mark::NotMet)
+        .count();
+    if comments + unmet > 0 {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        block = block.title_bottom(Line::from(Span::styled(
+            format!(
+                " sent with it: {}, {} (quoted) ",
+                plural(comments, "comment", "comments"),
+                plural(unmet, "requirement not met", "requirements not met")
+            ),
+            Style::default().fg(palette.info),
+        )));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&state.review.feedback, inner);

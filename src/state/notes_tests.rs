@@ -1,0 +1,210 @@
+//! Comments and the checklist: what the reviewer can do wrong, and what is kept.
+
+use super::*;
+
+/// Lines 1..=5 of a short answer, its decision unique.
+const ANSWER: &str = "# Design\n\none\ntwo\nthree\n\nDECISION: backup_disaster_specialist\n";
+
+fn answered(brief: &str) -> Bench {
+    let mut b = Bench::new(brief);
+    b.answer(ANSWER);
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Char('g'));
+    b
+}
+
+fn comment(b: &mut Bench, downs: usize, text: &str) {
+    b.key(KeyCode::Char('m'));
+    for _ in 0..downs {
+        b.key(KeyCode::Char('j'));
+    }
+    b.key(KeyCode::Enter);
+    b.type_text(text);
+    b.key(KeyCode::Enter);
+}
+
+#[test]
+fn no_answer_no_comment() {
+    let mut b = Bench::new("brief");
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Char('m'));
+    assert!(b.state.marking.is_none());
+    assert!(
+        b.notice().contains("no answer to comment on"),
+        "{}",
+        b.notice()
+    );
+}
+
+#[test]
+fn a_comment_names_its_lines_and_quotes_them() {
+    let mut b = answered("brief");
+    b.key(KeyCode::Char('m'));
+    b.key(KeyCode::Char('j'));
+    b.key(KeyCode::Char('j'));
+    b.key(KeyCode::Char('J'));
+    assert_eq!(notes::marked_lines(&b.state), Some((3, 4)));
+    b.key(KeyCode::Char('K'));
+    b.key(KeyCode::Char('K'));
+    assert_eq!(
+        notes::marked_lines(&b.state),
+        Some((2, 3)),
+        "the range follows the cursor both ways"
+    );
+    b.key(KeyCode::Enter);
+    b.type_text("why one?");
+    b.key(KeyCode::Enter);
+    let c = &b.state.latest().unwrap().comments[0];
+    assert_eq!(
+        c.anchor,
+        crate::review::comments::Anchor::Lines { first: 2, last: 3 }
+    );
+    assert_eq!(c.quote, "\none");
+    assert_eq!(c.text, "why one?");
+    assert_eq!(c.author, b.state.session.reviewer.name);
+    assert_eq!(b.state.audit.last().unwrap().kind, "comment");
+}
+
+#[test]
+fn an_empty_comment_is_not_kept_and_esc_leaves_nothing() {
+    let mut b = answered("brief");
+    comment(&mut b, 2, "   ");
+    assert!(b.state.latest().unwrap().comments.is_empty());
+    assert!(b.notice().contains("empty"), "{}", b.notice());
+    b.key(KeyCode::Char('m'));
+    b.key(KeyCode::Esc);
+    assert!(b.state.marking.is_none());
+    assert!(b.state.prompt.is_none());
+    assert!(b.state.latest().unwrap().comments.is_empty());
+}
+
+#[test]
+fn comments_go_on_the_latest_attempt_only() {
+    let mut b = answered("brief");
+    b.focus(Focus::Routes);
+    b.key(KeyCode::Char('r'));
+    b.type_text("more");
+    let effects = b.ctrl('s');
+    let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    b.stream(*run_id, ANSWER);
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Char('['));
+    b.key(KeyCode::Char('m'));
+    assert!(b.state.marking.is_none());
+    assert!(b.notice().contains("latest attempt"), "{}", b.notice());
+}
+
+#[test]
+fn a_comment_can_be_deleted_before_it_is_sent_and_the_deletion_is_audited() {
+    let mut b = answered("brief");
+    comment(&mut b, 1, "first");
+    comment(&mut b, 2, "second");
+    b.key(KeyCode::Char('M'));
+    assert_eq!(b.state.comments_open, Some(0));
+    b.key(KeyCode::Char('d'));
+    let left: Vec<&str> = b
+        .state
+        .latest()
+        .unwrap()
+        .comments
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(left, ["second"]);
+    assert_eq!(b.state.audit.last().unwrap().kind, "comment_deleted");
+}
+
+#[test]
+fn a_revision_may_be_comments_alone_but_not_nothing() {
+    let mut b = answered("brief");
+    b.focus(Focus::Routes);
+    b.key(KeyCode::Char('r'));
+    assert!(b.ctrl('s').is_empty());
+    assert!(b.notice().contains("feedback is empty"), "{}", b.notice());
+    b.key(KeyCode::Esc);
+    b.focus(Focus::Answer);
+    comment(&mut b, 2, "why one?");
+    b.focus(Focus::Routes);
+    b.key(KeyCode::Char('r'));
+    let effects = b.ctrl('s');
+    let Some(Effect::StartRun { request, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    let asked = &request.messages.last().unwrap().content;
+    assert!(asked.starts_with("Comments on your answer:"), "{asked}");
+    assert!(asked.contains("> one\nwhy one?"), "{asked}");
+}
+
+#[test]
+fn the_checklist_is_read_from_the_brief_and_keeps_its_marks_when_run_again() {
+    let mut b = answered("Needs:\n- a\n- b\n");
+    b.key(KeyCode::Char('l'));
+    b.key(KeyCode::Char('n'));
+    b.key(KeyCode::Char('a'));
+    b.type_text("c");
+    b.key(KeyCode::Enter);
+    let marks = |b: &Bench| -> Vec<(String, Mark)> {
+        b.state
+            .review
+            .checklist
+            .iter()
+            .map(|i| (i.text.clone(), i.mark))
+            .collect()
+    };
+    use crate::review::checklist::Mark;
+    assert_eq!(
+        marks(&b),
+        [
+            ("a".into(), Mark::NotMet),
+            ("b".into(), Mark::Open),
+            ("c".into(), Mark::Open)
+        ]
+    );
+    b.key(KeyCode::Esc);
+    // Run again (twice: the first asks): the same brief keeps the marks and the added item.
+    b.ctrl('s');
+    b.answer(ANSWER);
+    assert_eq!(
+        marks(&b),
+        [
+            ("a".into(), Mark::NotMet),
+            ("b".into(), Mark::Open),
+            ("c".into(), Mark::Open)
+        ]
+    );
+}
+
+#[test]
+fn an_empty_item_changes_nothing() {
+    let mut b = answered("- a\n");
+    b.key(KeyCode::Char('l'));
+    b.key(KeyCode::Char('e'));
+    b.ctrl('u');
+    for _ in 0..3 {
+        b.key(KeyCode::Backspace);
+    }
+    b.key(KeyCode::Enter);
+    assert_eq!(b.state.review.checklist[0].text, "a");
+    assert!(b.notice().contains("empty"), "{}", b.notice());
+}
+
+#[test]
+fn a_settled_answer_takes_no_marks_and_no_comments() {
+    let mut b = answered("- a\n");
+    b.focus(Focus::Routes);
+    b.key(KeyCode::Char('x'));
+    b.key(KeyCode::Enter);
+    assert!(b.state.review.settled());
+    b.key(KeyCode::Char('l'));
+    b.key(KeyCode::Char('y'));
+    assert_eq!(
+        b.state.review.checklist[0].mark,
+        crate::review::checklist::Mark::Open
+    );
+    b.key(KeyCode::Esc);
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Char('m'));
+    assert!(b.state.marking.is_none());
+}
