@@ -40,6 +40,8 @@ pub enum Action {
     Help,
     /// Comment on lines of the answer (marking them first) or on the outline's chosen section.
     Comment,
+    /// The attempt on screen against the one before it.
+    DiffAttempt,
     /// The list of comments on the attempt on screen.
     Comments,
     /// The brief's checklist.

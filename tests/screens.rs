@@ -80,6 +80,37 @@ fn commented(w: u16, h: u16) -> Driver {
     d
 }
 
+/// A revision asked for with a comment and free text, its answer changed in three places (a
+/// line reworded, a long line added, a line removed), compared with the first; `n` pressed
+/// `next` times.
+fn revised_and_compared(w: u16, h: u16, next: usize) -> Driver {
+    let mut d = commented(w, h);
+    d.key(KeyCode::Tab);
+    d.key(KeyCode::Tab);
+    d.key(KeyCode::Char('r'));
+    d.type_text("Partition listing by tenant.");
+    d.ctrl('s');
+    let revised = format!("{ANSWER}\nDECISION: completed\n")
+        .replace("- One database, schema per concern\n", "- One database, one schema per concern, listing partitioned by hash of tenant_id into 16 partitions so that no partition outgrows a day's vacuum\n")
+        .replace("  name text NOT NULL\n", "  name text NOT NULL,\n  region text NOT NULL DEFAULT 'eu'\n")
+        .replace("## 7. Backup strategy\n\n", "## 7. Backup strategy\n");
+    d.send(Event::Agent {
+        run_id: 2,
+        event: AgentEvent::Delta(revised),
+    });
+    d.send(Event::Agent {
+        run_id: 2,
+        event: AgentEvent::Finished(FinishReason::Stop),
+    });
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::BackTab);
+    d.key(KeyCode::Char('D'));
+    for _ in 0..next {
+        d.key(KeyCode::Char('n'));
+    }
+    d
+}
+
 fn chain_on(d: &mut Driver) {
     d.state.session.chain.sinks = archbench::sink::SinkPlan {
         default: [
@@ -357,6 +388,8 @@ screens! {
         d.type_text("Also: the retention of the audit trail.");
         d
     };
+    attempts_compared => |w, h| revised_and_compared(w, h, 0);
+    attempts_compared_next_change => |w, h| revised_and_compared(w, h, 1);
     payload_editor => |w, h| {
         let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
         d.key(KeyCode::Char('e'));

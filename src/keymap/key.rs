@@ -21,6 +21,8 @@ pub enum Context {
     Blocks,
     /// The list of the SQL check's findings.
     Checks,
+    /// An attempt compared with the one before it.
+    Diff,
     /// Lines of the answer being marked for a comment.
     Marking,
     /// The list of comments on the answer.
@@ -50,6 +52,7 @@ impl Context {
             Self::Prompt => "Prompt",
             Self::Blocks => "Code blocks",
             Self::Checks => "SQL checks",
+            Self::Diff => "Attempts compared",
             Self::Marking => "Marking lines for a comment",
             Self::Comments => "Comments",
             Self::Checklist => "Checklist of the brief",

@@ -33,6 +33,7 @@ fn context_id(context: Context) -> &'static str {
         Context::Prompt => "prompt",
         Context::Blocks => "blocks",
         Context::Checks => "checks",
+        Context::Diff => "diff",
         Context::Marking => "marking",
         Context::Comments => "comments",
         Context::Checklist => "checklist",

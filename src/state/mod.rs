@@ -5,6 +5,7 @@ mod attempt;
 mod blocks;
 pub mod checks;
 mod defer;
+pub mod diff;
 mod editing;
 mod handoff;
 pub mod history;
@@ -260,6 +261,8 @@ pub struct State {
     pub block_list: Option<usize>,
     /// The SQL check's findings list, open, with its selected row.
     pub check_list: Option<usize>,
+    /// The attempt on screen compared with the one before it, while open.
+    pub diff: Option<diff::AttemptDiff>,
     /// Lines of the answer being marked for a comment.
     pub marking: Option<notes::Marking>,
     /// The list of comments on the attempt on screen, open, with its selected row.
@@ -369,6 +372,7 @@ impl State {
             blocks_dir: std::path::PathBuf::from("archbench-blocks"),
             block_list: None,
             check_list: None,
+            diff: None,
             marking: None,
             comments_open: None,
             checklist_open: None,
@@ -539,6 +543,9 @@ impl State {
         }
         if self.check_list.is_some() {
             return Context::Checks;
+        }
+        if self.diff.is_some() {
+            return Context::Diff;
         }
         if self.marking.is_some() {
             return Context::Marking;

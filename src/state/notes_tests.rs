@@ -208,3 +208,60 @@ fn a_settled_answer_takes_no_marks_and_no_comments() {
     b.key(KeyCode::Char('m'));
     assert!(b.state.marking.is_none());
 }
+
+// ---- attempts compared ----
+
+fn revised(b: &mut Bench, answer: &str) {
+    b.focus(Focus::Routes);
+    b.key(KeyCode::Char('r'));
+    b.type_text("more");
+    let effects = b.ctrl('s');
+    let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
+        panic!("{effects:?}")
+    };
+    b.stream(*run_id, answer);
+    b.focus(Focus::Answer);
+}
+
+#[test]
+fn the_first_attempt_has_nothing_to_compare_with() {
+    let mut b = answered("brief");
+    b.key(KeyCode::Char('D'));
+    assert!(b.state.diff.is_none());
+    assert!(b.notice().contains("first attempt"), "{}", b.notice());
+}
+
+#[test]
+fn n_and_n_walk_the_changes_and_say_where_they_are() {
+    let mut b = answered("brief");
+    let changed = ANSWER
+        .replace("one\n", "ONE\n")
+        .replace("three\n", "three\nfour\n");
+    revised(&mut b, &changed);
+    b.key(KeyCode::Char('D'));
+    let diff = b.state.diff.as_ref().unwrap();
+    assert_eq!(diff.feedback.as_deref(), Some("more"));
+    assert_eq!(diff.change_starts(), [2, 5]);
+    assert_eq!(
+        diff.top, 0,
+        "opened at the first change, the line before it in view"
+    );
+    b.key(KeyCode::Char('n'));
+    assert_eq!(b.state.diff.as_ref().unwrap().top, 3);
+    assert!(b.notice().contains("Change 2 of 2"), "{}", b.notice());
+    b.key(KeyCode::Char('n'));
+    assert!(b.notice().contains("No change after"), "{}", b.notice());
+    b.key(KeyCode::Char('N'));
+    assert_eq!(b.state.diff.as_ref().unwrap().top, 0);
+    b.key(KeyCode::Esc);
+    assert!(b.state.diff.is_none());
+}
+
+#[test]
+fn an_identical_revision_compares_as_identical() {
+    let mut b = answered("brief");
+    revised(&mut b, ANSWER);
+    b.key(KeyCode::Char('D'));
+    b.key(KeyCode::Char('n'));
+    assert!(b.notice().contains("identical"), "{}", b.notice());
+}

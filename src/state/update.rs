@@ -340,6 +340,9 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
         }
     }
     if state.prompt.is_none() {
+        if let Some(effects) = super::diff::key(state, action) {
+            return effects;
+        }
         if let Some(effects) = super::notes::marking_key(state, action) {
             return effects;
         }
@@ -541,6 +544,10 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
             Vec::new()
         }
         Action::Recheck => super::checks::recheck(state),
+        Action::DiffAttempt => {
+            super::diff::open(state);
+            Vec::new()
+        }
         Action::Comment => {
             super::notes::start_comment(state);
             Vec::new()

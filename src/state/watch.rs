@@ -33,6 +33,7 @@ pub fn allowed(action: Action) -> bool {
             | Action::Top
             | Action::Bottom
             | Action::PrevAttempt
+            | Action::DiffAttempt
             | Action::NextAttempt
             | Action::PrevItem
             | Action::NextItem

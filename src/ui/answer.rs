@@ -36,6 +36,8 @@ pub fn answer(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
     let mut title = format!(" Answer · attempt {} ", attempt.number);
     if attempt.same_as_previous {
         title.push_str(&format!("· identical to attempt {} ", attempt.number - 1));
+    } else if attempt.feedback.is_some() && !attempt.phase.is_live() {
+        title.push_str("· revised: D compares ");
     }
     if !attempt.reasoning.is_empty() {
         title.push_str(&format!(

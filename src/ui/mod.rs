@@ -2,6 +2,7 @@
 //! arrived; here only the visible rows are sliced out of the cache.
 
 pub mod answer;
+pub mod diff;
 pub mod header;
 pub mod history;
 pub mod messages;
@@ -61,6 +62,9 @@ fn draw_panes(frame: &mut Frame, state: &State) {
     }
     if let Some(selected) = state.check_list {
         overlays::check_list(frame, areas.answer, state, selected, &palette);
+    }
+    if let Some(open) = &state.diff {
+        diff::draw(frame, areas.answer, open, &palette);
     }
     if let Some(selected) = state.comments_open {
         overlays::comments(frame, areas.answer, state, selected, &palette);
