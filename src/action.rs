@@ -40,6 +40,10 @@ pub enum Action {
     Help,
     /// Comment on lines of the answer (marking them first) or on the outline's chosen section.
     Comment,
+    /// The schema the SQL check built, table by table.
+    SchemaView,
+    /// Back to the table followed from.
+    SchemaBack,
     /// The attempt on screen against the one before it.
     DiffAttempt,
     /// The list of comments on the attempt on screen.

@@ -111,6 +111,21 @@ fn revised_and_compared(w: u16, h: u16, next: usize) -> Driver {
     d
 }
 
+/// An answer whose SQL check built the schema of `tests/fixtures/schema_view.json` (self
+/// references, composite keys, partitions, policies), the schema view open on it.
+fn schema_view(w: u16, h: u16) -> Driver {
+    let mut d = done_with("\nDECISION: completed\n", w, h);
+    let schema: archbench::check::schema::Schema =
+        serde_json::from_str(include_str!("fixtures/schema_view.json")).unwrap();
+    let report = archbench::check::Report {
+        schema: Some(Ok(schema)),
+        ..Default::default()
+    };
+    d.state.attempts[0].check = Some(archbench::state::checks::SqlCheck::Done(Box::new(report)));
+    d.key(KeyCode::Char('S'));
+    d
+}
+
 fn chain_on(d: &mut Driver) {
     d.state.session.chain.sinks = archbench::sink::SinkPlan {
         default: [
@@ -390,6 +405,20 @@ screens! {
     };
     attempts_compared => |w, h| revised_and_compared(w, h, 0);
     attempts_compared_next_change => |w, h| revised_and_compared(w, h, 1);
+    schema_first_table => schema_view;
+    schema_followed_a_key => |w, h| {
+        let mut d = schema_view(w, h);
+        d.key(KeyCode::Char('j'));
+        d.key(KeyCode::Char('1'));
+        d
+    };
+    schema_found_by_name => |w, h| {
+        let mut d = schema_view(w, h);
+        d.key(KeyCode::Char('/'));
+        d.type_text("orders");
+        d.key(KeyCode::Enter);
+        d
+    };
     payload_editor => |w, h| {
         let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
         d.key(KeyCode::Char('e'));

@@ -1485,3 +1485,17 @@ async fn queries_are_planned_and_the_answers_claims_put_to_the_planner() {
         (prose, check::Severity::Warning)
     );
 }
+
+/// The schema view's snapshots draw `tests/fixtures/schema_view.json`: it must be what the
+/// catalog of the fixture's schema holds, so the snapshots show what a reviewer would see.
+#[test]
+fn the_schema_views_fixture_is_what_the_catalog_holds() {
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/schema_view.json").unwrap())
+            .unwrap();
+    assert_eq!(
+        schema_json(),
+        kept,
+        "regenerate it: archbench schema {SCHEMA_FIXTURE} --json > tests/fixtures/schema_view.json"
+    );
+}

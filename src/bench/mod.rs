@@ -120,7 +120,7 @@ fn median_by<T: Clone>(mut runs: Vec<T>, key: impl Fn(&T) -> Duration) -> T {
     runs[runs.len() / 2].clone()
 }
 
-fn session() -> Result<Session, String> {
+pub(super) fn session() -> Result<Session, String> {
     let book = RoleBook::load(None).map_err(|e| e.to_string())?;
     let role = book
         .get("database_architect")

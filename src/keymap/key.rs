@@ -23,6 +23,8 @@ pub enum Context {
     Checks,
     /// An attempt compared with the one before it.
     Diff,
+    /// The schema view.
+    Schema,
     /// Lines of the answer being marked for a comment.
     Marking,
     /// The list of comments on the answer.
@@ -53,6 +55,7 @@ impl Context {
             Self::Blocks => "Code blocks",
             Self::Checks => "SQL checks",
             Self::Diff => "Attempts compared",
+            Self::Schema => "Schema",
             Self::Marking => "Marking lines for a comment",
             Self::Comments => "Comments",
             Self::Checklist => "Checklist of the brief",

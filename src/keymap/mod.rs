@@ -21,7 +21,8 @@ pub fn resolve(context: Context, event: &KeyEvent) -> Option<Action> {
     if let Some(binding) = local {
         return Some(binding.action);
     }
-    if matches!(context, Context::Routes | Context::Answer) {
+    // Digits choose a route, or in the schema view follow a relationship.
+    if matches!(context, Context::Routes | Context::Answer | Context::Schema) {
         if let KeyCode::Char(c @ '1'..='9') = event.code {
             if event.modifiers.is_empty() {
                 return Some(Action::Choose(c as usize - '1' as usize));
@@ -40,6 +41,9 @@ pub fn hints(context: Context) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     if matches!(context, Context::Routes) {
         out.push(("1-9".into(), "choose"));
+    }
+    if matches!(context, Context::Schema) {
+        out.push(("1-9".into(), "follow"));
     }
     let table = overrides::table();
     let local_keys: Vec<Key> = table

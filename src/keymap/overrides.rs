@@ -34,6 +34,7 @@ fn context_id(context: Context) -> &'static str {
         Context::Blocks => "blocks",
         Context::Checks => "checks",
         Context::Diff => "diff",
+        Context::Schema => "schema",
         Context::Marking => "marking",
         Context::Comments => "comments",
         Context::Checklist => "checklist",

@@ -22,6 +22,7 @@ mod reask;
 pub mod resume;
 mod review;
 mod running;
+pub mod schema_view;
 mod undo;
 mod update;
 pub mod vi;
@@ -116,6 +117,8 @@ pub enum PromptKind {
     RerunRole(i64),
     /// The SQL check has errors (or is still running): approving asks for a typed yes.
     ConfirmCheck(Box<checks::PendingHandoff>, String),
+    /// Words of the names of the tables the schema view lists.
+    SchemaSearch,
     /// A comment on these lines or this section of the latest answer.
     Comment(crate::review::comments::Anchor),
     /// A checklist item reworded (its index) or added (`None`).
@@ -153,6 +156,7 @@ impl PromptKind {
             Self::HistorySearch => "Search the history (every word; empty: the latest)".into(),
             Self::RerunRole(id) => format!("Run the brief of #{id} again with role"),
             Self::ConfirmCheck(_, question) => question.clone(),
+            Self::SchemaSearch => "Tables whose name has (empty: all)".into(),
             Self::Comment(anchor) => format!("Comment on {}", anchor.label()),
             Self::ChecklistItem(Some(_)) => "Checklist item".into(),
             Self::ChecklistItem(None) => {
@@ -261,6 +265,8 @@ pub struct State {
     pub block_list: Option<usize>,
     /// The SQL check's findings list, open, with its selected row.
     pub check_list: Option<usize>,
+    /// The schema view, while open.
+    pub schema_view: Option<schema_view::SchemaView>,
     /// The attempt on screen compared with the one before it, while open.
     pub diff: Option<diff::AttemptDiff>,
     /// Lines of the answer being marked for a comment.
@@ -373,6 +379,7 @@ impl State {
             block_list: None,
             check_list: None,
             diff: None,
+            schema_view: None,
             marking: None,
             comments_open: None,
             checklist_open: None,
@@ -543,6 +550,9 @@ impl State {
         }
         if self.check_list.is_some() {
             return Context::Checks;
+        }
+        if self.schema_view.is_some() {
+            return Context::Schema;
         }
         if self.diff.is_some() {
             return Context::Diff;

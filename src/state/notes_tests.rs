@@ -1,4 +1,5 @@
-//! Comments and the checklist: what the reviewer can do wrong, and what is kept.
+//! Reviewing like code review: comments, the checklist, attempts compared, the schema view —
+//! what the reviewer can do wrong, and what is kept.
 
 use super::*;
 
@@ -264,4 +265,75 @@ fn an_identical_revision_compares_as_identical() {
     b.key(KeyCode::Char('D'));
     b.key(KeyCode::Char('n'));
     assert!(b.notice().contains("identical"), "{}", b.notice());
+}
+
+// ---- the schema view ----
+
+fn with_schema() -> Bench {
+    let mut b = answered("brief");
+    let schema: crate::check::schema::Schema =
+        serde_json::from_str(include_str!("../../tests/fixtures/schema_view.json")).unwrap();
+    let report = crate::check::Report {
+        schema: Some(Ok(schema)),
+        ..Default::default()
+    };
+    b.state.attempts[0].check = Some(checks::SqlCheck::Done(Box::new(report)));
+    b
+}
+
+#[test]
+fn without_a_check_the_schema_view_says_how_to_get_one() {
+    let mut b = answered("brief");
+    b.key(KeyCode::Char('S'));
+    assert!(b.state.schema_view.is_none());
+    assert!(b.notice().contains("C checks it"), "{}", b.notice());
+}
+
+#[test]
+fn keys_are_followed_and_b_goes_back() {
+    let mut b = with_schema();
+    b.key(KeyCode::Char('S'));
+    let table = |b: &Bench| b.state.schema_view.as_ref().unwrap().table.clone();
+    assert_eq!(table(&b), "categories");
+    b.key(KeyCode::Char('3'));
+    assert_eq!(table(&b), "tenants", "3: categories' key to tenants");
+    b.key(KeyCode::Char('2'));
+    assert_eq!(table(&b), "orders", "2: orders' key into tenants");
+    b.key(KeyCode::Char('9'));
+    assert!(b.notice().contains("no relationship 9"), "{}", b.notice());
+    b.key(KeyCode::Char('b'));
+    b.key(KeyCode::Char('b'));
+    assert_eq!(table(&b), "categories");
+    b.key(KeyCode::Char('b'));
+    assert!(b.notice().contains("where you started"), "{}", b.notice());
+}
+
+#[test]
+fn a_search_that_finds_nothing_keeps_the_list() {
+    let mut b = with_schema();
+    b.key(KeyCode::Char('S'));
+    b.key(KeyCode::Char('/'));
+    b.type_text("invoices");
+    b.key(KeyCode::Enter);
+    let view = b.state.schema_view.as_ref().unwrap();
+    assert_eq!(view.filter, None);
+    assert!(
+        b.notice().contains("No table's name has “invoices”"),
+        "{}",
+        b.notice()
+    );
+}
+
+#[test]
+fn enter_shows_the_line_that_created_the_table() {
+    let mut b = with_schema();
+    b.key(KeyCode::Char('S'));
+    b.key(KeyCode::Enter);
+    assert!(b.state.schema_view.is_none());
+    assert_eq!(b.state.focus, Focus::Answer);
+    assert!(
+        b.notice().contains("categories is created at line 11"),
+        "{}",
+        b.notice()
+    );
 }

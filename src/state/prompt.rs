@@ -73,6 +73,10 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
             return Vec::new();
         }
         super::PromptKind::HistorySearch => return super::history::search(state, &text),
+        super::PromptKind::SchemaSearch => {
+            super::schema_view::filter(state, &text);
+            return Vec::new();
+        }
         super::PromptKind::Comment(anchor) => {
             let anchor = anchor.clone();
             super::notes::add_comment(state, anchor, &text, at);
@@ -118,6 +122,7 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
         | super::PromptKind::RerunRole(_)
         | super::PromptKind::ConfirmCheck(..)
         | super::PromptKind::Comment(_)
+        | super::PromptKind::SchemaSearch
         | super::PromptKind::ChecklistItem(_) => Vec::new(),
         super::PromptKind::Search => {
             state.search = Some(text);

@@ -340,6 +340,9 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
         }
     }
     if state.prompt.is_none() {
+        if let Some(effects) = super::schema_view::key(state, action) {
+            return effects;
+        }
         if let Some(effects) = super::diff::key(state, action) {
             return effects;
         }
@@ -544,6 +547,11 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
             Vec::new()
         }
         Action::Recheck => super::checks::recheck(state),
+        Action::SchemaView => {
+            super::schema_view::open(state);
+            Vec::new()
+        }
+        Action::SchemaBack => Vec::new(),
         Action::DiffAttempt => {
             super::diff::open(state);
             Vec::new()

@@ -34,6 +34,8 @@ pub fn allowed(action: Action) -> bool {
             | Action::Bottom
             | Action::PrevAttempt
             | Action::DiffAttempt
+            | Action::SchemaView
+            | Action::SchemaBack
             | Action::NextAttempt
             | Action::PrevItem
             | Action::NextItem

@@ -11,6 +11,7 @@ pub mod overlays;
 pub mod panes;
 pub mod picker;
 pub mod routes;
+pub mod schema_view;
 
 use crate::screen::{colour, layout};
 use crate::state::State;
@@ -80,6 +81,19 @@ fn draw_panes(frame: &mut Frame, state: &State) {
             routes::payload(frame, areas.answer, state, &palette)
         }
         crate::state::ReviewMode::Choosing => {}
+    }
+    if let (Some(open), Ok(schema)) = (
+        &state.schema_view,
+        crate::state::schema_view::schema_of(state),
+    ) {
+        // Over the panes, like the history: a schema wants the whole width.
+        let area = Rect::new(
+            size.x,
+            areas.brief.y,
+            size.width,
+            areas.notice.y.saturating_sub(areas.brief.y),
+        );
+        schema_view::draw(frame, area, schema, open, &palette);
     }
     if let Some(open) = &state.history {
         // Over the panes, under the status line and the keys, which go on serving the screen.
