@@ -380,11 +380,24 @@ fn headless_stream_cut_mid_answer_exits_3() {
 }
 
 /// Drives the workbench: keys into `update`, effects into the real runner, provider events back.
-async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::TempDir) {
-    let server = Server::start(vec![Reply::Stream(split(
-        &openai_sse(answer, 2, "stop"),
-        11,
-    ))]);
+/// The workbench's real effect runner against a loopback server streaming `answers` in turn,
+/// with an outbox and a session store of its own.
+struct Wired {
+    server: Server,
+    runner: EffectRunner,
+    agent_rx: tokio::sync::mpsc::UnboundedReceiver<(u64, AgentEvent)>,
+    internal_rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    outbox: tempfile::TempDir,
+    _state_dir: tempfile::TempDir,
+}
+
+fn wired(answers: &[&str]) -> Wired {
+    let server = Server::start(
+        answers
+            .iter()
+            .map(|a| Reply::Stream(split(&openai_sse(a, 2, "stop"), 11)))
+            .collect(),
+    );
     let outbox = tempfile::tempdir().unwrap();
     let provider = Arc::new(
         OpenAiProvider::new(
@@ -397,35 +410,51 @@ async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::Tem
         )
         .unwrap(),
     );
-    let (agent_tx, mut agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
-    let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
+    let (agent_tx, agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
+    let (internal_tx, internal_rx) = unbounded_channel::<Event>();
     let mut runner =
         EffectRunner::new(provider, outbox.path().to_path_buf(), agent_tx, internal_tx);
     let state_dir = tempfile::tempdir().unwrap();
     runner
         .open_session_store(&state_dir.path().join("sessions.db"))
         .unwrap();
-    let mut d = Driver::new(
-        "Design the data layer for a multi-tenant bookstore.",
-        120,
-        40,
-    );
-    for effect in d.ctrl('s') {
+    Wired {
+        server,
+        runner,
+        agent_rx,
+        internal_rx,
+        outbox,
+        _state_dir: state_dir,
+    }
+}
+
+/// Runs `effects`, then feeds the provider's events back until no run is going.
+async fn pump(
+    d: &mut Driver,
+    runner: &mut EffectRunner,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(u64, AgentEvent)>,
+    effects: Vec<Effect>,
+) {
+    for effect in effects {
         runner.run(effect);
     }
     while d.state.running.is_some() {
-        let (run_id, event) =
-            tokio::time::timeout(std::time::Duration::from_secs(300), agent_rx.recv())
-                .await
-                .expect("no event for 5 minutes")
-                .unwrap();
+        let (run_id, event) = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv())
+            .await
+            .expect("no event for a minute")
+            .unwrap();
         for effect in d.send(Event::Agent { run_id, event }) {
             runner.run(effect);
         }
     }
-    if let Some(c) = choose {
-        d.key(KeyCode::Char(c));
-    }
+}
+
+/// Enter on the chosen route: the handoff runs through the runner and its result comes back.
+async fn hand_off(
+    d: &mut Driver,
+    runner: &mut EffectRunner,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+) {
     let effects = d.key(KeyCode::Enter);
     assert!(
         matches!(effects.as_slice(), [Effect::Handoff { .. }]),
@@ -434,11 +463,33 @@ async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::Tem
     for effect in effects {
         runner.run(effect);
     }
-    let written = tokio::time::timeout(std::time::Duration::from_secs(60), internal_rx.recv())
+    let written = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv())
         .await
         .expect("no handoff result")
         .unwrap();
     d.send(written);
+}
+
+async fn workbench(answer: &str, choose: Option<char>) -> (Driver, tempfile::TempDir) {
+    let Wired {
+        mut runner,
+        mut agent_rx,
+        mut internal_rx,
+        outbox,
+        _state_dir,
+        ..
+    } = wired(&[answer]);
+    let mut d = Driver::new(
+        "Design the data layer for a multi-tenant bookstore.",
+        120,
+        40,
+    );
+    let effects = d.ctrl('s');
+    pump(&mut d, &mut runner, &mut agent_rx, effects).await;
+    if let Some(c) = choose {
+        d.key(KeyCode::Char(c));
+    }
+    hand_off(&mut d, &mut runner, &mut internal_rx).await;
     (d, outbox)
 }
 
@@ -791,55 +842,19 @@ async fn an_override_is_handed_off_with_its_reason_and_matches_the_schema() {
 #[tokio::test(flavor = "multi_thread")]
 async fn comments_and_the_checklist_go_to_the_agent_and_into_the_envelope() {
     let revised = UNIQUE.replace("price_cents int", "price_cents int NOT NULL");
-    let server = Server::start(vec![
-        Reply::Stream(split(&openai_sse(UNIQUE, 2, "stop"), 11)),
-        Reply::Stream(split(&openai_sse(&revised, 2, "stop"), 11)),
-    ]);
-    let outbox = tempfile::tempdir().unwrap();
-    let provider = Arc::new(
-        OpenAiProvider::new(
-            &server.base_url(),
-            "arch-model",
-            None,
-            "none".into(),
-            Default::default(),
-            Default::default(),
-        )
-        .unwrap(),
-    );
-    let (agent_tx, mut agent_rx) = unbounded_channel::<(u64, AgentEvent)>();
-    let (internal_tx, mut internal_rx) = unbounded_channel::<Event>();
-    let mut runner =
-        EffectRunner::new(provider, outbox.path().to_path_buf(), agent_tx, internal_tx);
-    let state_dir = tempfile::tempdir().unwrap();
-    runner
-        .open_session_store(&state_dir.path().join("sessions.db"))
-        .unwrap();
+    let Wired {
+        server,
+        mut runner,
+        mut agent_rx,
+        mut internal_rx,
+        outbox,
+        _state_dir,
+    } = wired(&[UNIQUE, &revised]);
     let mut d = Driver::new(
         "Design the data layer for a multi-tenant bookstore.\n\n- 340 tenants\n- RPO 5 min\n",
         120,
         40,
     );
-    async fn pump(
-        d: &mut Driver,
-        runner: &mut EffectRunner,
-        rx: &mut tokio::sync::mpsc::UnboundedReceiver<(u64, AgentEvent)>,
-        effects: Vec<Effect>,
-    ) {
-        for effect in effects {
-            runner.run(effect);
-        }
-        while d.state.running.is_some() {
-            let (run_id, event) =
-                tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv())
-                    .await
-                    .expect("no event for a minute")
-                    .unwrap();
-            for effect in d.send(Event::Agent { run_id, event }) {
-                runner.run(effect);
-            }
-        }
-    }
     let effects = d.ctrl('s');
     pump(&mut d, &mut runner, &mut agent_rx, effects).await;
 
@@ -923,19 +938,7 @@ async fn comments_and_the_checklist_go_to_the_agent_and_into_the_envelope() {
     d.key(KeyCode::Esc);
     d.key(KeyCode::Tab);
     d.key(KeyCode::Tab);
-    let effects = d.key(KeyCode::Enter);
-    assert!(
-        matches!(effects.as_slice(), [Effect::Handoff { .. }]),
-        "{effects:?}"
-    );
-    for effect in effects {
-        runner.run(effect);
-    }
-    let written = tokio::time::timeout(std::time::Duration::from_secs(60), internal_rx.recv())
-        .await
-        .expect("no handoff result")
-        .unwrap();
-    d.send(written);
+    hand_off(&mut d, &mut runner, &mut internal_rx).await;
     assert!(
         matches!(d.state.review.handoff, Some(HandoffStatus::Written { .. })),
         "{:?}",

@@ -188,37 +188,6 @@ pub(super) fn add_comment(state: &mut State, anchor: Anchor, text: &str, at: Dat
     );
 }
 
-/// A comment someone following the session wrote: it joins the latest attempt's, named by its
-/// author (recorded by the watcher's own process; the audit log hears of it here).
-pub fn receive_comment(state: &mut State, comment: Comment, at: DateTime<Utc>) {
-    let Some(attempt) = state.attempts.last_mut() else {
-        return;
-    };
-    if attempt.comments.contains(&comment) {
-        return;
-    }
-    let text = format!(
-        "{} commented on {}: {}",
-        comment.author,
-        comment.anchor.label(),
-        comment.text
-    );
-    attempt.comments.push(comment.clone());
-    state.audit.push(crate::store::audit::AuditEntry {
-        kind: "comment".into(),
-        chain_id: state.session.chain_id.clone(),
-        role: state.session.role.id.clone(),
-        attempt: state.attempts.last().map_or(0, |a| a.number),
-        at,
-        data: serde_json::json!(comment),
-    });
-    notice(
-        state,
-        NoticeLevel::Info,
-        crate::sanitize::sanitize_line(&text).into_owned(),
-    );
-}
-
 /// `M`: the comments on the attempt on screen.
 pub(super) fn open_comments(state: &mut State) {
     match state.shown_attempt().map(|a| a.comments.len()) {

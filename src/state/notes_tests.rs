@@ -82,15 +82,7 @@ fn an_empty_comment_is_not_kept_and_esc_leaves_nothing() {
 #[test]
 fn comments_go_on_the_latest_attempt_only() {
     let mut b = answered("brief");
-    b.focus(Focus::Routes);
-    b.key(KeyCode::Char('r'));
-    b.type_text("more");
-    let effects = b.ctrl('s');
-    let Some(Effect::StartRun { run_id, .. }) = effects.first() else {
-        panic!("{effects:?}")
-    };
-    b.stream(*run_id, ANSWER);
-    b.focus(Focus::Answer);
+    revised(&mut b, ANSWER);
     b.key(KeyCode::Char('['));
     b.key(KeyCode::Char('m'));
     assert!(b.state.marking.is_none());
