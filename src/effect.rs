@@ -6,6 +6,12 @@ use crate::routing::HandoffRequest;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// A watcher's comment on the run `key`, written to the session store it follows for the
+    /// reviewer's workbench to pick up.
+    ShareComment {
+        key: String,
+        comment: crate::review::comments::Comment,
+    },
     /// Start a provider run; its events come back tagged with `run_id`.
     StartRun { run_id: u64, request: ChatRequest },
     /// Stop a run.

@@ -25,6 +25,11 @@ pub enum Event {
     Deferred(Result<(String, PathBuf), String>),
     /// An action asked for without a key (the `--run` flag).
     Action(Action),
+    /// Someone following the session commented on the run `key`.
+    CommentShared {
+        key: String,
+        comment: crate::review::comments::Comment,
+    },
     /// A copy, save or export finished: what to tell the user.
     Reported(Result<String, String>),
     /// The history list arrived from the session store (or why not).

@@ -898,3 +898,66 @@ fn a_deferred_answer_edited_with_its_hash_recomputed_cannot_be_resumed() {
         "nothing was handed off"
     );
 }
+
+/// Co-review: someone following with `archbench watch` comments on a line; the comment reaches
+/// the reviewer's workbench live, named by who wrote it, and goes to the agent with a revision.
+#[test]
+fn a_watchers_comment_reaches_the_reviewer_named_by_its_author() {
+    let revised = ANSWER.replace("PRIMARY KEY", "GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+    let server = Server::start(vec![
+        Reply::Stream(split(&openai_sse(ANSWER, 3, "stop"), 40)),
+        Reply::Stream(split(&openai_sse(&revised, 3, "stop"), 40)),
+    ]);
+    let home = Home::new();
+    let as_user = |user: &str, args: &str| {
+        home.shell_with(
+            &[],
+            &[
+                ("TERM", "xterm-256color"),
+                ("USER", user),
+                ("LOGNAME", user),
+            ],
+            args,
+        )
+    };
+    let reviewer = Tmux::start(
+        &as_user(
+            "ada",
+            &format!(
+                "--provider openai --base-url {} --model m --outbox {}/outbox",
+                server.base_url(),
+                home.path().display()
+            ),
+        ),
+        110,
+        32,
+    );
+    reviewer.wait_for("No answer yet");
+    reviewer.text("Design the data layer.");
+    reviewer.keys(&["C-s"]);
+    reviewer.wait_for("Decision: ambiguous");
+
+    let watcher = Tmux::start(&as_user("bea", "watch"), 110, 32);
+    watcher.wait_for("Decision: ambiguous");
+    // To the answer pane (the routes have the keyboard once the answer is in), then from its
+    // top down to the CREATE TABLE line.
+    watcher.keys(&["BTab", "BTab", "g", "m", "j", "j", "j", "j", "j", "Enter"]);
+    watcher.wait_for("Comment on line 6");
+    watcher.text("Use an identity column.");
+    watcher.keys(&["Enter"]);
+    watcher.wait_for("sent to the reviewer");
+
+    let screen = reviewer.wait_for("bea commented on line 6 of attempt 1");
+    assert!(screen.contains("Use an identity column."), "{screen}");
+    // It is one of the answer's comments: listed, and sent with a revision.
+    reviewer.keys(&["r"]);
+    reviewer.wait_for("sent with it: 1 comment");
+    reviewer.keys(&["C-s"]);
+    reviewer.wait_for("GENERATED ALWAYS AS IDENTITY");
+    let requests = server.requests.lock().unwrap();
+    let asked = &requests[1];
+    assert!(
+        asked.contains("On line 6:\\n> CREATE TABLE tenant (id bigint PRIMARY KEY);\\nUse an identity column. (bea)"),
+        "{asked}"
+    );
+}

@@ -52,6 +52,8 @@ pub struct EffectRunner {
     checker: Option<Arc<crate::check::Checker>>,
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
     pub(super) internal_tx: UnboundedSender<Event>,
+    /// The session store a watcher follows, where its comments go (none: not watching).
+    shares_to: Option<PathBuf>,
 }
 
 impl EffectRunner {
@@ -70,6 +72,7 @@ impl EffectRunner {
             audit_log: None,
             sessions: None,
             sessions_path: None,
+            shares_to: None,
             drafts_dir: None,
             builder: None,
             pause: None,
@@ -97,6 +100,12 @@ impl EffectRunner {
     }
 
     /// Checks each answer's SQL with this checker (its server starts when first needed).
+    /// `archbench watch`: comments written here go to the session store at `store`.
+    pub fn sharing_to(mut self, store: PathBuf) -> Self {
+        self.shares_to = Some(store);
+        self
+    }
+
     pub fn with_checker(mut self, checker: Arc<crate::check::Checker>) -> Self {
         self.checker = Some(checker);
         self
@@ -242,6 +251,35 @@ impl EffectRunner {
                 if let Err(e) = std::fs::remove_file(&path) {
                     tracing::warn!("cannot remove the settled review {}: {e}", path.display());
                 }
+            }
+            Effect::ShareComment { key, comment } => {
+                let done = self.internal_tx.clone();
+                let store = self.shares_to.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = match store {
+                        None => Err("Comments are shared only while watching.".to_string()),
+                        Some(path) => crate::store::sessions::Store::open(&path)
+                            .and_then(|s| {
+                                s.share_comment(
+                                    &key,
+                                    &comment.at.to_rfc3339(),
+                                    &serde_json::json!(comment),
+                                )
+                            })
+                            .map(|()| {
+                                format!(
+                                    "Comment on {} sent to the reviewer.",
+                                    comment.anchor.label()
+                                )
+                            })
+                            .map_err(|e| {
+                                format!(
+                                    "The comment could not be sent (it stays on this screen): {e}"
+                                )
+                            }),
+                    };
+                    let _ = done.send(Event::Reported(result));
+                });
             }
             Effect::Copy { text, what } => {
                 let done = self.internal_tx.clone();

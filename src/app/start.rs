@@ -63,7 +63,8 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
 }
 
 /// `archbench watch`: the session whose id starts with `session`, read-only, as the follower
-/// reads it from the store at `store`. Nothing is written: no session store, audit log or draft.
+/// reads it from the store at `store`. Nothing is written (no run, audit log or draft) but the
+/// watcher's comments, which go into that store for the reviewer's workbench to pick up.
 pub async fn run_watch(
     mut state: State,
     store: PathBuf,
@@ -71,6 +72,7 @@ pub async fn run_watch(
 ) -> color_eyre::Result<()> {
     let (mut terminal, _guard) = terminal::enter(state.mouse)?;
     let mut wiring = Wiring::new(Arc::new(crate::provider::Nothing), PathBuf::new());
+    wiring.runner = wiring.runner.sharing_to(store.clone());
     let events = wiring.runner.internal_tx.clone();
     let follower = tokio::spawn(crate::store::follow::follow(
         store,
@@ -142,6 +144,14 @@ pub async fn run_tui(
             });
         }
     }
+    // Comments from anyone watching this workbench's runs.
+    let events = wiring.runner.internal_tx.clone();
+    let co_review = tokio::spawn(crate::store::follow::shared_comments(
+        store,
+        state.instance.clone(),
+        Duration::from_millis(300),
+        move |key, comment| events.send(Event::CommentShared { key, comment }).is_ok(),
+    ));
     let stop = stop_signals()?;
     let size = terminal.size()?;
     let mut first = vec![Event::Resize {
@@ -157,7 +167,7 @@ pub async fn run_tui(
     let inputs =
         futures_util::stream::iter(first.into_iter().map(Input::Event)).chain(terminal_inputs);
     let mut instruments = Instruments::default();
-    drive(
+    let result = drive(
         &mut state,
         &mut terminal,
         inputs,
@@ -166,5 +176,7 @@ pub async fn run_tui(
         |_| false,
         &mut instruments,
     )
-    .await
+    .await;
+    co_review.abort();
+    result
 }

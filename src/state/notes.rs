@@ -153,22 +153,28 @@ fn keep_in_view(state: &mut State, line: usize) {
 }
 
 /// The comment prompt was answered.
-pub(super) fn add_comment(state: &mut State, anchor: Anchor, text: &str, at: DateTime<Utc>) {
+pub(super) fn add_comment(
+    state: &mut State,
+    anchor: Anchor,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Vec<Effect> {
     if text.trim().is_empty() {
         notice(
             state,
             NoticeLevel::Warning,
             "The comment is empty; nothing was added.",
         );
-        return;
+        return Vec::new();
     }
     if let Some(problem) = cannot_comment(state) {
         notice(state, NoticeLevel::Warning, problem);
-        return;
+        return Vec::new();
     }
     let author = state.session.reviewer.name.clone();
+    let read_only = state.read_only;
     let Some(attempt) = state.attempts.last_mut() else {
-        return;
+        return Vec::new();
     };
     let comment = Comment {
         quote: quote(attempt.text(), &anchor),
@@ -180,11 +186,61 @@ pub(super) fn add_comment(state: &mut State, anchor: Anchor, text: &str, at: Dat
     let label = comment.anchor.label();
     attempt.comments.push(comment.clone());
     let count = attempt.comments.len();
+    if read_only {
+        // A watcher keeps no record of its own: the comment goes to the store it follows, and
+        // the reviewer's workbench records it.
+        let Some(key) = attempt.store_key.as_deref().map(str::to_string) else {
+            return Vec::new();
+        };
+        notice(
+            state,
+            NoticeLevel::Info,
+            format!("Comment on {label} sent to the reviewer."),
+        );
+        return vec![Effect::ShareComment { key, comment }];
+    }
     audit(state, "comment", at, serde_json::json!(comment));
     notice(
         state,
         NoticeLevel::Success,
         format!("Comment on {label} kept ({count} on this attempt; M lists them). r sends them with a revision."),
+    );
+    Vec::new()
+}
+
+/// A comment someone following the session wrote on the run `key`: it joins that attempt's
+/// comments, named by its author, and the audit log hears of it (the store has it already).
+pub fn receive_comment(state: &mut State, key: &str, comment: Comment, at: DateTime<Utc>) {
+    let Some(attempt) = state
+        .attempts
+        .iter_mut()
+        .find(|a| a.store_key.as_deref() == Some(key))
+    else {
+        return;
+    };
+    if attempt.comments.contains(&comment) {
+        return;
+    }
+    let number = attempt.number;
+    attempt.comments.push(comment.clone());
+    let text = format!(
+        "{} commented on {} of attempt {number}: {}",
+        comment.author,
+        comment.anchor.label(),
+        comment.text
+    );
+    state.audit.push(crate::store::audit::AuditEntry {
+        kind: "comment".into(),
+        chain_id: state.session.chain_id.clone(),
+        role: state.session.role.id.clone(),
+        attempt: number,
+        at,
+        data: serde_json::json!(comment),
+    });
+    notice(
+        state,
+        NoticeLevel::Info,
+        crate::sanitize::sanitize_line(&text).into_owned(),
     );
 }
 

@@ -329,3 +329,72 @@ fn enter_shows_the_line_that_created_the_table() {
         b.notice()
     );
 }
+
+// ---- co-review ----
+
+#[test]
+fn a_shared_comment_joins_its_attempt_once_and_is_audited() {
+    let mut b = answered("brief");
+    let key = b
+        .state
+        .latest()
+        .unwrap()
+        .store_key
+        .as_deref()
+        .unwrap()
+        .to_string();
+    let comment = crate::review::comments::Comment {
+        anchor: crate::review::comments::Anchor::Lines { first: 3, last: 3 },
+        quote: "one".into(),
+        text: "why \u{1b}[2Jone?".into(),
+        author: "bea".into(),
+        at: at(1),
+    };
+    let shared = |b: &mut Bench, key: &str| {
+        b.send(Event::CommentShared {
+            key: key.into(),
+            comment: comment.clone(),
+        })
+    };
+    shared(&mut b, "another-workbench:1");
+    assert!(
+        b.state.latest().unwrap().comments.is_empty(),
+        "not this run's"
+    );
+    shared(&mut b, &key);
+    shared(&mut b, &key);
+    assert_eq!(b.state.latest().unwrap().comments.len(), 1);
+    assert!(
+        b.notice()
+            .starts_with("bea commented on line 3 of attempt 1"),
+        "{}",
+        b.notice()
+    );
+    assert!(!b.notice().contains('\u{1b}'), "the notice is sanitised");
+    let kinds: Vec<&str> = b.state.audit.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "comment").count(), 1);
+}
+
+#[test]
+fn a_watchers_comment_is_shared_not_recorded() {
+    let mut b = answered("brief");
+    b.state.read_only = true;
+    let audited = b.state.audit.len();
+    b.key(KeyCode::Char('m'));
+    b.key(KeyCode::Enter);
+    b.type_text("look");
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::ShareComment { key, comment }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        Some(key.as_str()),
+        b.state.latest().unwrap().store_key.as_deref()
+    );
+    assert_eq!(comment.text, "look");
+    assert_eq!(
+        b.state.audit.len(),
+        audited,
+        "a watcher keeps no record of its own"
+    );
+}

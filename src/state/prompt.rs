@@ -79,8 +79,7 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
         }
         super::PromptKind::Comment(anchor) => {
             let anchor = anchor.clone();
-            super::notes::add_comment(state, anchor, &text, at);
-            return Vec::new();
+            return super::notes::add_comment(state, anchor, &text, at);
         }
         super::PromptKind::ChecklistItem(index) => {
             super::notes::keep_item(state, *index, &text, at);

@@ -197,6 +197,10 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             super::history::on_runs(state, then, result, chain_id, at);
             Vec::new()
         }
+        Event::CommentShared { key, comment } => {
+            super::notes::receive_comment(state, &key, comment, at);
+            Vec::new()
+        }
         Event::Reported(result) => {
             match result {
                 Ok(text) => notice(state, NoticeLevel::Success, text),

@@ -53,6 +53,10 @@ pub fn allowed(action: Action) -> bool {
             | Action::NextMatch
             | Action::PrevMatch
             | Action::SubmitPrompt
+            | Action::Comment
+            | Action::Comments
+            | Action::ExtendUp
+            | Action::ExtendDown
             | Action::ClosePrompt
     )
 }
@@ -78,13 +82,16 @@ pub(super) fn on_watch(state: &mut State, watch: Watch, at: DateTime<Utc>) {
             state.brief = super::new_editor(&run.brief, "");
             let run_id = state.next_run_id;
             state.next_run_id += 1;
-            state.attempts.push(Attempt::new(
+            let mut attempt = Attempt::new(
                 run.attempt,
                 run_id,
                 run.feedback.clone(),
                 state.styles.clone(),
                 at,
-            ));
+            );
+            // Comments written here are shared on this run.
+            attempt.store_key = Some(run.key.as_str().into());
+            state.attempts.push(attempt);
             state.running = Some(run_id);
             state.shown = state.attempts.len() - 1;
             state.view = Default::default();

@@ -138,3 +138,38 @@ fn look(
     }
     true
 }
+
+/// The comments people watching share on the runs of workbench `instance` (`archbench watch`
+/// writes them into the store), read every `every` and each sent once through `send` with its
+/// run's key, until `send` says the workbench is gone. A comment that does not parse is skipped.
+pub async fn shared_comments(
+    path: PathBuf,
+    instance: String,
+    every: Duration,
+    send: impl Fn(String, crate::review::comments::Comment) -> bool + Send + 'static,
+) {
+    let mut store: Option<Store> = None;
+    let mut after = 0;
+    loop {
+        if store.is_none() {
+            store = Store::open(&path).ok();
+        }
+        if let Some(s) = &store {
+            match s.shared_comments(&instance, after) {
+                Ok(rows) => {
+                    for (id, key, data) in rows {
+                        after = id;
+                        if let Ok(comment) = serde_json::from_value(data) {
+                            if !send(key, comment) {
+                                return;
+                            }
+                        }
+                    }
+                }
+                // Opened again next time: the file may have been replaced.
+                Err(_) => store = None,
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -141,6 +141,61 @@ impl Store {
         rows
     }
 
+    /// A comment someone following the run `key` wrote (`archbench watch`); the workbench driving
+    /// that run picks it up from here.
+    pub fn share_comment(
+        &self,
+        key: &str,
+        at: &str,
+        comment: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let sql = self.sql();
+        let written = self
+            .conn
+            .execute(
+                "INSERT INTO events (run_id, at, kind, data) \
+                 SELECT id, ?2, 'shared_comment', ?3 FROM runs WHERE key = ?1",
+                params![key, at, comment.to_string()],
+            )
+            .map_err(&sql)?;
+        if written == 0 {
+            // The run is gone (a store cleared meanwhile): say so rather than lose it quietly.
+            return Err(sql(rusqlite::Error::QueryReturnedNoRows));
+        }
+        Ok(())
+    }
+
+    /// Comments shared on the runs of workbench `instance` after event `after`, in order: the
+    /// event's id, the run's key, the comment.
+    pub fn shared_comments(
+        &self,
+        instance: &str,
+        after: i64,
+    ) -> Result<Vec<(i64, String, serde_json::Value)>, StoreError> {
+        let sql = self.sql();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT e.id, r.key, e.data FROM events e JOIN runs r ON r.id = e.run_id \
+                 WHERE e.kind = 'shared_comment' AND e.id > ?2 \
+                 AND substr(r.key, 1, length(?1) + 1) = ?1 || ':' ORDER BY e.id",
+            )
+            .map_err(&sql)?;
+        let rows = stmt
+            .query_map(params![instance, after], |r| {
+                let data: String = r.get(2)?;
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                ))
+            })
+            .map_err(&sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&sql);
+        rows
+    }
+
     /// The review's events of run `id` after event `after`, in order.
     pub fn events_after(&self, id: i64, after: i64) -> Result<Vec<(i64, EventRow)>, StoreError> {
         let sql = self.sql();
