@@ -31,6 +31,8 @@ pub enum Effect {
     /// Save code blocks into a folder, under names from their sections and languages.
     SaveBlocks {
         blocks: Vec<crate::render::CodeBlock>,
+        /// The schema the SQL check built, drawn (file name, contents), saved beside them.
+        exports: Vec<(String, String)>,
         dir: std::path::PathBuf,
     },
     /// Write the exported answer to a file.

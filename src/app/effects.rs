@@ -287,10 +287,14 @@ impl EffectRunner {
                     let _ = done.send(Event::Reported(copy_to_clipboard(&text, &what)));
                 });
             }
-            Effect::SaveBlocks { blocks, dir } => {
+            Effect::SaveBlocks {
+                blocks,
+                exports,
+                dir,
+            } => {
                 let done = self.internal_tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = crate::review::blocks::save_blocks(&blocks, &dir)
+                    let result = crate::review::blocks::save_blocks(&blocks, &exports, &dir)
                         .map(|paths| {
                             let names: Vec<String> = paths
                                 .iter()
@@ -298,8 +302,13 @@ impl EffectRunner {
                                 .map(|n| n.to_string_lossy().into_owned())
                                 .collect();
                             format!(
-                                "Saved {} code block(s) to {}: {}",
-                                paths.len(),
+                                "Saved {} code block(s){} to {}: {}",
+                                blocks.len(),
+                                if exports.is_empty() {
+                                    ""
+                                } else {
+                                    " and the schema the check built"
+                                },
                                 dir.display(),
                                 names.join(", ")
                             )

@@ -72,15 +72,28 @@ pub fn file_names(blocks: &[CodeBlock]) -> Vec<String> {
 
 /// Writes every block into `dir` (created if needed); a file that exists already is not
 /// overwritten: the new one gets a suffix. Returns the paths written.
-pub fn save_blocks(blocks: &[CodeBlock], dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub fn save_blocks(
+    blocks: &[CodeBlock],
+    exports: &[(String, String)],
+    dir: &Path,
+) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    for (block, name) in blocks.iter().zip(file_names(blocks)) {
+    let named = blocks
+        .iter()
+        .map(|b| b.code.as_str())
+        .zip(file_names(blocks))
+        .chain(
+            exports
+                .iter()
+                .map(|(name, text)| (text.as_str(), name.clone())),
+        );
+    for (text, name) in named {
         let name = free_name(dir, &name);
         written.push(crate::store::outbox::write_atomic(
             dir,
             &name,
-            block.code.as_bytes(),
+            text.as_bytes(),
         )?);
     }
     Ok(written)
@@ -214,11 +227,17 @@ mod tests {
     fn saved_files_hold_exactly_the_blocks_and_never_overwrite() {
         let dir = tempfile::tempdir().unwrap();
         let blocks = blocks();
-        let paths = save_blocks(&blocks, dir.path()).unwrap();
+        let exports = [("schema.mmd".to_string(), "erDiagram\n".to_string())];
+        let paths = save_blocks(&blocks, &exports, dir.path()).unwrap();
         for (path, block) in paths.iter().zip(&blocks) {
             assert_eq!(std::fs::read_to_string(path).unwrap(), block.code);
         }
-        let again = save_blocks(&blocks, dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("schema.mmd")).unwrap(),
+            "erDiagram\n",
+            "the schema's drawings go beside the blocks"
+        );
+        let again = save_blocks(&blocks, &[], dir.path()).unwrap();
         assert_eq!(again[0].file_name().unwrap(), "schema-design-1~2.sql");
         assert_eq!(
             std::fs::read_to_string(&paths[0]).unwrap(),

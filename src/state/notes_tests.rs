@@ -398,3 +398,28 @@ fn a_watchers_comment_is_shared_not_recorded() {
         "a watcher keeps no record of its own"
     );
 }
+
+#[test]
+fn saving_the_blocks_saves_the_schema_the_check_built_beside_them() {
+    let mut b = Bench::new("brief");
+    b.answer("# Design\n\n```sql\nCREATE TABLE t (id int);\n```\n\nDECISION: completed\n");
+    let schema: crate::check::schema::Schema =
+        serde_json::from_str(include_str!("../../tests/fixtures/schema_view.json")).unwrap();
+    b.state.attempts.last_mut().unwrap().check =
+        Some(checks::SqlCheck::Done(Box::new(crate::check::Report {
+            schema: Some(Ok(schema)),
+            ..Default::default()
+        })));
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Char('s'));
+    let effects = b.key(KeyCode::Enter);
+    let [Effect::SaveBlocks { exports, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let names: Vec<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["schema.txt", "schema.mmd", "schema.dot", "schema.json"]
+    );
+    assert!(exports[1].1.contains("categories"), "{}", exports[1].1);
+}

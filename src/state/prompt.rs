@@ -140,8 +140,12 @@ pub(super) fn submit_prompt(state: &mut State, at: DateTime<Utc>) -> Vec<Effect>
                 );
                 return Vec::new();
             }
+            let exports = crate::state::schema_view::schema_of(state)
+                .map(crate::check::schema::render::exports)
+                .unwrap_or_default();
             vec![Effect::SaveBlocks {
                 blocks,
+                exports,
                 dir: state.blocks_dir.clone(),
             }]
         }

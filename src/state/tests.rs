@@ -741,10 +741,16 @@ fn save_and_export_ask_for_a_folder() {
     );
     b.type_text("/tmp/out");
     let effects = b.key(KeyCode::Enter);
-    let [Effect::SaveBlocks { blocks, dir }] = effects.as_slice() else {
+    let [Effect::SaveBlocks {
+        blocks,
+        exports,
+        dir,
+    }] = effects.as_slice()
+    else {
         panic!("{effects:?}")
     };
     assert_eq!(blocks.len(), 2);
+    assert!(exports.is_empty(), "no check, no schema to save");
     assert_eq!(dir, &std::path::PathBuf::from("/tmp/out"));
     b.key(KeyCode::Char('e'));
     assert_eq!(

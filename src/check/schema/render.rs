@@ -353,6 +353,20 @@ pub fn dot(schema: &Schema) -> String {
     out
 }
 
+/// The schema's drawings as files to save beside the answer's code blocks: text, Mermaid,
+/// Graphviz and JSON (the `--sql` dump needs the server, and is `archbench schema --sql`).
+pub fn exports(schema: &Schema) -> Vec<(String, String)> {
+    vec![
+        ("schema.txt".into(), text(schema)),
+        ("schema.mmd".into(), mermaid(schema)),
+        ("schema.dot".into(), dot(schema)),
+        (
+            "schema.json".into(),
+            serde_json::to_string_pretty(schema).unwrap_or_default() + "\n",
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
