@@ -99,13 +99,13 @@ impl EffectRunner {
         self
     }
 
-    /// Checks each answer's SQL with this checker (its server starts when first needed).
     /// `archbench watch`: comments written here go to the session store at `store`.
     pub fn sharing_to(mut self, store: PathBuf) -> Self {
         self.shares_to = Some(store);
         self
     }
 
+    /// Checks each answer's SQL with this checker (its server starts when first needed).
     pub fn with_checker(mut self, checker: Arc<crate::check::Checker>) -> Self {
         self.checker = Some(checker);
         self
@@ -256,28 +256,7 @@ impl EffectRunner {
                 let done = self.internal_tx.clone();
                 let store = self.shares_to.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = match store {
-                        None => Err("Comments are shared only while watching.".to_string()),
-                        Some(path) => crate::store::sessions::Store::open(&path)
-                            .and_then(|s| {
-                                s.share_comment(
-                                    &key,
-                                    &comment.at.to_rfc3339(),
-                                    &serde_json::json!(comment),
-                                )
-                            })
-                            .map(|()| {
-                                format!(
-                                    "Comment on {} sent to the reviewer.",
-                                    comment.anchor.label()
-                                )
-                            })
-                            .map_err(|e| {
-                                format!(
-                                    "The comment could not be sent (it stays on this screen): {e}"
-                                )
-                            }),
-                    };
+                    let result = share_comment(store.as_deref(), &key, &comment);
                     let _ = done.send(Event::Reported(result));
                 });
             }
@@ -525,6 +504,25 @@ fn copy_to_clipboard(text: &str, what: &str) -> Result<String, String> {
         (true, None) => Ok(format!("Sent {what} ({} bytes) by OSC 52; your terminal decides whether to accept it (tmux: set-clipboard on).", text.len())),
         (false, None) => Err(format!("Could not copy {what}: no terminal to send OSC 52 to and no clipboard tool found.")),
     }
+}
+
+/// Writes a watcher's comment on the run `key` into the session store at `store`: what to tell
+/// the watcher.
+fn share_comment(
+    store: Option<&std::path::Path>,
+    key: &str,
+    comment: &crate::review::comments::Comment,
+) -> Result<String, String> {
+    let store = store.ok_or("Comments are shared only while watching.")?;
+    crate::store::sessions::Store::open(store)
+        .and_then(|s| s.share_comment(key, &comment.at.to_rfc3339(), &serde_json::json!(comment)))
+        .map(|()| {
+            format!(
+                "Comment on {} sent to the reviewer.",
+                comment.anchor.label()
+            )
+        })
+        .map_err(|e| format!("The comment could not be sent (it stays on this screen): {e}"))
 }
 
 /// The effect runner and the channels that bring results back to the loop.

@@ -93,6 +93,13 @@ fn item_text(line: &str) -> Option<&str> {
     rest.strip_prefix(". ").or_else(|| rest.strip_prefix(") "))
 }
 
+/// Every requirement is met or does not apply: nothing left for the reviewer or the agent.
+pub fn done(items: &[Item]) -> bool {
+    items
+        .iter()
+        .all(|i| matches!(i.mark, Mark::Met | Mark::NotApplicable))
+}
+
 /// "checklist 3/5 met, 1 not met, 1 open": how far the review of the brief has got.
 pub fn summary(items: &[Item]) -> String {
     let count = |m: Mark| items.iter().filter(|i| i.mark == m).count();
@@ -141,5 +148,9 @@ mod tests {
         items[1].mark = Mark::NotMet;
         items[2].mark = Mark::NotApplicable;
         assert_eq!(summary(&items), "checklist 1/3 met, 1 not met, 1 open");
+        assert!(!done(&items), "an item not met and one open are left");
+        items[1].mark = Mark::Met;
+        items[3].mark = Mark::NotApplicable;
+        assert!(done(&items));
     }
 }

@@ -4,7 +4,6 @@
 //! before a route is approved. Pure like the rest of `update`: effects out, no I/O.
 
 use super::notify::{audit, notice};
-use super::view::max_scroll;
 use super::{NoticeLevel, State};
 use crate::action::Action;
 use crate::check::{Report, Require, Severity};
@@ -284,13 +283,7 @@ pub(super) fn list_key(state: &mut State, action: Action, selected: usize) -> Op
         Action::OpenItem => {
             state.check_list = None;
             if let Some(row) = rows.get(selected) {
-                let line = state
-                    .shown_attempt()
-                    .map(|a| a.doc.rendered_line_of(row.line))
-                    .unwrap_or(0);
-                state.follow = false;
-                state.focus = super::Focus::Answer;
-                state.scroll = state.view.row_of_line(line).min(max_scroll(state));
+                super::view::show_line(state, row.line);
                 notice(state, NoticeLevel::Info, format!("Line {}.", row.line));
             }
         }

@@ -229,14 +229,7 @@ pub fn receive_comment(state: &mut State, key: &str, comment: Comment, at: DateT
         comment.anchor.label(),
         comment.text
     );
-    state.audit.push(crate::store::audit::AuditEntry {
-        kind: "comment".into(),
-        chain_id: state.session.chain_id.clone(),
-        role: state.session.role.id.clone(),
-        attempt: number,
-        at,
-        data: serde_json::json!(comment),
-    });
+    super::notify::audit_log_only(state, "comment", number, at, serde_json::json!(comment));
     notice(
         state,
         NoticeLevel::Info,
@@ -274,12 +267,7 @@ pub(super) fn comments_key(
                 .and_then(|a| a.comments.get(selected))
                 .map(|c| c.anchor.line());
             if let Some(line) = line {
-                state.focus = super::Focus::Answer;
-                let rendered = state
-                    .shown_attempt()
-                    .map_or(0, |a| a.doc.rendered_line_of(line));
-                state.follow = false;
-                state.scroll = state.view.row_of_line(rendered).min(max_scroll(state));
+                super::view::show_line(state, line);
             }
         }
         Action::DeleteItem => {
@@ -346,61 +334,66 @@ pub(super) fn checklist_key(
     at: DateTime<Utc>,
 ) -> Option<Vec<Effect>> {
     let count = state.review.checklist.len();
-    let mark = match action {
-        Action::MarkMet => Some(Mark::Met),
-        Action::MarkNotMet => Some(Mark::NotMet),
-        Action::MarkNotApplicable => Some(Mark::NotApplicable),
-        Action::MarkOpen => Some(Mark::Open),
-        _ => None,
-    };
+    let chosen = (selected < count).then_some(selected);
     match action {
         Action::PrevItem => state.checklist_open = Some(selected.saturating_sub(1)),
         Action::NextItem => {
             state.checklist_open = Some((selected + 1).min(count.saturating_sub(1)))
         }
-        _ if mark.is_some() && selected < count => {
-            if state.review.settled() {
-                notice(
-                    state,
-                    NoticeLevel::Warning,
-                    "This answer is already handed off, rejected or deferred.",
-                );
-                return Some(Vec::new());
-            }
-            let mark = mark.unwrap_or_default();
-            let item = &mut state.review.checklist[selected];
-            item.mark = mark;
-            let data = serde_json::json!({ "item": item.text, "mark": mark });
-            audit(state, "checklist_mark", at, data);
-            state.checklist_open = Some((selected + 1).min(count - 1));
-        }
+        Action::MarkMet => mark_item(state, chosen, Mark::Met, at),
+        Action::MarkNotMet => mark_item(state, chosen, Mark::NotMet, at),
+        Action::MarkNotApplicable => mark_item(state, chosen, Mark::NotApplicable, at),
+        Action::MarkOpen => mark_item(state, chosen, Mark::Open, at),
         Action::AddItem => {
             state.prompt = Some(super::Prompt {
                 kind: PromptKind::ChecklistItem(None),
                 input: super::new_editor("", ""),
             });
         }
-        Action::EditItem if selected < count => {
-            let mut input = super::new_editor(&state.review.checklist[selected].text, "");
-            input.move_cursor(ratatui_textarea::CursorMove::End);
-            state.prompt = Some(super::Prompt {
-                kind: PromptKind::ChecklistItem(Some(selected)),
-                input,
-            });
+        Action::EditItem => {
+            if let Some(i) = chosen {
+                let mut input = super::new_editor(&state.review.checklist[i].text, "");
+                input.move_cursor(ratatui_textarea::CursorMove::End);
+                state.prompt = Some(super::Prompt {
+                    kind: PromptKind::ChecklistItem(Some(i)),
+                    input,
+                });
+            }
         }
-        Action::DeleteItem if selected < count => {
-            let item = state.review.checklist.remove(selected);
-            audit(state, "checklist_item_deleted", at, serde_json::json!(item));
-            state.checklist_open = Some(selected.min(count.saturating_sub(2)));
+        Action::DeleteItem => {
+            if let Some(i) = chosen {
+                let item = state.review.checklist.remove(i);
+                audit(state, "checklist_item_deleted", at, serde_json::json!(item));
+                state.checklist_open = Some(i.min(count.saturating_sub(2)));
+            }
         }
         Action::ClosePrompt | Action::Checklist => state.checklist_open = None,
-        _ if mark.is_some() || matches!(action, Action::EditItem | Action::DeleteItem) => {}
         _ => {
             state.checklist_open = None;
             return None;
         }
     }
     Some(Vec::new())
+}
+
+/// Marks item `chosen` (none: the list is empty) and moves to the next; refused once the answer
+/// is settled.
+fn mark_item(state: &mut State, chosen: Option<usize>, mark: Mark, at: DateTime<Utc>) {
+    let Some(i) = chosen else { return };
+    if state.review.settled() {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "This answer is already handed off, rejected or deferred.",
+        );
+        return;
+    }
+    let item = &mut state.review.checklist[i];
+    item.mark = mark;
+    let data = serde_json::json!({ "item": item.text, "mark": mark });
+    audit(state, "checklist_mark", at, data);
+    let last = state.review.checklist.len() - 1;
+    state.checklist_open = Some((i + 1).min(last));
 }
 
 /// The checklist prompt was answered: an item reworded (`Some(index)`) or added.

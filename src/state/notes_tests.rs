@@ -225,7 +225,7 @@ fn the_first_attempt_has_nothing_to_compare_with() {
 }
 
 #[test]
-fn n_and_n_walk_the_changes_and_say_where_they_are() {
+fn n_and_shift_n_walk_the_changes_and_say_where_they_are() {
     let mut b = answered("brief");
     let changed = ANSWER
         .replace("one\n", "ONE\n")

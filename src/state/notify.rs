@@ -15,17 +15,10 @@ pub(super) fn log_notice(state: &mut State) {
     }
 }
 
-/// Queues one record for the audit log.
+/// Queues one record for the audit log and the session store.
 pub(super) fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serde_json::Value) {
     let attempt = state.attempts.last().map_or(0, |a| a.number);
-    state.audit.push(crate::store::audit::AuditEntry {
-        kind: kind.to_string(),
-        chain_id: state.session.chain_id.clone(),
-        role: state.session.role.id.clone(),
-        attempt,
-        at,
-        data: data.clone(),
-    });
+    audit_log_only(state, kind, attempt, at, data.clone());
     let key = super::journal::latest_key(state);
     // Without a key the run was made by another process: it is found by its answer.
     let answer = key
@@ -37,6 +30,25 @@ pub(super) fn audit(state: &mut State, kind: &str, at: DateTime<Utc>, data: serd
         answer,
         at,
         kind: kind.to_string(),
+        data,
+    });
+}
+
+/// Queues one record of `attempt` for the audit log alone: for what the session store holds
+/// already (a comment a watcher wrote there).
+pub(super) fn audit_log_only(
+    state: &mut State,
+    kind: &str,
+    attempt: u32,
+    at: DateTime<Utc>,
+    data: serde_json::Value,
+) {
+    state.audit.push(crate::store::audit::AuditEntry {
+        kind: kind.to_string(),
+        chain_id: state.session.chain_id.clone(),
+        role: state.session.role.id.clone(),
+        attempt,
+        at,
         data,
     });
 }

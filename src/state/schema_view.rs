@@ -178,15 +178,7 @@ pub(super) fn key(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             match line {
                 Some(line) => {
                     state.schema_view = None;
-                    state.focus = super::Focus::Answer;
-                    let rendered = state
-                        .shown_attempt()
-                        .map_or(0, |a| a.doc.rendered_line_of(line));
-                    state.follow = false;
-                    state.scroll = state
-                        .view
-                        .row_of_line(rendered)
-                        .min(super::view::max_scroll(state));
+                    super::view::show_line(state, line);
                     notice(
                         state,
                         NoticeLevel::Info,

@@ -120,6 +120,16 @@ pub(super) fn show_attempt(state: &mut State, index: Option<usize>) -> Vec<Effec
     Vec::new()
 }
 
+/// Focuses the answer with source line `line` (from 1) of the attempt on screen at the top.
+pub(super) fn show_line(state: &mut State, line: usize) {
+    let rendered = state
+        .shown_attempt()
+        .map_or(0, |a| a.doc.rendered_line_of(line));
+    state.focus = super::Focus::Answer;
+    state.follow = false;
+    state.scroll = state.view.row_of_line(rendered).min(max_scroll(state));
+}
+
 pub(super) fn page(state: &State) -> usize {
     state
         .areas

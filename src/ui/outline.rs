@@ -45,14 +45,14 @@ pub fn outline(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) 
     // The brief's side of coverage: its requirements as the reviewer marked them (l).
     let checklist = &state.review.checklist;
     if !checklist.is_empty() {
-        let open = checklist.iter().any(|i| {
-            i.mark != crate::review::checklist::Mark::Met
-                && i.mark != crate::review::checklist::Mark::NotApplicable
-        });
         let line = RenderedLine {
             line: Line::from(Span::styled(
                 crate::review::checklist::summary(checklist),
-                Style::default().fg(if open { palette.warning } else { palette.dim }),
+                Style::default().fg(if crate::review::checklist::done(checklist) {
+                    palette.dim
+                } else {
+                    palette.warning
+                }),
             )),
             kind: LineKind::Prose,
             hang: 2,

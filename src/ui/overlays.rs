@@ -171,33 +171,20 @@ pub fn check_list(
     let Some(report) = crate::state::checks::report_of(state) else {
         return;
     };
-    let rows = crate::state::checks::findings(report);
-    let height = (rows.len() as u16 + 3).min(over.height);
-    let area = centered(over, over.width.saturating_sub(2), height);
-    frame.render_widget(Clear, area);
+    let findings = crate::state::checks::findings(report);
     let server = report.server.as_deref().unwrap_or("not applied");
-    let block = pane(
-        format!(" {} · {} ", report.summary(), sanitize_line(server)),
-        true,
-        palette,
-    );
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let room = (inner.height as usize).saturating_sub(1).max(1);
-    let first = selected.saturating_sub(room - 1);
-    let mut lines = Vec::new();
-    if let Some(why) = &report.not_applied {
-        lines.push(Line::from(Span::styled(
+    let header = match &report.not_applied {
+        Some(why) => Line::from(Span::styled(
             format!("not applied: {}", sanitize_line(why)),
             Style::default().fg(palette.warning),
-        )));
-    } else {
-        lines.push(Line::from(Span::styled(
+        )),
+        None => Line::from(Span::styled(
             "Enter shows the line · C checks again · Esc closes",
             Style::default().fg(palette.dim),
-        )));
-    }
-    for (i, row) in rows.iter().enumerate().skip(first).take(room) {
+        )),
+    };
+    let row = |i: usize| {
+        let row = &findings[i];
         let (mark, colour) = match row.level {
             _ if row.header => ("▸", palette.info),
             Severity::Error => ("  ✗", palette.error),
@@ -211,7 +198,7 @@ pub fn check_list(
             (false, true) => Style::default().add_modifier(Modifier::BOLD),
             (false, false) => Style::default(),
         };
-        lines.push(Line::from(vec![
+        Line::from(vec![
             Span::styled(
                 format!(" {mark} "),
                 style.fg(if i == selected {
@@ -221,50 +208,60 @@ pub fn check_list(
                 }),
             ),
             Span::styled(sanitize_line(&row.text).into_owned(), style),
-        ]));
-    }
-    frame.render_widget(Paragraph::new(lines), inner);
+        ])
+    };
+    list_overlay(
+        frame,
+        over,
+        ListHead {
+            title: format!(" {} · {} ", report.summary(), sanitize_line(server)),
+            first: header,
+        },
+        findings.len(),
+        row,
+        selected,
+        palette,
+    );
 }
 
-/// A list over the answer pane: a title, a line of keys, the rows (the selected one in view).
+/// A list over the answer pane: its head, then the rows (the selected one in view and marked),
+/// made by `row` from their index.
+/// A list overlay's title and first line (the keys, or what is wrong).
+struct ListHead {
+    title: String,
+    first: Line<'static>,
+}
+
 fn list_overlay(
     frame: &mut Frame,
     over: Rect,
-    title: String,
-    keys: &str,
-    rows: Vec<Line<'static>>,
+    head: ListHead,
+    count: usize,
+    row: impl Fn(usize) -> Line<'static>,
     selected: usize,
     palette: &Palette,
 ) {
-    let height = (rows.len() as u16 + 3).min(over.height);
+    let height = (count as u16 + 3).min(over.height);
     let area = centered(over, over.width.saturating_sub(2), height);
     frame.render_widget(Clear, area);
-    let block = pane(title, true, palette);
+    let block = pane(head.title, true, palette);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let room = (inner.height as usize).saturating_sub(1).max(1);
     let first = selected.saturating_sub(room - 1);
-    let mut lines = vec![Line::from(Span::styled(
-        keys.to_string(),
-        Style::default().fg(palette.dim),
-    ))];
-    lines.extend(
-        rows.into_iter()
-            .enumerate()
-            .skip(first)
-            .take(room)
-            .map(|(i, row)| {
-                if i == selected {
-                    row.style(
-                        Style::default()
-                            .fg(palette.selected_fg)
-                            .bg(palette.selected_bg),
-                    )
-                } else {
-                    row
-                }
-            }),
-    );
+    let mut lines = vec![head.first];
+    // Only the rows in view are made.
+    lines.extend((first..count).take(room).map(|i| {
+        if i == selected {
+            row(i).style(
+                Style::default()
+                    .fg(palette.selected_fg)
+                    .bg(palette.selected_bg),
+            )
+        } else {
+            row(i)
+        }
+    }));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -273,23 +270,20 @@ pub fn comments(frame: &mut Frame, over: Rect, state: &State, selected: usize, p
     let Some(attempt) = state.shown_attempt() else {
         return;
     };
-    let rows = attempt
-        .comments
-        .iter()
-        .map(|c| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" ✎ {} ", c.anchor.label()),
-                    Style::default().fg(palette.info),
-                ),
-                Span::styled(
-                    format!("{}: ", sanitize_line(&c.author)),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(sanitize_line(&c.text).into_owned()),
-            ])
-        })
-        .collect();
+    let row = |i: usize| {
+        let c = &attempt.comments[i];
+        Line::from(vec![
+            Span::styled(
+                format!(" ✎ {} ", c.anchor.label()),
+                Style::default().fg(palette.info),
+            ),
+            Span::styled(
+                format!("{}: ", sanitize_line(&c.author)),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(sanitize_line(&c.text).into_owned()),
+        ])
+    };
     let title = format!(
         " Comments on attempt {} · {} ",
         attempt.number,
@@ -298,9 +292,15 @@ pub fn comments(frame: &mut Frame, over: Rect, state: &State, selected: usize, p
     list_overlay(
         frame,
         over,
-        title,
-        "Enter shows the line · d deletes · r sends them with a revision · Esc closes",
-        rows,
+        ListHead {
+            title,
+            first: Line::styled(
+                "Enter shows the line · d deletes · r sends them with a revision · Esc closes",
+                Style::default().fg(palette.dim),
+            ),
+        },
+        attempt.comments.len(),
+        row,
         selected,
         palette,
     );
@@ -310,39 +310,43 @@ pub fn comments(frame: &mut Frame, over: Rect, state: &State, selected: usize, p
 pub fn checklist(frame: &mut Frame, over: Rect, state: &State, selected: usize, palette: &Palette) {
     use crate::review::checklist::{summary, Mark};
     let items = &state.review.checklist;
-    let mut rows: Vec<Line<'static>> = items
-        .iter()
-        .map(|item| {
-            let colour = match item.mark {
-                Mark::Met => palette.success,
-                Mark::NotMet => palette.error,
-                Mark::NotApplicable | Mark::Open => palette.dim,
-            };
-            let mut spans = vec![
-                Span::styled(
-                    format!(" {} ", item.mark.symbol()),
-                    Style::default().fg(colour),
-                ),
-                Span::raw(sanitize_line(&item.text).into_owned()),
-            ];
-            if item.added {
-                spans.push(Span::styled(" (added)", Style::default().fg(palette.dim)));
-            }
-            Line::from(spans)
-        })
-        .collect();
-    if rows.is_empty() {
-        rows.push(Line::from(Span::styled(
-            " The brief has no list items: a adds a requirement.",
-            Style::default().fg(palette.dim),
-        )));
-    }
+    let row = |i: usize| {
+        let Some(item) = items.get(i) else {
+            return Line::from(Span::styled(
+                " The brief has no list items: a adds a requirement.",
+                Style::default().fg(palette.dim),
+            ));
+        };
+        let colour = match item.mark {
+            Mark::Met => palette.success,
+            Mark::NotMet => palette.error,
+            Mark::NotApplicable | Mark::Open => palette.dim,
+        };
+        let mut spans = vec![
+            Span::styled(
+                format!(" {} ", item.mark.symbol()),
+                Style::default().fg(colour),
+            ),
+            Span::raw(sanitize_line(&item.text).into_owned()),
+        ];
+        if item.added {
+            spans.push(Span::styled(" (added)", Style::default().fg(palette.dim)));
+        }
+        Line::from(spans)
+    };
     list_overlay(
         frame,
         over,
-        format!(" {} ", summary(items)),
-        "y met · n not met · - n/a · space open · e edit · a add · d delete · Esc closes",
-        rows,
+        ListHead {
+            title: format!(" {} ", summary(items)),
+            first: Line::styled(
+                "y met · n not met · - n/a · space open · e edit · a add · d delete · Esc closes",
+                Style::default().fg(palette.dim),
+            ),
+        },
+        // An empty list still has its row saying how to add one.
+        items.len().max(1),
+        row,
         selected,
         palette,
     );

@@ -97,21 +97,19 @@ fn drawing_lines(
         }
     };
     let link = Style::default().fg(palette.info);
+    // A key in names the other table's columns; a key out, the columns it points at.
     let label = |r: &Related, i: usize| {
+        let columns = if r.outgoing {
+            &r.referenced_columns
+        } else {
+            &r.columns
+        };
         let mut text = format!(
             "{}{} ({})",
             number(i),
             sanitize_line(&r.table),
-            sanitize_line(&r.columns.join(", "))
+            sanitize_line(&columns.join(", "))
         );
-        if r.outgoing {
-            text = format!(
-                "{}{} ({})",
-                number(i),
-                sanitize_line(&r.table),
-                sanitize_line(&r.referenced_columns.join(", "))
-            );
-        }
         if let Some(action) = &r.on_delete {
             text.push_str(&format!(" on delete {action}"));
         }
