@@ -46,6 +46,8 @@ pub enum Action {
     SchemaBack,
     /// The attempt on screen against the one before it.
     DiffAttempt,
+    /// The answer's queries, each beside the plan the SQL check got for it.
+    QueryPlans,
     /// The list of comments on the attempt on screen.
     Comments,
     /// The brief's checklist.

@@ -126,6 +126,20 @@ fn schema_view(w: u16, h: u16) -> Driver {
     d
 }
 
+/// The plans view over the claims fixture's queries as the planner judged them.
+fn plans_view(w: u16, h: u16) -> Driver {
+    let mut d = done_with("\nDECISION: completed\n", w, h);
+    let plans: Vec<archbench::check::planner::QueryPlan> =
+        serde_json::from_str(include_str!("fixtures/query_plans.json")).unwrap();
+    let report = archbench::check::Report {
+        plans,
+        ..Default::default()
+    };
+    d.state.attempts[0].check = Some(archbench::state::checks::SqlCheck::Done(Box::new(report)));
+    d.key(KeyCode::Char('P'));
+    d
+}
+
 fn chain_on(d: &mut Driver) {
     d.state.session.chain.sinks = archbench::sink::SinkPlan {
         default: [
@@ -417,6 +431,13 @@ screens! {
         d.key(KeyCode::Char('/'));
         d.type_text("orders");
         d.key(KeyCode::Enter);
+        d
+    };
+    plans_first_contradicted => plans_view;
+    plans_no_index_serves => |w, h| {
+        let mut d = plans_view(w, h);
+        d.key(KeyCode::Char('n'));
+        d.key(KeyCode::Char('n'));
         d
     };
     payload_editor => |w, h| {

@@ -1499,3 +1499,18 @@ fn the_schema_views_fixture_is_what_the_catalog_holds() {
         "regenerate it: archbench schema {SCHEMA_FIXTURE} --json > tests/fixtures/schema_view.json"
     );
 }
+
+/// The plans view's snapshots draw tests/fixtures/query_plans.json: it must be what the planner
+/// says of the claims fixture's queries, so the snapshots show what a reviewer would see.
+#[tokio::test]
+async fn the_plans_views_fixture_is_what_the_planner_says() {
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/fixtures/query_plans.json").unwrap())
+            .unwrap();
+    let report = check_md(CLAIMS_FIXTURE).await;
+    assert_eq!(
+        serde_json::to_value(&report.plans).unwrap(),
+        kept,
+        "regenerate it: archbench check --json tests/fixtures/claims.md | jq .plans > tests/fixtures/query_plans.json"
+    );
+}

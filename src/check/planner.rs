@@ -19,6 +19,9 @@ pub struct QueryPlan {
     pub line: usize,
     /// `SELECT`, `UPDATE`, `DELETE`, `INSERT … SELECT`.
     pub kind: String,
+    /// The statement as the answer wrote it (reports kept before it was recorded have none).
+    #[serde(default)]
+    pub query: String,
     /// The plan as EXPLAIN prints it.
     pub plan: Vec<String>,
     /// The plan with sequential scans discouraged.
@@ -168,6 +171,9 @@ pub async fn plan_queries(
     let failed: std::collections::BTreeSet<usize> =
         report.errors.iter().map(|e| e.statement_line).collect();
     let index_names = index_names(schema);
+    // Sequential scans discouraged cost ten billion, past JIT's threshold: its lines would be
+    // noise beside a plan of empty tables.
+    let _ = client.simple_query("SET jit = off").await;
     let mut plans = Vec::new();
     for statement in &plan.statements {
         let Ok(parsed) = &statement.parsed else {
@@ -210,6 +216,7 @@ pub async fn plan_queries(
         plans.push(QueryPlan {
             line: statement.at.line,
             kind: kind.to_string(),
+            query: statement.text.trim().to_string(),
             plan: as_is,
             indexed_plan: indexed,
             indexes: used,

@@ -25,6 +25,8 @@ pub enum Context {
     Diff,
     /// The schema view.
     Schema,
+    /// The answer's queries beside their plans.
+    Plans,
     /// Lines of the answer being marked for a comment.
     Marking,
     /// The list of comments on the answer.
@@ -56,6 +58,7 @@ impl Context {
             Self::Checks => "SQL checks",
             Self::Diff => "Attempts compared",
             Self::Schema => "Schema",
+            Self::Plans => "Queries and their plans",
             Self::Marking => "Marking lines for a comment",
             Self::Comments => "Comments",
             Self::Checklist => "Checklist of the brief",

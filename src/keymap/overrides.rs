@@ -35,6 +35,7 @@ fn context_id(context: Context) -> &'static str {
         Context::Checks => "checks",
         Context::Diff => "diff",
         Context::Schema => "schema",
+        Context::Plans => "plans",
         Context::Marking => "marking",
         Context::Comments => "comments",
         Context::Checklist => "checklist",

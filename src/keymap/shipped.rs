@@ -966,6 +966,72 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         context: Context::Answer,
+        keys: &[ch('P')],
+        action: Action::QueryPlans,
+        description:
+            "the answer's queries beside their plans, the index that serves each, its claims judged",
+        hint: None,
+    },
+    Binding {
+        context: Context::Outline,
+        keys: &[ch('P')],
+        action: Action::QueryPlans,
+        description:
+            "the answer's queries beside their plans, the index that serves each, its claims judged",
+        hint: None,
+    },
+    Binding {
+        context: Context::Routes,
+        keys: &[ch('P')],
+        action: Action::QueryPlans,
+        description:
+            "the answer's queries beside their plans, the index that serves each, its claims judged",
+        hint: None,
+    },
+    Binding {
+        context: Context::Plans,
+        keys: &[key(KeyCode::Down), ch('j')],
+        action: Action::ScrollDown,
+        description: "a line down",
+        hint: None,
+    },
+    Binding {
+        context: Context::Plans,
+        keys: &[key(KeyCode::Up), ch('k')],
+        action: Action::ScrollUp,
+        description: "a line up",
+        hint: None,
+    },
+    Binding {
+        context: Context::Plans,
+        keys: &[ch('n')],
+        action: Action::NextMatch,
+        description: "the next query",
+        hint: Some("next query"),
+    },
+    Binding {
+        context: Context::Plans,
+        keys: &[ch('N')],
+        action: Action::PrevMatch,
+        description: "the previous query",
+        hint: Some("previous"),
+    },
+    Binding {
+        context: Context::Plans,
+        keys: &[key(KeyCode::Enter)],
+        action: Action::OpenItem,
+        description: "show the query in the answer",
+        hint: Some("show"),
+    },
+    Binding {
+        context: Context::Plans,
+        keys: &[key(KeyCode::Esc), ch('P')],
+        action: Action::ClosePrompt,
+        description: "back to the answer",
+        hint: Some("close"),
+    },
+    Binding {
+        context: Context::Answer,
         keys: &[ch('S')],
         action: Action::SchemaView,
         description:

@@ -47,7 +47,7 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 19] = [
+    const CONTEXTS: [Context; 20] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
@@ -60,6 +60,7 @@ pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
         Context::Checks,
         Context::Diff,
         Context::Schema,
+        Context::Plans,
         Context::Marking,
         Context::Comments,
         Context::Checklist,

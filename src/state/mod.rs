@@ -15,6 +15,7 @@ mod notify;
 mod overrides;
 mod payload;
 pub mod picker;
+pub mod plans;
 mod prompt;
 mod readiness;
 pub mod reading;
@@ -269,6 +270,7 @@ pub struct State {
     pub schema_view: Option<schema_view::SchemaView>,
     /// The attempt on screen compared with the one before it, while open.
     pub diff: Option<diff::AttemptDiff>,
+    pub plans_view: Option<plans::PlansView>,
     /// Lines of the answer being marked for a comment.
     pub marking: Option<notes::Marking>,
     /// The list of comments on the attempt on screen, open, with its selected row.
@@ -379,6 +381,7 @@ impl State {
             block_list: None,
             check_list: None,
             diff: None,
+            plans_view: None,
             schema_view: None,
             marking: None,
             comments_open: None,
@@ -556,6 +559,9 @@ impl State {
         }
         if self.diff.is_some() {
             return Context::Diff;
+        }
+        if self.plans_view.is_some() {
+            return Context::Plans;
         }
         if self.marking.is_some() {
             return Context::Marking;

@@ -330,6 +330,67 @@ fn enter_shows_the_line_that_created_the_table() {
     );
 }
 
+// ---- the queries beside their plans ----
+
+fn with_plans(plans: Vec<crate::check::planner::QueryPlan>) -> Bench {
+    let mut b = answered("brief");
+    let report = crate::check::Report {
+        plans,
+        ..Default::default()
+    };
+    b.state.attempts[0].check = Some(checks::SqlCheck::Done(Box::new(report)));
+    b
+}
+
+fn fixture_plans() -> Vec<crate::check::planner::QueryPlan> {
+    serde_json::from_str(include_str!("../../tests/fixtures/query_plans.json")).unwrap()
+}
+
+#[test]
+fn without_a_check_or_a_query_the_plans_say_why() {
+    let mut b = answered("brief");
+    b.key(KeyCode::Char('P'));
+    assert!(b.state.plans_view.is_none());
+    assert!(b.notice().contains("C checks it"), "{}", b.notice());
+    let mut b = with_plans(Vec::new());
+    b.key(KeyCode::Char('P'));
+    assert!(b.state.plans_view.is_none());
+    assert!(b.notice().contains("no query to plan"), "{}", b.notice());
+}
+
+#[test]
+fn the_plans_open_at_the_first_contradicted_claim_and_walk_the_queries() {
+    let mut plans = fixture_plans();
+    // The first query's claims all hold: the view opens where the planner disagrees.
+    plans[0].claims.retain(|c| c.holds);
+    let mut b = with_plans(plans);
+    b.key(KeyCode::Char('P'));
+    let at = |b: &Bench| b.state.plans_view.unwrap().at;
+    assert_eq!(at(&b), 2, "the third query's claim is contradicted");
+    b.key(KeyCode::Char('n'));
+    assert_eq!(at(&b), 2);
+    assert!(b.notice().contains("the last query"), "{}", b.notice());
+    b.key(KeyCode::Char('N'));
+    b.key(KeyCode::Char('N'));
+    assert_eq!(at(&b), 0);
+    b.key(KeyCode::Char('N'));
+    assert!(b.notice().contains("the first query"), "{}", b.notice());
+    b.key(KeyCode::Esc);
+    assert!(b.state.plans_view.is_none());
+}
+
+#[test]
+fn enter_shows_the_query_in_the_answer() {
+    let mut b = with_plans(fixture_plans());
+    b.focus(Focus::Routes);
+    b.key(KeyCode::Char('P'));
+    b.key(KeyCode::Char('n'));
+    b.key(KeyCode::Enter);
+    assert!(b.state.plans_view.is_none());
+    assert_eq!(b.state.focus, Focus::Answer);
+    assert!(b.notice().contains("query at line 25"), "{}", b.notice());
+}
+
 // ---- co-review ----
 
 #[test]

@@ -350,6 +350,9 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
         if let Some(effects) = super::diff::key(state, action) {
             return effects;
         }
+        if let Some(effects) = super::plans::key(state, action) {
+            return effects;
+        }
         if let Some(effects) = super::notes::marking_key(state, action) {
             return effects;
         }
@@ -558,6 +561,10 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
         Action::SchemaBack => Vec::new(),
         Action::DiffAttempt => {
             super::diff::open(state);
+            Vec::new()
+        }
+        Action::QueryPlans => {
+            super::plans::open(state);
             Vec::new()
         }
         Action::Comment => {

@@ -34,6 +34,7 @@ pub fn allowed(action: Action) -> bool {
             | Action::Bottom
             | Action::PrevAttempt
             | Action::DiffAttempt
+            | Action::QueryPlans
             | Action::SchemaView
             | Action::SchemaBack
             | Action::NextAttempt

@@ -10,6 +10,7 @@ pub mod outline;
 pub mod overlays;
 pub mod panes;
 pub mod picker;
+pub mod plans;
 pub mod routes;
 pub mod schema_view;
 
@@ -86,24 +87,15 @@ fn draw_panes(frame: &mut Frame, state: &State) {
         &state.schema_view,
         crate::state::schema_view::schema_of(state),
     ) {
-        // Over the panes, like the history: a schema wants the whole width.
-        let area = Rect::new(
-            size.x,
-            areas.brief.y,
-            size.width,
-            areas.notice.y.saturating_sub(areas.brief.y),
-        );
-        schema_view::draw(frame, area, schema, open, &palette);
+        // A schema wants the whole width.
+        schema_view::draw(frame, over_panes(size, &areas), schema, open, &palette);
+    }
+    if let (Some(open), Ok(plans)) = (&state.plans_view, crate::state::plans::plans_of(state)) {
+        // The query and its plan side by side want the width.
+        plans::draw(frame, over_panes(size, &areas), plans, open, &palette);
     }
     if let Some(open) = &state.history {
-        // Over the panes, under the status line and the keys, which go on serving the screen.
-        let area = Rect::new(
-            size.x,
-            areas.brief.y,
-            size.width,
-            areas.notice.y.saturating_sub(areas.brief.y),
-        );
-        history::draw(frame, area, open, &palette);
+        history::draw(frame, over_panes(size, &areas), open, &palette);
     }
     if state.messages_open.is_some() {
         messages::draw(frame, size, state, &palette);
@@ -111,6 +103,17 @@ fn draw_panes(frame: &mut Frame, state: &State) {
     if state.help {
         overlays::help(frame, size, state.help_scroll, &palette);
     }
+}
+
+/// The panes' whole width and height, under the header and above the notice and keys, which go
+/// on serving the screen: where the views that want room (schema, plans, history) are drawn.
+fn over_panes(size: Rect, areas: &layout::Areas) -> Rect {
+    Rect::new(
+        size.x,
+        areas.brief.y,
+        size.width,
+        areas.notice.y.saturating_sub(areas.brief.y),
+    )
 }
 
 fn too_small(frame: &mut Frame, size: Rect) {
