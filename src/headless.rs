@@ -538,9 +538,13 @@ async fn run_step(
         },
         reask: None,
         payload_brief: None,
-        check: check.map(|report| crate::routing::CheckRecord {
-            approved_with_errors: !report.errors.is_empty(),
-            report,
+        check: check.map(|report| {
+            let formats = job
+                .checker
+                .as_ref()
+                .map_or(&[][..], |c| &c.settings.envelope_schema);
+            let with_errors = !report.errors.is_empty();
+            crate::routing::CheckRecord::new(report, with_errors, formats)
         }),
         // Nobody read it: no comments, no checklist marked.
         notes: Default::default(),

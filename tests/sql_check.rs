@@ -943,14 +943,23 @@ fn server_url_for_config() -> String {
 /// `archbench run --check` against a loopback model server, checking on the suite's PostgreSQL:
 /// the exit code, what standard error says, and the outbox.
 fn headless_check(answer: &str) -> (i32, String, Vec<serde_json::Value>) {
+    headless_check_with(answer, "")
+}
+
+/// `run --check --approve agent` on `answer`, with `config` as the configuration file.
+fn headless_check_with(answer: &str, config: &str) -> (i32, String, Vec<serde_json::Value>) {
     use common::home::Home;
     use common::server::{openai_sse, Reply, Server};
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 50, "stop")])]);
     let home = Home::new();
     let brief = home.path().join("brief.md");
     std::fs::write(&brief, "A shop.").unwrap();
+    let config_file = home.path().join("config.toml");
+    std::fs::write(&config_file, config).unwrap();
     let out = home
         .command()
+        .arg("--config")
+        .arg(&config_file)
         .args([
             "run",
             "--check",
@@ -1013,6 +1022,33 @@ fn run_check_hands_off_an_answer_whose_sql_applied_with_the_check_in_the_envelop
     assert_eq!(check["errors"], serde_json::json!([]));
     assert_eq!(check["approved_with_errors"], false);
     assert_eq!(check["lints"][0]["rule"], "fk-without-index");
+    assert!(check.get("artifacts").is_none(), "none unless asked for");
+    common::assert_valid_envelope(&envelopes[0]);
+}
+
+#[test]
+fn the_schema_goes_into_the_envelope_in_the_formats_asked_for() {
+    let good = CHECKED_ANSWER
+        .replace("REFERENCES customer (id)", "REFERENCES customers (id)")
+        .replace("(body text)", "(id bigint PRIMARY KEY, body text)");
+    let config = "[check]\nenvelope_schema = [\"mermaid\", \"json\"]\n";
+    let (code, stderr, envelopes) = headless_check_with(&good, config);
+    assert_eq!(code, 0, "{stderr}");
+    let artifacts = envelopes[0]["check"]["artifacts"].as_array().unwrap();
+    let names: Vec<&str> = artifacts
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["schema.mmd", "schema.json"]);
+    let mermaid = artifacts[0]["content"].as_str().unwrap();
+    assert!(mermaid.starts_with("erDiagram"), "{mermaid}");
+    assert!(mermaid.contains("customers ||--o{ orders"), "{mermaid}");
+    let schema: archbench::check::schema::Schema =
+        serde_json::from_str(artifacts[1]["content"].as_str().unwrap()).unwrap();
+    let mut tables: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+    tables.sort_unstable();
+    assert_eq!(tables, ["customers", "notes", "orders"]);
+    assert_eq!(artifacts[1]["media_type"], "application/json");
     common::assert_valid_envelope(&envelopes[0]);
 }
 

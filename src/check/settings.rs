@@ -35,6 +35,8 @@ pub struct Settings {
     pub server: ServerSpec,
     pub require: Require,
     pub options: Options,
+    /// The schema's formats written into the envelope.
+    pub envelope_schema: Vec<super::schema::render::Format>,
 }
 
 impl Settings {
@@ -79,6 +81,12 @@ impl Settings {
                 progress: super::Progress::default(),
                 dump: false,
             },
+            // Names the validator refused never get here; any left over are skipped.
+            envelope_schema: config
+                .envelope_schema
+                .iter()
+                .filter_map(|f| super::schema::render::Format::parse(f.get_ref()))
+                .collect(),
         })
     }
 }

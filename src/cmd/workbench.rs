@@ -327,5 +327,6 @@ fn checker(
         return Ok(None);
     }
     state.check_policy = Some(settings.require);
+    state.schema_artifacts = settings.envelope_schema.clone();
     Ok(Some(Arc::new(crate::check::Checker::new(settings))))
 }

@@ -99,6 +99,17 @@ fn check_sql_check(
     error: &impl Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
     errors: &mut Vec<ConfigError>,
 ) {
+    for format in &check.envelope_schema {
+        if crate::check::schema::render::Format::parse(format.get_ref()).is_none() {
+            errors.push(error(
+                Some(format.span()),
+                format!(
+                    "check.envelope_schema lists \"text\", \"mermaid\", \"dot\" or \"json\", not \"{}\"",
+                    format.get_ref()
+                ),
+            ));
+        }
+    }
     if let Some(require) = &check.require {
         if crate::check::Require::parse(require.get_ref()).is_none() {
             errors.push(error(

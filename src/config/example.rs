@@ -85,6 +85,18 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 # base_ms = 1000
 # max_ms = 30000
 
+# The answer's SQL, applied to a throwaway PostgreSQL (or the server named here), linted, its
+# queries planned.
+# [check]
+# enabled = true
+# url = "postgresql://checker@db.example.com/postgres"   # needs CREATEROLE and CREATEDB
+# require = "confirm"          # approving with errors: pass (refused) | confirm | off
+# statement_timeout_secs = 5
+# time_limit_secs = 60
+# envelope_schema = ["mermaid", "json"]   # the built schema into the envelope: text, mermaid, dot, json
+# [check.lints]
+# prefer-text-field = false    # any rule of `archbench check --rules`
+
 # Keys: a binding's name (context.action; a global one by its action alone, as `archbench keys`
 # lists them) and the keys it should answer to. Conflicts are reported at start.
 # [keys]

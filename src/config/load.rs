@@ -213,6 +213,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_schema_format_for_the_envelope_names_its_line() {
+        let err =
+            parse_str("[check]\nenvelope_schema = [\n  \"mermaid\",\n  \"png\",\n]\n").unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert!(
+            err.message.contains(
+                "check.envelope_schema lists \"text\", \"mermaid\", \"dot\" or \"json\", not \"png\""
+            ),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
     fn an_unknown_key_names_its_line() {
         let err = parse_str("[handoff]\nsink = [\"outbox\"]\n").unwrap_err();
         assert_eq!(err.line, Some(2));

@@ -156,4 +156,8 @@ pub struct CheckConfig {
     /// Lint rules by name, `false` to turn one off.
     #[serde(default)]
     pub lints: BTreeMap<String, Spanned<bool>>,
+    /// The schema the check built, written into the envelope in these formats: "text",
+    /// "mermaid", "dot", "json" (none by default).
+    #[serde(default)]
+    pub envelope_schema: Vec<Spanned<String>>,
 }

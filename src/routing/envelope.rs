@@ -132,6 +132,45 @@ pub struct CheckRecord {
     #[serde(flatten)]
     pub report: crate::check::Report,
     pub approved_with_errors: bool,
+    /// The schema the check built, written out in the formats `[check] envelope_schema` asks
+    /// for (none unless asked: the report already says what the SQL did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A file that travels inside the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// `schema.mmd`.
+    pub name: String,
+    pub media_type: String,
+    pub content: String,
+}
+
+impl CheckRecord {
+    /// The one way a check becomes the envelope's record, from the workbench and headless alike.
+    pub fn new(
+        report: crate::check::Report,
+        approved_with_errors: bool,
+        schema_formats: &[crate::check::schema::render::Format],
+    ) -> CheckRecord {
+        let artifacts = match &report.schema {
+            Some(Ok(schema)) if !schema.tables.is_empty() => schema_formats
+                .iter()
+                .map(|f| Artifact {
+                    name: f.file_name().to_string(),
+                    media_type: f.media_type().to_string(),
+                    content: f.render(schema),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        CheckRecord {
+            report,
+            approved_with_errors,
+            artifacts,
+        }
+    }
 }
 
 /// The agent was asked again, for its decision line only; `decision` is read from its reply.

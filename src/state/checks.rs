@@ -315,10 +315,11 @@ pub(super) fn gate(state: &State, confirmed: bool) -> Gate {
         return Gate::Open(None);
     };
     let record = |report: &Report| {
-        Box::new(CheckRecord {
-            report: report.clone(),
-            approved_with_errors: confirmed && !report.errors.is_empty(),
-        })
+        Box::new(CheckRecord::new(
+            report.clone(),
+            confirmed && !report.errors.is_empty(),
+            &state.schema_artifacts,
+        ))
     };
     match state.latest().and_then(|a| a.check.as_ref()) {
         None => Gate::Open(None),

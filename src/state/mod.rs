@@ -279,6 +279,8 @@ pub struct State {
     pub checklist_open: Option<usize>,
     /// What approving asks of the SQL check; none: the check is off.
     pub check_policy: Option<crate::check::Require>,
+    /// The schema's formats the envelope carries (`[check] envelope_schema`).
+    pub schema_artifacts: Vec<crate::check::schema::render::Format>,
     /// State changes for the audit log, queued by `update` as data; the loop takes them out and
     /// appends them, in order.
     pub audit: Vec<crate::store::audit::AuditEntry>,
@@ -387,6 +389,7 @@ impl State {
             comments_open: None,
             checklist_open: None,
             check_policy: None,
+            schema_artifacts: Vec::new(),
             audit: Vec::new(),
             next_step: None,
             instance: uuid::Uuid::new_v4().to_string(),

@@ -356,15 +356,65 @@ pub fn dot(schema: &Schema) -> String {
 /// The schema's drawings as files to save beside the answer's code blocks: text, Mermaid,
 /// Graphviz and JSON (the `--sql` dump needs the server, and is `archbench schema --sql`).
 pub fn exports(schema: &Schema) -> Vec<(String, String)> {
-    vec![
-        ("schema.txt".into(), text(schema)),
-        ("schema.mmd".into(), mermaid(schema)),
-        ("schema.dot".into(), dot(schema)),
-        (
-            "schema.json".into(),
-            serde_json::to_string_pretty(schema).unwrap_or_default() + "\n",
-        ),
-    ]
+    Format::ALL
+        .iter()
+        .map(|f| (f.file_name().to_string(), f.render(schema)))
+        .collect()
+}
+
+/// The ways the schema is written out: with the saved blocks, and into the envelope on request
+/// (`[check] envelope_schema`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Mermaid,
+    Dot,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Text, Format::Mermaid, Format::Dot, Format::Json];
+
+    /// As `[check] envelope_schema` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Mermaid => "mermaid",
+            Format::Dot => "dot",
+            Format::Json => "json",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Text => "schema.txt",
+            Format::Mermaid => "schema.mmd",
+            Format::Dot => "schema.dot",
+            Format::Json => "schema.json",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain",
+            Format::Mermaid => "text/vnd.mermaid",
+            Format::Dot => "text/vnd.graphviz",
+            Format::Json => "application/json",
+        }
+    }
+
+    pub fn render(self, schema: &Schema) -> String {
+        match self {
+            Format::Text => text(schema),
+            Format::Mermaid => mermaid(schema),
+            Format::Dot => dot(schema),
+            Format::Json => serde_json::to_string_pretty(schema).unwrap_or_default() + "\n",
+        }
+    }
 }
 
 #[cfg(test)]
