@@ -205,6 +205,56 @@ fn run_detail(id: i64, answer: &str) -> archbench::store::sessions::RunDetail {
     }
 }
 
+/// The run with the comments its events leave standing: the reviewer's on two lines, a watcher's
+/// on a section, and one deleted (not shown).
+fn with_comments(
+    mut run: archbench::store::sessions::RunDetail,
+) -> archbench::store::sessions::RunDetail {
+    use archbench::review::comments::{Anchor, Comment};
+    let comment = |anchor, text: &str, author: &str| {
+        serde_json::to_value(Comment {
+            anchor,
+            quote: String::new(),
+            text: text.into(),
+            author: author.into(),
+            at: chrono::DateTime::parse_from_rfc3339("2026-11-23T09:05:00Z")
+                .unwrap()
+                .into(),
+        })
+        .unwrap()
+    };
+    let event = |kind: &str, data| archbench::store::sessions::EventRow {
+        at: "2026-11-23T09:05:00.000Z".into(),
+        kind: kind.into(),
+        data,
+    };
+    let gone = comment(Anchor::Lines { first: 3, last: 3 }, "typo", "Ada Reviewer");
+    run.events = vec![
+        event(
+            "comment",
+            comment(
+                Anchor::Lines { first: 9, last: 10 },
+                "Why bigint for a tenant id?",
+                "Ada Reviewer",
+            ),
+        ),
+        event("comment", gone.clone()),
+        event(
+            "shared_comment",
+            comment(
+                Anchor::Section {
+                    line: 7,
+                    title: "2. Schema design".into(),
+                },
+                "Partition orders by month.",
+                "bea",
+            ),
+        ),
+        event("comment_deleted", gone),
+    ];
+    run
+}
+
 fn history(w: u16, h: u16) -> Driver {
     let mut d = Driver::new(BRIEF, w, h);
     d.ctrl('o');
@@ -529,7 +579,7 @@ screens! {
         d.key(KeyCode::Enter);
         d.send(Event::RunsLoaded {
             then: archbench::effect::RunsFor::Open,
-            result: Ok(vec![run_detail(3, ANSWER)]),
+            result: Ok(vec![with_comments(run_detail(3, ANSWER))]),
             chain_id: String::new(),
         });
         d

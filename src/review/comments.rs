@@ -46,6 +46,29 @@ pub struct Comment {
     pub at: DateTime<Utc>,
 }
 
+/// The comments a run's events leave standing, in the order they were made: the reviewer's
+/// (`comment`) and the watchers' (`shared_comment`), less those deleted (`comment_deleted`).
+pub fn standing<'e>(
+    events: impl IntoIterator<Item = (&'e str, &'e serde_json::Value)>,
+) -> Vec<Comment> {
+    let mut kept: Vec<Comment> = Vec::new();
+    for (kind, data) in events {
+        let Ok(comment) = serde_json::from_value::<Comment>(data.clone()) else {
+            continue;
+        };
+        match kind {
+            "comment" | "shared_comment" => kept.push(comment),
+            "comment_deleted" => {
+                if let Some(i) = kept.iter().position(|c| *c == comment) {
+                    kept.remove(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    kept
+}
+
 /// At most this many lines of the answer are quoted per comment (a section is quoted by its
 /// heading): enough to find the place, not a second copy of the answer.
 const QUOTED_LINES: usize = 8;

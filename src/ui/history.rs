@@ -291,6 +291,16 @@ fn header_lines(run: &RunDetail, palette: &Palette) -> Vec<Line<'static>> {
     if let Some(feedback) = &run.feedback {
         lines.push(field("feedback", feedback.clone()));
     }
+    let comments =
+        crate::review::comments::standing(run.events.iter().map(|e| (e.kind.as_str(), &e.data)));
+    for (i, c) in comments.iter().enumerate() {
+        let name = if i == 0 { "comments" } else { "" };
+        let text = c.text.lines().collect::<Vec<_>>().join(" ");
+        lines.push(field(
+            name,
+            format!("{} · {}: {text}", c.anchor.label(), c.author),
+        ));
+    }
     lines.push(Line::styled("brief", label));
     for line in run.brief.lines() {
         lines.push(Line::raw(format!("  {}", sanitize_line(line))));

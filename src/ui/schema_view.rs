@@ -75,7 +75,7 @@ pub fn draw(frame: &mut Frame, area: Rect, schema: &Schema, view: &SchemaView, p
     let Some(table) = schema.table(&view.table) else {
         return;
     };
-    let lines = drawing_lines(schema, table, palette);
+    let lines = drawing_lines(schema, table, drawing.width as usize, palette);
     frame.render_widget(
         Paragraph::new(lines.into_iter().skip(view.scroll).collect::<Vec<_>>()),
         drawing,
@@ -86,6 +86,7 @@ pub fn draw(frame: &mut Frame, area: Rect, schema: &Schema, view: &SchemaView, p
 fn drawing_lines(
     schema: &Schema,
     table: &crate::check::schema::Table,
+    width: usize,
     palette: &Palette,
 ) -> Vec<Line<'static>> {
     let related = related(schema, table);
@@ -153,7 +154,9 @@ fn drawing_lines(
         } else {
             Style::default()
         };
-        lines.push(Line::styled(sanitize_line(&text).into_owned(), style));
+        for row in wrap_boxed(&sanitize_line(&text), width) {
+            lines.push(Line::styled(row, style));
+        }
     }
     if !outgoing.is_empty() {
         lines.push(Line::styled("│", link));
@@ -164,4 +167,90 @@ fn drawing_lines(
         }
     }
     lines
+}
+
+/// Where a fact's text begins in the box (`│ ` and the fact's 13-column name): a long fact goes
+/// on under its text, so the names down the left stay readable.
+const FACT_INDENT: usize = 15;
+
+/// A line of the table's box wrapped at word boundaries to `width` columns, its continuation
+/// rows inside the box under the fact's text: an index predicate or a policy is read whole,
+/// never cut.
+fn wrap_boxed(line: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    if line.width() <= width || width <= FACT_INDENT + 8 || !line.starts_with('│') {
+        return vec![line.to_string()];
+    }
+    let indent = format!("│{}", " ".repeat(FACT_INDENT - 1));
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in line.split_inclusive(' ') {
+        let room = width.saturating_sub(row.width());
+        if word.trim_end().width() <= room || row.trim().is_empty() || row == indent {
+            row.push_str(word);
+        } else {
+            rows.push(row.trim_end().to_string());
+            row = format!("{indent}{word}");
+        }
+        // A word longer than a whole row is broken where the row ends.
+        while row.width() > width {
+            let mut head = String::new();
+            for c in row.chars() {
+                if head.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) > width {
+                    break;
+                }
+                head.push(c);
+            }
+            let tail = row[head.len()..].to_string();
+            rows.push(head);
+            row = format!("{indent}{tail}");
+        }
+    }
+    if !row.trim().is_empty() && row != indent {
+        rows.push(row.trim_end().to_string());
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn a_long_fact_wraps_under_its_text_and_loses_nothing() {
+        let line = "│ index        orders_open_idx btree (tenant_id, placed_at) where status = 'open'::text · line 12";
+        let rows = wrap_boxed(line, 40);
+        assert!(rows.len() > 2, "{rows:#?}");
+        assert!(rows.iter().all(|r| r.width() <= 40), "{rows:#?}");
+        assert!(
+            rows[1..].iter().all(|r| r.starts_with("│              ")),
+            "{rows:#?}"
+        );
+        let words = |s: &str| {
+            s.split_whitespace()
+                .filter(|w| *w != "│")
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(words(&rows.join(" ")), words(line));
+    }
+
+    #[test]
+    fn a_word_longer_than_the_row_is_broken_not_cut() {
+        let line = format!("│ check        {} · line 3", "x".repeat(60));
+        let rows = wrap_boxed(&line, 30);
+        assert!(rows.iter().all(|r| r.width() <= 30), "{rows:#?}");
+        let xs: usize = rows.iter().map(|r| r.matches('x').count()).sum();
+        assert_eq!(xs, 60);
+    }
+
+    #[test]
+    fn short_lines_and_the_box_corners_stay_as_they_are() {
+        assert_eq!(
+            wrap_boxed("│ id  bigint  not null", 40),
+            ["│ id  bigint  not null"]
+        );
+        assert_eq!(wrap_boxed("┌─ orders · line 3", 10), ["┌─ orders · line 3"]);
+    }
 }
