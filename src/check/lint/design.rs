@@ -112,18 +112,32 @@ fn queries() -> Vec<Query> {
     ]
 }
 
-/// Reads the built schema's catalog for the design lints that are on.
-pub async fn design(client: &Client, plan: &Plan, off: &BTreeSet<String>) -> Vec<Lint> {
+/// Reads the built schema's catalog for the design lints that are on; a lint whose catalog
+/// query failed is said, not dropped (the reviewer would read its silence as a pass).
+pub async fn design(
+    client: &Client,
+    plan: &Plan,
+    off: &BTreeSet<String>,
+) -> (Vec<Lint>, Vec<crate::check::Skipped>) {
     let places = places(plan);
     let fallback = plan.statements.first().map(|s| s.at).unwrap_or_default();
     let mut lints = Vec::new();
+    let mut unread = Vec::new();
     for query in queries() {
         if off.contains(query.rule) || (query.multi_tenant_only && !plan.multi_tenant) {
             continue;
         }
         // A catalog the server lays out differently (an older version) loses a lint, not the check.
-        let Ok(messages) = client.simple_query(&query.sql).await else {
-            continue;
+        let messages = match client.simple_query(&query.sql).await {
+            Ok(messages) => messages,
+            Err(e) => {
+                unread.push(crate::check::Skipped {
+                    line: fallback.line,
+                    dialect: crate::check::dialect::Dialect::Postgres.to_string(),
+                    reason: format!("lint {} not read from the catalog: {e}", query.rule),
+                });
+                continue;
+            }
         };
         for message in messages {
             if let SimpleQueryMessage::Row(row) = message {
@@ -134,7 +148,7 @@ pub async fn design(client: &Client, plan: &Plan, off: &BTreeSet<String>) -> Vec
             }
         }
     }
-    lints
+    (lints, unread)
 }
 
 /// Where each table, index and named constraint was made, by name.
