@@ -5,28 +5,11 @@
 
 mod common;
 
-use archbench::check::server::{CheckServer, ServerSpec};
 use archbench::check::{self, Options, Report, Source};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-fn server() -> &'static CheckServer {
-    static SERVER: OnceLock<CheckServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        // Started on a thread of its own: the first caller may be inside a test's runtime.
-        std::thread::spawn(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(CheckServer::start(&ServerSpec::Throwaway))
-        })
-        .join()
-        .unwrap()
-        .expect("the suite's PostgreSQL (scripts/setup.sh installs it)")
-    })
-}
+use common::pg::server;
 
 fn options() -> Options {
     Options {

@@ -5,6 +5,7 @@ pub mod audit_writer;
 pub mod deferred;
 pub mod draft;
 pub mod follow;
+pub mod inbox;
 pub mod ledger;
 pub mod outbox;
 pub mod outcomes;

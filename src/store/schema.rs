@@ -93,6 +93,29 @@ pub(super) const MIGRATIONS: &[&str] = &[
         sha256 TEXT NOT NULL,
         at TEXT NOT NULL
     );",
+    // 5: reviews waiting for a person (the inbox), each with its claim: who holds it, the token
+    // every later step must show, and the lease that lets it go if their process dies. A review
+    // is settled once: the UPDATE that settles it names the pending status and the token.
+    "CREATE TABLE pending_reviews (
+        id TEXT PRIMARY KEY,
+        role_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        check_summary TEXT,
+        created_at TEXT NOT NULL,
+        origin_who TEXT NOT NULL,
+        origin_how TEXT NOT NULL,
+        review TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'settled')),
+        claimed_by TEXT,
+        claim_token TEXT,
+        claimed_at TEXT,
+        lease_until TEXT,
+        outcome TEXT,
+        settled_by TEXT,
+        settled_at TEXT
+    );
+    CREATE INDEX pending_reviews_waiting ON pending_reviews(status, created_at);",
 ];
 
 /// The version that brought outcomes and the answers' hashes.

@@ -8,6 +8,7 @@
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub mod home;
+pub mod pg;
 pub mod server;
 pub mod tmux;
 

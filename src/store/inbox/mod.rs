@@ -1,0 +1,360 @@
+//! Pending reviews: answers that wait for a person, kept in the store where any reviewer of the
+//! team can find them. A headless run with `--approve inbox` (or a review deferred in the
+//! workbench) leaves one; a reviewer claims it with a lease, renewed while they work and lost if
+//! their process dies; an action is taken only under the claim it was opened with, and settles
+//! the review exactly once, whatever the number of reviewers or machines.
+//!
+//! One interface, two stores: the session store's SQLite file for one machine, a shared
+//! PostgreSQL for a team. Both take the time from the caller (`at`): leases are tested with a
+//! clock the test holds, and every machine of a team reads the same rule.
+
+mod postgres;
+mod sqlite;
+
+use crate::store::deferred::DeferredReview;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::time::Duration;
+
+pub use postgres::PgInbox;
+pub use sqlite::SqliteInbox;
+
+/// A lease is renewed this often while the reviewer works (a third of its length: two renewals
+/// may fail before it lapses).
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// Where a pending review came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Origin {
+    /// `ada@build-7`.
+    pub who: String,
+    /// `run --approve inbox`, `workbench (deferred)`.
+    pub how: String,
+}
+
+impl Origin {
+    /// This process, as others will see it.
+    pub fn here(how: &str) -> Origin {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "someone".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".into());
+        Origin {
+            who: format!("{user}@{host}"),
+            how: how.to_string(),
+        }
+    }
+}
+
+/// One line of the inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub role: String,
+    /// The brief's first line.
+    pub title: String,
+    /// `pending`, `claimed` (a lease that holds), `settled`.
+    pub status: String,
+    /// The decision's status: unique, ambiguous, missing…
+    pub decision: String,
+    /// The SQL check in one line, when the answer was checked.
+    pub check: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub origin: Origin,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// A claim held: the token every later step must show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: String,
+    pub token: String,
+    pub by: String,
+    pub until: DateTime<Utc>,
+}
+
+/// Why a claim, a renewal or an action was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Someone else holds it.
+    Taken { by: String, since: DateTime<Utc> },
+    /// It was acted on already.
+    Settled { by: String, outcome: String },
+    /// The claim shown is no longer the review's (it lapsed, was taken and let go): the review
+    /// is free again.
+    Lost,
+    /// No pending review has this id.
+    Missing,
+    /// The store could not be asked.
+    Store(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Taken { by, since } => write!(
+                f,
+                "being reviewed by {by} since {}",
+                since.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Refused::Settled { by, outcome } => write!(f, "already settled by {by}: {outcome}"),
+            Refused::Lost => f.write_str(
+                "the claim was lost (its lease lapsed and another took it); the review is back in the inbox: open it again",
+            ),
+            Refused::Missing => f.write_str("no pending review has this id"),
+            Refused::Store(e) => write!(f, "the store could not be asked: {e}"),
+        }
+    }
+}
+
+/// Which pending reviews to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub role: Option<String>,
+    /// Only reviews older than this.
+    pub older_than: Option<Duration>,
+    /// Settled ones too.
+    pub all: bool,
+    pub limit: Option<usize>,
+}
+
+/// What a pending review is listed with, read once from the review when it is enqueued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub title: String,
+    pub decision: String,
+    pub check: Option<String>,
+}
+
+impl Summary {
+    pub fn of(review: &DeferredReview, check: Option<String>) -> Summary {
+        let title = review
+            .brief
+            .lines()
+            .map(|l| l.trim().trim_start_matches('#').trim())
+            .find(|l| !l.is_empty())
+            .unwrap_or("(empty brief)")
+            .chars()
+            .take(120)
+            .collect();
+        let decision = review
+            .attempts
+            .last()
+            .and_then(|a| a.decision.as_ref())
+            .map_or("none", |d| d.status.as_str())
+            .to_string();
+        Summary {
+            title,
+            decision,
+            check,
+        }
+    }
+}
+
+/// The inbox, in whichever store the configuration names.
+pub enum Inbox {
+    Sqlite(SqliteInbox),
+    Postgres(PgInbox),
+}
+
+impl Inbox {
+    /// The team's PostgreSQL when `url` is given, else this machine's session store.
+    pub async fn open(url: Option<&str>, sqlite: &std::path::Path) -> Result<Inbox, String> {
+        match url {
+            Some(url) => Ok(Inbox::Postgres(PgInbox::connect(url).await?)),
+            None => Ok(Inbox::Sqlite(SqliteInbox::open(sqlite)?)),
+        }
+    }
+
+    /// Leaves `review` pending; returns its id.
+    pub async fn enqueue(
+        &self,
+        review: &DeferredReview,
+        origin: &Origin,
+        check: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<String, String> {
+        let summary = Summary::of(review, check);
+        match self {
+            Inbox::Sqlite(s) => s.enqueue(review, origin, &summary, at),
+            Inbox::Postgres(p) => p.enqueue(review, origin, &summary, at).await,
+        }
+    }
+
+    /// The reviews waiting, oldest first (claimed ones say by whom).
+    pub async fn list(&self, filter: &Filter, at: DateTime<Utc>) -> Result<Vec<Row>, String> {
+        match self {
+            Inbox::Sqlite(s) => s.list(filter, at),
+            Inbox::Postgres(p) => p.list(filter, at).await,
+        }
+    }
+
+    /// The review whose id is `id` or starts with it (exactly one must).
+    pub async fn get(&self, id: &str) -> Result<(Row, DeferredReview), String> {
+        let found = match self {
+            Inbox::Sqlite(s) => s.get(id)?,
+            Inbox::Postgres(p) => p.get(id).await?,
+        };
+        let mut found = found.into_iter();
+        match (found.next(), found.next()) {
+            (Some((row, review)), None) => {
+                let review: DeferredReview = serde_json::from_str(&review)
+                    .map_err(|e| format!("review {} cannot be read: {e}", row.id))?;
+                Ok((row, review))
+            }
+            (None, _) => Err(format!(
+                "no review in the inbox starts with `{id}`: `archbench inbox list` shows them"
+            )),
+            (Some(_), Some(_)) => Err(format!(
+                "more than one review starts with `{id}`: give more of the id"
+            )),
+        }
+    }
+
+    /// Claims review `id` for `by` until `at + lease`: refused while another's lease holds.
+    pub async fn claim(
+        &self,
+        id: &str,
+        by: &str,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<Claim, Refused> {
+        let token = uuid::Uuid::new_v4().to_string();
+        let until = at + lease;
+        let won = match self {
+            Inbox::Sqlite(s) => s.claim(id, by, &token, at, until),
+            Inbox::Postgres(p) => p.claim(id, by, &token, at, until).await,
+        }
+        .map_err(Refused::Store)?;
+        if won {
+            return Ok(Claim {
+                id: id.to_string(),
+                token,
+                by: by.to_string(),
+                until,
+            });
+        }
+        Err(self.why_not(id, at).await)
+    }
+
+    /// Claims the oldest review nobody holds (skipping those being claimed this instant):
+    /// `None` when none waits.
+    pub async fn claim_next(
+        &self,
+        by: &str,
+        role: Option<&str>,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Claim>, String> {
+        let token = uuid::Uuid::new_v4().to_string();
+        let until = at + lease;
+        let id = match self {
+            Inbox::Sqlite(s) => s.claim_next(by, role, &token, at, until)?,
+            Inbox::Postgres(p) => p.claim_next(by, role, &token, at, until).await?,
+        };
+        Ok(id.map(|id| Claim {
+            id,
+            token,
+            by: by.to_string(),
+            until,
+        }))
+    }
+
+    /// Keeps the claim another `lease`: refused if it was lost meanwhile.
+    pub async fn renew(
+        &self,
+        claim: &Claim,
+        lease: Duration,
+        at: DateTime<Utc>,
+    ) -> Result<Claim, Refused> {
+        let until = at + lease;
+        let kept = match self {
+            Inbox::Sqlite(s) => s.renew(&claim.id, &claim.token, until),
+            Inbox::Postgres(p) => p.renew(&claim.id, &claim.token, until).await,
+        }
+        .map_err(Refused::Store)?;
+        if kept {
+            return Ok(Claim {
+                until,
+                ..claim.clone()
+            });
+        }
+        Err(self.why_not(&claim.id, at).await)
+    }
+
+    /// Lets the review go back to the inbox.
+    pub async fn release(&self, claim: &Claim) -> Result<(), String> {
+        match self {
+            Inbox::Sqlite(s) => s.release(&claim.id, &claim.token),
+            Inbox::Postgres(p) => p.release(&claim.id, &claim.token).await,
+        }
+    }
+
+    /// Settles the review under `claim` with `outcome` (`handed off to X`, `rejected`): once
+    /// only, and only while the claim is still the holder's — a lease that lapsed and was
+    /// taken by another is refused; one that lapsed with nobody else claiming still holds.
+    pub async fn settle(
+        &self,
+        claim: &Claim,
+        outcome: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        let done = match self {
+            Inbox::Sqlite(s) => s.settle(&claim.id, &claim.token, outcome, at),
+            Inbox::Postgres(p) => p.settle(&claim.id, &claim.token, outcome, at).await,
+        }
+        .map_err(Refused::Store)?;
+        if done {
+            return Ok(());
+        }
+        Err(self.why_not(&claim.id, at).await)
+    }
+
+    /// Why a claim or an action on `id` did not take.
+    async fn why_not(&self, id: &str, at: DateTime<Utc>) -> Refused {
+        let state = match self {
+            Inbox::Sqlite(s) => s.state(id),
+            Inbox::Postgres(p) => p.state(id).await,
+        };
+        match state {
+            Err(e) => Refused::Store(e),
+            Ok(None) => Refused::Missing,
+            Ok(Some(s)) if s.settled => Refused::Settled {
+                by: s.settled_by.unwrap_or_default(),
+                outcome: s.outcome.unwrap_or_default(),
+            },
+            Ok(Some(s)) => match (s.claimed_by, s.claimed_at, s.lease_until) {
+                (Some(by), Some(since), Some(until)) if until > at => Refused::Taken { by, since },
+                _ => Refused::Lost,
+            },
+        }
+    }
+}
+
+/// Where a review stands, to say why something was refused.
+#[derive(Debug, Clone, Default)]
+struct State {
+    settled: bool,
+    settled_by: Option<String>,
+    outcome: Option<String>,
+    claimed_by: Option<String>,
+    claimed_at: Option<DateTime<Utc>>,
+    lease_until: Option<DateTime<Utc>>,
+}
+
+/// A row's status as listed at `at`.
+fn status(settled: bool, lease_until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> String {
+    if settled {
+        "settled"
+    } else if lease_until.is_some_and(|u| u > at) {
+        "claimed"
+    } else {
+        "pending"
+    }
+    .to_string()
+}
+

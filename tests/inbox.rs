@@ -1,0 +1,441 @@
+//! The inbox of pending reviews, the same tests against both stores: this machine's SQLite file
+//! and a team's PostgreSQL (a fresh database on the suite's server for each test). Leases are
+//! driven by the time each call is given, never by waiting.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use archbench::store::deferred::{DeferredReview, SavedAttempt, SavedPhase, FORMAT};
+use archbench::store::inbox::{Filter, Inbox, Origin, Refused};
+use chrono::{DateTime, TimeZone, Utc};
+use std::time::Duration;
+
+/// Where a test's inbox lives: more handles on it stand for more processes or machines.
+enum Place {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Place {
+    async fn new(postgres: bool) -> Place {
+        if postgres {
+            Place::Postgres(common::pg::fresh_database().await)
+        } else {
+            Place::Sqlite(tempfile::tempdir().unwrap())
+        }
+    }
+
+    /// Another process's handle on the same inbox.
+    async fn open(&self) -> Inbox {
+        match self {
+            Place::Sqlite(dir) => Inbox::open(None, &dir.path().join("sessions.db")).await,
+            Place::Postgres(url) => {
+                Inbox::open(Some(url), std::path::Path::new("/nonexistent")).await
+            }
+        }
+        .unwrap()
+    }
+}
+
+fn t(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_790_000_000 + secs, 0).unwrap()
+}
+
+const LEASE: Duration = Duration::from_secs(60);
+
+fn review(id: &str, role: &str, brief: &str) -> DeferredReview {
+    serde_json::from_value(serde_json::json!({
+        "format": FORMAT,
+        "id": id,
+        "saved_at": t(0),
+        "reviewer": { "name": "pipeline", "email": null, "source": "os" },
+        "chain_id": format!("chain-{id}"),
+        "parent_id": null,
+        "breadcrumb": [role],
+        "role_id": role,
+        "role_prompt_sha256": "0".repeat(64),
+        "provider": { "kind": "openai", "model": "m", "endpoint": "e" },
+        "parameters": {},
+        "brief": brief,
+        "attempts": [],
+        "selected_option": null,
+        "payload_brief": null
+    }))
+    .map(|mut r: DeferredReview| {
+        r.attempts.push(SavedAttempt {
+            number: 1,
+            feedback: None,
+            text: "# Design\n\nDECISION: backup_disaster_specialist\n".into(),
+            phase: SavedPhase::Complete(archbench::provider::FinishReason::Stop),
+            model: Some("m".into()),
+            usage: None,
+            decision: Some(
+                serde_json::from_value(serde_json::json!({
+                    "status": "unique",
+                    "raw_line": "DECISION: backup_disaster_specialist",
+                    "line_number": 3,
+                    "candidates": ["route:backup_disaster_specialist"],
+                    "multiple": false
+                }))
+                .unwrap(),
+            ),
+            reviewed_sha256: None,
+            started_at: t(0),
+            first_token_at: None,
+            completed_at: Some(t(1)),
+            reask: None,
+        });
+        r
+    })
+    .unwrap()
+}
+
+fn origin() -> Origin {
+    Origin {
+        who: "ci@build-7".into(),
+        how: "run --approve inbox".into(),
+    }
+}
+
+/// Three reviews, a second apart: two of the architect, one of another role.
+async fn three(inbox: &Inbox) {
+    let briefs = [
+        ("r-1", "database_architect", "# Bookstore\n\n340 tenants."),
+        ("r-2", "fullstack_developer", "Checkout page"),
+        ("r-3", "database_architect", "\n\nTelemetry: 2M devices"),
+    ];
+    for (i, (id, role, brief)) in briefs.iter().enumerate() {
+        let check = (i == 0).then(|| "3 statements · 3 applied · 0 errors".to_string());
+        inbox
+            .enqueue(&review(id, role, brief), &origin(), check, t(i as i64))
+            .await
+            .unwrap();
+    }
+}
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::Place::new(false).await).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Place::new(true).await).await; })*
+        }
+    };
+}
+
+both!(
+    enqueued_reviews_are_listed_oldest_first_with_what_a_reviewer_needs,
+    a_claimed_review_says_by_whom_and_an_action_settles_it_once,
+    two_reviewers_race_for_one_review_and_one_wins,
+    a_dead_reviewers_lease_lapses_and_the_review_returns,
+    the_next_review_goes_to_one_reviewer_each,
+    filters_by_role_and_age,
+    a_review_is_found_by_the_start_of_its_id,
+);
+
+async fn enqueued_reviews_are_listed_oldest_first_with_what_a_reviewer_needs(place: Place) {
+    let inbox = place.open().await;
+    three(&inbox).await;
+    let rows = inbox.list(&Filter::default(), t(10)).await.unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["r-1", "r-2", "r-3"]);
+    let first = &rows[0];
+    assert_eq!(first.role, "database_architect");
+    assert_eq!(first.title, "Bookstore");
+    assert_eq!(rows[2].title, "Telemetry: 2M devices");
+    assert_eq!(first.status, "pending");
+    assert_eq!(first.decision, "unique");
+    assert_eq!(
+        first.check.as_deref(),
+        Some("3 statements · 3 applied · 0 errors")
+    );
+    assert_eq!(rows[1].check, None);
+    assert_eq!(first.created_at, t(0));
+    assert_eq!(first.origin, origin());
+    assert_eq!(first.claimed_by, None);
+    // Everything the workbench needs to open it is kept whole.
+    let (_, kept) = inbox.get("r-1").await.unwrap();
+    assert_eq!(
+        kept,
+        review("r-1", "database_architect", "# Bookstore\n\n340 tenants.")
+    );
+    // The same id twice is refused: a review is left once.
+    let again = inbox
+        .enqueue(
+            &review("r-1", "database_architect", "x"),
+            &origin(),
+            None,
+            t(5),
+        )
+        .await;
+    assert!(again.unwrap_err().contains("cannot leave the review"));
+}
+
+async fn a_claimed_review_says_by_whom_and_an_action_settles_it_once(place: Place) {
+    let inbox = place.open().await;
+    three(&inbox).await;
+    let claim = inbox.claim("r-1", "ada", LEASE, t(10)).await.unwrap();
+    let rows = inbox.list(&Filter::default(), t(11)).await.unwrap();
+    assert_eq!(rows[0].status, "claimed");
+    assert_eq!(rows[0].claimed_by.as_deref(), Some("ada"));
+    assert_eq!(rows[0].claimed_at, Some(t(10)));
+    inbox
+        .settle(&claim, "handed off to backup_disaster_specialist", t(12))
+        .await
+        .unwrap();
+    let again = inbox.settle(&claim, "handed off again", t(13)).await;
+    assert_eq!(
+        again,
+        Err(Refused::Settled {
+            by: "ada".into(),
+            outcome: "handed off to backup_disaster_specialist".into()
+        })
+    );
+    let left: Vec<String> = inbox
+        .list(&Filter::default(), t(14))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, ["r-2", "r-3"], "a settled review leaves the inbox");
+    let all = inbox
+        .list(
+            &Filter {
+                all: true,
+                ..Filter::default()
+            },
+            t(14),
+        )
+        .await
+        .unwrap();
+    assert_eq!(all[0].status, "settled");
+    assert_eq!(
+        inbox.claim("r-1", "bea", LEASE, t(15)).await,
+        Err(Refused::Settled {
+            by: "ada".into(),
+            outcome: "handed off to backup_disaster_specialist".into()
+        })
+    );
+    assert_eq!(
+        inbox.claim("r-9", "bea", LEASE, t(15)).await,
+        Err(Refused::Missing)
+    );
+}
+
+async fn two_reviewers_race_for_one_review_and_one_wins(place: Place) {
+    let (ada, bea) = (place.open().await, place.open().await);
+    three(&ada).await;
+    let (a, b) = tokio::join!(
+        ada.claim("r-2", "ada", LEASE, t(10)),
+        bea.claim("r-2", "bea", LEASE, t(10))
+    );
+    let (winner, loser, refused) = match (a, b) {
+        (Ok(claim), Err(refused)) => (claim, "bea", refused),
+        (Err(refused), Ok(claim)) => (claim, "ada", refused),
+        other => panic!("exactly one claim must win: {other:?}"),
+    };
+    assert_eq!(
+        refused,
+        Refused::Taken {
+            by: winner.by.clone(),
+            since: t(10)
+        },
+        "{loser} is told who has it"
+    );
+    assert!(refused
+        .to_string()
+        .starts_with(&format!("being reviewed by {} since", winner.by)));
+    // The loser cannot act on it with a claim of their own making either.
+    let forged = archbench::store::inbox::Claim {
+        by: loser.into(),
+        token: "guessed".into(),
+        ..winner.clone()
+    };
+    let handle = if loser == "ada" { &ada } else { &bea };
+    assert!(matches!(
+        handle.settle(&forged, "rejected", t(11)).await,
+        Err(Refused::Taken { .. })
+    ));
+    let handle = if loser == "ada" { &bea } else { &ada };
+    handle.settle(&winner, "rejected", t(12)).await.unwrap();
+}
+
+async fn a_dead_reviewers_lease_lapses_and_the_review_returns(place: Place) {
+    let (ada, bea) = (place.open().await, place.open().await);
+    three(&ada).await;
+    let dead = ada.claim("r-1", "ada", LEASE, t(10)).await.unwrap();
+    // Renewed while ada works…
+    let renewed = ada.renew(&dead, LEASE, t(50)).await.unwrap();
+    assert_eq!(renewed.until, t(110));
+    assert!(matches!(
+        bea.claim("r-1", "bea", LEASE, t(100)).await,
+        Err(Refused::Taken { .. })
+    ));
+    // …then ada's process dies: nobody renews, the lease lapses, the review is free again.
+    assert_eq!(
+        bea.list(&Filter::default(), t(111)).await.unwrap()[0].status,
+        "pending"
+    );
+    let taken = bea.claim("r-1", "bea", LEASE, t(111)).await.unwrap();
+    // Ada's claim is lost: her renewal and her action are refused, saying why.
+    assert!(matches!(
+        ada.renew(&renewed, LEASE, t(112)).await,
+        Err(Refused::Taken { ref by, .. }) if by == "bea"
+    ));
+    assert!(matches!(
+        ada.settle(&renewed, "handed off", t(112)).await,
+        Err(Refused::Taken { ref by, .. }) if by == "bea"
+    ));
+    bea.settle(&taken, "handed off", t(113)).await.unwrap();
+    // A lease that lapsed with nobody else claiming still lets its holder act.
+    let slow = ada.claim("r-3", "ada", LEASE, t(120)).await.unwrap();
+    ada.settle(&slow, "rejected", t(500)).await.unwrap();
+    // A claim let go is lost to its holder even if nobody took the review since.
+    let let_go = ada.claim("r-2", "ada", LEASE, t(600)).await.unwrap();
+    ada.release(&let_go).await.unwrap();
+    assert_eq!(
+        ada.settle(&let_go, "rejected", t(601)).await,
+        Err(Refused::Lost)
+    );
+}
+
+async fn the_next_review_goes_to_one_reviewer_each(place: Place) {
+    let producer = place.open().await;
+    for i in 0..12 {
+        producer
+            .enqueue(
+                &review(&format!("q-{i:02}"), "database_architect", "b"),
+                &origin(),
+                None,
+                t(i),
+            )
+            .await
+            .unwrap();
+    }
+    let mut reviewers = Vec::new();
+    for _ in 0..4 {
+        reviewers.push(place.open().await);
+    }
+    // Four reviewers take the next review at the same moment until none is left.
+    let settled =
+        futures_util::future::join_all(reviewers.iter().enumerate().map(|(n, inbox)| async move {
+            let mut mine = Vec::new();
+            while let Some(claim) = inbox
+                .claim_next(&format!("reviewer-{n}"), None, LEASE, t(100))
+                .await
+                .unwrap()
+            {
+                inbox.settle(&claim, "handed off", t(101)).await.unwrap();
+                mine.push(claim.id);
+            }
+            mine
+        }))
+        .await;
+    let mut all: Vec<String> = settled.into_iter().flatten().collect();
+    all.sort();
+    let expected: Vec<String> = (0..12).map(|i| format!("q-{i:02}")).collect();
+    assert_eq!(all, expected, "each review handed off exactly once");
+    assert!(producer
+        .list(&Filter::default(), t(102))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        producer
+            .claim_next("late", None, LEASE, t(103))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn filters_by_role_and_age(place: Place) {
+    let inbox = place.open().await;
+    three(&inbox).await;
+    let ids = |rows: Vec<archbench::store::inbox::Row>| {
+        rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    let role = Filter {
+        role: Some("database_architect".into()),
+        ..Filter::default()
+    };
+    assert_eq!(ids(inbox.list(&role, t(10)).await.unwrap()), ["r-1", "r-3"]);
+    let old = Filter {
+        older_than: Some(Duration::from_secs(9)),
+        ..Filter::default()
+    };
+    assert_eq!(ids(inbox.list(&old, t(10)).await.unwrap()), ["r-1"]);
+    let first = Filter {
+        limit: Some(2),
+        ..Filter::default()
+    };
+    assert_eq!(
+        ids(inbox.list(&first, t(10)).await.unwrap()),
+        ["r-1", "r-2"]
+    );
+    let next = inbox
+        .claim_next("ada", Some("fullstack_developer"), LEASE, t(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.id, "r-2");
+}
+
+async fn a_review_is_found_by_the_start_of_its_id(place: Place) {
+    let inbox = place.open().await;
+    three(&inbox).await;
+    assert_eq!(inbox.get("r-3").await.unwrap().0.id, "r-3");
+    let many = inbox.get("r-").await.unwrap_err();
+    assert!(many.contains("give more of the id"), "{many}");
+    let none = inbox.get("zz").await.unwrap_err();
+    assert!(none.contains("archbench inbox list"), "{none}");
+}
+
+/// Several archbench meeting a new team store at once: each finds it migrated, none fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_team_store_is_migrated_once_by_whoever_comes_first() {
+    let url = common::pg::fresh_database().await;
+    let opened = futures_util::future::join_all(
+        (0..4).map(|_| Inbox::open(Some(&url), std::path::Path::new("/nonexistent"))),
+    )
+    .await;
+    for inbox in &opened {
+        assert!(inbox.is_ok(), "{:?}", inbox.as_ref().err());
+    }
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let versions: Vec<i32> = admin
+        .query("SELECT version FROM archbench_migrations ORDER BY 1", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1]);
+}
+
+#[tokio::test]
+async fn a_store_url_that_does_not_parse_or_answer_says_so() {
+    let err = Inbox::open(
+        Some("postgresql://host:notaport/db"),
+        std::path::Path::new("/x"),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(err.contains("does not parse"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "host={} port=1 user=nobody dbname=none connect_timeout=5",
+        dir.path().display()
+    );
+    let err = Inbox::open(Some(&url), std::path::Path::new("/x"))
+        .await
+        .err()
+        .unwrap();
+    assert!(err.contains("cannot reach the team store"), "{err}");
+}
