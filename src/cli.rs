@@ -30,6 +30,8 @@ pub mod exit {
     pub const SQL_FAILED: i32 = 10;
     /// `check`: no check server could be started or reached; the SQL was only parsed.
     pub const CHECK_SERVER: i32 = 11;
+    /// `run --approve inbox`: the review waits in the inbox for a person (its id is printed).
+    pub const WAITING_FOR_REVIEW: i32 = 12;
     /// Interrupted by Ctrl-C (SIGINT); 129 for SIGHUP and 143 for SIGTERM, as shells report them.
     pub const INTERRUPTED: i32 = 130;
     pub const HANGUP: i32 = 129;
@@ -48,6 +50,7 @@ const EXIT_CODES: &str = "Exit codes:
   9    storage: the outbox or the session store could not be written (full disk, permission)
   10   check, run --check: a statement of the answer's SQL did not parse or apply
   11   check: no PostgreSQL to apply the SQL to could be started or reached (it was parsed only)
+  12   run --approve inbox: the review waits in the inbox for a person (its id is printed)
   129  hung up (SIGHUP); the text so far is kept and the run marked interrupted
   130  interrupted (Ctrl-C, SIGINT); likewise
   143  terminated (SIGTERM); likewise";
@@ -100,6 +103,7 @@ impl Cli {
             Some(
                 Command::Models { common, .. }
                 | Command::Outbox { common, .. }
+                | Command::Inbox { common, .. }
                 | Command::Config { common, .. },
             ) => common.clone().into(),
             _ => return self.common.clone(),
@@ -162,6 +166,14 @@ pub enum Command {
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
+        #[command(flatten)]
+        common: NestedCommonArgs,
+    },
+    /// The reviews waiting for a person (left by `run --approve inbox`), in this machine's store
+    /// or the team's (--store-url, [store] url): `inbox list` prints them.
+    Inbox {
+        #[command(subcommand)]
+        command: Option<InboxCommand>,
         #[command(flatten)]
         common: NestedCommonArgs,
     },
@@ -253,6 +265,29 @@ pub enum OutboxCommand {
     List,
     /// Send every pending delivery again (same envelope, same idempotency key).
     Retry,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum InboxCommand {
+    /// Print the reviews waiting, oldest first: who holds each, since when.
+    List(InboxListArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InboxListArgs {
+    /// One JSON object per line (id, role, title, status, decision, check, created_at, origin,
+    /// claimed_by, claimed_at, lease_until).
+    #[arg(long)]
+    pub json: bool,
+    /// Only this role's reviews.
+    #[arg(long = "for-role")]
+    pub for_role: Option<String>,
+    /// Only reviews older than this: 90s, 30m, 2h, 3d.
+    #[arg(long, value_parser = crate::store::inbox::parse_age)]
+    pub older_than: Option<std::time::Duration>,
+    /// Settled reviews too.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -551,6 +586,10 @@ common_args! {
     /// The configuration file (default: config.toml in the config folder).
     #[arg(long, env = "ARCHBENCH_CONFIG")]
     pub config: Option<PathBuf>,
+    /// A team's PostgreSQL for pending reviews and claims (overrides [store] url; no password
+    /// in it: set PGPASSWORD).
+    #[arg(long)]
+    pub store_url: Option<String>,
     /// Where handoffs go: outbox, stdout, chain, webhook:URL, exec:COMMAND. Repeatable; replaces
     /// the configured sinks (default: outbox and chain in the workbench, outbox headless).
     #[arg(long = "sink", value_parser = crate::sink::SinkSpec::parse)]
@@ -561,7 +600,8 @@ common_args! {
 pub struct RunArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Who decides the route: `agent` (hand off only a unique decision), `never`, or a target role.
+    /// Who decides the route: `agent` (hand off only a unique decision), `never`, `inbox` (leave
+    /// the review for a person: exit 12 with its id), or a target role.
     #[arg(long, default_value = "agent")]
     pub approve: String,
     /// Print each envelope as one line of JSON on standard output instead of the answer (the same

@@ -28,6 +28,8 @@ pub enum Approval {
     Agent,
     /// Never hand off; report the decision only.
     Never,
+    /// Leave the review pending in the inbox for a person.
+    Inbox,
     /// Force this option, recording that a policy chose it.
     Route(RouteOption),
 }
@@ -38,6 +40,7 @@ impl Approval {
         match self {
             Self::Agent => "agent".into(),
             Self::Never => "never".into(),
+            Self::Inbox => "inbox".into(),
             Self::Route(option) => format!("route:{}", option.target),
         }
     }
@@ -47,6 +50,7 @@ impl Approval {
         match value {
             "agent" => Ok(Self::Agent),
             "never" => Ok(Self::Never),
+            "inbox" => Ok(Self::Inbox),
             target => role
                 .routes
                 .iter()
@@ -55,7 +59,7 @@ impl Approval {
                 .map(Self::Route)
                 .ok_or_else(|| {
                     let targets: Vec<&str> = role.routes.iter().map(|o| o.target.as_str()).collect();
-                    format!("--approve {target}: the role {} has no such route; use agent, never, or one of: {}", role.id, targets.join(", "))
+                    format!("--approve {target}: the role {} has no such route; use agent, never, inbox, or one of: {}", role.id, targets.join(", "))
                 }),
         }
     }
@@ -79,6 +83,8 @@ pub struct HeadlessRun {
     pub sinks: SinkPlan,
     /// `--check`: the answer's SQL is checked before any handoff (none: not checked).
     pub checker: Option<Arc<crate::check::Checker>>,
+    /// The team store for `--approve inbox` (none: the session store's SQLite file).
+    pub store_url: Option<String>,
 }
 
 /// Writes the run's records to the audit log; a log that cannot be written is reported, and the
@@ -255,6 +261,40 @@ async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             brief: envelope.payload.brief.clone(),
             parent_id: Some(envelope.id.clone()),
         };
+    }
+}
+
+/// `--approve inbox`: the review left pending for a person, its id told; the chain stops here.
+async fn leave_pending(
+    job: &HeadlessRun,
+    review: &crate::store::deferred::DeferredReview,
+    check: Option<String>,
+    recorder: &Recorder<'_>,
+) -> StepEnd {
+    use crate::store::inbox::{Inbox, Origin};
+    let left = match Inbox::open(job.store_url.as_deref(), &job.sessions).await {
+        Ok(inbox) => {
+            let origin = Origin::here("run --approve inbox");
+            inbox.enqueue(review, &origin, check, Utc::now()).await
+        }
+        Err(e) => Err(e),
+    };
+    match left {
+        Ok(id) => {
+            recorder.record(
+                "review_action",
+                serde_json::json!({ "action": "policy", "policy": "inbox", "pending_review": id }),
+            );
+            crate::tell!("archbench: waiting for review: {id} (`archbench inbox` opens it)");
+            if job.json {
+                println!("{}", serde_json::json!({ "pending_review": id }));
+            }
+            StepEnd::Exit(exit::WAITING_FOR_REVIEW)
+        }
+        Err(e) => {
+            crate::tell!("archbench: {e}: nothing was handed off; the answer is kept (archbench sessions list)");
+            StepEnd::Exit(exit::STORAGE)
+        }
     }
 }
 
@@ -497,6 +537,40 @@ async fn run_step(
             }
         }
         Approval::Route(option) => (option.clone(), ReviewAction::Policy, DecidedBy::Policy),
+        Approval::Inbox => {
+            let review = crate::store::deferred::DeferredReview {
+                format: crate::store::deferred::FORMAT.into(),
+                id: uuid::Uuid::now_v7().to_string(),
+                saved_at: completed,
+                reviewer: job.reviewer.clone(),
+                chain_id: chain_id.to_string(),
+                parent_id: step.parent_id.clone(),
+                breadcrumb: breadcrumb.to_vec(),
+                role_id: role.id.clone(),
+                role_prompt_sha256: role.prompt_sha256(),
+                provider: provider.info(),
+                parameters: job.params.clone(),
+                brief: step.brief.clone(),
+                selected_option: decision.unique_candidate().map(str::to_string),
+                attempts: vec![crate::store::deferred::SavedAttempt {
+                    number: 1,
+                    feedback: None,
+                    text,
+                    phase: crate::store::deferred::SavedPhase::Complete(finish),
+                    model: Some(provider.info().model),
+                    usage,
+                    decision: Some(decision),
+                    reviewed_sha256: None,
+                    started_at: started,
+                    first_token_at: first_token,
+                    completed_at: Some(completed),
+                    reask: None,
+                }],
+                payload_brief: None,
+            };
+            let check = check.as_ref().map(crate::check::Report::summary);
+            return leave_pending(job, &review, check, &recorder).await;
+        }
     };
     let sha = sha256_hex(&text);
     recorder.record("review_action", serde_json::json!({ "action": "policy", "policy": job.approval.name(), "option_id": chosen.id, "target": chosen.target, "decided_by": decided_by }));

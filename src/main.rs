@@ -32,6 +32,9 @@ fn main() -> ExitCode {
         Some(Command::Outbox { command, .. }) => {
             with_runtime(|| cmd::outbox::command(&cli.common, command))
         }
+        Some(Command::Inbox { command, .. }) => {
+            with_runtime(|| cmd::inbox::command(&cli.common, command.as_ref()))
+        }
         Some(Command::Run(run)) => with_runtime(|| cmd::run::command(&cli.common, run)),
         None => with_runtime(|| cmd::workbench::tui(&cli)),
     };

@@ -439,3 +439,124 @@ async fn a_store_url_that_does_not_parse_or_answer_says_so() {
         .unwrap();
     assert!(err.contains("cannot reach the team store"), "{err}");
 }
+
+const ANSWER: &str = "# Design\n\nOne database.\n\nDECISION: backup_disaster_specialist\n";
+
+/// `archbench run --approve inbox` against a loopback model: the exit code, standard error, and
+/// standard output.
+fn run_to_inbox(home: &common::home::Home, store: &[&str]) -> (i32, String, String) {
+    use common::server::{openai_sse, Reply, Server};
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(ANSWER, 50, "stop")])]);
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "# Bookstore\n\n340 tenants, RPO 5 min.").unwrap();
+    let out = home
+        .command()
+        .args([
+            "run",
+            "--approve",
+            "inbox",
+            "--json",
+            "--provider",
+            "openai",
+        ])
+        .args(["--model", "m", "--base-url", &server.base_url(), "--brief"])
+        .arg(&brief)
+        .args(store)
+        .env("OPENAI_API_KEY", "k")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn inbox_list(home: &common::home::Home, store: &[&str]) -> Vec<serde_json::Value> {
+    let out = home
+        .command()
+        .args(["inbox", "list", "--json"])
+        .args(store)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
+    let home = common::home::Home::new();
+    let (code, stderr, stdout) = run_to_inbox(&home, store);
+    assert_eq!(code, 12, "{stderr}");
+    let told: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let id = told["pending_review"].as_str().unwrap().to_string();
+    assert!(
+        stderr.contains(&format!("waiting for review: {id}")),
+        "{stderr}"
+    );
+    let rows = inbox_list(&home, store);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!(row["id"], id.as_str());
+    assert_eq!(row["role"], "database_architect");
+    assert_eq!(row["title"], "Bookstore");
+    assert_eq!(row["status"], "pending");
+    assert_eq!(row["decision"], "unique");
+    assert_eq!(row["claimed_by"], serde_json::Value::Null);
+    assert_eq!(row["origin"]["how"], "run --approve inbox");
+    assert!(row["created_at"].as_str().unwrap().starts_with("20"));
+    // Nothing was handed off: the outbox is empty.
+    let outbox = home.archbench_data().join("outbox");
+    assert!(std::fs::read_dir(&outbox).map_or(true, |mut d| d.next().is_none()));
+}
+
+#[test]
+fn a_headless_run_leaves_its_review_in_this_machines_inbox() {
+    a_headless_run_leaves_its_review_waiting(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headless_run_leaves_its_review_in_the_teams_inbox() {
+    let url = common::pg::fresh_database().await;
+    tokio::task::spawn_blocking(move || {
+        a_headless_run_leaves_its_review_waiting(&["--store-url", &url]);
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn a_store_url_with_a_password_is_refused_before_anything_runs() {
+    let home = common::home::Home::new();
+    let (code, stderr, _) = run_to_inbox(
+        &home,
+        &["--store-url", "postgresql://ada:secret@db/archbench"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("holds a password") && stderr.contains("PGPASSWORD"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret"),
+        "the password is not repeated: {stderr}"
+    );
+    std::fs::write(
+        home.config_dir().join("config.toml"),
+        "[store]\nurl = \"postgresql://ada:secret@db/archbench\"\n",
+    )
+    .unwrap();
+    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("config.toml:2") && stderr.contains("store.url holds a password"),
+        "{stderr}"
+    );
+}

@@ -13,6 +13,7 @@ pub mod bench;
 pub mod check;
 pub mod config;
 pub mod config_report;
+pub mod inbox;
 pub mod look;
 pub mod models;
 pub mod outbox;

@@ -28,6 +28,11 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
         Ok(a) => a,
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
+    let store_url =
+        match crate::store::inbox::store_url(common.store_url.as_deref(), &loaded.config.store) {
+            Ok(url) => url,
+            Err(e) => return fail(exit::BAD_INPUT, &e),
+        };
     let Some(brief_path) = &common.brief else {
         return fail(
             exit::BAD_INPUT,
@@ -79,6 +84,7 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
         sessions: paths::sessions_db(),
         sinks,
         checker,
+        store_url,
     };
     headless::run(job, provider).await
 }

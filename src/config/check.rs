@@ -91,6 +91,11 @@ pub(super) fn check_profiles(
     }
     check_ranges(config, error, errors);
     check_sql_check(&config.check, error, errors);
+    if let Some(url) = &config.store.url {
+        if let Err(e) = crate::store::inbox::parse_url(url.get_ref(), "store.url") {
+            errors.push(error(Some(url.span()), e));
+        }
+    }
 }
 
 /// `[check]`: a known policy, timeouts in range, lint rules that exist, a URL that parses.

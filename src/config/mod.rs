@@ -14,5 +14,5 @@ pub use example::EXAMPLE;
 pub use load::{load, load_all, parse, parse_all, path, read_unchecked, Loaded};
 pub use schema::{
     CheckConfig, Config, HandoffConfig, LimitsConfig, ParamsConfig, Price, Profile, RetryConfig,
-    RoleConfig, TimeoutsConfig,
+    RoleConfig, StoreConfig, TimeoutsConfig,
 };

@@ -15,6 +15,10 @@ pub struct Config {
     /// How the answer's SQL is checked before approval.
     #[serde(default)]
     pub check: CheckConfig,
+    /// Where sessions, pending reviews and claims are kept: a team's PostgreSQL, else this
+    /// machine's SQLite file.
+    #[serde(default)]
+    pub store: StoreConfig,
     /// Per-role settings, by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
@@ -136,6 +140,15 @@ pub struct RoleConfig {
     pub max_tokens: Option<u32>,
     pub seed: Option<u32>,
     pub stop: Option<Vec<String>>,
+}
+
+/// `[store]`: the team store.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `postgresql://reviewer@db.example.com/archbench` (below `--store-url`). No password here:
+    /// it comes from `PGPASSWORD`.
+    pub url: Option<Spanned<String>>,
 }
 
 /// `[check]`: the SQL of an answer parsed, applied to a PostgreSQL and linted.

@@ -155,6 +155,62 @@ impl Summary {
     }
 }
 
+/// Reads a team store URL (`what` names where it was given): it must parse, and hold no
+/// password — a password goes in `PGPASSWORD`, never in a file or a command line.
+pub fn parse_url(url: &str, what: &str) -> Result<tokio_postgres::Config, String> {
+    let config: tokio_postgres::Config = url.parse().map_err(|e| {
+        format!("{what} does not parse ({e}): write it as postgresql://user@host:port/dbname")
+    })?;
+    if config.get_password().is_some() {
+        return Err(format!(
+            "{what} holds a password: take it out and set PGPASSWORD instead (a password is never written to a file or a command line)"
+        ));
+    }
+    Ok(config)
+}
+
+/// The team store's URL: `--store-url` over `[store] url`; none means this machine's SQLite.
+pub fn store_url(
+    flag: Option<&str>,
+    config: &crate::config::StoreConfig,
+) -> Result<Option<String>, String> {
+    match flag {
+        Some(url) => parse_url(url, "--store-url").map(|_| Some(url.to_string())),
+        None => Ok(config.url.as_ref().map(|u| u.get_ref().clone())),
+    }
+}
+
+/// An age as a person writes it: `90s`, `30m`, `2h`, `3d`.
+pub fn parse_age(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an age: write 90s, 30m, 2h or 3d"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}` is not an age: write 90s, 30m, 2h or 3d")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(seconds)))
+}
+
+/// How long ago `then` was, as `45s`, `12m`, `3h`, `2d`.
+pub fn age(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let s = (now - then).num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
 /// The inbox, in whichever store the configuration names.
 pub enum Inbox {
     Sqlite(SqliteInbox),
@@ -357,4 +413,3 @@ fn status(settled: bool, lease_until: Option<DateTime<Utc>>, at: DateTime<Utc>) 
     }
     .to_string()
 }
-

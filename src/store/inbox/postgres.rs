@@ -75,13 +75,9 @@ impl PgInbox {
     /// Connects to the team store at `url` and brings its schema up to date. The password, when
     /// the URL has none, is read from `PGPASSWORD`; it is never written anywhere.
     pub async fn connect(url: &str) -> Result<PgInbox, String> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
-            format!("the store URL does not parse ({e}): write it as postgresql://user@host:port/dbname")
-        })?;
-        if config.get_password().is_none() {
-            if let Ok(password) = std::env::var("PGPASSWORD") {
-                config.password(password);
-            }
+        let mut config = super::parse_url(url, "the team store's URL")?;
+        if let Ok(password) = std::env::var("PGPASSWORD") {
+            config.password(password);
         }
         config.application_name("archbench");
         config.connect_timeout(std::time::Duration::from_secs(10));
