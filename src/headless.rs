@@ -678,6 +678,11 @@ async fn run_step(
             recorder.record("handoff_refused", serde_json::json!({ "target": envelope.route.target, "why": "already settled", "settled": outcome }));
             return StepEnd::Exit(exit::ALREADY_SETTLED);
         }
+        // A headless run hands off no review of the inbox: it has no claim to lose.
+        Err(crate::sink::HandoffError::ClaimLost(why)) => {
+            crate::tell!("archbench: refused: the review is {why}");
+            return StepEnd::Exit(exit::ALREADY_SETTLED);
+        }
         Err(crate::sink::HandoffError::Unrecorded(e)) => {
             AUDIT_FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
             crate::tell!("archbench: {e}; nothing was handed off");

@@ -20,6 +20,10 @@ pub enum HandoffError {
     /// The audit log could not record the handoff, so it was not made.
     #[error("{0}")]
     Unrecorded(String),
+    /// The review came from the inbox and is no longer this reviewer's to act on: another holds
+    /// it, or it was settled there.
+    #[error("Refused: the review is {0}")]
+    ClaimLost(String),
 }
 
 /// The one gate every handoff goes through, from the workbench, a resumed or continued review,
@@ -38,13 +42,19 @@ pub async fn deliver(
     options: &DeliveryOptions,
     stdout_allowed: bool,
 ) -> Result<Delivered, HandoffError> {
-    claim(envelope, ledger)?;
+    settle_pending(envelope, ledger).await?;
+    if let Err(e) = claim(envelope, ledger) {
+        // Not handed off here after all: the review goes back to its holder in the inbox.
+        let _ = give_back_pending(ledger).await;
+        return Err(e);
+    }
     let envelope = &match recorded(envelope, ledger) {
         Ok(envelope) => envelope,
         Err(e) => {
             return Err(HandoffError::Unrecorded(format!(
-                "{e}{}",
-                give_back(ledger, &envelope.id)
+                "{e}{}{}",
+                give_back(ledger, &envelope.id),
+                give_back_pending(ledger).await
             )))
         }
     };
@@ -52,8 +62,9 @@ pub async fn deliver(
         Ok(path) => path,
         Err(e) => {
             return Err(HandoffError::Failed(format!(
-                "{e}{}",
-                give_back(ledger, &envelope.id)
+                "{e}{}{}",
+                give_back(ledger, &envelope.id),
+                give_back_pending(ledger).await
             )))
         }
     };
@@ -66,6 +77,45 @@ pub async fn deliver(
         results,
         chain: sinks.contains(&SinkSpec::Chain),
     })
+}
+
+/// Settles the pending review the handoff comes from, under the reviewer's claim: refused if
+/// the claim was lost or the review settled by someone else meanwhile.
+async fn settle_pending(envelope: &Envelope, ledger: &Ledger) -> Result<(), HandoffError> {
+    let Some(pending) = &ledger.pending else {
+        return Ok(());
+    };
+    let outcome = format!(
+        "handed off to {} (envelope {})",
+        envelope.route.target, envelope.id
+    );
+    let at = envelope.timestamps.handed_off.unwrap_or(envelope.review.at);
+    pending
+        .inbox
+        .settle(&pending.claim, &outcome, at)
+        .await
+        .map_err(|refused| match refused {
+            crate::store::inbox::Refused::Store(e) => HandoffError::Failed(format!(
+                "the inbox, which keeps each pending review acted on once, cannot be written ({e})"
+            )),
+            other => HandoffError::ClaimLost(other.to_string()),
+        })
+}
+
+/// Puts a pending review settled for a handoff that was not made back under its claim; what to
+/// add to the message when even that fails.
+async fn give_back_pending(ledger: &Ledger) -> String {
+    let Some(pending) = &ledger.pending else {
+        return String::new();
+    };
+    match pending
+        .inbox
+        .unsettle(&pending.claim, chrono::Utc::now())
+        .await
+    {
+        Ok(()) => String::new(),
+        Err(e) => format!(" (and the inbox could not take the review back: {e})"),
+    }
 }
 
 /// Takes back the claim of a handoff that was not made, so it can be tried again; what to add to
@@ -264,5 +314,130 @@ mod tests {
         let outbox = dir.path().join("outbox");
         let retried = deliver(&envelope("env-2"), &ledger, &outbox, &[], &options, false).await;
         assert!(retried.is_ok(), "{retried:?}");
+    }
+
+    /// A review left in this machine's inbox, claimed by `by`; the inbox and the claim.
+    async fn pending(
+        store: &std::path::Path,
+        by: &str,
+    ) -> (
+        std::sync::Arc<crate::store::inbox::Inbox>,
+        crate::store::inbox::Claim,
+    ) {
+        use crate::store::inbox::{Inbox, Origin};
+        let inbox = std::sync::Arc::new(Inbox::open(None, store).await.unwrap());
+        let review = crate::store::deferred::tests::review("p-1", 0);
+        let origin = Origin {
+            who: "ci@build".into(),
+            how: "run --approve inbox".into(),
+        };
+        let now = chrono::Utc::now();
+        inbox.enqueue(&review, &origin, None, now).await.unwrap();
+        let claim = inbox
+            .claim("p-1", by, crate::store::inbox::LEASE, now)
+            .await
+            .unwrap();
+        (inbox, claim)
+    }
+
+    #[tokio::test]
+    async fn a_review_from_the_inbox_is_settled_there_as_it_is_handed_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("s.db");
+        let (inbox, claim) = pending(&store, "ada").await;
+        let ledger = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
+            inbox: inbox.clone(),
+            claim: claim.clone(),
+        }));
+        let outbox = dir.path().join("outbox");
+        let options = DeliveryOptions::default();
+        deliver(&envelope("env-1"), &ledger, &outbox, &[], &options, false)
+            .await
+            .unwrap();
+        let rows = inbox
+            .list(
+                &crate::store::inbox::Filter {
+                    all: true,
+                    ..Default::default()
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows[0].status, "settled");
+        let again = inbox.settle(&claim, "x", chrono::Utc::now()).await;
+        assert_eq!(
+            again,
+            Err(crate::store::inbox::Refused::Settled {
+                by: "ada".into(),
+                outcome: "handed off to fullstack_developer (envelope env-1)".into()
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_claim_hands_nothing_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("s.db");
+        let (inbox, lost) = pending(&store, "ada").await;
+        // Ada's lease lapses; Bea takes the review.
+        let later = chrono::Utc::now() + chrono::Duration::minutes(5);
+        let bea = inbox
+            .claim("p-1", "bea", crate::store::inbox::LEASE, later)
+            .await
+            .unwrap();
+        let as_ada = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
+            inbox: inbox.clone(),
+            claim: lost,
+        }));
+        let outbox = dir.path().join("outbox");
+        let options = DeliveryOptions::default();
+        let refused = deliver(&envelope("env-1"), &as_ada, &outbox, &[], &options, false).await;
+        let Err(HandoffError::ClaimLost(why)) = &refused else {
+            panic!("{refused:?}")
+        };
+        assert!(why.starts_with("being reviewed by bea since"), "{why}");
+        assert!(!outbox.exists(), "no envelope");
+        // The answer itself was not marked handed off: Bea can hand it off.
+        let as_bea = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
+            inbox,
+            claim: bea,
+        }));
+        deliver(&envelope("env-2"), &as_bea, &outbox, &[], &options, false)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_handoff_that_fails_gives_the_review_back_to_its_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("s.db");
+        let (inbox, claim) = pending(&store, "ada").await;
+        let ledger = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
+            inbox: inbox.clone(),
+            claim: claim.clone(),
+        }));
+        let blocked = dir.path().join("blocked");
+        std::fs::write(&blocked, "").unwrap();
+        let options = DeliveryOptions::default();
+        let failed = deliver(
+            &envelope("env-1"),
+            &ledger,
+            &blocked.join("o"),
+            &[],
+            &options,
+            false,
+        )
+        .await;
+        assert!(matches!(failed, Err(HandoffError::Failed(_))), "{failed:?}");
+        let rows = inbox
+            .list(&crate::store::inbox::Filter::default(), chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(rows[0].status, "claimed", "pending again, still Ada's");
+        let outbox = dir.path().join("outbox");
+        deliver(&envelope("env-2"), &ledger, &outbox, &[], &options, false)
+            .await
+            .unwrap();
     }
 }

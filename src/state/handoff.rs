@@ -236,6 +236,23 @@ pub(super) fn on_handed_off(
             state.review.handoff = Some(HandoffStatus::Settled(outcome));
             return forget_resumed(state);
         }
+        Err(crate::sink::HandoffError::ClaimLost(why)) => {
+            audit(
+                state,
+                "handoff_refused",
+                at,
+                serde_json::json!({ "target": target, "why": "the inbox claim was lost", "review": why }),
+            );
+            state.review.handoff = None;
+            notice(
+                state,
+                NoticeLevel::Error,
+                format!(
+                    "Refused: the review is {why}. Nothing was handed off; F3 opens the inbox."
+                ),
+            );
+            return Vec::new();
+        }
         Err(
             crate::sink::HandoffError::Failed(message)
             | crate::sink::HandoffError::Unrecorded(message),

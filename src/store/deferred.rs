@@ -119,7 +119,7 @@ pub fn find(dir: &Path, prefix: &str) -> Result<(PathBuf, DeferredReview), Strin
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn review(id: &str, at: i64) -> DeferredReview {

@@ -23,14 +23,46 @@ pub struct Ledger {
     pub path: std::path::PathBuf,
     /// Where each handoff is recorded before its envelope is written (none in some tests).
     pub audit: Option<super::audit::AuditLog>,
+    /// The pending review this handoff settles, when it was opened from the inbox: settled
+    /// there first, under its claim, so that across machines too one review is handed off once.
+    pub pending: Option<PendingClaim>,
 }
+
+/// A claim on a pending review, with the inbox that holds it.
+#[derive(Clone)]
+pub struct PendingClaim {
+    pub inbox: std::sync::Arc<super::inbox::Inbox>,
+    pub claim: super::inbox::Claim,
+}
+
+impl std::fmt::Debug for PendingClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the token: it is what acting on the review takes.
+        write!(f, "PendingClaim({} by {})", self.claim.id, self.claim.by)
+    }
+}
+
+impl PartialEq for PendingClaim {
+    fn eq(&self, other: &Self) -> bool {
+        self.claim == other.claim
+    }
+}
+
+impl Eq for PendingClaim {}
 
 impl Ledger {
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
         Self {
             path: path.into(),
             audit: None,
+            pending: None,
         }
+    }
+
+    /// Settles `pending` in its inbox before anything is handed off.
+    pub fn with_pending(mut self, pending: Option<PendingClaim>) -> Self {
+        self.pending = pending;
+        self
     }
 
     /// Records each handoff in `audit` too, and names that record in its envelope.

@@ -370,6 +370,16 @@ impl Inbox {
         Err(self.why_not(&claim.id, at).await)
     }
 
+    /// Takes back a settlement whose handoff could not be made (the outbox or the audit log
+    /// refused it): the review is pending again under the same claim, to be tried again.
+    pub async fn unsettle(&self, claim: &Claim, at: DateTime<Utc>) -> Result<(), String> {
+        let until = at + LEASE;
+        match self {
+            Inbox::Sqlite(s) => s.unsettle(&claim.id, &claim.token, until),
+            Inbox::Postgres(p) => p.unsettle(&claim.id, &claim.token, until).await,
+        }
+    }
+
     /// Why a claim or an action on `id` did not take.
     async fn why_not(&self, id: &str, at: DateTime<Utc>) -> Refused {
         let state = match self {

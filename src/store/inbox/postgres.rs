@@ -336,6 +336,24 @@ impl PgInbox {
             .map_err(sql_error)
     }
 
+    pub(super) async fn unsettle(
+        &self,
+        id: &str,
+        token: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), String> {
+        self.client
+            .execute(
+                "UPDATE archbench_pending_reviews SET status = 'pending', outcome = NULL,
+                   settled_by = NULL, settled_at = NULL, lease_until = $3
+                 WHERE id = $1 AND claim_token = $2 AND status = 'settled'",
+                &[&id, &token, &until],
+            )
+            .await
+            .map(|_| ())
+            .map_err(sql_error)
+    }
+
     pub(super) async fn state(&self, id: &str) -> Result<Option<State>, String> {
         let row = self
             .client

@@ -10,7 +10,9 @@ use rusqlite::{params, OptionalExtension};
 use std::path::Path;
 
 pub struct SqliteInbox {
-    store: Store,
+    // Behind a lock so one handle serves tasks on several threads; no call holds it across an
+    // await (each is one statement).
+    store: std::sync::Mutex<Store>,
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -49,12 +51,15 @@ fn row(r: &rusqlite::Row, at: DateTime<Utc>) -> rusqlite::Result<Row> {
 impl SqliteInbox {
     pub fn open(path: &Path) -> Result<SqliteInbox, String> {
         Ok(SqliteInbox {
-            store: Store::open(path).map_err(|e| e.to_string())?,
+            store: std::sync::Mutex::new(Store::open(path).map_err(|e| e.to_string())?),
         })
     }
 
-    fn conn(&self) -> &rusqlite::Connection {
-        &self.store.conn
+    fn conn(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A panic elsewhere while it was held leaves the connection as SQLite left it: usable.
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(super) fn enqueue(
@@ -66,6 +71,7 @@ impl SqliteInbox {
     ) -> Result<String, String> {
         let json = serde_json::to_string(review).map_err(|e| e.to_string())?;
         self.conn()
+            .conn
             .execute(
                 "INSERT INTO pending_reviews (id, role_id, title, decision, check_summary, \
                  created_at, origin_who, origin_how, review, status) \
@@ -91,8 +97,9 @@ impl SqliteInbox {
             .older_than
             .and_then(|d| chrono::Duration::from_std(d).ok())
             .map(|d| ts(at - d));
-        let mut stmt = self
-            .conn()
+        let store = self.conn();
+        let mut stmt = store
+            .conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM pending_reviews \
                  WHERE (?1 OR status = 'pending') AND (?2 IS NULL OR role_id = ?2) \
@@ -111,8 +118,9 @@ impl SqliteInbox {
     }
 
     pub(super) fn get(&self, prefix: &str) -> Result<Vec<(Row, String)>, String> {
-        let mut stmt = self
-            .conn()
+        let store = self.conn();
+        let mut stmt = store
+            .conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS}, review FROM pending_reviews \
                  WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"
@@ -136,6 +144,7 @@ impl SqliteInbox {
         until: DateTime<Utc>,
     ) -> Result<bool, String> {
         self.conn()
+            .conn
             .execute(
                 "UPDATE pending_reviews SET claimed_by = ?2, claim_token = ?3, claimed_at = ?4, \
                  lease_until = ?5 WHERE id = ?1 AND status = 'pending' \
@@ -156,6 +165,7 @@ impl SqliteInbox {
     ) -> Result<Option<String>, String> {
         // One statement: the choice and the claim happen under the same write lock.
         self.conn()
+            .conn
             .query_row(
                 "UPDATE pending_reviews SET claimed_by = ?1, claim_token = ?2, claimed_at = ?3, \
                  lease_until = ?4 WHERE id = (SELECT id FROM pending_reviews \
@@ -176,6 +186,7 @@ impl SqliteInbox {
         until: DateTime<Utc>,
     ) -> Result<bool, String> {
         self.conn()
+            .conn
             .execute(
                 "UPDATE pending_reviews SET lease_until = ?3 \
                  WHERE id = ?1 AND claim_token = ?2 AND status = 'pending'",
@@ -187,6 +198,7 @@ impl SqliteInbox {
 
     pub(super) fn release(&self, id: &str, token: &str) -> Result<(), String> {
         self.conn()
+            .conn
             .execute(
                 "UPDATE pending_reviews SET claimed_by = NULL, claim_token = NULL, \
                  claimed_at = NULL, lease_until = NULL \
@@ -205,6 +217,7 @@ impl SqliteInbox {
         at: DateTime<Utc>,
     ) -> Result<bool, String> {
         self.conn()
+            .conn
             .execute(
                 "UPDATE pending_reviews SET status = 'settled', outcome = ?3, \
                  settled_by = claimed_by, settled_at = ?4, lease_until = NULL \
@@ -215,8 +228,27 @@ impl SqliteInbox {
             .map_err(|e| e.to_string())
     }
 
+    pub(super) fn unsettle(
+        &self,
+        id: &str,
+        token: &str,
+        until: DateTime<Utc>,
+    ) -> Result<(), String> {
+        self.conn()
+            .conn
+            .execute(
+                "UPDATE pending_reviews SET status = 'pending', outcome = NULL, settled_by = NULL, \
+                 settled_at = NULL, lease_until = ?3 \
+                 WHERE id = ?1 AND claim_token = ?2 AND status = 'settled'",
+                params![id, token, ts(until)],
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     pub(super) fn state(&self, id: &str) -> Result<Option<State>, String> {
         self.conn()
+            .conn
             .query_row(
                 "SELECT status, settled_by, outcome, claimed_by, claimed_at, lease_until \
                  FROM pending_reviews WHERE id = ?1",
