@@ -48,6 +48,12 @@ pub enum Action {
     DiffAttempt,
     /// The answer's queries, each beside the plan the SQL check got for it.
     QueryPlans,
+    /// The inbox of reviews waiting for a person (read again when open).
+    OpenInbox,
+    /// In the inbox: show one role's reviews, the next role's, then all.
+    InboxRole,
+    /// In the inbox: show reviews older than an hour, a day, then all.
+    InboxAge,
     /// The list of comments on the attempt on screen.
     Comments,
     /// The brief's checklist.

@@ -53,6 +53,19 @@ pub enum Effect {
     BuildProvider(crate::provider::choose::Choice),
     /// Run the next runs on this provider (a run already going keeps its own).
     UseProvider(crate::provider::choose::Built),
+    /// Read the inbox: the reviews waiting that `Filter` keeps.
+    LoadInbox(crate::store::inbox::Filter),
+    /// Claim review `id` (none: the oldest waiting, of `role` if given) for `by`, letting go of
+    /// any claim held, and read it.
+    OpenPending {
+        id: Option<String>,
+        by: String,
+        role: Option<String>,
+    },
+    /// Settle the review held (rejected, with these words) in the inbox.
+    SettlePending(String),
+    /// Put the review held back in the inbox.
+    ReleasePending,
     /// Read the latest runs, or those matching `query`, from the session store.
     LoadHistory { query: Option<String> },
     /// Read runs `ids` (for a conversation, every attempt leading to the last id) from the store.

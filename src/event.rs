@@ -32,6 +32,12 @@ pub enum Event {
     },
     /// A copy, save or export finished: what to tell the user.
     Reported(Result<String, String>),
+    /// The inbox's list arrived (or why not).
+    InboxLoaded(Result<Vec<crate::store::inbox::Row>, String>),
+    /// A review of the inbox was claimed and read; `None`: none waits.
+    PendingOpened(Result<Option<Box<crate::state::inbox::Opened>>, String>),
+    /// The claim on the review held was lost (another holds it now, in these words).
+    ClaimLost(String),
     /// The history list arrived from the session store (or why not).
     HistoryLoaded(Result<Vec<crate::store::sessions::RunSummary>, String>),
     /// Runs arrived from the session store, for `then`; `chain_id` is fresh, for a brief that

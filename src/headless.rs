@@ -538,6 +538,8 @@ async fn run_step(
         }
         Approval::Route(option) => (option.clone(), ReviewAction::Policy, DecidedBy::Policy),
         Approval::Inbox => {
+            // The answer as it arrived: what the reviewer will read, and what the handoff names.
+            let arrived = sha256_hex(&text);
             let review = crate::store::deferred::DeferredReview {
                 format: crate::store::deferred::FORMAT.into(),
                 id: uuid::Uuid::now_v7().to_string(),
@@ -560,7 +562,7 @@ async fn run_step(
                     model: Some(provider.info().model),
                     usage,
                     decision: Some(decision),
-                    reviewed_sha256: None,
+                    reviewed_sha256: Some(arrived),
                     started_at: started,
                     first_token_at: first_token,
                     completed_at: Some(completed),

@@ -32,6 +32,9 @@ fn main() -> ExitCode {
         Some(Command::Outbox { command, .. }) => {
             with_runtime(|| cmd::outbox::command(&cli.common, command))
         }
+        Some(Command::Inbox { command: None, .. }) if cmd::inbox::on_terminal() => {
+            with_runtime(|| cmd::workbench::inbox(&cli))
+        }
         Some(Command::Inbox { command, .. }) => {
             with_runtime(|| cmd::inbox::command(&cli.common, command.as_ref()))
         }

@@ -140,6 +140,75 @@ fn plans_view(w: u16, h: u16) -> Driver {
     d
 }
 
+/// A review made `minutes` before the driver's clock (09:00), held by `claimed_by` since three
+/// minutes before it, if anyone.
+fn inbox_row(
+    id: &str,
+    role: &str,
+    title: &str,
+    minutes: i64,
+    claimed_by: Option<&str>,
+) -> archbench::store::inbox::Row {
+    let t = |m: i64| {
+        chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z")
+            .unwrap()
+            .to_utc()
+            - chrono::Duration::minutes(m)
+    };
+    archbench::store::inbox::Row {
+        id: id.into(),
+        role: role.into(),
+        title: title.into(),
+        status: if claimed_by.is_some() {
+            "claimed"
+        } else {
+            "pending"
+        }
+        .into(),
+        decision: "unique".into(),
+        check: (role == "database_architect")
+            .then(|| "12 statements · 12 applied · 2 lints".into()),
+        created_at: t(minutes),
+        origin: archbench::store::inbox::Origin {
+            who: "ci@build-7".into(),
+            how: "run --approve inbox".into(),
+        },
+        claimed_by: claimed_by.map(str::to_string),
+        claimed_at: claimed_by.map(|_| t(3)),
+        lease_until: claimed_by.map(|_| t(-1)),
+    }
+}
+
+/// The inbox over the workbench: three reviews waiting, one held by Bea.
+fn inbox(w: u16, h: u16) -> Driver {
+    let mut d = Driver::new("", w, h);
+    d.key(KeyCode::F(12));
+    d.send(Event::InboxLoaded(Ok(vec![
+        inbox_row(
+            "0193f2a4-7b1c-7d2e-9f00-000000000001",
+            "database_architect",
+            "Bookstore: 340 tenants, RPO 5 min",
+            130,
+            None,
+        ),
+        inbox_row(
+            "0193f2a4-7b1c-7d2e-9f00-000000000002",
+            "database_architect",
+            "IoT telemetry: 2M devices, 90 days hot",
+            45,
+            Some("Bea"),
+        ),
+        inbox_row(
+            "0193f2a4-7b1c-7d2e-9f00-000000000003",
+            "fullstack_developer",
+            "Checkout \x1b[31mpage\x1b[0m",
+            2,
+            None,
+        ),
+    ])));
+    d
+}
+
 fn chain_on(d: &mut Driver) {
     d.state.session.chain.sinks = archbench::sink::SinkPlan {
         default: [
@@ -488,6 +557,13 @@ screens! {
         let mut d = plans_view(w, h);
         d.key(KeyCode::Char('n'));
         d.key(KeyCode::Char('n'));
+        d
+    };
+    inbox_waiting => inbox;
+    inbox_held_by_another => |w, h| {
+        let mut d = inbox(w, h);
+        d.key(KeyCode::Char('j'));
+        d.key(KeyCode::Enter);
         d
     };
     payload_editor => |w, h| {

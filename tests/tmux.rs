@@ -961,3 +961,77 @@ fn a_watchers_comment_reaches_the_reviewer_named_by_its_author() {
         "{asked}"
     );
 }
+
+/// Two terminals: a pipeline's headless run leaves its review in the inbox and exits 12; the
+/// reviewer, with `archbench inbox` open in the other, reads the inbox again, opens the review
+/// (claiming it), and hands it off with Enter; the inbox is then empty.
+#[test]
+fn a_review_left_by_a_headless_run_is_handed_off_from_the_inbox() {
+    let answer = "# Bookstore\n\nOne database, row-level security.\n\nDECISION: backup_disaster_specialist\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 3, "stop")])]);
+    let home = Home::new();
+    let env = [("TERM", "xterm-256color"), ("USER", "ada"), ("LOGNAME", "ada")];
+    let outbox = home.path().join("outbox");
+    let reviewer = Tmux::start(
+        &home.shell_with(
+            &[],
+            &env,
+            &format!(
+                "inbox --provider openai --base-url {} --model m --outbox {}",
+                server.base_url(),
+                outbox.display()
+            ),
+        ),
+        110,
+        32,
+    );
+    reviewer.wait_for("No review waits");
+
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "# Bookstore\n\n340 tenants, RPO 5 min.").unwrap();
+    let pipeline = Tmux::start(
+        &format!(
+            "{}; echo exit=$?; sleep 600",
+            home.shell_with(
+                &[],
+                &[("USER", "ci"), ("OPENAI_API_KEY", "k")],
+                &format!(
+                    "run --approve inbox --provider openai --base-url {} --model m --brief {}",
+                    server.base_url(),
+                    brief.display()
+                ),
+            )
+        ),
+        110,
+        20,
+    );
+    let said = pipeline.wait_for("exit=");
+    assert!(said.contains("waiting for review:") && said.contains("exit=12"), "{said}");
+
+    reviewer.keys(&["M-i"]);
+    let listed = reviewer.wait_for("Bookstore");
+    assert!(listed.contains("Inbox · 1 waiting"), "{listed}");
+    reviewer.keys(&["Enter"]);
+    reviewer.wait_for("Reviewing “Bookstore”");
+    // The agent's route is chosen: Enter hands it off.
+    reviewer.keys(&["Enter"]);
+    let done = reviewer.wait_for("No review waits");
+    assert!(!done.contains("Refused"), "{done}");
+    let envelopes: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(envelopes.len(), 1, "one handoff");
+    let envelope: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(envelopes[0].path()).unwrap()).unwrap();
+    assert_eq!(envelope["route"]["target"], "backup_disaster_specialist");
+    let list = home
+        .command()
+        .args(["inbox", "list", "--json", "--all"])
+        .output()
+        .unwrap();
+    let rows = String::from_utf8_lossy(&list.stdout);
+    let row: serde_json::Value = serde_json::from_str(rows.lines().next().unwrap()).unwrap();
+    assert_eq!(row["status"], "settled", "{rows}");
+}

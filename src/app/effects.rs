@@ -54,6 +54,8 @@ pub struct EffectRunner {
     pub(super) internal_tx: UnboundedSender<Event>,
     /// The session store a watcher follows, where its comments go (none: not watching).
     shares_to: Option<PathBuf>,
+    /// The inbox of reviews waiting, and the claim this workbench holds (none: not offered).
+    pub inbox: Option<super::inbox::InboxLink>,
 }
 
 impl EffectRunner {
@@ -81,7 +83,18 @@ impl EffectRunner {
             checker: None,
             agent_tx,
             internal_tx,
+            inbox: None,
         }
+    }
+
+    /// Offers the inbox: the team's PostgreSQL at `url`, else the session store at `sqlite`.
+    pub fn with_inbox(mut self, url: Option<String>, sqlite: PathBuf) -> Self {
+        self.inbox = Some(super::inbox::InboxLink::new(
+            url,
+            sqlite,
+            self.internal_tx.clone(),
+        ));
+        self
     }
 
     /// Appends audit entries to `log`, from a thread of its own so the UI never waits on the
@@ -210,10 +223,13 @@ impl EffectRunner {
                 let audit = self.audit_log.clone();
                 // The gate's record goes after every record queued before it.
                 let queued = self.audit.as_ref().map(|w| w.barrier());
-                let ledger = self
-                    .sessions_path
-                    .clone()
-                    .map(|store| Ledger::new(store).with_audit(audit));
+                let pending = self.inbox.as_ref().and_then(|i| i.pending());
+                let link = self.inbox.clone();
+                let ledger = self.sessions_path.clone().map(|store| {
+                    Ledger::new(store)
+                        .with_audit(audit)
+                        .with_pending(pending.clone())
+                });
                 tokio::spawn(async move {
                     use crate::sink::HandoffError;
                     if let Some(queued) = queued {
@@ -235,6 +251,9 @@ impl EffectRunner {
                         )),
                         (Err(e), _) => Err(HandoffError::Failed(e.to_string())),
                     };
+                    if let (Ok(_), Some(link), Some(pending)) = (&result, &link, &pending) {
+                        link.settled(&pending.claim.id);
+                    }
                     let _ = done.send(Event::HandedOff(result));
                 });
             }
@@ -357,6 +376,32 @@ impl EffectRunner {
             }
             Effect::UseProvider(built) => {
                 self.provider = built.provider;
+            }
+            Effect::LoadInbox(filter) => match &self.inbox {
+                Some(link) => link.load(filter),
+                None => {
+                    let _ = self
+                        .internal_tx
+                        .send(Event::InboxLoaded(Err("there is no inbox here".into())));
+                }
+            },
+            Effect::OpenPending { id, by, role } => match &self.inbox {
+                Some(link) => link.open(id, by, role),
+                None => {
+                    let _ = self
+                        .internal_tx
+                        .send(Event::PendingOpened(Err("there is no inbox here".into())));
+                }
+            },
+            Effect::SettlePending(outcome) => {
+                if let Some(link) = &self.inbox {
+                    link.settle(outcome);
+                }
+            }
+            Effect::ReleasePending => {
+                if let Some(link) = &self.inbox {
+                    link.release();
+                }
             }
             Effect::LoadHistory { query } => {
                 let path = self.sessions_path.clone();

@@ -5,6 +5,7 @@
 
 mod drive;
 mod effects;
+mod inbox;
 mod start;
 
 pub use drive::{drive, Instruments, DRAFT_DELAY};

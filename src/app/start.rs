@@ -104,13 +104,16 @@ pub async fn run_watch(
 }
 
 /// Runs the full-screen workbench until the user quits or the terminal goes away.
+/// `first` is done once the screen is up (`--run`, or `archbench inbox` opening the inbox);
+/// `store_url` names the team store the inbox is in (none: the session store).
 pub async fn run_tui(
     mut state: State,
     provider: Arc<dyn Provider>,
     outbox: PathBuf,
-    autorun: bool,
+    first: Option<crate::action::Action>,
     builder: Option<ProviderBuilder>,
     checker: Option<Arc<crate::check::Checker>>,
+    store_url: Option<String>,
 ) -> color_eyre::Result<()> {
     let (mut terminal, _guard) = if state.inline {
         terminal::enter_inline(state.mouse)?
@@ -132,6 +135,7 @@ pub async fn run_tui(
         wiring.runner = wiring.runner.with_checker(checker);
     }
     let store = crate::paths::sessions_db();
+    wiring.runner = wiring.runner.with_inbox(store_url, store.clone());
     match wiring.runner.open_session_store(&store) {
         Ok(recovered) => recovered_notice(&mut state, &recovered),
         Err(e) => {
@@ -154,18 +158,18 @@ pub async fn run_tui(
     ));
     let stop = stop_signals()?;
     let size = terminal.size()?;
-    let mut first = vec![Event::Resize {
+    let mut begin = vec![Event::Resize {
         width: size.width,
         height: size.height,
     }];
-    if autorun {
-        first.push(Event::Action(crate::action::Action::Run));
+    if let Some(action) = first {
+        begin.push(Event::Action(action));
     }
     let (terminal_inputs, pause) = crate::input::spawn()?;
     wiring.runner.pause = Some(pause);
     wiring.runner.mouse = state.mouse;
     let inputs =
-        futures_util::stream::iter(first.into_iter().map(Input::Event)).chain(terminal_inputs);
+        futures_util::stream::iter(begin.into_iter().map(Input::Event)).chain(terminal_inputs);
     let mut instruments = Instruments::default();
     let result = drive(
         &mut state,
@@ -178,5 +182,9 @@ pub async fn run_tui(
     )
     .await;
     co_review.abort();
+    // A review held goes back to the inbox now rather than when its lease lapses.
+    if let Some(link) = &wiring.runner.inbox {
+        link.let_go().await;
+    }
     result
 }

@@ -39,6 +39,12 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
     }
 }
 
+/// Whether `archbench inbox` opens its screen (a terminal on both ends) or prints the list.
+pub fn on_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
 async fn list(inbox: &Inbox, args: &InboxListArgs) -> i32 {
     let filter = Filter {
         role: args.for_role.clone(),

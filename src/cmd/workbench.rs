@@ -26,10 +26,15 @@ struct Workbench {
     builder: crate::app::ProviderBuilder,
     /// The configuration, read once for the whole start.
     config: crate::config::Config,
+    /// The team store of the inbox (none: this machine's session store).
+    store_url: Option<String>,
 }
 
 fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
     let loaded = load_config(common)?;
+    let store_url =
+        crate::store::inbox::store_url(common.store_url.as_deref(), &loaded.config.store)
+            .map_err(|e| fail(exit::BAD_INPUT, &e))?;
     let book = role_book(common)?;
     let role = find_role(&book, role_id)?;
     let settings = resolve_settings(common, &loaded, &role)?;
@@ -66,6 +71,7 @@ fn workbench(common: &CommonArgs, role_id: &str) -> Result<Workbench, i32> {
         models,
         builder,
         config: loaded.config,
+        store_url,
     })
 }
 
@@ -98,8 +104,8 @@ pub async fn tui(cli: &Cli) -> i32 {
         Err(code) => return code,
     };
     let role_id = bench.session.role.id.clone();
-    let mut state = State::new(bench.session, &brief, 80, 24);
-    state.models = bench.models;
+    let mut state = State::new(bench.session.clone(), &brief, 80, 24);
+    state.models = bench.models.clone();
     state.inline = cli.inline;
     look(cli, &bench.config).apply(&mut state);
     state.brief_file = common
@@ -132,13 +138,41 @@ pub async fn tui(cli: &Cli) -> i32 {
         Ok(checker) => checker,
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
+    let first = autorun.then_some(crate::action::Action::Run);
+    open(state, bench, outbox, checker, first).await
+}
+
+/// `archbench inbox` on a terminal: the workbench with the inbox open, for the configured role
+/// (each review opens with its own).
+pub async fn inbox(cli: &Cli) -> i32 {
+    if let Err(code) = require_terminal("archbench inbox") {
+        return code;
+    }
+    let common = &cli.common;
+    let bench = match workbench(common, common.role()) {
+        Ok(bench) => bench,
+        Err(code) => return code,
+    };
+    let mut state = State::new(bench.session.clone(), "", 80, 24);
+    state.models = bench.models.clone();
+    look(cli, &bench.config).apply(&mut state);
+    if let Some(problem) = &bench.model_problem {
+        state.notice = Some(Notice {
+            level: NoticeLevel::Warning,
+            text: format!("{problem} (reviewing needs no model; revising does)"),
+        });
+    }
+    let outbox = outbox(common, &bench.config);
+    let checker = match checker(&bench.config, cli.check_url.as_deref(), &mut state) {
+        Ok(checker) => checker,
+        Err(e) => return fail(exit::BAD_INPUT, &e),
+    };
     open(
         state,
-        bench.provider,
+        bench,
         outbox,
-        bench.builder,
         checker,
-        autorun,
+        Some(crate::action::Action::OpenInbox),
     )
     .await
 }
@@ -276,11 +310,18 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
     };
     // The parameters the answers were made with, unless a flag says otherwise.
     bench.session.params = params(common).or(&saved.parameters);
-    let mut state = State::resume(bench.session, &saved, path, 80, 24, chrono::Utc::now());
+    let mut state = State::resume(
+        bench.session.clone(),
+        &saved,
+        path,
+        80,
+        24,
+        chrono::Utc::now(),
+    );
     if let Some(outcome) = settled {
         state.settled_elsewhere(outcome);
     }
-    state.models = bench.models;
+    state.models = bench.models.clone();
     look(cli, &bench.config).apply(&mut state);
     if let Some(problem) = &bench.model_problem {
         state.notice = Some(Notice {
@@ -293,19 +334,27 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
         Ok(checker) => checker,
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
-    open(state, bench.provider, outbox, bench.builder, checker, false).await
+    open(state, bench, outbox, checker, None).await
 }
 
-/// Runs the workbench on `state` until it is quit.
+/// Runs the workbench on `state` until it is quit; `first` is done once the screen is up.
 async fn open(
     state: State,
-    provider: Arc<dyn crate::provider::Provider>,
+    bench: Workbench,
     outbox: std::path::PathBuf,
-    builder: app::ProviderBuilder,
     checker: Option<Arc<crate::check::Checker>>,
-    autorun: bool,
+    first: Option<crate::action::Action>,
 ) -> i32 {
-    match app::run_tui(state, provider, outbox, autorun, Some(builder), checker).await {
+    let run = app::run_tui(
+        state,
+        bench.provider,
+        outbox,
+        first,
+        Some(bench.builder),
+        checker,
+        bench.store_url,
+    );
+    match run.await {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }

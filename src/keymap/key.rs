@@ -39,6 +39,8 @@ pub enum Context {
     Picker,
     /// The history screen's list of runs.
     History,
+    /// The inbox of reviews waiting.
+    Inbox,
     /// A run opened from the history, or two compared.
     HistoryView,
 }
@@ -64,6 +66,7 @@ impl Context {
             Self::Checklist => "Checklist of the brief",
             Self::Reasoning => "Reasoning",
             Self::History => "History",
+            Self::Inbox => "Inbox",
             Self::Picker => "Model",
             Self::HistoryView => "History: a run",
         }

@@ -42,6 +42,7 @@ fn context_id(context: Context) -> &'static str {
         Context::Reasoning => "reasoning",
         Context::Picker => "picker",
         Context::History => "history",
+        Context::Inbox => "inbox",
         Context::HistoryView => "history_view",
     }
 }

@@ -47,7 +47,7 @@ fn help_section(context: Context, width: u16, palette: &Palette) -> Vec<Line<'st
 
 /// Every binding, section by section, wrapped to `width`.
 pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
-    const CONTEXTS: [Context; 20] = [
+    const CONTEXTS: [Context; 21] = [
         Context::Global,
         Context::Brief,
         Context::Answer,
@@ -68,6 +68,7 @@ pub fn help_lines(width: u16, palette: &Palette) -> Vec<Line<'static>> {
         Context::Picker,
         Context::History,
         Context::HistoryView,
+        Context::Inbox,
     ];
     CONTEXTS
         .iter()

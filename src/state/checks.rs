@@ -146,6 +146,20 @@ pub(super) fn on_complete(state: &mut State, run_id: u64) -> Vec<Effect> {
     ask(state, index)
 }
 
+/// A review opened from elsewhere (the inbox): its latest answer is checked like a live one.
+pub(super) fn on_loaded(state: &mut State) -> Vec<Effect> {
+    if state.check_policy.is_none() {
+        return Vec::new();
+    }
+    let index = state.attempts.len().saturating_sub(1);
+    match state.attempts.get(index) {
+        Some(a) if matches!(a.phase, super::Phase::Complete(_)) && a.check.is_none() => {
+            ask(state, index)
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// `C`: check the shown answer's SQL again, in a fresh database.
 pub(super) fn recheck(state: &mut State) -> Vec<Effect> {
     if state.check_policy.is_none() {

@@ -28,6 +28,26 @@ pub(super) fn defer(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
         notice(state, NoticeLevel::Warning, problem);
         return Vec::new();
     }
+    if let Some(pending) = state.pending.take() {
+        // From the inbox: deferring puts it back there, for anyone, rather than in a file.
+        audit(
+            state,
+            "review_action",
+            at,
+            serde_json::json!({ "action": "defer", "pending_review": pending.id, "to": "inbox" }),
+        );
+        notice(
+            state,
+            NoticeLevel::Success,
+            format!(
+                "“{}” is back in the inbox for anyone to take.",
+                pending.title
+            ),
+        );
+        let mut effects = vec![Effect::ReleasePending];
+        effects.extend(super::inbox::open(state));
+        return effects;
+    }
     let session = &state.session;
     let review = DeferredReview {
         format: crate::store::deferred::FORMAT.into(),

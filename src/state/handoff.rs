@@ -193,7 +193,23 @@ pub(super) fn reject(state: &mut State, reason: Option<String>, at: DateTime<Utc
         serde_json::json!({ "action": "reject", "reason": reason, "reviewer": reviewer }),
     );
     super::journal::outcome(state, OutcomeKind::Rejected, reason.clone(), at);
-    state.review.handoff = Some(HandoffStatus::Rejected { reason });
+    state.review.handoff = Some(HandoffStatus::Rejected {
+        reason: reason.clone(),
+    });
+    if state.pending.is_some() {
+        notice(
+            state,
+            NoticeLevel::Warning,
+            "Rejected: nothing is handed off · the next review opens",
+        );
+        let outcome = match &reason {
+            Some(why) => format!("rejected: {why}"),
+            None => "rejected".to_string(),
+        };
+        let mut effects = vec![Effect::SettlePending(outcome)];
+        effects.extend(super::inbox::next(state));
+        return effects;
+    }
     notice(
         state,
         NoticeLevel::Warning,
@@ -248,7 +264,7 @@ pub(super) fn on_handed_off(
                 state,
                 NoticeLevel::Error,
                 format!(
-                    "Refused: the review is {why}. Nothing was handed off; F3 opens the inbox."
+                    "Refused: the review is {why}. Nothing was handed off; Alt-I opens the inbox."
                 ),
             );
             return Vec::new();
@@ -324,7 +340,16 @@ pub(super) fn on_handed_off(
         path: delivered.path.clone(),
         envelope_id: delivered.envelope_id.clone(),
     });
-    let effects = forget_resumed(state);
+    let mut effects = forget_resumed(state);
+    if state.pending.is_some() {
+        // A queue of reviews: the next one opens here; the chain, if any, goes on from the
+        // envelope in the outbox, not in this reviewer's workbench.
+        if let Some(n) = state.notice.as_mut() {
+            n.text.push_str(" · the next review opens");
+        }
+        effects.extend(super::inbox::next(state));
+        return effects;
+    }
     if delivered.chain && target != "end" {
         chain_next(state, &delivered, at);
     }

@@ -9,6 +9,7 @@ pub mod diff;
 mod editing;
 mod handoff;
 pub mod history;
+pub mod inbox;
 pub mod journal;
 pub mod notes;
 mod notify;
@@ -296,6 +297,10 @@ pub struct State {
     pub draft_saved: u64,
     /// The history screen, while it is open.
     pub history: Option<history::History>,
+    /// The inbox, while it is open.
+    pub inbox: Option<inbox::InboxView>,
+    /// The review of the inbox on screen, claimed by this workbench.
+    pub pending: Option<inbox::Pending>,
     /// The focused pane fills the screen.
     pub zoom: bool,
     /// The workbench sits inline at the bottom of the screen and writes the answer into the
@@ -397,6 +402,8 @@ impl State {
             brief_revision: 0,
             draft_saved: 0,
             history: None,
+            inbox: None,
+            pending: None,
             read_only: false,
             brief_file: None,
             offered_draft: None,
@@ -574,6 +581,9 @@ impl State {
         }
         if self.checklist_open.is_some() {
             return Context::Checklist;
+        }
+        if self.inbox.is_some() {
+            return Context::Inbox;
         }
         if let Some(history) = &self.history {
             return match history.view {

@@ -85,55 +85,7 @@ impl State {
         session.chain.resumed_from = Some(path);
         let prompt_changed = session.role.prompt_sha256() != saved.role_prompt_sha256;
         let mut state = State::new(session, &saved.brief, width, height);
-        for a in &saved.attempts {
-            let mut attempt = Attempt::new(
-                a.number,
-                0,
-                a.feedback.clone(),
-                state.styles.clone(),
-                a.started_at,
-            );
-            attempt.doc.push(&a.text);
-            attempt.doc.finish();
-            attempt.phase = match &a.phase {
-                SavedPhase::Complete(reason) => Phase::Complete(reason.clone()),
-                SavedPhase::Cancelled => Phase::Cancelled,
-                SavedPhase::Failed(error) => Phase::Failed(error.clone()),
-            };
-            attempt.model = a.model.clone();
-            attempt.usage = a.usage;
-            // Nothing derived is trusted from the file: the decision is read again from the
-            // text (after a re-ask, from its reply), as it was when the answer arrived.
-            let routes = &state.session.role.routes;
-            let original = crate::routing::parse_decision(&a.text, routes);
-            attempt.decision = Some(match &a.reask {
-                Some(reask) => crate::routing::parse_decision(&reask.reply, routes),
-                None => original.clone(),
-            });
-            attempt.reviewed_sha256 = a.reviewed_sha256.clone();
-            attempt.first_token_at = a.first_token_at;
-            attempt.completed_at = a.completed_at;
-            attempt.reask = a.reask.as_ref().map(|r| Reask {
-                run_id: 0,
-                prompt: r.prompt.clone(),
-                reply: r.reply.clone(),
-                phase: Phase::Complete(FinishReason::Stop),
-                original: original.clone(),
-            });
-            state.attempts.push(attempt);
-        }
-        state.shown = state.attempts.len().saturating_sub(1);
-        state.review.selected = saved
-            .selected_option
-            .as_ref()
-            .and_then(|id| state.session.role.routes.iter().position(|o| &o.id == id));
-        state.review.payload = saved.payload_brief.clone();
-        state.focus = if state.attempts.is_empty() {
-            Focus::Brief
-        } else {
-            Focus::Routes
-        };
-        sync_view(&mut state);
+        load_attempts(&mut state, saved);
         let reviewer = state.session.reviewer.clone();
         audit(
             &mut state,
@@ -161,4 +113,59 @@ impl State {
         notice(&mut state, level, text);
         state
     }
+}
+
+/// The attempts of `saved` on screen, as its reviewer left them: each answer, how it ended, its
+/// decision read again from its text, the route chosen and any edited brief for the next role.
+pub(super) fn load_attempts(state: &mut State, saved: &DeferredReview) {
+    state.attempts.clear();
+    for a in &saved.attempts {
+        let mut attempt = Attempt::new(
+            a.number,
+            0,
+            a.feedback.clone(),
+            state.styles.clone(),
+            a.started_at,
+        );
+        attempt.doc.push(&a.text);
+        attempt.doc.finish();
+        attempt.phase = match &a.phase {
+            SavedPhase::Complete(reason) => Phase::Complete(reason.clone()),
+            SavedPhase::Cancelled => Phase::Cancelled,
+            SavedPhase::Failed(error) => Phase::Failed(error.clone()),
+        };
+        attempt.model = a.model.clone();
+        attempt.usage = a.usage;
+        // Nothing derived is trusted from the file: the decision is read again from the
+        // text (after a re-ask, from its reply), as it was when the answer arrived.
+        let routes = &state.session.role.routes;
+        let original = crate::routing::parse_decision(&a.text, routes);
+        attempt.decision = Some(match &a.reask {
+            Some(reask) => crate::routing::parse_decision(&reask.reply, routes),
+            None => original.clone(),
+        });
+        attempt.reviewed_sha256 = a.reviewed_sha256.clone();
+        attempt.first_token_at = a.first_token_at;
+        attempt.completed_at = a.completed_at;
+        attempt.reask = a.reask.as_ref().map(|r| Reask {
+            run_id: 0,
+            prompt: r.prompt.clone(),
+            reply: r.reply.clone(),
+            phase: Phase::Complete(FinishReason::Stop),
+            original: original.clone(),
+        });
+        state.attempts.push(attempt);
+    }
+    state.shown = state.attempts.len().saturating_sub(1);
+    state.review.selected = saved
+        .selected_option
+        .as_ref()
+        .and_then(|id| state.session.role.routes.iter().position(|o| &o.id == id));
+    state.review.payload = saved.payload_brief.clone();
+    state.focus = if state.attempts.is_empty() {
+        Focus::Brief
+    } else {
+        Focus::Routes
+    };
+    sync_view(state);
 }

@@ -1341,6 +1341,9 @@ fn reading_the_prompt_is_counted_on_the_status_line_until_the_first_token() {
 #[path = "picker_tests.rs"]
 mod picker_tests;
 
+#[path = "inbox_tests.rs"]
+mod inbox_tests;
+
 #[test]
 fn f3_cycles_the_themes_and_renders_the_answers_again() {
     let mut b = Bench::new("brief");

@@ -185,6 +185,15 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             super::reading::reading_notice(state);
             Vec::new()
         }
+        Event::InboxLoaded(result) => {
+            super::inbox::on_loaded(state, result, at);
+            Vec::new()
+        }
+        Event::PendingOpened(result) => super::inbox::on_opened(state, result, at),
+        Event::ClaimLost(why) => {
+            super::inbox::on_claim_lost(state, why);
+            Vec::new()
+        }
         Event::HistoryLoaded(result) => {
             super::history::on_list(state, result);
             Vec::new()
@@ -381,6 +390,11 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
             state.picker = None;
         }
     }
+    if state.inbox.is_some() && state.prompt.is_none() {
+        if let Some(effects) = super::inbox::key(state, action) {
+            return effects;
+        }
+    }
     // A prompt opened from the history (search, re-run) takes its own keys first.
     if state.history.is_some() && state.prompt.is_none() {
         if let Some(effects) = super::history::apply(state, action) {
@@ -394,6 +408,7 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
     match action {
         Action::Quit => quit(state),
         Action::OpenHistory => super::history::open(state),
+        Action::OpenInbox => super::inbox::open(state),
         Action::Messages => {
             state.messages_open = Some(0);
             Vec::new()
@@ -558,7 +573,7 @@ pub(super) fn apply(state: &mut State, action: Action, at: DateTime<Utc>) -> Vec
             super::schema_view::open(state);
             Vec::new()
         }
-        Action::SchemaBack => Vec::new(),
+        Action::SchemaBack | Action::InboxRole | Action::InboxAge => Vec::new(),
         Action::DiffAttempt => {
             super::diff::open(state);
             Vec::new()

@@ -5,6 +5,7 @@ pub mod answer;
 pub mod diff;
 pub mod header;
 pub mod history;
+pub mod inbox;
 pub mod messages;
 pub mod outline;
 pub mod overlays;
@@ -93,6 +94,10 @@ fn draw_panes(frame: &mut Frame, state: &State) {
     if let (Some(open), Ok(plans)) = (&state.plans_view, crate::state::plans::plans_of(state)) {
         // The query and its plan side by side want the width.
         plans::draw(frame, over_panes(size, &areas), plans, open, &palette);
+    }
+    if let Some(open) = &state.inbox {
+        let me = state.session.reviewer.label();
+        inbox::draw(frame, over_panes(size, &areas), open, &me, &palette);
     }
     if let Some(open) = &state.history {
         history::draw(frame, over_panes(size, &areas), open, &palette);

@@ -1,0 +1,282 @@
+//! The effect runner's side of the inbox: the store opened once, on first use; the claim this
+//! workbench holds (its token never leaves the runner but for the handoff gate), renewed while
+//! the reviewer works, let go when another review opens or the workbench quits.
+
+use crate::event::Event;
+use crate::store::inbox::{Claim, Filter, Inbox, Refused, LEASE};
+use crate::store::ledger::PendingClaim;
+use chrono::Utc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::OnceCell;
+
+/// What the workbench asks of the inbox, carried out one after the other in the order asked
+/// (a rejection is settled before the next review is claimed, which lets go of the claim).
+enum Command {
+    Load(Filter),
+    Open {
+        id: Option<String>,
+        by: String,
+        role: Option<String>,
+    },
+    Settle(String),
+    Release,
+    LetGo(tokio::sync::oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub struct InboxLink {
+    state: Link,
+    commands: UnboundedSender<Command>,
+}
+
+/// What the worker and the handoff gate share.
+#[derive(Clone)]
+struct Link {
+    /// The team store (none: this machine's session store).
+    url: Option<String>,
+    sqlite: PathBuf,
+    inbox: Arc<OnceCell<Arc<Inbox>>>,
+    held: Arc<Mutex<Option<Claim>>>,
+    renewing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl InboxLink {
+    /// Starts the worker (inside the runtime); what it has to say goes to `done`.
+    pub fn new(url: Option<String>, sqlite: PathBuf, done: UnboundedSender<Event>) -> InboxLink {
+        let state = Link {
+            url,
+            sqlite,
+            inbox: Arc::new(OnceCell::new()),
+            held: Arc::new(Mutex::new(None)),
+            renewing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        };
+        let (commands, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let link = state.clone();
+        tokio::spawn(async move {
+            while let Some(command) = rx.recv().await {
+                match command {
+                    Command::Load(filter) => link.load(filter, &done).await,
+                    Command::Open { id, by, role } => link.open(id, by, role, &done).await,
+                    Command::Settle(outcome) => link.settle(outcome, &done).await,
+                    Command::Release => link.release(&done).await,
+                    Command::LetGo(said) => {
+                        link.let_go().await;
+                        let _ = said.send(());
+                    }
+                }
+            }
+        });
+        InboxLink { state, commands }
+    }
+
+    pub fn load(&self, filter: Filter) {
+        let _ = self.commands.send(Command::Load(filter));
+    }
+
+    pub fn open(&self, id: Option<String>, by: String, role: Option<String>) {
+        let _ = self.commands.send(Command::Open { id, by, role });
+    }
+
+    pub fn settle(&self, outcome: String) {
+        let _ = self.commands.send(Command::Settle(outcome));
+    }
+
+    pub fn release(&self) {
+        let _ = self.commands.send(Command::Release);
+    }
+
+    /// At the workbench's end: the review held goes back to the inbox at once, rather than when
+    /// its lease lapses (after whatever was asked before).
+    pub async fn let_go(&self) {
+        let (said, heard) = tokio::sync::oneshot::channel();
+        if self.commands.send(Command::LetGo(said)).is_ok() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), heard).await;
+        }
+    }
+
+    /// The claim the handoff gate settles, when a review of the inbox is on screen.
+    pub fn pending(&self) -> Option<PendingClaim> {
+        let claim = self.state.held()?;
+        let inbox = self.state.inbox.get()?.clone();
+        Some(PendingClaim { inbox, claim })
+    }
+
+    /// The review `id` was settled by the gate: nothing is held any more.
+    pub fn settled(&self, id: &str) {
+        if self.state.held().is_some_and(|c| c.id == id) {
+            self.state.hold(None);
+        }
+    }
+}
+
+impl Link {
+    async fn inbox(&self) -> Result<Arc<Inbox>, String> {
+        self.inbox
+            .get_or_try_init(|| async {
+                Inbox::open(self.url.as_deref(), &self.sqlite)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+
+    fn held(&self) -> Option<Claim> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn hold(&self, claim: Option<Claim>) {
+        *self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = claim;
+    }
+
+    async fn load(&self, filter: Filter, done: &UnboundedSender<Event>) {
+        let result = match self.inbox().await {
+            Ok(inbox) => inbox.list(&filter, Utc::now()).await,
+            Err(e) => Err(e),
+        };
+        let _ = done.send(Event::InboxLoaded(result));
+    }
+
+    /// Lets go of any claim held, claims `id` (or the oldest waiting), reads it.
+    async fn open(
+        &self,
+        id: Option<String>,
+        by: String,
+        role: Option<String>,
+        done: &UnboundedSender<Event>,
+    ) {
+        let result = self.claim_and_read(id, &by, role.as_deref()).await;
+        if matches!(result, Ok(Some(_))) {
+            self.keep_renewing(done.clone());
+        }
+        let _ = done.send(Event::PendingOpened(result));
+    }
+
+    async fn claim_and_read(
+        &self,
+        id: Option<String>,
+        by: &str,
+        role: Option<&str>,
+    ) -> Result<Option<Box<crate::state::inbox::Opened>>, String> {
+        let inbox = self.inbox().await?;
+        if let Some(old) = self.held() {
+            let _ = inbox.release(&old).await;
+            self.hold(None);
+        }
+        let now = Utc::now();
+        let claim = match id {
+            Some(id) => inbox
+                .claim(&id, by, LEASE, now)
+                .await
+                .map_err(|refused| format!("Not opened: the review is {refused}"))?,
+            None => match inbox.claim_next(by, role, LEASE, now).await? {
+                Some(claim) => claim,
+                None => return Ok(None),
+            },
+        };
+        match inbox.get(&claim.id).await {
+            Ok(found) => {
+                self.hold(Some(claim));
+                Ok(Some(Box::new(found)))
+            }
+            Err(e) => {
+                let _ = inbox.release(&claim).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Renews the claim held every third of a lease, for as long as the workbench runs; a
+    /// renewal refused means the claim was lost, and the reviewer is told.
+    fn keep_renewing(&self, done: UnboundedSender<Event>) {
+        use std::sync::atomic::Ordering;
+        if self.renewing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let link = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(LEASE / 3);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (Some(claim), Some(inbox)) = (link.held(), link.inbox.get().cloned()) else {
+                    continue;
+                };
+                match inbox.renew(&claim, LEASE, Utc::now()).await {
+                    Ok(renewed) => {
+                        // Unless another review was opened meanwhile.
+                        let mut held = link
+                            .held
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        if held.as_ref().is_some_and(|c| c.token == renewed.token) {
+                            *held = Some(renewed);
+                        }
+                    }
+                    Err(Refused::Store(e)) => {
+                        let _ = done.send(Event::Reported(Err(format!(
+                            "The claim on this review could not be renewed ({e}); it lapses in a minute unless the store answers"
+                        ))));
+                    }
+                    Err(lost) => {
+                        if link.held().is_some_and(|c| c.token == claim.token) {
+                            link.hold(None);
+                            let _ = done.send(Event::ClaimLost(lost.to_string()));
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Settles the review held with `outcome` (a rejection).
+    async fn settle(&self, outcome: String, done: &UnboundedSender<Event>) {
+        let Some(claim) = self.held() else { return };
+        let result = match self.inbox().await {
+            Ok(inbox) => inbox
+                .settle(&claim, &outcome, Utc::now())
+                .await
+                .map_err(|r| r.to_string()),
+            Err(e) => Err(e),
+        };
+        let said = match result {
+            Ok(()) => {
+                self.hold(None);
+                Ok("The inbox has the rejection.".into())
+            }
+            Err(e) => Err(format!("The inbox could not record the rejection: {e}")),
+        };
+        let _ = done.send(Event::Reported(said));
+    }
+
+    /// Puts the review held back in the inbox.
+    async fn release(&self, done: &UnboundedSender<Event>) {
+        let Some(claim) = self.held() else { return };
+        self.hold(None);
+        let released = match self.inbox().await {
+            Ok(inbox) => inbox.release(&claim).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = released {
+            let _ = done.send(Event::Reported(Err(format!(
+                "The review could not be put back in the inbox ({e}); it returns when its claim lapses"
+            ))));
+        }
+    }
+
+    async fn let_go(&self) {
+        let Some(claim) = self.held() else { return };
+        self.hold(None);
+        if let Some(inbox) = self.inbox.get() {
+            let _ = inbox.release(&claim).await;
+        }
+    }
+}
