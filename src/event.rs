@@ -36,6 +36,8 @@ pub enum Event {
     InboxLoaded(Result<Vec<crate::store::inbox::Row>, String>),
     /// A review of the inbox was claimed and read; `None`: none waits.
     PendingOpened(Result<Option<Box<crate::state::inbox::Opened>>, String>),
+    /// The inbox changed (a review was left in it, or taken): read it again if it is open.
+    InboxChanged,
     /// The claim on the review held was lost (another holds it now, in these words).
     ClaimLost(String),
     /// The history list arrived from the session store (or why not).

@@ -132,6 +132,7 @@ both!(
     the_next_review_goes_to_one_reviewer_each,
     filters_by_role_and_age,
     a_review_is_found_by_the_start_of_its_id,
+    a_review_enqueued_elsewhere_is_heard_at_once,
 );
 
 async fn enqueued_reviews_are_listed_oldest_first_with_what_a_reviewer_needs(place: Place) {
@@ -381,6 +382,35 @@ async fn filters_by_role_and_age(place: Place) {
         .unwrap()
         .unwrap();
     assert_eq!(next.id, "r-2");
+}
+
+async fn a_review_enqueued_elsewhere_is_heard_at_once(place: Place) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (url, sqlite) = match &place {
+        Place::Sqlite(dir) => (None, dir.path().join("sessions.db")),
+        Place::Postgres(url) => (Some(url.clone()), std::path::PathBuf::from("/nonexistent")),
+    };
+    // The store exists (and is migrated) before anyone listens, as once any archbench ran.
+    let producer = place.open().await;
+    let listening = tokio::spawn(async move {
+        archbench::store::inbox::watch(url.as_deref(), &sqlite, move || tx.send(()).is_ok()).await
+    });
+    // Told once listening starts (a listener that reconnects says so), then for each review.
+    tokio::time::timeout(common::PATIENCE, rx.recv())
+        .await
+        .unwrap();
+    producer
+        .enqueue(
+            &review("n-1", "database_architect", "b"),
+            &origin(),
+            None,
+            t(0),
+        )
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(common::PATIENCE, rx.recv()).await;
+    assert_eq!(heard.unwrap(), Some(()), "the enqueue was heard");
+    listening.abort();
 }
 
 async fn a_review_is_found_by_the_start_of_its_id(place: Place) {

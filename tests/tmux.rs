@@ -970,7 +970,11 @@ fn a_review_left_by_a_headless_run_is_handed_off_from_the_inbox() {
     let answer = "# Bookstore\n\nOne database, row-level security.\n\nDECISION: backup_disaster_specialist\n";
     let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 3, "stop")])]);
     let home = Home::new();
-    let env = [("TERM", "xterm-256color"), ("USER", "ada"), ("LOGNAME", "ada")];
+    let env = [
+        ("TERM", "xterm-256color"),
+        ("USER", "ada"),
+        ("LOGNAME", "ada"),
+    ];
     let outbox = home.path().join("outbox");
     let reviewer = Tmux::start(
         &home.shell_with(
@@ -1006,7 +1010,10 @@ fn a_review_left_by_a_headless_run_is_handed_off_from_the_inbox() {
         20,
     );
     let said = pipeline.wait_for("exit=");
-    assert!(said.contains("waiting for review:") && said.contains("exit=12"), "{said}");
+    assert!(
+        said.contains("waiting for review:") && said.contains("exit=12"),
+        "{said}"
+    );
 
     reviewer.keys(&["M-i"]);
     let listed = reviewer.wait_for("Bookstore");

@@ -40,6 +40,7 @@ struct Link {
     inbox: Arc<OnceCell<Arc<Inbox>>>,
     held: Arc<Mutex<Option<Claim>>>,
     renewing: Arc<std::sync::atomic::AtomicBool>,
+    watching: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl InboxLink {
@@ -51,6 +52,7 @@ impl InboxLink {
             inbox: Arc::new(OnceCell::new()),
             held: Arc::new(Mutex::new(None)),
             renewing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            watching: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
         let (commands, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let link = state.clone();
@@ -137,7 +139,21 @@ impl Link {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = claim;
     }
 
+    /// From the first time the inbox is read, each change is told as it happens.
+    fn keep_watching(&self, done: &UnboundedSender<Event>) {
+        use std::sync::atomic::Ordering;
+        if self.watching.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (url, sqlite, done) = (self.url.clone(), self.sqlite.clone(), done.clone());
+        tokio::spawn(async move {
+            let heard = move || done.send(Event::InboxChanged).is_ok();
+            let _ = crate::store::inbox::watch(url.as_deref(), &sqlite, heard).await;
+        });
+    }
+
     async fn load(&self, filter: Filter, done: &UnboundedSender<Event>) {
+        self.keep_watching(done);
         let result = match self.inbox().await {
             Ok(inbox) => inbox.list(&filter, Utc::now()).await,
             Err(e) => Err(e),

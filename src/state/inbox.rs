@@ -259,6 +259,14 @@ pub(super) fn on_opened(
     super::checks::on_loaded(state)
 }
 
+/// The inbox changed elsewhere: an open inbox is read again (unless it is being read).
+pub(super) fn on_changed(state: &mut State) -> Vec<Effect> {
+    match &state.inbox {
+        Some(view) if !view.loading => open(state),
+        _ => Vec::new(),
+    }
+}
+
 /// The review under the claim was handed off or rejected: the next one opens.
 pub(super) fn next(state: &mut State) -> Vec<Effect> {
     let role = None;

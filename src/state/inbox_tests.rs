@@ -274,6 +274,18 @@ fn a_review_cannot_be_opened_over_a_running_answer() {
 }
 
 #[test]
+fn an_open_inbox_is_read_again_when_it_changes_elsewhere() {
+    let mut b = listed();
+    let effects = b.send(Event::InboxChanged);
+    assert_eq!(effects, [Effect::LoadInbox(Default::default())]);
+    // Not while it is being read, and not when it is closed.
+    assert!(b.send(Event::InboxChanged).is_empty());
+    b.send(Event::InboxLoaded(Ok(Vec::new())));
+    b.key(KeyCode::Esc);
+    assert!(b.send(Event::InboxChanged).is_empty());
+}
+
+#[test]
 fn a_lost_claim_is_said_at_once() {
     let mut b = opened();
     b.send(Event::ClaimLost("being reviewed by Bea since 09:02".into()));

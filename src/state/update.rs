@@ -190,6 +190,7 @@ fn dispatch(state: &mut State, timed: Timed) -> Vec<Effect> {
             Vec::new()
         }
         Event::PendingOpened(result) => super::inbox::on_opened(state, result, at),
+        Event::InboxChanged => super::inbox::on_changed(state),
         Event::ClaimLost(why) => {
             super::inbox::on_claim_lost(state, why);
             Vec::new()

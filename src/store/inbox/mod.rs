@@ -211,6 +211,49 @@ pub fn age(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Tells `heard` whenever the inbox may have changed, until it returns false — once as soon as
+/// it listens, then for each change: the team store announces each review enqueued (NOTIFY);
+/// this machine's file is asked, twice a second, whether anyone wrote to it (SQLite's data
+/// version, which costs no read of the data).
+pub async fn watch(
+    url: Option<&str>,
+    sqlite: &std::path::Path,
+    heard: impl Fn() -> bool + Send + 'static,
+) -> Result<(), String> {
+    match url {
+        Some(url) => postgres::listen(url, heard).await,
+        None => {
+            // A connection of its own (the version is per connection), behind a lock so the
+            // watch can run as a task and stop when it is aborted.
+            let store = std::sync::Mutex::new(
+                crate::store::sessions::Store::open(sqlite).map_err(|e| e.to_string())?,
+            );
+            let version = || {
+                store
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .conn
+                    .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+                    .unwrap_or(0)
+            };
+            let mut seen = version();
+            if !heard() {
+                return Ok(());
+            }
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let now = version();
+                if now != seen {
+                    seen = now;
+                    if !heard() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The inbox, in whichever store the configuration names.
 pub enum Inbox {
     Sqlite(SqliteInbox),

@@ -71,17 +71,64 @@ fn sql_error(e: tokio_postgres::Error) -> String {
     }
 }
 
-impl PgInbox {
-    /// Connects to the team store at `url` and brings its schema up to date. The password, when
-    /// the URL has none, is read from `PGPASSWORD`; it is never written anywhere.
-    pub async fn connect(url: &str) -> Result<PgInbox, String> {
-        let mut config = super::parse_url(url, "the team store's URL")?;
-        if let Ok(password) = std::env::var("PGPASSWORD") {
-            config.password(password);
+/// The connection settings for `url`: its password, when it has none, from `PGPASSWORD` (never
+/// written anywhere).
+fn config(url: &str) -> Result<tokio_postgres::Config, String> {
+    let mut config = super::parse_url(url, "the team store's URL")?;
+    if let Ok(password) = std::env::var("PGPASSWORD") {
+        config.password(password);
+    }
+    config.application_name("archbench");
+    config.connect_timeout(std::time::Duration::from_secs(10));
+    Ok(config)
+}
+
+/// Tells `heard` each time a review is enqueued in the team store at `url` (NOTIFY, no polling),
+/// until `heard` returns false. A connection lost (the store restarting) is made again, a second
+/// later, and `heard` is told then too: what was enqueued meanwhile was not announced to it.
+pub async fn listen(url: &str, heard: impl Fn() -> bool + Send + 'static) -> Result<(), String> {
+    use futures_util::StreamExt;
+    let config = config(url)?;
+    loop {
+        if let Ok((client, mut connection)) = config.connect(NoTls).await {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let driver = tokio::spawn(async move {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(Ok(message)) = messages.next().await {
+                    if let tokio_postgres::AsyncMessage::Notification(_) = message {
+                        if tx.send(()).is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+            if client
+                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                .await
+                .is_ok()
+            {
+                if !heard() {
+                    driver.abort();
+                    return Ok(());
+                }
+                while rx.recv().await.is_some() {
+                    if !heard() {
+                        driver.abort();
+                        return Ok(());
+                    }
+                }
+            }
+            driver.abort();
         }
-        config.application_name("archbench");
-        config.connect_timeout(std::time::Duration::from_secs(10));
-        let (client, connection) = config
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+impl PgInbox {
+    /// Connects to the team store at `url` and brings its schema up to date.
+    pub async fn connect(url: &str) -> Result<PgInbox, String> {
+        let (client, connection) = config(url)?
             .connect(NoTls)
             .await
             .map_err(|e| format!("cannot reach the team store: {}", sql_error(e)))?;
