@@ -432,6 +432,13 @@ pub struct BenchArgs {
     /// alone, and P4/P5 while checks run (needs PostgreSQL, as the check does).
     #[arg(long)]
     pub check: bool,
+    /// The inbox's figures instead: 10,000 pending reviews listed and one opened (PostgreSQL and
+    /// SQLite), 8 producers and 4 reviewers on one PostgreSQL for --seconds, NOTIFY's latency.
+    #[arg(long)]
+    pub inbox: bool,
+    /// With --inbox: how long the producers and reviewers run.
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
     /// The local engine's first-token times instead: a first run, a second run of the role, a
     /// revision, a fresh process with the role's prompt on disk; and the prompt reading rate.
     #[arg(long)]

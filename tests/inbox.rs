@@ -590,3 +590,49 @@ fn a_store_url_with_a_password_is_refused_before_anything_runs() {
         "{stderr}"
     );
 }
+
+/// What a pipeline left is someone else's text: `inbox list` shows its escapes, never sends them.
+#[tokio::test]
+async fn the_list_shows_a_hostile_title_without_acting_on_it() {
+    let home = common::home::Home::new();
+    let inbox = Inbox::open(None, &home.archbench_data().join("sessions.db"))
+        .await
+        .unwrap();
+    let hostile = "\x1b]52;c;cm0gLXJmIH4=\x07Bookstore \x1b[2J\x1b[31mred";
+    inbox
+        .enqueue(
+            &review("h-1", "database_architect", hostile),
+            &origin(),
+            None,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        shown.contains("h-1") && shown.contains("Bookstore"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07'),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn an_empty_inbox_says_how_one_is_filled() {
+    let home = common::home::Home::new();
+    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    assert!(out.status.success());
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("No review waits") && shown.contains("--approve inbox"),
+        "{shown}"
+    );
+}

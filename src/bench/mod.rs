@@ -7,6 +7,7 @@ pub mod check;
 pub mod corpus;
 #[cfg(feature = "local")]
 pub mod first_token;
+pub mod inbox;
 pub mod measure;
 pub mod server;
 

@@ -44,6 +44,20 @@ pub fn command(args: &crate::cli::BenchArgs) -> i32 {
             Err(e) => fail(exit::PROVIDER, &e),
         };
     }
+    if args.inbox {
+        return match crate::bench::inbox::run(args.seconds, |step| crate::tell!("bench: {step}")) {
+            Ok(rows) => {
+                let command: Vec<String> = std::env::args().collect();
+                crate::say!("| figure | measured | goal | |\n|---|---|---|---|");
+                for row in rows.lines() {
+                    crate::say!("{row}");
+                }
+                crate::say!("Command: `{}`", command.join(" "));
+                exit::OK
+            }
+            Err(e) => fail(exit::PROVIDER, &e),
+        };
+    }
     if args.check {
         return match crate::bench::check::run(|step| crate::tell!("bench: {step}")) {
             Ok(rows) => {

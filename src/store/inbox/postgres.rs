@@ -276,8 +276,13 @@ impl PgInbox {
             .client
             .query(
                 &format!(
-                    "SELECT {COLUMNS}, review::text FROM archbench_pending_reviews
-                     WHERE left(id, length($1)) = $1 LIMIT 2"
+                    // The whole id by its key; only a shorter one is looked for as a prefix.
+                    "SELECT {COLUMNS}, review::text FROM archbench_pending_reviews WHERE id = $1
+                     UNION ALL
+                     SELECT {COLUMNS}, review::text FROM archbench_pending_reviews
+                     WHERE NOT EXISTS (SELECT 1 FROM archbench_pending_reviews WHERE id = $1)
+                       AND left(id, length($1)) = $1
+                     LIMIT 2"
                 ),
                 &[&prefix],
             )

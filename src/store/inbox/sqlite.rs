@@ -122,8 +122,12 @@ impl SqliteInbox {
         let mut stmt = store
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS}, review FROM pending_reviews \
-                 WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2"
+                // The whole id by its key; only a shorter one is looked for as a prefix.
+                "SELECT {COLUMNS}, review FROM pending_reviews WHERE id = ?1 \
+                 UNION ALL \
+                 SELECT {COLUMNS}, review FROM pending_reviews \
+                 WHERE NOT EXISTS (SELECT 1 FROM pending_reviews WHERE id = ?1) \
+                 AND substr(id, 1, length(?1)) = ?1 LIMIT 2"
             ))
             .map_err(|e| e.to_string())?;
         let now = Utc::now();
