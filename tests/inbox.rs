@@ -636,3 +636,82 @@ fn an_empty_inbox_says_how_one_is_filled() {
         "{shown}"
     );
 }
+
+/// The team store drops every connection mid-review, as a restart or a failover does: the
+/// claim lives in the store, so the reviewer's next step goes through on a new connection,
+/// once; the listener comes back and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_survives_the_store_dropping_every_connection() {
+    let url = common::pg::fresh_database().await;
+    let place = Place::Postgres(url.clone());
+    let (ada, producer) = (place.open().await, place.open().await);
+    three(&producer).await;
+    let claim = ada.claim("r-1", "ada", LEASE, t(10)).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let listening = {
+        let url = url.clone();
+        tokio::spawn(async move {
+            archbench::store::inbox::watch(Some(&url), std::path::Path::new("/x"), move || {
+                tx.send(()).is_ok()
+            })
+            .await
+        })
+    };
+    tokio::time::timeout(common::PATIENCE, rx.recv())
+        .await
+        .unwrap();
+
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let dropped: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) t",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        dropped >= 3,
+        "ada's, the producer's and the listener's: {dropped}"
+    );
+
+    // Ada renews and acts as if nothing happened; nothing is done twice.
+    let renewed = ada.renew(&claim, LEASE, t(20)).await.unwrap();
+    ada.settle(&renewed, "handed off", t(21)).await.unwrap();
+    assert!(matches!(
+        ada.settle(&renewed, "handed off", t(22)).await,
+        Err(Refused::Settled { .. })
+    ));
+    let left: Vec<String> = producer
+        .list(&Filter::default(), t(23))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, ["r-2", "r-3"]);
+    // The listener is back (it says so), and hears the next review.
+    tokio::time::timeout(common::PATIENCE, rx.recv())
+        .await
+        .unwrap();
+    producer
+        .enqueue(
+            &review("r-4", "database_architect", "b"),
+            &origin(),
+            None,
+            t(24),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        tokio::time::timeout(common::PATIENCE, rx.recv())
+            .await
+            .unwrap(),
+        Some(())
+    );
+    listening.abort();
+}

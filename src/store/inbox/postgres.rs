@@ -37,7 +37,26 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE archbench_pending_reviews (
         ON archbench_pending_reviews (created_at, id) WHERE status = 'pending';"];
 
 pub struct PgInbox {
-    client: Client,
+    config: tokio_postgres::Config,
+    /// Made again when the store dropped it (a restart, a failover): the claims live in the
+    /// store, so a reviewer's claim outlives the connection.
+    client: tokio::sync::Mutex<std::sync::Arc<Client>>,
+}
+
+/// `$body` run on the connection `$c`; once more on a new connection if the store had closed
+/// the old one (a restart): a statement is never run twice, since a closed connection ran
+/// nothing.
+macro_rules! retried {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let $c = $self.client().await?;
+        match $body {
+            Err(e) if e.is_closed() => {
+                let $c = $self.reconnect(&$c).await?;
+                $body
+            }
+            done => done,
+        }
+    }};
 }
 
 const COLUMNS: &str = "id, role_id, title, decision, check_summary, created_at, origin_who, \
@@ -128,85 +147,34 @@ pub async fn listen(url: &str, heard: impl Fn() -> bool + Send + 'static) -> Res
 impl PgInbox {
     /// Connects to the team store at `url` and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<PgInbox, String> {
-        let (client, connection) = config(url)?
-            .connect(NoTls)
-            .await
-            .map_err(|e| format!("cannot reach the team store: {}", sql_error(e)))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let inbox = PgInbox { client };
-        inbox.migrate().await?;
-        Ok(inbox)
+        let config = config(url)?;
+        let client = open(&config).await?;
+        migrate(&client).await?;
+        Ok(PgInbox {
+            config,
+            client: tokio::sync::Mutex::new(std::sync::Arc::new(client)),
+        })
     }
 
-    /// Applies the migrations this store lacks, one transaction each, under an advisory lock.
-    async fn migrate(&self) -> Result<(), String> {
-        self.client
-            .batch_execute(
-                "CREATE TABLE IF NOT EXISTS archbench_migrations (
-                     version integer PRIMARY KEY,
-                     applied_at timestamptz NOT NULL DEFAULT now())",
-            )
-            .await
-            .or_else(|e| {
-                // Two archbench creating it at the same instant: the other one did.
-                if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-                    Ok(())
-                } else {
-                    Err(format!("cannot prepare the team store: {}", sql_error(e)))
-                }
-            })?;
-        for (i, migration) in MIGRATIONS.iter().enumerate() {
-            let version = i as i32 + 1;
-            if let Err(e) = self.apply(version, migration).await {
-                let _ = self.client.batch_execute("ROLLBACK").await;
-                return Err(format!(
-                    "cannot migrate the team store to version {version}: {}",
-                    sql_error(e)
-                ));
-            }
+    /// The connection, made again if the store closed it.
+    async fn client(&self) -> Result<std::sync::Arc<Client>, String> {
+        let mut slot = self.client.lock().await;
+        if slot.is_closed() {
+            *slot = std::sync::Arc::new(open(&self.config).await?);
         }
-        let newest: Option<i32> = self
-            .client
-            .query_one("SELECT max(version) FROM archbench_migrations", &[])
-            .await
-            .map_err(sql_error)?
-            .get(0);
-        if newest.unwrap_or(0) as usize > MIGRATIONS.len() {
-            return Err(format!(
-                "the team store has schema version {}, newer than this archbench knows ({}): update archbench",
-                newest.unwrap_or(0),
-                MIGRATIONS.len()
-            ));
-        }
-        Ok(())
+        Ok(slot.clone())
     }
 
-    /// Migration `version`, unless another archbench applied it first (the lock makes the
-    /// second wait for the first, then see its row).
-    async fn apply(&self, version: i32, migration: &str) -> Result<(), tokio_postgres::Error> {
-        self.client
-            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtext('archbench_migrations'));")
-            .await?;
-        let done = self
-            .client
-            .query_opt(
-                "SELECT 1 FROM archbench_migrations WHERE version = $1",
-                &[&version],
-            )
-            .await?
-            .is_some();
-        if !done {
-            self.client.batch_execute(migration).await?;
-            self.client
-                .execute(
-                    "INSERT INTO archbench_migrations (version) VALUES ($1)",
-                    &[&version],
-                )
-                .await?;
+    /// A new connection in place of `dead` (unless another call made one already).
+    async fn reconnect(
+        &self,
+        dead: &std::sync::Arc<Client>,
+    ) -> Result<std::sync::Arc<Client>, String> {
+        let mut slot = self.client.lock().await;
+        if std::sync::Arc::ptr_eq(&slot, dead) {
+            *slot = std::sync::Arc::new(open(&self.config).await?);
         }
-        self.client.batch_execute("COMMIT").await
+        Ok(slot.clone())
     }
 
     pub(super) async fn enqueue(
@@ -219,7 +187,7 @@ impl PgInbox {
         let json = serde_json::to_string(review).map_err(|e| e.to_string())?;
         // The row and its announcement in one statement: a listener never hears of a review it
         // cannot read, and a review is never stored unannounced.
-        self.client
+        retried!(self, |c| c
             .execute(
                 &format!(
                     "WITH added AS (
@@ -239,8 +207,7 @@ impl PgInbox {
                     &origin.how,
                     &json,
                 ],
-            )
-            .await
+            ).await)
             .map_err(|e| format!("cannot leave the review in the inbox: {}", sql_error(e)))?;
         Ok(review.id.clone())
     }
@@ -255,8 +222,7 @@ impl PgInbox {
             .and_then(|d| chrono::Duration::from_std(d).ok())
             .map(|d| at - d);
         let limit = filter.limit.map(|l| l as i64);
-        let rows = self
-            .client
+        let rows = retried!(self, |c| c
             .query(
                 &format!(
                     "SELECT {COLUMNS} FROM archbench_pending_reviews
@@ -266,14 +232,13 @@ impl PgInbox {
                 ),
                 &[&filter.all, &filter.role, &before, &limit],
             )
-            .await
-            .map_err(sql_error)?;
+            .await)
+        .map_err(sql_error)?;
         Ok(rows.iter().map(|r| row(r, at)).collect())
     }
 
     pub(super) async fn get(&self, prefix: &str) -> Result<Vec<(Row, String)>, String> {
-        let rows = self
-            .client
+        let rows = retried!(self, |c| c
             .query(
                 &format!(
                     // The whole id by its key; only a shorter one is looked for as a prefix.
@@ -286,8 +251,8 @@ impl PgInbox {
                 ),
                 &[&prefix],
             )
-            .await
-            .map_err(sql_error)?;
+            .await)
+        .map_err(sql_error)?;
         let now = Utc::now();
         Ok(rows.iter().map(|r| (row(r, now), r.get(12))).collect())
     }
@@ -300,7 +265,7 @@ impl PgInbox {
         at: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, String> {
-        self.client
+        retried!(self, |c| c
             .execute(
                 "UPDATE archbench_pending_reviews SET claimed_by = $2, claim_token = $3,
                    claimed_at = $4, lease_until = $5
@@ -308,9 +273,9 @@ impl PgInbox {
                    AND (claim_token IS NULL OR lease_until <= $4)",
                 &[&id, &by, &token, &at, &until],
             )
-            .await
-            .map(|n| n == 1)
-            .map_err(sql_error)
+            .await)
+        .map(|n| n == 1)
+        .map_err(sql_error)
     }
 
     pub(super) async fn claim_next(
@@ -321,8 +286,7 @@ impl PgInbox {
         at: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<String>, String> {
-        let row = self
-            .client
+        let row = retried!(self, |c| c
             .query_opt(
                 "WITH next AS (
                    SELECT id FROM archbench_pending_reviews
@@ -334,8 +298,8 @@ impl PgInbox {
                  FROM next WHERE p.id = next.id RETURNING p.id",
                 &[&by, &token, &at, &until, &role],
             )
-            .await
-            .map_err(sql_error)?;
+            .await)
+        .map_err(sql_error)?;
         Ok(row.map(|r| r.get(0)))
     }
 
@@ -345,28 +309,28 @@ impl PgInbox {
         token: &str,
         until: DateTime<Utc>,
     ) -> Result<bool, String> {
-        self.client
+        retried!(self, |c| c
             .execute(
                 "UPDATE archbench_pending_reviews SET lease_until = $3
                  WHERE id = $1 AND claim_token = $2 AND status = 'pending'",
                 &[&id, &token, &until],
             )
-            .await
-            .map(|n| n == 1)
-            .map_err(sql_error)
+            .await)
+        .map(|n| n == 1)
+        .map_err(sql_error)
     }
 
     pub(super) async fn release(&self, id: &str, token: &str) -> Result<(), String> {
-        self.client
+        retried!(self, |c| c
             .execute(
                 "UPDATE archbench_pending_reviews SET claimed_by = NULL, claim_token = NULL,
                    claimed_at = NULL, lease_until = NULL
                  WHERE id = $1 AND claim_token = $2 AND status = 'pending'",
                 &[&id, &token],
             )
-            .await
-            .map(|_| ())
-            .map_err(sql_error)
+            .await)
+        .map(|_| ())
+        .map_err(sql_error)
     }
 
     pub(super) async fn settle(
@@ -376,16 +340,16 @@ impl PgInbox {
         outcome: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, String> {
-        self.client
+        retried!(self, |c| c
             .execute(
                 "UPDATE archbench_pending_reviews SET status = 'settled', outcome = $3,
                    settled_by = claimed_by, settled_at = $4, lease_until = NULL
                  WHERE id = $1 AND claim_token = $2 AND status = 'pending'",
                 &[&id, &token, &outcome, &at],
             )
-            .await
-            .map(|n| n == 1)
-            .map_err(sql_error)
+            .await)
+        .map(|n| n == 1)
+        .map_err(sql_error)
     }
 
     pub(super) async fn unsettle(
@@ -394,28 +358,27 @@ impl PgInbox {
         token: &str,
         until: DateTime<Utc>,
     ) -> Result<(), String> {
-        self.client
+        retried!(self, |c| c
             .execute(
                 "UPDATE archbench_pending_reviews SET status = 'pending', outcome = NULL,
                    settled_by = NULL, settled_at = NULL, lease_until = $3
                  WHERE id = $1 AND claim_token = $2 AND status = 'settled'",
                 &[&id, &token, &until],
             )
-            .await
-            .map(|_| ())
-            .map_err(sql_error)
+            .await)
+        .map(|_| ())
+        .map_err(sql_error)
     }
 
     pub(super) async fn state(&self, id: &str) -> Result<Option<State>, String> {
-        let row = self
-            .client
+        let row = retried!(self, |c| c
             .query_opt(
                 "SELECT status, settled_by, outcome, claimed_by, claimed_at, lease_until
                  FROM archbench_pending_reviews WHERE id = $1",
                 &[&id],
             )
-            .await
-            .map_err(sql_error)?;
+            .await)
+        .map_err(sql_error)?;
         Ok(row.map(|r| State {
             settled: r.get::<_, String>(0) == "settled",
             settled_by: r.get(1),
@@ -425,4 +388,87 @@ impl PgInbox {
             lease_until: r.get(5),
         }))
     }
+}
+
+/// A connection to the team store, its messages driven on a task of its own.
+async fn open(config: &tokio_postgres::Config) -> Result<Client, String> {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| format!("cannot reach the team store: {}", sql_error(e)))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+/// Applies the migrations this store lacks, one transaction each, under an advisory lock.
+async fn migrate(client: &Client) -> Result<(), String> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS archbench_migrations (
+                 version integer PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .or_else(|e| {
+            // Two archbench creating it at the same instant: the other one did.
+            if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+                Ok(())
+            } else {
+                Err(format!("cannot prepare the team store: {}", sql_error(e)))
+            }
+        })?;
+    for (i, migration) in MIGRATIONS.iter().enumerate() {
+        let version = i as i32 + 1;
+        if let Err(e) = apply(client, version, migration).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(format!(
+                "cannot migrate the team store to version {version}: {}",
+                sql_error(e)
+            ));
+        }
+    }
+    let newest: Option<i32> = client
+        .query_one("SELECT max(version) FROM archbench_migrations", &[])
+        .await
+        .map_err(sql_error)?
+        .get(0);
+    if newest.unwrap_or(0) as usize > MIGRATIONS.len() {
+        return Err(format!(
+            "the team store has schema version {}, newer than this archbench knows ({}): update archbench",
+            newest.unwrap_or(0),
+            MIGRATIONS.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Migration `version`, unless another archbench applied it first (the lock makes the
+/// second wait for the first, then see its row).
+async fn apply(
+    client: &Client,
+    version: i32,
+    migration: &str,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtext('archbench_migrations'));")
+        .await?;
+    let done = client
+        .query_opt(
+            "SELECT 1 FROM archbench_migrations WHERE version = $1",
+            &[&version],
+        )
+        .await?
+        .is_some();
+    if !done {
+        client.batch_execute(migration).await?;
+        client
+            .execute(
+                "INSERT INTO archbench_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+            .await?;
+    }
+    client.batch_execute("COMMIT").await
 }
