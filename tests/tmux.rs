@@ -387,7 +387,59 @@ fn defer_a_review_then_resume_it_in_a_new_session() {
         1,
         "resuming runs nothing again"
     );
+    // It waited in the inbox too, and was settled there by this handoff.
+    let list = home
+        .command()
+        .args(["inbox", "list", "--json", "--all"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["id"], id.as_str());
+    assert_eq!(rows[0]["origin"]["how"], "workbench (deferred)");
+    assert_eq!(rows[0]["status"], "settled");
     second.keys(&["C-q"]);
+}
+
+/// A review deferred in a workbench waits in the inbox as well; while someone holds it there,
+/// `archbench resume` refuses it, saying who.
+#[test]
+fn a_deferred_review_someone_holds_in_the_inbox_is_not_resumed() {
+    let answer = "# Data layer\n\nTenants and listings.\n\nDECISION: completed\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 6, "stop")])]);
+    let home = Home::new();
+    defer_a_review(&server, &home);
+    let store = home.archbench_data().join("sessions.db");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (id, _held) = runtime.block_on(async {
+        use archbench::store::inbox::{Filter, Inbox, LEASE};
+        let inbox = Inbox::open(None, &store).await.unwrap();
+        let rows = inbox
+            .list(&Filter::default(), chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let claim = inbox
+            .claim(&rows[0].id, "bea", LEASE, chrono::Utc::now())
+            .await
+            .unwrap();
+        (rows[0].id.clone(), claim)
+    });
+    let command = format!(
+        "{} resume {}; echo exit=$?; sleep 600",
+        archbench_command(&server, &home),
+        &id[..13]
+    );
+    let second = Tmux::start(&command, 100, 30);
+    let screen = second.wait_for("exit=");
+    assert!(screen.contains("being reviewed by bea since"), "{screen}");
+    assert!(screen.contains("exit=7"), "{screen}");
 }
 
 #[test]

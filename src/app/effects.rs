@@ -223,13 +223,11 @@ impl EffectRunner {
                 let audit = self.audit_log.clone();
                 // The gate's record goes after every record queued before it.
                 let queued = self.audit.as_ref().map(|w| w.barrier());
-                let pending = self.inbox.as_ref().and_then(|i| i.pending());
                 let link = self.inbox.clone();
-                let ledger = self.sessions_path.clone().map(|store| {
-                    Ledger::new(store)
-                        .with_audit(audit)
-                        .with_pending(pending.clone())
-                });
+                let ledger = self
+                    .sessions_path
+                    .clone()
+                    .map(|store| Ledger::new(store).with_audit(audit));
                 tokio::spawn(async move {
                     use crate::sink::HandoffError;
                     if let Some(queued) = queued {
@@ -238,6 +236,12 @@ impl EffectRunner {
                         })
                         .await;
                     }
+                    // The review's claim in the inbox, if it came from there: settled by the gate.
+                    let pending = match &link {
+                        Some(link) => link.pending().await,
+                        None => None,
+                    };
+                    let ledger = ledger.map(|l| l.with_pending(pending.clone()));
                     let envelope =
                         Envelope::build(*request, uuid::Uuid::now_v7().to_string(), Utc::now());
                     let result = match (envelope, ledger) {
@@ -260,10 +264,16 @@ impl EffectRunner {
             Effect::Defer(review) => {
                 let dir = self.deferred_dir.clone();
                 let done = self.internal_tx.clone();
+                let link = self.inbox.clone();
                 tokio::task::spawn_blocking(move || {
                     let result = crate::store::deferred::save(&dir, &review)
                         .map(|path| (review.id.clone(), path));
+                    let saved = result.is_ok();
                     let _ = done.send(Event::Deferred(result));
+                    // Saved first: a review is in the inbox only once it is on disk too.
+                    if let (true, Some(link)) = (saved, link) {
+                        link.enqueue(*review);
+                    }
                 });
             }
             Effect::ForgetDeferred(path) => {

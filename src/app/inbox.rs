@@ -23,6 +23,9 @@ enum Command {
     Settle(String),
     Release,
     LetGo(tokio::sync::oneshot::Sender<()>),
+    Enqueue(Box<crate::store::deferred::DeferredReview>),
+    Adopt(Claim),
+    Pending(tokio::sync::oneshot::Sender<Option<PendingClaim>>),
 }
 
 #[derive(Clone)]
@@ -67,6 +70,17 @@ impl InboxLink {
                         link.let_go().await;
                         let _ = said.send(());
                     }
+                    Command::Enqueue(review) => link.enqueue(&review, &done).await,
+                    Command::Adopt(claim) => {
+                        // The store opened now: the gate needs it to settle this claim.
+                        if link.inbox().await.is_ok() {
+                            link.hold(Some(claim));
+                            link.keep_renewing(done.clone());
+                        }
+                    }
+                    Command::Pending(said) => {
+                        let _ = said.send(link.pending());
+                    }
                 }
             }
         });
@@ -89,6 +103,16 @@ impl InboxLink {
         let _ = self.commands.send(Command::Release);
     }
 
+    /// A review deferred in this workbench waits in the inbox too, for anyone to take.
+    pub fn enqueue(&self, review: crate::store::deferred::DeferredReview) {
+        let _ = self.commands.send(Command::Enqueue(Box::new(review)));
+    }
+
+    /// Holds (and renews) a claim taken before the workbench started (`archbench resume`).
+    pub fn adopt(&self, claim: Claim) {
+        let _ = self.commands.send(Command::Adopt(claim));
+    }
+
     /// At the workbench's end: the review held goes back to the inbox at once, rather than when
     /// its lease lapses (after whatever was asked before).
     pub async fn let_go(&self) {
@@ -98,11 +122,12 @@ impl InboxLink {
         }
     }
 
-    /// The claim the handoff gate settles, when a review of the inbox is on screen.
-    pub fn pending(&self) -> Option<PendingClaim> {
-        let claim = self.state.held()?;
-        let inbox = self.state.inbox.get()?.clone();
-        Some(PendingClaim { inbox, claim })
+    /// The claim the handoff gate settles, when a review of the inbox is on screen — asked in
+    /// turn, after whatever was asked before (a claim being taken, adopted, let go).
+    pub async fn pending(&self) -> Option<PendingClaim> {
+        let (said, heard) = tokio::sync::oneshot::channel();
+        self.commands.send(Command::Pending(said)).ok()?;
+        heard.await.ok().flatten()
     }
 
     /// The review `id` was settled by the gate: nothing is held any more.
@@ -114,6 +139,12 @@ impl InboxLink {
 }
 
 impl Link {
+    fn pending(&self) -> Option<PendingClaim> {
+        let claim = self.held()?;
+        let inbox = self.inbox.get()?.clone();
+        Some(PendingClaim { inbox, claim })
+    }
+
     async fn inbox(&self) -> Result<Arc<Inbox>, String> {
         self.inbox
             .get_or_try_init(|| async {
@@ -251,6 +282,25 @@ impl Link {
                 }
             }
         });
+    }
+
+    async fn enqueue(
+        &self,
+        review: &crate::store::deferred::DeferredReview,
+        done: &UnboundedSender<Event>,
+    ) {
+        let origin = crate::store::inbox::Origin::here("workbench (deferred)");
+        let left = match self.inbox().await {
+            Ok(inbox) => inbox.enqueue(review, &origin, None, Utc::now()).await,
+            Err(e) => Err(e),
+        };
+        let said = match left {
+            Ok(_) => Ok("It waits in the inbox too, for anyone to take (archbench inbox).".into()),
+            Err(e) => Err(format!(
+                "The review is saved, but not in the inbox ({e}): `archbench resume` still opens it"
+            )),
+        };
+        let _ = done.send(Event::Reported(said));
     }
 
     /// Settles the review held with `outcome` (a rejection).

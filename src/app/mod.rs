@@ -10,4 +10,4 @@ mod start;
 
 pub use drive::{drive, Instruments, DRAFT_DELAY};
 pub use effects::{EffectRunner, ProviderBuilder, Wiring};
-pub use start::{run_tui, run_watch};
+pub use start::{run_tui, run_watch, Opening};

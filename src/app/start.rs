@@ -104,17 +104,30 @@ pub async fn run_watch(
 }
 
 /// Runs the full-screen workbench until the user quits or the terminal goes away.
-/// `first` is done once the screen is up (`--run`, or `archbench inbox` opening the inbox);
-/// `store_url` names the team store the inbox is in (none: the session store).
+/// How the workbench starts besides its state.
+#[derive(Default)]
+pub struct Opening {
+    /// Done once the screen is up (`--run`, or `archbench inbox` opening the inbox).
+    pub first: Option<crate::action::Action>,
+    /// The team store the inbox is in (none: the session store).
+    pub store_url: Option<String>,
+    /// A claim on the review on screen, taken before the start (`archbench resume`).
+    pub claim: Option<crate::store::inbox::Claim>,
+}
+
 pub async fn run_tui(
     mut state: State,
     provider: Arc<dyn Provider>,
     outbox: PathBuf,
-    first: Option<crate::action::Action>,
+    opening: Opening,
     builder: Option<ProviderBuilder>,
     checker: Option<Arc<crate::check::Checker>>,
-    store_url: Option<String>,
 ) -> color_eyre::Result<()> {
+    let Opening {
+        first,
+        store_url,
+        claim,
+    } = opening;
     let (mut terminal, _guard) = if state.inline {
         terminal::enter_inline(state.mouse)?
     } else {
@@ -136,6 +149,9 @@ pub async fn run_tui(
     }
     let store = crate::paths::sessions_db();
     wiring.runner = wiring.runner.with_inbox(store_url, store.clone());
+    if let (Some(claim), Some(link)) = (claim, &wiring.runner.inbox) {
+        link.adopt(claim);
+    }
     match wiring.runner.open_session_store(&store) {
         Ok(recovered) => recovered_notice(&mut state, &recovered),
         Err(e) => {

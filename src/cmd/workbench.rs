@@ -138,8 +138,11 @@ pub async fn tui(cli: &Cli) -> i32 {
         Ok(checker) => checker,
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
-    let first = autorun.then_some(crate::action::Action::Run);
-    open(state, bench, outbox, checker, first).await
+    let opening = app::Opening {
+        first: autorun.then_some(crate::action::Action::Run),
+        ..Default::default()
+    };
+    open(state, bench, outbox, checker, opening).await
 }
 
 /// `archbench inbox` on a terminal: the workbench with the inbox open, for the configured role
@@ -167,14 +170,11 @@ pub async fn inbox(cli: &Cli) -> i32 {
         Ok(checker) => checker,
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
-    open(
-        state,
-        bench,
-        outbox,
-        checker,
-        Some(crate::action::Action::OpenInbox),
-    )
-    .await
+    let opening = app::Opening {
+        first: Some(crate::action::Action::OpenInbox),
+        ..Default::default()
+    };
+    open(state, bench, outbox, checker, opening).await
 }
 
 /// Puts the draft an earlier workbench left (it did not end cleanly, or quit with the brief
@@ -310,6 +310,12 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
     };
     // The parameters the answers were made with, unless a flag says otherwise.
     bench.session.params = params(common).or(&saved.parameters);
+    // Deferred in a workbench, it waits in the inbox too: it is claimed there first, so that
+    // nobody else takes it meanwhile and its handoff is settled there once.
+    let claim = match claim_deferred(&saved, &bench).await {
+        Ok(claim) => claim,
+        Err(code) => return code,
+    };
     let mut state = State::resume(
         bench.session.clone(),
         &saved,
@@ -318,6 +324,13 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
         24,
         chrono::Utc::now(),
     );
+    if claim.is_some() {
+        state.pending = Some(crate::state::inbox::Pending {
+            id: saved.id.clone(),
+            title: crate::store::inbox::Summary::of(&saved, None).title,
+            origin: "workbench (deferred)".into(),
+        });
+    }
     if let Some(outcome) = settled {
         state.settled_elsewhere(outcome);
     }
@@ -334,25 +347,63 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
         Ok(checker) => checker,
         Err(e) => return fail(exit::BAD_INPUT, &e),
     };
-    open(state, bench, outbox, checker, None).await
+    let opening = app::Opening {
+        claim,
+        ..Default::default()
+    };
+    open(state, bench, outbox, checker, opening).await
 }
 
-/// Runs the workbench on `state` until it is quit; `first` is done once the screen is up.
+/// The deferred review's claim in the inbox, when it waits there (one deferred before the inbox
+/// existed does not); refused while someone else holds it or once it was settled.
+async fn claim_deferred(
+    saved: &crate::store::deferred::DeferredReview,
+    bench: &Workbench,
+) -> Result<Option<crate::store::inbox::Claim>, i32> {
+    use crate::store::inbox::{Inbox, Refused, LEASE};
+    let inbox = Inbox::open(bench.store_url.as_deref(), &paths::sessions_db())
+        .await
+        .map_err(|e| fail(exit::STORAGE, &e))?;
+    let me = bench.session.reviewer.label();
+    match inbox.claim(&saved.id, &me, LEASE, chrono::Utc::now()).await {
+        Ok(claim) => Ok(Some(claim)),
+        Err(Refused::Missing) => Ok(None),
+        Err(Refused::Settled { by, outcome }) => Err(fail(
+            exit::ALREADY_SETTLED,
+            &format!(
+                "the review {} was settled from the inbox by {by}: {outcome}",
+                saved.id
+            ),
+        )),
+        Err(refused) => Err(fail(
+            exit::ALREADY_SETTLED,
+            &format!(
+                "the review {} is {refused}; `archbench inbox` shows who holds what",
+                saved.id
+            ),
+        )),
+    }
+}
+
+/// Runs the workbench on `state` until it is quit.
 async fn open(
     state: State,
     bench: Workbench,
     outbox: std::path::PathBuf,
     checker: Option<Arc<crate::check::Checker>>,
-    first: Option<crate::action::Action>,
+    opening: app::Opening,
 ) -> i32 {
+    let opening = app::Opening {
+        store_url: bench.store_url,
+        ..opening
+    };
     let run = app::run_tui(
         state,
         bench.provider,
         outbox,
-        first,
+        opening,
         Some(bench.builder),
         checker,
-        bench.store_url,
     );
     match run.await {
         Ok(()) => exit::OK,

@@ -200,7 +200,7 @@ pub(super) fn reject(state: &mut State, reason: Option<String>, at: DateTime<Utc
         notice(
             state,
             NoticeLevel::Warning,
-            "Rejected: nothing is handed off · the next review opens",
+            format!("Rejected: nothing is handed off{}", super::inbox::NEXT_OPENS),
         );
         let outcome = match &reason {
             Some(why) => format!("rejected: {why}"),
@@ -345,7 +345,7 @@ pub(super) fn on_handed_off(
         // A queue of reviews: the next one opens here; the chain, if any, goes on from the
         // envelope in the outbox, not in this reviewer's workbench.
         if let Some(n) = state.notice.as_mut() {
-            n.text.push_str(" · the next review opens");
+            n.text.push_str(super::inbox::NEXT_OPENS);
         }
         effects.extend(super::inbox::next(state));
         return effects;

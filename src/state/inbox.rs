@@ -12,6 +12,9 @@ use crate::store::inbox::{Filter, Row};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
+/// How an action's notice ends when the next review is on its way.
+pub(super) const NEXT_OPENS: &str = " · the next review opens";
+
 /// The ages the age filter steps through.
 const AGES: [Option<Duration>; 3] = [
     None,
@@ -181,11 +184,17 @@ pub(super) fn on_opened(
         Ok(Some(found)) => *found,
         Ok(None) => {
             state.pending = None;
-            notice(
-                state,
-                NoticeLevel::Success,
-                "No review waits in the inbox. Alt-I shows it; Ctrl-Q quits.",
-            );
+            // What the last action did stays in view, with the news that nothing else waits.
+            let done = state
+                .notice
+                .as_ref()
+                .and_then(|n| n.text.strip_suffix(NEXT_OPENS))
+                .map(str::to_string);
+            let text = match done {
+                Some(done) => format!("{done} · No review waits in the inbox."),
+                None => "No review waits in the inbox. Alt-I shows it; Ctrl-Q quits.".into(),
+            };
+            notice(state, NoticeLevel::Success, text);
             state.inbox.get_or_insert_with(InboxView::default);
             return open(state);
         }
