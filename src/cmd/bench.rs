@@ -45,32 +45,14 @@ pub fn command(args: &crate::cli::BenchArgs) -> i32 {
         };
     }
     if args.inbox {
-        return match crate::bench::inbox::run(args.seconds, |step| crate::tell!("bench: {step}")) {
-            Ok(rows) => {
-                let command: Vec<String> = std::env::args().collect();
-                crate::say!("| figure | measured | goal | |\n|---|---|---|---|");
-                for row in rows.lines() {
-                    crate::say!("{row}");
-                }
-                crate::say!("Command: `{}`", command.join(" "));
-                exit::OK
-            }
-            Err(e) => fail(exit::PROVIDER, &e),
-        };
+        return table(crate::bench::inbox::run(args.seconds, |step| {
+            crate::tell!("bench: {step}")
+        }));
     }
     if args.check {
-        return match crate::bench::check::run(|step| crate::tell!("bench: {step}")) {
-            Ok(rows) => {
-                let command: Vec<String> = std::env::args().collect();
-                crate::say!("| figure | measured | goal | |\n|---|---|---|---|");
-                for row in rows.lines() {
-                    crate::say!("{row}");
-                }
-                crate::say!("Command: `{}`", command.join(" "));
-                exit::OK
-            }
-            Err(e) => fail(exit::PROVIDER, &e),
-        };
+        return table(crate::bench::check::run(|step| {
+            crate::tell!("bench: {step}")
+        }));
     }
     if let Some(tokens) = args.serve {
         let rate = args.paced.then_some(args.rate);
@@ -90,6 +72,23 @@ pub fn command(args: &crate::cli::BenchArgs) -> i32 {
         Ok(report) => {
             let command: Vec<String> = std::env::args().collect();
             crate::say!("{}", report.markdown());
+            crate::say!("Command: `{}`", command.join(" "));
+            exit::OK
+        }
+        Err(e) => fail(exit::PROVIDER, &e),
+    }
+}
+
+/// A benchmark's rows as a markdown table (figure, measured, goal, met), then the command that
+/// made them.
+fn table(rows: Result<String, String>) -> i32 {
+    match rows {
+        Ok(rows) => {
+            let command: Vec<String> = std::env::args().collect();
+            crate::say!("| figure | measured | goal | |\n|---|---|---|---|");
+            for row in rows.lines() {
+                crate::say!("{row}");
+            }
             crate::say!("Command: `{}`", command.join(" "));
             exit::OK
         }

@@ -76,19 +76,14 @@ async fn list(inbox: &Inbox, args: &InboxListArgs) -> i32 {
 /// One review as a line: id, role, age, status, decision, SQL, where from, title. Everything
 /// but the id came from someone else's run: shown, never obeyed.
 fn line(row: &Row, now: chrono::DateTime<Utc>) -> String {
-    let status = match (&row.claimed_by, row.status.as_str()) {
-        (Some(by), "claimed") => format!("claimed by {by}"),
-        (_, status) => status.to_string(),
-    };
-    let check = row.check.as_deref().unwrap_or("not checked");
     sanitize_line(&format!(
         "{}  {:<24} {:>4}  {:<20}  {:<9}  {:<36}  {}  {}",
         row.id,
         row.role,
         age(row.created_at, now),
-        status,
+        row.standing(),
         row.decision,
-        check,
+        row.check_line(),
         row.origin.who,
         row.title
     ))

@@ -157,18 +157,9 @@ pub async fn inbox(cli: &Cli) -> i32 {
         Err(code) => return code,
     };
     let mut state = State::new(bench.session.clone(), "", 80, 24);
-    state.models = bench.models.clone();
-    look(cli, &bench.config).apply(&mut state);
-    if let Some(problem) = &bench.model_problem {
-        state.notice = Some(Notice {
-            level: NoticeLevel::Warning,
-            text: format!("{problem} (reviewing needs no model; revising does)"),
-        });
-    }
-    let outbox = outbox(common, &bench.config);
-    let checker = match checker(&bench.config, cli.check_url.as_deref(), &mut state) {
-        Ok(checker) => checker,
-        Err(e) => return fail(exit::BAD_INPUT, &e),
+    let (outbox, checker) = match for_review(cli, &bench, &mut state) {
+        Ok(ready) => ready,
+        Err(code) => return code,
     };
     let opening = app::Opening {
         first: Some(crate::action::Action::OpenInbox),
@@ -334,24 +325,36 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
     if let Some(outcome) = settled {
         state.settled_elsewhere(outcome);
     }
-    state.models = bench.models.clone();
-    look(cli, &bench.config).apply(&mut state);
-    if let Some(problem) = &bench.model_problem {
-        state.notice = Some(Notice {
-            level: NoticeLevel::Warning,
-            text: format!("{problem} (reviewing needs no model; revising does)"),
-        });
-    }
-    let outbox = outbox(common, &bench.config);
-    let checker = match checker(&bench.config, cli.check_url.as_deref(), &mut state) {
-        Ok(checker) => checker,
-        Err(e) => return fail(exit::BAD_INPUT, &e),
+    let (outbox, checker) = match for_review(cli, &bench, &mut state) {
+        Ok(ready) => ready,
+        Err(code) => return code,
     };
     let opening = app::Opening {
         claim,
         ..Default::default()
     };
     open(state, bench, outbox, checker, opening).await
+}
+
+/// What a review opened from elsewhere (the inbox, a deferred file) needs besides its state: the
+/// models, the look, a model problem said (reviewing needs no model), the outbox, the SQL check.
+fn for_review(
+    cli: &Cli,
+    bench: &Workbench,
+    state: &mut State,
+) -> Result<(std::path::PathBuf, Option<Arc<crate::check::Checker>>), i32> {
+    state.models = bench.models.clone();
+    look(cli, &bench.config).apply(state);
+    if let Some(problem) = &bench.model_problem {
+        state.notice = Some(Notice {
+            level: NoticeLevel::Warning,
+            text: format!("{problem} (reviewing needs no model; revising does)"),
+        });
+    }
+    let outbox = outbox(&cli.common, &bench.config);
+    let checker = checker(&bench.config, cli.check_url.as_deref(), state)
+        .map_err(|e| fail(exit::BAD_INPUT, &e))?;
+    Ok((outbox, checker))
 }
 
 /// The deferred review's claim in the inbox, when it waits there (one deferred before the inbox

@@ -200,7 +200,10 @@ pub(super) fn reject(state: &mut State, reason: Option<String>, at: DateTime<Utc
         notice(
             state,
             NoticeLevel::Warning,
-            format!("Rejected: nothing is handed off{}", super::inbox::NEXT_OPENS),
+            format!(
+                "Rejected: nothing is handed off{}",
+                super::inbox::NEXT_OPENS
+            ),
         );
         let outcome = match &reason {
             Some(why) => format!("rejected: {why}"),

@@ -95,20 +95,13 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &InboxView, me: &str, palette: 
 }
 
 fn row_text(row: &Row, now: chrono::DateTime<chrono::Utc>, role_w: usize) -> String {
-    let status = match (row.status.as_str(), &row.claimed_by, row.claimed_at) {
-        ("claimed", Some(by), Some(since)) => {
-            format!("{} since {}", by, since.format("%H:%M"))
-        }
-        (status, ..) => status.to_string(),
-    };
-    let check = row.check.as_deref().unwrap_or("not checked");
     sanitize_line(&format!(
         "{:>4}  {:<role_w$}  {:<22}  {:<9}  {} · {} · {}",
         age(row.created_at, now),
         row.role,
-        status,
+        row.standing(),
         row.decision,
-        check,
+        row.check_line(),
         row.origin.who,
         row.title
     ))

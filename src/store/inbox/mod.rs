@@ -68,6 +68,21 @@ pub struct Row {
     pub lease_until: Option<DateTime<Utc>>,
 }
 
+impl Row {
+    /// Who holds it and since when (`bea since 09:42`), else `pending` or `settled`.
+    pub fn standing(&self) -> String {
+        match (self.status.as_str(), &self.claimed_by, self.claimed_at) {
+            ("claimed", Some(by), Some(since)) => format!("{by} since {}", since.format("%H:%M")),
+            (status, ..) => status.to_string(),
+        }
+    }
+
+    /// The SQL check in a line, or that there was none.
+    pub fn check_line(&self) -> &str {
+        self.check.as_deref().unwrap_or("not checked")
+    }
+}
+
 /// A claim held: the token every later step must show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
