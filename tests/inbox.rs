@@ -293,6 +293,14 @@ async fn a_dead_reviewers_lease_lapses_and_the_review_returns(place: Place) {
     // A lease that lapsed with nobody else claiming still lets its holder act.
     let slow = ada.claim("r-3", "ada", LEASE, t(120)).await.unwrap();
     ada.settle(&slow, "rejected", t(500)).await.unwrap();
+    // A reviewer whose workbench died opens their review again at once; the old claim is lost.
+    let first = bea.claim("r-2", "bea", LEASE, t(130)).await.unwrap();
+    let again = bea.claim("r-2", "bea", LEASE, t(131)).await.unwrap();
+    assert!(matches!(
+        bea.settle(&first, "rejected", t(132)).await,
+        Err(Refused::Taken { .. })
+    ));
+    bea.release(&again).await.unwrap();
     // A claim let go is lost to its holder even if nobody took the review since.
     let let_go = ada.claim("r-2", "ada", LEASE, t(600)).await.unwrap();
     ada.release(&let_go).await.unwrap();
@@ -714,4 +722,39 @@ async fn a_review_survives_the_store_dropping_every_connection() {
         Some(())
     );
     listening.abort();
+}
+
+/// The store's password comes from a command, like a provider's key: one that fails is named,
+/// what it printed is not repeated, and nothing is read from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_password_command_is_named_and_its_output_never_shown() {
+    let url = common::pg::fresh_database().await;
+    let home = common::home::Home::new();
+    std::fs::write(
+        home.config_dir().join("config.toml"),
+        format!(
+            "[store]\nurl = \"{url}\"\npassword_cmd = \"printf hunter2; echo locked >&2; exit 3\"\n"
+        ),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let out = home.command().args(["inbox", "list"]).output().unwrap();
+        drop(home);
+        out
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{stderr}");
+    assert!(
+        stderr.contains("the team store's password")
+            && stderr.contains("printf hunter2; echo locked >&2; exit 3")
+            && stderr.contains("locked"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("hunter2").count(),
+        1,
+        "only in the command's own text: {stderr}"
+    );
 }

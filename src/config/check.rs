@@ -96,6 +96,12 @@ pub(super) fn check_profiles(
             errors.push(error(Some(url.span()), e));
         }
     }
+    if let (Some(_), Some(cmd)) = (&config.store.password_env, &config.store.password_cmd) {
+        errors.push(error(
+            Some(cmd.span()),
+            "store: give password_env or password_cmd, not both".into(),
+        ));
+    }
 }
 
 /// `[check]`: a known policy, timeouts in range, lint rules that exist, a URL that parses.

@@ -87,6 +87,11 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 
 # The answer's SQL, applied to a throwaway PostgreSQL (or the server named here), linted, its
 # queries planned.
+# Where pending reviews and their claims are kept: a team's PostgreSQL (default: this machine).
+# [store]
+# url = "postgresql://reviewer@db.example.com/archbench"   # no password here
+# password_cmd = "pass show archbench/db"                   # or password_env; default PGPASSWORD
+
 # [check]
 # enabled = true
 # url = "postgresql://checker@db.example.com/postgres"   # needs CREATEROLE and CREATEDB

@@ -227,6 +227,28 @@ mod tests {
     }
 
     #[test]
+    fn the_stores_password_comes_from_one_place() {
+        let err = parse_str(
+            "[store]\nurl = \"postgresql://r@db/a\"\npassword_env = \"P\"\npassword_cmd = \"pass db\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert!(
+            err.message
+                .contains("password_env or password_cmd, not both"),
+            "{}",
+            err.message
+        );
+        let err = parse_str("[store]\nurl = \"postgresql://r:secret@db/a\"\n").unwrap_err();
+        assert!(
+            err.message.contains("store.url holds a password"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("secret"), "{}", err.message);
+    }
+
+    #[test]
     fn an_unknown_key_names_its_line() {
         let err = parse_str("[handoff]\nsink = [\"outbox\"]\n").unwrap_err();
         assert_eq!(err.line, Some(2));

@@ -147,8 +147,12 @@ pub struct RoleConfig {
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// `postgresql://reviewer@db.example.com/archbench` (below `--store-url`). No password here:
-    /// it comes from `PGPASSWORD`.
+    /// it comes from `PGPASSWORD`, or the variable or command below.
     pub url: Option<Spanned<String>>,
+    /// The environment variable holding the store's password (default: PGPASSWORD).
+    pub password_env: Option<Spanned<String>>,
+    /// A command that prints the store's password (a password manager), run when connecting.
+    pub password_cmd: Option<Spanned<String>>,
 }
 
 /// `[check]`: the SQL of an answer parsed, applied to a PostgreSQL and linted.

@@ -185,10 +185,20 @@ pub fn parse_url(url: &str, what: &str) -> Result<tokio_postgres::Config, String
 }
 
 /// The team store's URL: `--store-url` over `[store] url`; none means this machine's SQLite.
+/// Where its password comes from (`[store] password_env` or `password_cmd`, else PGPASSWORD) is
+/// kept for the connections this process makes: the password itself is read when connecting,
+/// and kept nowhere.
 pub fn store_url(
     flag: Option<&str>,
     config: &crate::config::StoreConfig,
 ) -> Result<Option<String>, String> {
+    use crate::provider::choose::KeySource;
+    let source = match (&config.password_cmd, &config.password_env) {
+        (Some(cmd), _) => KeySource::Command(cmd.get_ref().clone()),
+        (None, Some(var)) => KeySource::Env(var.get_ref().clone()),
+        (None, None) => KeySource::Env("PGPASSWORD".into()),
+    };
+    postgres::password_from(source);
     match flag {
         Some(url) => parse_url(url, "--store-url").map(|_| Some(url.to_string())),
         None => Ok(config.url.as_ref().map(|u| u.get_ref().clone())),
@@ -329,7 +339,9 @@ impl Inbox {
         }
     }
 
-    /// Claims review `id` for `by` until `at + lease`: refused while another's lease holds.
+    /// Claims review `id` for `by` until `at + lease`: refused while another's lease holds. The
+    /// holder may claim it again (a workbench restarted after a crash need not wait for its own
+    /// lease to lapse); their earlier claim is then lost.
     pub async fn claim(
         &self,
         id: &str,

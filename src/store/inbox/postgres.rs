@@ -90,11 +90,25 @@ fn sql_error(e: tokio_postgres::Error) -> String {
     }
 }
 
-/// The connection settings for `url`: its password, when it has none, from `PGPASSWORD` (never
-/// written anywhere).
+/// Where the store's password comes from, once the configuration said (else PGPASSWORD).
+static PASSWORD: std::sync::OnceLock<crate::provider::choose::KeySource> =
+    std::sync::OnceLock::new();
+
+/// Where this process's connections to the team store read their password from.
+pub(super) fn password_from(source: crate::provider::choose::KeySource) {
+    let _ = PASSWORD.set(source);
+}
+
+/// The connection settings for `url`, its password read now from its source (never written
+/// anywhere, never in a message).
 fn config(url: &str) -> Result<tokio_postgres::Config, String> {
+    use crate::provider::choose::KeySource;
     let mut config = super::parse_url(url, "the team store's URL")?;
-    if let Ok(password) = std::env::var("PGPASSWORD") {
+    let source = PASSWORD.get_or_init(|| KeySource::Env("PGPASSWORD".into()));
+    let password = source
+        .read(&|var| std::env::var(var).ok())
+        .map_err(|e| format!("the team store's password: {e}"))?;
+    if let Some(password) = password {
         config.password(password);
     }
     config.application_name("archbench");
@@ -270,7 +284,7 @@ impl PgInbox {
                 "UPDATE archbench_pending_reviews SET claimed_by = $2, claim_token = $3,
                    claimed_at = $4, lease_until = $5
                  WHERE id = $1 AND status = 'pending'
-                   AND (claim_token IS NULL OR lease_until <= $4)",
+                   AND (claim_token IS NULL OR lease_until <= $4 OR claimed_by = $2)",
                 &[&id, &by, &token, &at, &until],
             )
             .await)

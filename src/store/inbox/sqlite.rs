@@ -152,7 +152,7 @@ impl SqliteInbox {
             .execute(
                 "UPDATE pending_reviews SET claimed_by = ?2, claim_token = ?3, claimed_at = ?4, \
                  lease_until = ?5 WHERE id = ?1 AND status = 'pending' \
-                 AND (claim_token IS NULL OR lease_until <= ?4)",
+                 AND (claim_token IS NULL OR lease_until <= ?4 OR claimed_by = ?2)",
                 params![id, by, token, ts(at), ts(until)],
             )
             .map(|n| n == 1)
