@@ -758,3 +758,58 @@ async fn a_failing_password_command_is_named_and_its_output_never_shown() {
         "only in the command's own text: {stderr}"
     );
 }
+
+#[test]
+fn bad_input_to_inbox_list_says_what_to_write() {
+    let home = common::home::Home::new();
+    let out = home
+        .command()
+        .args(["inbox", "list", "--older-than", "two hours"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("write 90s, 30m, 2h or 3d"), "{stderr}");
+    // A team store that does not answer: said, with nothing listed.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "host={} port=1 user=nobody dbname=none connect_timeout=5",
+        dir.path().display()
+    );
+    let out = home
+        .command()
+        .args(["inbox", "list", "--store-url", &url])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{stderr}");
+    assert!(stderr.contains("cannot reach the team store"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_team_store_that_does_not_answer_keeps_the_answer_and_hands_nothing_off() {
+    let home = common::home::Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "host={} port=1 user=nobody dbname=none connect_timeout=5",
+        dir.path().display()
+    );
+    let (code, stderr, _) = run_to_inbox(&home, &["--store-url", &url]);
+    assert_eq!(code, 9, "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the team store")
+            && stderr.contains("nothing was handed off; the answer is kept"),
+        "{stderr}"
+    );
+    let sessions = home
+        .command()
+        .args(["sessions", "list", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&sessions.stdout).contains("complete"),
+        "the answer is in the session store: {}",
+        String::from_utf8_lossy(&sessions.stdout)
+    );
+}
