@@ -813,3 +813,82 @@ fn a_team_store_that_does_not_answer_keeps_the_answer_and_hands_nothing_off() {
         String::from_utf8_lossy(&sessions.stdout)
     );
 }
+
+/// A fake store on 127.0.0.1: it records the first message a client sends, answers an SSLRequest
+/// with `S` and then bytes that are no TLS handshake, and hangs up. Bounded in time.
+fn fake_store() -> (u16, std::sync::mpsc::Receiver<Vec<u8>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut first = [0u8; 8];
+        if stream.read_exact(&mut first).is_ok() {
+            let _ = tx.send(first.to_vec());
+            let ssl_request = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+            if first == ssl_request {
+                let _ = stream.write_all(b"Snot a tls handshake at all");
+            }
+        }
+    });
+    (port, rx)
+}
+
+/// Over the network the team store is asked for TLS, and what answers is held to it: a server
+/// that says yes and then speaks no TLS is refused. `sslmode=disable` asks nothing.
+#[tokio::test]
+async fn over_the_network_the_team_store_is_reached_over_tls() {
+    let (port, first) = fake_store();
+    let url = format!("host=127.0.0.1 port={port} user=ada dbname=team connect_timeout=5");
+    let err = Inbox::open(Some(&url), std::path::Path::new("/x"))
+        .await
+        .err()
+        .unwrap();
+    assert!(err.contains("cannot reach the team store"), "{err}");
+    let asked = first.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        asked,
+        [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f],
+        "an SSLRequest first"
+    );
+
+    let (port, first) = fake_store();
+    let url = format!(
+        "host=127.0.0.1 port={port} user=ada dbname=team sslmode=disable connect_timeout=5"
+    );
+    assert!(Inbox::open(Some(&url), std::path::Path::new("/x"))
+        .await
+        .is_err());
+    let asked = first.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        &asked[4..8],
+        &[0, 3, 0, 0],
+        "a plain startup message (protocol 3.0)"
+    );
+}
+
+#[test]
+fn a_ca_file_that_cannot_be_read_is_named() {
+    let (port, _first) = fake_store();
+    let home = common::home::Home::new();
+    std::fs::write(
+        home.config_dir().join("config.toml"),
+        format!(
+            "[store]\nurl = \"host=127.0.0.1 port={port} user=ada dbname=team connect_timeout=5\"\nca_file = \"/no/such/ca.pem\"\n"
+        ),
+    )
+    .unwrap();
+    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{stderr}");
+    assert!(
+        stderr.contains("cannot read [store] ca_file /no/such/ca.pem"),
+        "{stderr}"
+    );
+}

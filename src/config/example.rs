@@ -91,6 +91,7 @@ pub const EXAMPLE: &str = r#"# archbench configuration. Every setting is optiona
 # [store]
 # url = "postgresql://reviewer@db.example.com/archbench"   # no password here
 # password_cmd = "pass show archbench/db"                   # or password_env; default PGPASSWORD
+# ca_file = "/etc/ssl/certs/team-ca.pem"                    # TLS: a team's own authority
 
 # [check]
 # enabled = true

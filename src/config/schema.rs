@@ -153,6 +153,9 @@ pub struct StoreConfig {
     pub password_env: Option<Spanned<String>>,
     /// A command that prints the store's password (a password manager), run when connecting.
     pub password_cmd: Option<Spanned<String>>,
+    /// The certificate authority (PEM) a team's own store certificate is signed by; the web's
+    /// roots are trusted without it. Certificates are always verified.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// `[check]`: the SQL of an answer parsed, applied to a PostgreSQL and linted.

@@ -8,6 +8,7 @@
 //! PostgreSQL for a team. Both take the time from the caller (`at`): leases are tested with a
 //! clock the test holds, and every machine of a team reads the same rule.
 
+mod connect;
 mod postgres;
 mod sqlite;
 
@@ -199,6 +200,7 @@ pub fn store_url(
         (None, None) => KeySource::Env("PGPASSWORD".into()),
     };
     postgres::password_from(source);
+    connect::trust(config.ca_file.clone());
     match flag {
         Some(url) => parse_url(url, "--store-url").map(|_| Some(url.to_string())),
         None => Ok(config.url.as_ref().map(|u| u.get_ref().clone())),

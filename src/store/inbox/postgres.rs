@@ -8,7 +8,7 @@
 use super::{status, Filter, Origin, Row, State, Summary};
 use crate::store::deferred::DeferredReview;
 use chrono::{DateTime, Utc};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// The channel a new review is announced on (its id as the payload).
 pub const CHANNEL: &str = "archbench_inbox";
@@ -83,7 +83,7 @@ fn row(r: &tokio_postgres::Row, at: DateTime<Utc>) -> Row {
     }
 }
 
-fn sql_error(e: tokio_postgres::Error) -> String {
+pub(super) fn sql_error(e: tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => e.to_string(),
@@ -120,39 +120,23 @@ fn config(url: &str) -> Result<tokio_postgres::Config, String> {
 /// until `heard` returns false. A connection lost (the store restarting) is made again, a second
 /// later, and `heard` is told then too: what was enqueued meanwhile was not announced to it.
 pub async fn listen(url: &str, heard: impl Fn() -> bool + Send + 'static) -> Result<(), String> {
-    use futures_util::StreamExt;
     let config = config(url)?;
     loop {
-        if let Ok((client, mut connection)) = config.connect(NoTls).await {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            let driver = tokio::spawn(async move {
-                let mut messages =
-                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-                while let Some(Ok(message)) = messages.next().await {
-                    if let tokio_postgres::AsyncMessage::Notification(_) = message {
-                        if tx.send(()).is_err() {
-                            break;
-                        }
-                    }
-                }
-            });
+        if let Ok((client, mut notified)) = super::connect::connect(&config).await {
             if client
                 .batch_execute(&format!("LISTEN {CHANNEL}"))
                 .await
                 .is_ok()
             {
                 if !heard() {
-                    driver.abort();
                     return Ok(());
                 }
-                while rx.recv().await.is_some() {
+                while notified.recv().await.is_some() {
                     if !heard() {
-                        driver.abort();
                         return Ok(());
                     }
                 }
             }
-            driver.abort();
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
@@ -406,14 +390,9 @@ impl PgInbox {
 
 /// A connection to the team store, its messages driven on a task of its own.
 async fn open(config: &tokio_postgres::Config) -> Result<Client, String> {
-    let (client, connection) = config
-        .connect(NoTls)
+    super::connect::connect(config)
         .await
-        .map_err(|e| format!("cannot reach the team store: {}", sql_error(e)))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(client)
+        .map(|(client, _)| client)
 }
 
 /// Applies the migrations this store lacks, one transaction each, under an advisory lock.
