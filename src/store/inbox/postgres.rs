@@ -50,7 +50,7 @@ macro_rules! retried {
     ($self:ident, |$c:ident| $body:expr) => {{
         let $c = $self.client().await?;
         match $body {
-            Err(e) if e.is_closed() => {
+            Err(e) if dropped(&e) => {
                 let $c = $self.reconnect(&$c).await?;
                 $body
             }
@@ -81,6 +81,21 @@ fn row(r: &tokio_postgres::Row, at: DateTime<Utc>) -> Row {
         claimed_at: r.get(10),
         lease_until,
     }
+}
+
+/// Whether `e` says the store dropped the connection: closed under it, or ended by the server
+/// (an administrator, a shutdown, a crash) — the statement then did not take effect.
+fn dropped(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.is_closed()
+        || e.code().is_some_and(|c| {
+            [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+            ]
+            .contains(c)
+        })
 }
 
 pub(super) fn sql_error(e: tokio_postgres::Error) -> String {
