@@ -319,7 +319,6 @@ pub async fn resume(cli: &Cli, id: &str) -> i32 {
         state.pending = Some(crate::state::inbox::Pending {
             id: saved.id.clone(),
             title: crate::store::inbox::Summary::of(&saved, None).title,
-            origin: "workbench (deferred)".into(),
         });
     }
     if let Some(outcome) = settled {

@@ -316,6 +316,18 @@ mod tests {
         assert!(retried.is_ok(), "{retried:?}");
     }
 
+    /// The gate's ledger for a handoff made under `claim`.
+    fn holding(
+        store: &std::path::Path,
+        inbox: &std::sync::Arc<crate::store::inbox::Inbox>,
+        claim: &crate::store::inbox::Claim,
+    ) -> Ledger {
+        Ledger::new(store).with_pending(Some(crate::store::ledger::PendingClaim {
+            inbox: inbox.clone(),
+            claim: claim.clone(),
+        }))
+    }
+
     /// A review left in this machine's inbox, claimed by `by`; the inbox and the claim.
     async fn pending(
         store: &std::path::Path,
@@ -345,10 +357,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("s.db");
         let (inbox, claim) = pending(&store, "ada").await;
-        let ledger = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
-            inbox: inbox.clone(),
-            claim: claim.clone(),
-        }));
+        let ledger = holding(&store, &inbox, &claim);
         let outbox = dir.path().join("outbox");
         let options = DeliveryOptions::default();
         deliver(&envelope("env-1"), &ledger, &outbox, &[], &options, false)
@@ -386,10 +395,7 @@ mod tests {
             .claim("p-1", "bea", crate::store::inbox::LEASE, later)
             .await
             .unwrap();
-        let as_ada = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
-            inbox: inbox.clone(),
-            claim: lost,
-        }));
+        let as_ada = holding(&store, &inbox, &lost);
         let outbox = dir.path().join("outbox");
         let options = DeliveryOptions::default();
         let refused = deliver(&envelope("env-1"), &as_ada, &outbox, &[], &options, false).await;
@@ -399,10 +405,7 @@ mod tests {
         assert!(why.starts_with("being reviewed by bea since"), "{why}");
         assert!(!outbox.exists(), "no envelope");
         // The answer itself was not marked handed off: Bea can hand it off.
-        let as_bea = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
-            inbox,
-            claim: bea,
-        }));
+        let as_bea = holding(&store, &inbox, &bea);
         deliver(&envelope("env-2"), &as_bea, &outbox, &[], &options, false)
             .await
             .unwrap();
@@ -413,10 +416,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("s.db");
         let (inbox, claim) = pending(&store, "ada").await;
-        let ledger = Ledger::new(&store).with_pending(Some(crate::store::ledger::PendingClaim {
-            inbox: inbox.clone(),
-            claim: claim.clone(),
-        }));
+        let ledger = holding(&store, &inbox, &claim);
         let blocked = dir.path().join("blocked");
         std::fs::write(&blocked, "").unwrap();
         let options = DeliveryOptions::default();

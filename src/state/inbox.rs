@@ -41,7 +41,6 @@ pub type Opened = (Row, DeferredReview);
 pub struct Pending {
     pub id: String,
     pub title: String,
-    pub origin: String,
 }
 
 /// Opens the inbox (or reads it again, when it is open).
@@ -238,7 +237,6 @@ pub(super) fn on_opened(
     state.pending = Some(Pending {
         id: row.id.clone(),
         title: row.title.clone(),
-        origin: origin.clone(),
     });
     let reviewer = state.session.reviewer.clone();
     audit(
@@ -278,12 +276,11 @@ pub(super) fn on_changed(state: &mut State) -> Vec<Effect> {
 
 /// The review under the claim was handed off or rejected: the next one opens.
 pub(super) fn next(state: &mut State) -> Vec<Effect> {
-    let role = None;
     state.pending = None;
     vec![Effect::OpenPending {
         id: None,
         by: state.session.reviewer.label(),
-        role,
+        role: None,
     }]
 }
 
