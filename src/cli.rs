@@ -271,6 +271,13 @@ pub enum OutboxCommand {
 pub enum InboxCommand {
     /// Print the reviews waiting, oldest first: who holds each, since when.
     List(InboxListArgs),
+    /// Check the inbox's audit chain (every review left, claimed, let go and settled, in the
+    /// order the store took them): exits 5 and names each record edited, deleted or reordered.
+    Verify,
+    /// Send the team store what this machine kept for it while it could not be reached
+    /// (reviews left, rejections, reviews let go), in order; approved handoffs wait for the
+    /// workbench, which makes them. Exits 9 while the store still does not answer.
+    Sync,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -271,20 +271,40 @@ async fn leave_pending(
     check: Option<String>,
     recorder: &Recorder<'_>,
 ) -> StepEnd {
-    use crate::store::inbox::{Inbox, Origin};
-    let left = match Inbox::open(job.store_url.as_deref(), &job.sessions).await {
-        Ok(inbox) => {
-            let origin = Origin::here("run --approve inbox");
-            inbox.enqueue(review, &origin, check, Utc::now()).await
+    use crate::store::inbox::queue::{write_or_owe, Kept, Queue};
+    use crate::store::inbox::{Act, Inbox, Origin};
+    let origin = Origin::here("run --approve inbox");
+    let queue = job
+        .store_url
+        .as_deref()
+        .map(|url| Queue::new(&job.sessions, url));
+    let left = match Act::enqueue(review, &origin, check, Utc::now()) {
+        Ok(act) => {
+            let inbox = Inbox::open(job.store_url.as_deref(), &job.sessions)
+                .await
+                .map(Arc::new);
+            write_or_owe(queue.as_ref(), inbox, act).await
         }
         Err(e) => Err(e),
     };
+    let left = match left {
+        Ok(Kept::Written(Some(_))) => Ok((review.id.clone(), false)),
+        Ok(Kept::Written(None)) => Err(format!(
+            "cannot leave the review in the inbox: another review has its id {}",
+            review.id
+        )),
+        Ok(Kept::Owed) => Ok((review.id.clone(), true)),
+        Err(e) => Err(e),
+    };
     match left {
-        Ok(id) => {
+        Ok((id, owed)) => {
             recorder.record(
                 "review_action",
-                serde_json::json!({ "action": "policy", "policy": "inbox", "pending_review": id }),
+                serde_json::json!({ "action": "policy", "policy": "inbox", "pending_review": id, "queued_here": owed }),
             );
+            if owed {
+                crate::tell!("archbench: the team store cannot be reached: the review is kept on this machine and reaches the team's inbox when an archbench here next reaches the store (`archbench inbox sync` sends it now)");
+            }
             crate::tell!("archbench: waiting for review: {id} (`archbench inbox` opens it)");
             if job.json {
                 println!("{}", serde_json::json!({ "pending_review": id }));
@@ -690,7 +710,7 @@ async fn run_step(
             crate::tell!("archbench: {e}; nothing was handed off");
             return StepEnd::Exit(exit::AUDIT_FAILED);
         }
-        Err(crate::sink::HandoffError::Failed(e)) => {
+        Err(crate::sink::HandoffError::Failed(e) | crate::sink::HandoffError::Queued(e)) => {
             crate::tell!("archbench: {e}; nothing was handed off");
             recorder.record("handoff_failed", serde_json::json!({ "target": envelope.route.target, "error": e, "sink": "outbox" }));
             return StepEnd::Exit(exit::STORAGE);

@@ -35,6 +35,25 @@ impl Place {
         }
         .unwrap()
     }
+
+    /// `sql` run straight on the store, as someone with its file or its owner's password could.
+    async fn tamper(&self, sql: &str) -> Result<(), String> {
+        match self {
+            Place::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("sessions.db"))
+                .and_then(|c| c.execute_batch(sql))
+                .map_err(|e| e.to_string()),
+            Place::Postgres(url) => {
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(sql).await.map_err(|e| {
+                    e.as_db_error()
+                        .map_or_else(|| e.to_string(), |d| d.message().to_string())
+                })
+            }
+        }
+    }
 }
 
 fn t(secs: i64) -> DateTime<Utc> {
@@ -133,7 +152,142 @@ both!(
     filters_by_role_and_age,
     a_review_is_found_by_the_start_of_its_id,
     a_review_enqueued_elsewhere_is_heard_at_once,
+    the_audit_chain_stays_one_line_under_concurrent_writers,
 );
+
+async fn the_audit_chain_stays_one_line_under_concurrent_writers(place: Place) {
+    use archbench::store::audit;
+    // Four producers and four reviewers, each its own connection, all at once.
+    let mut producers = Vec::new();
+    let mut reviewers = Vec::new();
+    for _ in 0..4 {
+        producers.push(std::sync::Arc::new(place.open().await));
+        reviewers.push(std::sync::Arc::new(place.open().await));
+    }
+    let mut tasks = Vec::new();
+    for (p, inbox) in producers.iter().enumerate() {
+        let inbox = inbox.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let id = format!("p{p}-{i}");
+                inbox
+                    .enqueue(
+                        &review(&id, "database_architect", "b"),
+                        &origin(),
+                        None,
+                        t(i),
+                    )
+                    .await
+                    .unwrap();
+            }
+            0
+        }));
+    }
+    for (n, inbox) in reviewers.iter().enumerate() {
+        let inbox = inbox.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut settled = 0;
+            // Until all forty are settled: some claims come before their review is enqueued.
+            for _ in 0..2000 {
+                match inbox
+                    .claim_next(&format!("r{n}"), None, LEASE, t(100))
+                    .await
+                    .unwrap()
+                {
+                    Some(claim) => {
+                        inbox.settle(&claim, "handed off", t(101)).await.unwrap();
+                        settled += 1;
+                    }
+                    None if inbox
+                        .list(&Filter::default(), t(102))
+                        .await
+                        .unwrap()
+                        .is_empty()
+                        && inbox
+                            .list(
+                                &Filter {
+                                    all: true,
+                                    ..Filter::default()
+                                },
+                                t(102),
+                            )
+                            .await
+                            .unwrap()
+                            .len()
+                            == 40 =>
+                    {
+                        break
+                    }
+                    None => tokio::task::yield_now().await,
+                }
+            }
+            settled
+        }));
+    }
+    let settled: usize = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .sum();
+    assert_eq!(settled, 40, "every review settled once");
+
+    // One line of records: 40 enqueued, 40 claimed, 40 settled, each after the one before.
+    let inbox = place.open().await;
+    let (bytes, head) = inbox.audit_chain().await.unwrap();
+    let verified = audit::verify_bytes(&bytes, Some(head.clone())).unwrap();
+    assert_eq!(verified.records, 120);
+    assert!(verified.crashes.is_empty());
+    let records: Vec<audit::AuditRecord> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let kinds = |kind: &str| records.iter().filter(|r| r.kind == kind).count();
+    assert_eq!(
+        (
+            kinds("review_enqueued"),
+            kinds("review_claimed"),
+            kinds("review_settled")
+        ),
+        (40, 40, 40)
+    );
+    for r in records.iter().filter(|r| r.kind == "review_settled") {
+        let id = r.data["review"].as_str().unwrap();
+        assert_eq!(r.chain_id, format!("chain-{id}"));
+        assert_eq!(r.role, "database_architect");
+        let claimed = records
+            .iter()
+            .position(|c| c.kind == "review_claimed" && c.data["review"] == r.data["review"]);
+        assert!(
+            claimed.unwrap() < (r.seq - 1) as usize,
+            "claimed before settled"
+        );
+    }
+
+    // The store refuses to change a record; one changed behind its back is found out.
+    let table = match &place {
+        Place::Sqlite(_) => "inbox_audit",
+        Place::Postgres(_) => "archbench_audit",
+    };
+    let refused = place
+        .tamper(&format!("UPDATE {table} SET line = line WHERE seq = 5"))
+        .await;
+    assert!(refused.unwrap_err().contains("append-only"));
+    let edit = match &place {
+        Place::Sqlite(_) => {
+            "DROP TRIGGER inbox_audit_no_update;
+             UPDATE inbox_audit SET line = replace(line, 'handed off', 'rejected') WHERE seq = (SELECT min(seq) FROM inbox_audit WHERE line LIKE '%review_settled%');"
+        }
+        Place::Postgres(_) => {
+            "ALTER TABLE archbench_audit DISABLE TRIGGER archbench_audit_append_only;
+             UPDATE archbench_audit SET line = replace(line, 'handed off', 'rejected') WHERE seq = (SELECT min(seq) FROM archbench_audit WHERE line LIKE '%review_settled%');"
+        }
+    };
+    place.tamper(edit).await.unwrap();
+    let (bytes, head) = inbox.audit_chain().await.unwrap();
+    let problems = audit::verify_bytes(&bytes, Some(head)).unwrap_err();
+    assert!(!problems.is_empty());
+}
 
 async fn enqueued_reviews_are_listed_oldest_first_with_what_a_reviewer_needs(place: Place) {
     let inbox = place.open().await;
@@ -161,7 +315,13 @@ async fn enqueued_reviews_are_listed_oldest_first_with_what_a_reviewer_needs(pla
         kept,
         review("r-1", "database_architect", "# Bookstore\n\n340 tenants.")
     );
-    // The same id twice is refused: a review is left once.
+    // The same review left again (a replay) is left once; another under its id is refused.
+    let same = review("r-1", "database_architect", "# Bookstore\n\n340 tenants.");
+    assert_eq!(
+        inbox.enqueue(&same, &origin(), None, t(1)).await.unwrap(),
+        "r-1"
+    );
+    assert_eq!(inbox.list(&Filter::default(), t(5)).await.unwrap().len(), 3);
     let again = inbox
         .enqueue(
             &review("r-1", "database_architect", "x"),
@@ -170,7 +330,7 @@ async fn enqueued_reviews_are_listed_oldest_first_with_what_a_reviewer_needs(pla
             t(5),
         )
         .await;
-    assert!(again.unwrap_err().contains("cannot leave the review"));
+    assert!(again.unwrap_err().contains("another review has its id r-1"));
 }
 
 async fn a_claimed_review_says_by_whom_and_an_action_settles_it_once(place: Place) {
@@ -183,6 +343,11 @@ async fn a_claimed_review_says_by_whom_and_an_action_settles_it_once(place: Plac
     assert_eq!(rows[0].claimed_at, Some(t(10)));
     inbox
         .settle(&claim, "handed off to backup_disaster_specialist", t(12))
+        .await
+        .unwrap();
+    // The same settlement again (a replay) is done already; another is refused.
+    inbox
+        .settle(&claim, "handed off to backup_disaster_specialist", t(13))
         .await
         .unwrap();
     let again = inbox.settle(&claim, "handed off again", t(13)).await;
@@ -453,7 +618,7 @@ async fn a_new_team_store_is_migrated_once_by_whoever_comes_first() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2], "each version applied once");
 }
 
 #[tokio::test]
@@ -552,6 +717,34 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
     // Nothing was handed off: the outbox is empty.
     let outbox = home.archbench_data().join("outbox");
     assert!(std::fs::read_dir(&outbox).map_or(true, |mut d| d.next().is_none()));
+    // The store's audit chain tells of it.
+    let out = home
+        .command()
+        .args(["inbox", "verify"])
+        .args(store)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("1 inbox records, the chain is intact"),
+        "{said}"
+    );
+    if store.is_empty() {
+        // Its record edited behind the store's back: found out, exit 5.
+        rusqlite::Connection::open(home.archbench_data().join("sessions.db"))
+            .unwrap()
+            .execute_batch(
+                "DROP TRIGGER inbox_audit_no_update;
+                 UPDATE inbox_audit SET line = replace(line, 'Bookstore', 'Bakery');",
+            )
+            .unwrap();
+        let out = home.command().args(["inbox", "verify"]).output().unwrap();
+        let told = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{told}");
+        assert!(told.contains("record 1:"), "{told}");
+        assert!(told.contains("tampered with (1 problem(s))"), "{told}");
+    }
 }
 
 #[test]
@@ -691,7 +884,7 @@ async fn a_review_survives_the_store_dropping_every_connection() {
     let renewed = ada.renew(&claim, LEASE, t(20)).await.unwrap();
     ada.settle(&renewed, "handed off", t(21)).await.unwrap();
     assert!(matches!(
-        ada.settle(&renewed, "handed off", t(22)).await,
+        ada.settle(&renewed, "rejected", t(22)).await,
         Err(Refused::Settled { .. })
     ));
     let left: Vec<String> = producer
@@ -787,18 +980,70 @@ fn bad_input_to_inbox_list_says_what_to_write() {
     assert!(out.stdout.is_empty());
 }
 
-#[test]
-fn a_team_store_that_does_not_answer_keeps_the_answer_and_hands_nothing_off() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_left_while_the_team_store_is_down_reaches_it_when_it_answers() {
     let home = common::home::Home::new();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "host={} port=1 user=nobody dbname=none connect_timeout=5",
-        dir.path().display()
+    let relay = common::pg::Relay::start().await;
+    let url = relay.url(&common::pg::fresh_database().await);
+    // Reached once (the schema made), then the store goes away.
+    assert!(inbox_list(&home, &["--store-url", &url]).is_empty());
+    relay.stop();
+    let (code, stderr, stdout) = run_to_inbox(&home, &["--store-url", &url]);
+    assert_eq!(code, 12, "{stderr}");
+    assert!(
+        stderr.contains("the team store cannot be reached: the review is kept on this machine"),
+        "{stderr}"
     );
-    let (code, stderr, _) = run_to_inbox(&home, &["--store-url", &url]);
+    let told: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let id = told["pending_review"].as_str().unwrap().to_string();
+    let out = home
+        .command()
+        .args(["inbox", "sync", "--store-url", &url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{said}");
+    assert!(
+        said.contains("1 kept on this machine for the team store"),
+        "{said}"
+    );
+
+    relay.restart();
+    let out = home
+        .command()
+        .args(["inbox", "sync", "--store-url", &url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(&format!(
+            "sent to the team store: review {id} left in the inbox"
+        )),
+        "{said}"
+    );
+    // Once: listed once, and a second sync has nothing to send.
+    let rows = inbox_list(&home, &["--store-url", &url]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["id"], id.as_str());
+    let out = home
+        .command()
+        .args(["inbox", "sync", "--store-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A store that refuses who asks is not waited for: said, the answer kept.
+    let wrong = relay
+        .url(&common::pg::fresh_database().await)
+        .replace("user=", "user=nobody_");
+    let (code, stderr, _) = run_to_inbox(&home, &["--store-url", &wrong]);
     assert_eq!(code, 9, "{stderr}");
     assert!(
-        stderr.contains("cannot reach the team store")
+        stderr.contains("the team store refused the connection")
             && stderr.contains("nothing was handed off; the answer is kept"),
         "{stderr}"
     );
@@ -809,7 +1054,7 @@ fn a_team_store_that_does_not_answer_keeps_the_answer_and_hands_nothing_off() {
         .unwrap();
     assert!(
         String::from_utf8_lossy(&sessions.stdout).contains("complete"),
-        "the answer is in the session store: {}",
+        "the answers are in the session store: {}",
         String::from_utf8_lossy(&sessions.stdout)
     );
 }
@@ -891,4 +1136,251 @@ fn a_ca_file_that_cannot_be_read_is_named() {
         stderr.contains("cannot read [store] ca_file /no/such/ca.pem"),
         "{stderr}"
     );
+}
+
+/// An approved handoff of review `id`'s answer along the architect's first route.
+fn approval(id: &str) -> archbench::routing::Envelope {
+    use archbench::routing::envelope::{
+        sha256_hex, AttemptRecord, DecidedBy, Notes, ReviewAction, RoleRef, Timestamps,
+    };
+    let role = archbench::role::RoleBook::load(None)
+        .unwrap()
+        .get("database_architect")
+        .unwrap()
+        .clone();
+    let response = format!("# Design of {id}\n\nDECISION: fullstack_developer\n");
+    let request = archbench::routing::HandoffRequest {
+        chain_id: format!("chain-{id}"),
+        parent_id: None,
+        role: RoleRef {
+            id: role.id.clone(),
+            title: role.title.clone(),
+            prompt_sha256: role.prompt_sha256(),
+        },
+        provider: archbench::provider::ProviderInfo {
+            kind: "openai".into(),
+            model: "m".into(),
+            endpoint: "http://x/v1".into(),
+        },
+        parameters: Default::default(),
+        brief: "Brief.".into(),
+        response: response.clone(),
+        seen_sha256: sha256_hex(&response),
+        finish_reason: Some(archbench::provider::FinishReason::Stop),
+        usage: None,
+        options: role.routes.clone(),
+        decision: archbench::routing::parse_decision(&response, &role.routes),
+        reviewer: archbench::reviewer::Reviewer {
+            name: "ada".into(),
+            email: None,
+            source: "os".into(),
+        },
+        action: ReviewAction::Confirm,
+        chosen: role.routes[0].clone(),
+        reason: None,
+        target_known: true,
+        decided_by: DecidedBy::Human,
+        attempts: vec![AttemptRecord {
+            number: 1,
+            feedback: None,
+            response_sha256: sha256_hex(&response),
+            finish_reason: None,
+        }],
+        timestamps: Timestamps {
+            run_started: None,
+            first_token: None,
+            response_completed: None,
+            decided: t(30),
+            handed_off: None,
+        },
+        reask: None,
+        payload_brief: None,
+        check: None,
+        notes: Notes::default(),
+    };
+    archbench::routing::Envelope::build(request, format!("env-{id}"), t(30)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_reviewer_does_while_the_store_is_down_reaches_it_once_when_it_returns() {
+    use archbench::sink::{deliver, DeliveryOptions, HandoffError, SinkSpec};
+    use archbench::store::inbox::queue::{write_or_owe, HandOffRefused, Kept, Queue};
+    use archbench::store::inbox::Act;
+    use archbench::store::ledger::{Ledger, PendingClaim};
+    use std::sync::Arc;
+
+    let direct = common::pg::fresh_database().await;
+    let relay = common::pg::Relay::start().await;
+    let url = relay.url(&direct);
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("sessions.db");
+    let outbox = dir.path().join("outbox");
+    let nowhere = std::path::Path::new("/nonexistent");
+    let producer = Inbox::open(Some(&direct), nowhere).await.unwrap();
+    for id in ["r-1", "r-2", "r-3", "r-5"] {
+        producer
+            .enqueue(
+                &review(id, "database_architect", "b"),
+                &origin(),
+                None,
+                t(1),
+            )
+            .await
+            .unwrap();
+    }
+    // Ada reaches the store through the network; she opens four reviews.
+    let ada = Arc::new(Inbox::open(Some(&url), &sessions).await.unwrap());
+    let queue = Queue::new(&sessions, &url);
+    let mut claims = Vec::new();
+    for id in ["r-1", "r-2", "r-3", "r-5"] {
+        claims.push(ada.claim(id, "ada", LEASE, t(10)).await.unwrap());
+    }
+    let [reject, approve, put_back, late] = claims.try_into().unwrap();
+    let gate = |claim: &archbench::store::inbox::Claim, queue: Option<Queue>| {
+        Ledger::new(&sessions).with_pending(Some(PendingClaim {
+            inbox: ada.clone(),
+            claim: claim.clone(),
+            queue,
+        }))
+    };
+    let options = DeliveryOptions::default();
+
+    relay.stop();
+    // She works on: a rejection, two approvals, a review put back, and a headless run on her
+    // machine leaves a review; each is kept here, nothing is handed off.
+    let owe = |act| write_or_owe(Some(&queue), Ok(ada.clone()), act);
+    assert_eq!(
+        owe(Act::settle(&reject, "rejected", t(20))).await,
+        Ok(Kept::Owed)
+    );
+    for claim in [&approve, &late] {
+        let kept = deliver(
+            &approval(&claim.id),
+            &gate(claim, Some(queue.clone())),
+            &outbox,
+            &[SinkSpec::Outbox],
+            &options,
+            false,
+        )
+        .await;
+        let Err(HandoffError::Queued(said)) = &kept else {
+            panic!("{kept:?}")
+        };
+        assert!(said.contains("waits on this machine"), "{said}");
+    }
+    assert_eq!(owe(Act::release(&put_back, t(22))).await, Ok(Kept::Owed));
+    let headless = Inbox::open(Some(&url), &sessions).await.map(Arc::new);
+    assert!(headless.is_err(), "the store is down");
+    let act = Act::enqueue(
+        &review("r-4", "database_architect", "b"),
+        &origin(),
+        None,
+        t(23),
+    )
+    .unwrap();
+    assert_eq!(
+        write_or_owe(Some(&queue), headless, act).await,
+        Ok(Kept::Owed)
+    );
+    assert!(
+        !outbox.exists(),
+        "nothing handed off while the store is down"
+    );
+    assert_eq!(queue.len(), 5);
+
+    // Meanwhile Bea, who still reaches the store, takes r-5 once Ada's lease lapsed.
+    let bea = Inbox::open(Some(&direct), nowhere).await.unwrap();
+    let taken = bea.claim("r-5", "bea", LEASE, t(200)).await.unwrap();
+    bea.settle(&taken, "handed off by bea", t(201))
+        .await
+        .unwrap();
+
+    let hand_off = |envelope, claim, sinks: Vec<SinkSpec>| {
+        let ledger = gate(&claim, None);
+        let (outbox, options) = (outbox.clone(), options.clone());
+        Box::pin(async move {
+            match deliver(&envelope, &ledger, &outbox, &sinks, &options, false).await {
+                Ok(_) => Ok(()),
+                Err(HandoffError::Failed(e)) if archbench::store::inbox::queue::unreachable(&e) => {
+                    Err(HandOffRefused::Unreachable(e))
+                }
+                Err(e) => Err(HandOffRefused::Refused(e.to_string())),
+            }
+        }) as futures_util::future::BoxFuture<'static, _>
+    };
+    // Tried while the store is still down: all of it stays, in order.
+    let early = ada.replay(&queue, Some(&hand_off)).await;
+    assert_eq!((early.applied.len(), early.left), (0, 5), "{early:?}");
+
+    relay.restart();
+    let replayed = ada.replay(&queue, Some(&hand_off)).await;
+    assert_eq!(replayed.left, 0, "{replayed:?}");
+    assert_eq!(
+        replayed.applied,
+        [
+            "review r-1 settled: rejected",
+            "review r-2 handed off to fullstack_developer",
+            "review r-3 let go",
+            "review r-4 left in the inbox",
+        ]
+    );
+    // Taken by Bea meanwhile: Ada's approval of it is refused, not made.
+    assert_eq!(replayed.refused.len(), 1, "{replayed:?}");
+    assert!(
+        replayed.refused[0].starts_with("review r-5 handed off to fullstack_developer:")
+            && replayed.refused[0].contains("already settled by bea"),
+        "{replayed:?}"
+    );
+    assert!(queue.is_empty());
+
+    // Each landed once: one envelope (r-2's), the store as Ada left it.
+    let envelopes: Vec<_> = std::fs::read_dir(&outbox).unwrap().flatten().collect();
+    assert_eq!(envelopes.len(), 1);
+    assert!(std::fs::read_to_string(envelopes[0].path())
+        .unwrap()
+        .contains("env-r-2"));
+    let all = Filter {
+        all: true,
+        ..Filter::default()
+    };
+    let rows = producer.list(&all, t(300)).await.unwrap();
+    let standing: Vec<(&str, &str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.id.as_str(), r.status.as_str(), r.claimed_by.as_deref()))
+        .collect();
+    assert_eq!(
+        standing,
+        [
+            ("r-1", "settled", Some("ada")),
+            ("r-2", "settled", Some("ada")),
+            ("r-3", "pending", None),
+            ("r-5", "settled", Some("bea")),
+            ("r-4", "pending", None),
+        ]
+    );
+
+    // Replayed again (a crash before the queue forgot them): nothing new takes effect.
+    let (before, _) = producer.audit_chain().await.unwrap();
+    for act in [
+        Act::settle(&reject, "rejected", t(20)),
+        Act::settle(
+            &approve,
+            "handed off to fullstack_developer (envelope env-r-2)",
+            t(30),
+        ),
+        Act::enqueue(
+            &review("r-4", "database_architect", "b"),
+            &origin(),
+            None,
+            t(23),
+        )
+        .unwrap(),
+    ] {
+        assert!(ada.write(&act).await.unwrap().is_some_and(|d| !d.fresh));
+    }
+    let (after, head) = producer.audit_chain().await.unwrap();
+    assert_eq!(before, after, "no record twice");
+    // One chain: 5 enqueued, 5 claimed (4 by Ada, 1 by Bea), 3 settled, 1 let go.
+    let verified = archbench::store::audit::verify_bytes(&after, Some(head)).unwrap();
+    assert_eq!(verified.records, 14);
 }

@@ -566,6 +566,14 @@ screens! {
         d.key(KeyCode::Enter);
         d
     };
+    handoff_waiting_for_the_team_store => |w, h| {
+        let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
+        d.key(KeyCode::Enter);
+        d.send(Event::HandedOff(Err(archbench::sink::HandoffError::Queued(
+            "The team store cannot be reached (cannot reach the team store: connection refused): the handoff to backup_disaster_specialist waits on this machine and is made once the store settles the review — nothing is handed off before, and quitting keeps it".into(),
+        ))));
+        d
+    };
     payload_editor => |w, h| {
         let mut d = done_with("\nDECISION: backup_disaster_specialist\n", w, h);
         d.key(KeyCode::Char('e'));

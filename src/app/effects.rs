@@ -89,10 +89,26 @@ impl EffectRunner {
 
     /// Offers the inbox: the team's PostgreSQL at `url`, else the session store at `sqlite`.
     pub fn with_inbox(mut self, url: Option<String>, sqlite: PathBuf) -> Self {
+        let (outbox, options, audit, sessions) = (
+            self.outbox.clone(),
+            self.delivery.clone(),
+            self.audit_log.clone(),
+            sqlite.clone(),
+        );
+        let deliver: super::inbox::Deliver = Arc::new(move |envelope, pending, sinks| {
+            let ledger = Ledger::new(sessions.clone())
+                .with_audit(audit.clone())
+                .with_pending(Some(pending));
+            let (outbox, options) = (outbox.clone(), options.clone());
+            Box::pin(async move {
+                crate::sink::deliver(&envelope, &ledger, &outbox, &sinks, &options, false).await
+            })
+        });
         self.inbox = Some(super::inbox::InboxLink::new(
             url,
             sqlite,
             self.internal_tx.clone(),
+            deliver,
         ));
         self
     }
@@ -257,6 +273,9 @@ impl EffectRunner {
                     };
                     if let (Ok(_), Some(link), Some(pending)) = (&result, &link, &pending) {
                         link.settled(&pending.claim.id);
+                    }
+                    if let (Err(HandoffError::Queued(_)), Some(link)) = (&result, &link) {
+                        link.owed();
                     }
                     let _ = done.send(Event::HandedOff(result));
                 });

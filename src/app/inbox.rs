@@ -3,7 +3,9 @@
 //! the reviewer works, let go when another review opens or the workbench quits.
 
 use crate::event::Event;
-use crate::store::inbox::{Claim, Filter, Inbox, Refused, LEASE};
+use crate::sink::HandoffError;
+use crate::store::inbox::queue::{self, HandOffRefused, Kept, Queue};
+use crate::store::inbox::{Act, Claim, Filter, Inbox, Refused, LEASE};
 use crate::store::ledger::PendingClaim;
 use chrono::Utc;
 use std::path::PathBuf;
@@ -28,6 +30,22 @@ enum Command {
     Pending(tokio::sync::oneshot::Sender<Option<PendingClaim>>),
 }
 
+/// How a handoff kept while the team store was out of reach is made once it answers: through
+/// the gate, with this workbench's outbox, delivery options, audit log and session store.
+pub type Deliver = Arc<
+    dyn Fn(
+            crate::routing::Envelope,
+            PendingClaim,
+            Vec<crate::sink::SinkSpec>,
+        )
+            -> futures_util::future::BoxFuture<'static, Result<crate::sink::Delivered, HandoffError>>
+        + Send
+        + Sync,
+>;
+
+/// How often what this machine owes the team store is tried again while it does not answer.
+const REPLAY_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Clone)]
 pub struct InboxLink {
     state: Link,
@@ -44,20 +62,33 @@ struct Link {
     held: Arc<Mutex<Option<Claim>>>,
     renewing: Arc<std::sync::atomic::AtomicBool>,
     watching: Arc<std::sync::atomic::AtomicBool>,
+    /// What this machine owes the team store (none: this machine's store is never out of
+    /// reach), and the replayer's wake-up when something is added.
+    queue: Option<Queue>,
+    owed: Arc<tokio::sync::Notify>,
 }
 
 impl InboxLink {
     /// Starts the worker (inside the runtime); what it has to say goes to `done`.
-    pub fn new(url: Option<String>, sqlite: PathBuf, done: UnboundedSender<Event>) -> InboxLink {
+    pub fn new(
+        url: Option<String>,
+        sqlite: PathBuf,
+        done: UnboundedSender<Event>,
+        deliver: Deliver,
+    ) -> InboxLink {
+        let queue = url.as_deref().map(|url| Queue::new(&sqlite, url));
         let state = Link {
             url,
             sqlite,
+            queue,
+            owed: Arc::new(tokio::sync::Notify::new()),
             inbox: Arc::new(OnceCell::new()),
             held: Arc::new(Mutex::new(None)),
             renewing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             watching: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
         let (commands, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        state.keep_replaying(deliver, done.clone());
         let link = state.clone();
         tokio::spawn(async move {
             while let Some(command) = rx.recv().await {
@@ -130,6 +161,12 @@ impl InboxLink {
         heard.await.ok().flatten()
     }
 
+    /// The gate kept a handoff for the team store: the replayer tries it when the store answers.
+    pub fn owed(&self) {
+        self.state.hold(None);
+        self.state.owed.notify_one();
+    }
+
     /// The review `id` was settled by the gate: nothing is held any more.
     pub fn settled(&self, id: &str) {
         if self.state.held().is_some_and(|c| c.id == id) {
@@ -142,7 +179,11 @@ impl Link {
     fn pending(&self) -> Option<PendingClaim> {
         let claim = self.held()?;
         let inbox = self.inbox.get()?.clone();
-        Some(PendingClaim { inbox, claim })
+        Some(PendingClaim {
+            inbox,
+            claim,
+            queue: self.queue.clone(),
+        })
     }
 
     async fn inbox(&self) -> Result<Arc<Inbox>, String> {
@@ -290,12 +331,22 @@ impl Link {
         done: &UnboundedSender<Event>,
     ) {
         let origin = crate::store::inbox::Origin::here("workbench (deferred)");
-        let left = match self.inbox().await {
-            Ok(inbox) => inbox.enqueue(review, &origin, None, Utc::now()).await,
+        let left = match Act::enqueue(review, &origin, None, Utc::now()) {
+            Ok(act) => self.write_or_owe(act).await,
             Err(e) => Err(e),
         };
         let said = match left {
-            Ok(_) => Ok("It waits in the inbox too, for anyone to take (archbench inbox).".into()),
+            Ok(Kept::Written(Some(_))) => {
+                Ok("It waits in the inbox too, for anyone to take (archbench inbox).".into())
+            }
+            Ok(Kept::Owed) => Ok(
+                "The team store cannot be reached: the review reaches its inbox when it answers (kept on this machine meanwhile)."
+                    .into(),
+            ),
+            Ok(Kept::Written(None)) => Err(format!(
+                "The review is saved, but not in the inbox (another review has its id {}): `archbench resume` still opens it",
+                review.id
+            )),
             Err(e) => Err(format!(
                 "The review is saved, but not in the inbox ({e}): `archbench resume` still opens it"
             )),
@@ -306,17 +357,28 @@ impl Link {
     /// Settles the review held with `outcome` (a rejection).
     async fn settle(&self, outcome: String, done: &UnboundedSender<Event>) {
         let Some(claim) = self.held() else { return };
-        let result = match self.inbox().await {
-            Ok(inbox) => inbox
-                .settle(&claim, &outcome, Utc::now())
-                .await
-                .map_err(|r| r.to_string()),
-            Err(e) => Err(e),
-        };
-        let said = match result {
-            Ok(()) => {
+        let said = match self
+            .write_or_owe(Act::settle(&claim, &outcome, Utc::now()))
+            .await
+        {
+            Ok(Kept::Written(Some(_))) => {
                 self.hold(None);
                 Ok("The inbox has the rejection.".into())
+            }
+            Ok(Kept::Owed) => {
+                self.hold(None);
+                Ok("The team store cannot be reached: the rejection is kept on this machine and recorded there when it answers.".into())
+            }
+            Ok(Kept::Written(None)) => {
+                let why = match self.inbox().await {
+                    Ok(inbox) => inbox
+                        .settle(&claim, &outcome, Utc::now())
+                        .await
+                        .err()
+                        .map_or_else(String::new, |r| r.to_string()),
+                    Err(e) => e,
+                };
+                Err(format!("The inbox could not record the rejection: {why}"))
             }
             Err(e) => Err(format!("The inbox could not record the rejection: {e}")),
         };
@@ -327,15 +389,83 @@ impl Link {
     async fn release(&self, done: &UnboundedSender<Event>) {
         let Some(claim) = self.held() else { return };
         self.hold(None);
-        let released = match self.inbox().await {
-            Ok(inbox) => inbox.release(&claim).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = released {
+        if let Err(e) = self.write_or_owe(Act::release(&claim, Utc::now())).await {
             let _ = done.send(Event::Reported(Err(format!(
                 "The review could not be put back in the inbox ({e}); it returns when its claim lapses"
             ))));
         }
+    }
+
+    /// Writes `act`, or keeps it for the team store when it cannot be reached (the replayer is
+    /// woken to try).
+    async fn write_or_owe(&self, act: Act) -> Result<Kept, String> {
+        let inbox = self.inbox().await;
+        let kept = queue::write_or_owe(self.queue.as_ref(), inbox, act).await;
+        if matches!(kept, Ok(Kept::Owed)) {
+            self.owed.notify_one();
+        }
+        kept
+    }
+
+    /// Replays what this machine owes the team store, in order, whenever something is owed:
+    /// at once, then every [`REPLAY_EVERY`] while the store does not answer. A handoff is made
+    /// through the gate once its review is settled; the reviewer hears what went and what the
+    /// store refused.
+    fn keep_replaying(&self, deliver: Deliver, done: UnboundedSender<Event>) {
+        let Some(queue) = self.queue.clone() else {
+            return;
+        };
+        let link = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if queue.is_empty() {
+                    link.owed.notified().await;
+                    continue;
+                }
+                let inbox = match link.inbox().await {
+                    Ok(inbox) => inbox,
+                    Err(_) => {
+                        tokio::time::sleep(REPLAY_EVERY).await;
+                        continue;
+                    }
+                };
+                let hand_off = |envelope, claim, sinks| {
+                    let pending = PendingClaim {
+                        inbox: inbox.clone(),
+                        claim,
+                        // Being replayed: not kept again, left where it is.
+                        queue: None,
+                    };
+                    let made = deliver(envelope, pending, sinks);
+                    Box::pin(async move {
+                        match made.await {
+                            Ok(_) => Ok(()),
+                            Err(HandoffError::Failed(e)) if queue::unreachable(&e) => {
+                                Err(HandOffRefused::Unreachable(e))
+                            }
+                            Err(e) => Err(HandOffRefused::Refused(e.to_string())),
+                        }
+                    }) as futures_util::future::BoxFuture<'static, _>
+                };
+                let replayed = inbox.replay(&queue, Some(&hand_off)).await;
+                if !replayed.applied.is_empty() {
+                    let _ = done.send(Event::Reported(Ok(format!(
+                        "The team store answers again: {} kept on this machine went to it ({})",
+                        replayed.applied.len(),
+                        replayed.applied.join("; ")
+                    ))));
+                }
+                if !replayed.refused.is_empty() {
+                    let _ = done.send(Event::Reported(Err(format!(
+                        "The team store refused what was kept for it: {}",
+                        replayed.refused.join("; ")
+                    ))));
+                }
+                if replayed.left > 0 {
+                    tokio::time::sleep(REPLAY_EVERY).await;
+                }
+            }
+        });
     }
 
     async fn let_go(&self) {

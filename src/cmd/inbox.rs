@@ -1,5 +1,6 @@
-//! `archbench inbox list`: the reviews waiting for a person, in the store the configuration
-//! names (this machine's SQLite file, or the team's PostgreSQL).
+//! `archbench inbox list|verify`: the reviews waiting for a person, in the store the
+//! configuration names (this machine's SQLite file, or the team's PostgreSQL), and the audit
+//! chain the store keeps of them.
 
 use super::fail;
 use super::setup::load_config;
@@ -20,10 +21,45 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
     };
     let inbox = match Inbox::open(url.as_deref(), &paths::sessions_db()).await {
         Ok(inbox) => inbox,
-        Err(e) => return fail(exit::STORAGE, &e),
+        Err(e) => {
+            if let Some(owed) = owed(url.as_deref()).filter(|q| !q.is_empty()) {
+                crate::tell!(
+                    "archbench: {} kept on this machine for the team store, sent when it answers",
+                    owed.len()
+                );
+            }
+            return fail(exit::STORAGE, &e);
+        }
     };
+    // Whatever this machine kept for the store goes first: the list then shows it.
+    let synced = match owed(url.as_deref()) {
+        Some(queue) if !queue.is_empty() => Some(inbox.replay(&queue, None).await),
+        _ => None,
+    };
+    if let Some(replayed) = &synced {
+        for sent in &replayed.applied {
+            crate::tell!("archbench: sent to the team store: {}", sanitize_line(sent));
+        }
+        for refused in &replayed.refused {
+            crate::tell!(
+                "archbench: the team store refused: {}",
+                sanitize_line(refused)
+            );
+        }
+        if replayed.left > 0 {
+            crate::tell!(
+                "archbench: {} still kept on this machine (a handoff waits for the workbench, or the store stopped answering)",
+                replayed.left
+            );
+        }
+    }
     match command {
+        Some(InboxCommand::Sync) => match synced {
+            Some(r) if r.left > 0 && r.applied.is_empty() && r.refused.is_empty() => exit::STORAGE,
+            _ => exit::OK,
+        },
         Some(InboxCommand::List(args)) => list(&inbox, args).await,
+        Some(InboxCommand::Verify) => verify(&inbox, url.as_deref()).await,
         None => {
             list(
                 &inbox,
@@ -37,6 +73,11 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
             .await
         }
     }
+}
+
+/// This machine's queue for the team store at `url` (none for this machine's own store).
+fn owed(url: Option<&str>) -> Option<crate::store::inbox::queue::Queue> {
+    url.map(|url| crate::store::inbox::queue::Queue::new(&paths::sessions_db(), url))
 }
 
 /// Whether `archbench inbox` opens its screen (a terminal on both ends) or prints the list.
@@ -88,4 +129,42 @@ fn line(row: &Row, now: chrono::DateTime<Utc>) -> String {
         row.title
     ))
     .into_owned()
+}
+
+/// `archbench inbox verify`: the store's chain read by the verifier of every audit log; exit 0
+/// with the number of records, or 5 with each problem.
+async fn verify(inbox: &Inbox, url: Option<&str>) -> i32 {
+    let place = match url {
+        // Never the URL itself: a team's URL may say more than a person wants printed.
+        Some(_) => "the team store".to_string(),
+        None => paths::sessions_db().display().to_string(),
+    };
+    let (bytes, head) = match inbox.audit_chain().await {
+        Ok(chain) => chain,
+        Err(e) => {
+            return fail(
+                exit::STORAGE,
+                &format!("cannot read the inbox's audit chain: {e}"),
+            )
+        }
+    };
+    match crate::store::audit::verify_bytes(&bytes, Some(head)) {
+        Ok(report) => {
+            crate::say!(
+                "{place}: {} inbox records, the chain is intact",
+                report.records
+            );
+            exit::OK
+        }
+        Err(problems) => {
+            for p in &problems {
+                crate::tell!("{place}: record {}: {}", p.line, sanitize_line(&p.message));
+            }
+            crate::tell!(
+                "archbench: the inbox's audit chain has been tampered with ({} problem(s))",
+                problems.len()
+            );
+            exit::TAMPERED
+        }
+    }
 }

@@ -24,6 +24,10 @@ pub enum HandoffError {
     /// it, or it was settled there.
     #[error("Refused: the review is {0}")]
     ClaimLost(String),
+    /// The team store could not be reached to settle the review: the handoff waits on this
+    /// machine and is made once the store settles the review (nothing is handed off before).
+    #[error("{0}")]
+    Queued(String),
 }
 
 /// The one gate every handoff goes through, from the workbench, a resumed or continued review,
@@ -42,7 +46,7 @@ pub async fn deliver(
     options: &DeliveryOptions,
     stdout_allowed: bool,
 ) -> Result<Delivered, HandoffError> {
-    settle_pending(envelope, ledger).await?;
+    settle_pending(envelope, ledger, sinks).await?;
     if let Err(e) = claim(envelope, ledger) {
         // Not handed off here after all: the review goes back to its holder in the inbox.
         let _ = give_back_pending(ledger).await;
@@ -80,8 +84,14 @@ pub async fn deliver(
 }
 
 /// Settles the pending review the handoff comes from, under the reviewer's claim: refused if
-/// the claim was lost or the review settled by someone else meanwhile.
-async fn settle_pending(envelope: &Envelope, ledger: &Ledger) -> Result<(), HandoffError> {
+/// the claim was lost or the review settled by someone else meanwhile. A team store out of reach
+/// keeps the whole handoff in this machine's queue, to be made through this gate again when it
+/// answers.
+async fn settle_pending(
+    envelope: &Envelope,
+    ledger: &Ledger,
+    sinks: &[SinkSpec],
+) -> Result<(), HandoffError> {
     let Some(pending) = &ledger.pending else {
         return Ok(());
     };
@@ -95,11 +105,43 @@ async fn settle_pending(envelope: &Envelope, ledger: &Ledger) -> Result<(), Hand
         .settle(&pending.claim, &outcome, at)
         .await
         .map_err(|refused| match refused {
+            crate::store::inbox::Refused::Store(e)
+                if crate::store::inbox::queue::unreachable(&e) && pending.queue.is_some() =>
+            {
+                queue_handoff(envelope, pending, sinks, &e)
+            }
             crate::store::inbox::Refused::Store(e) => HandoffError::Failed(format!(
                 "the inbox, which keeps each pending review acted on once, cannot be written ({e})"
             )),
             other => HandoffError::ClaimLost(other.to_string()),
         })
+}
+
+/// Keeps the handoff in the queue of the team store that could not be reached (`why`).
+fn queue_handoff(
+    envelope: &Envelope,
+    pending: &crate::store::ledger::PendingClaim,
+    sinks: &[SinkSpec],
+    why: &str,
+) -> HandoffError {
+    use crate::store::inbox::queue::Owed;
+    let Some(queue) = &pending.queue else {
+        return HandoffError::Failed(why.to_string());
+    };
+    let owed = Owed::Handoff {
+        envelope: Box::new(envelope.clone()),
+        claim: pending.claim.clone(),
+        sinks: sinks.to_vec(),
+    };
+    match queue.push(&owed) {
+        Ok(()) => HandoffError::Queued(format!(
+            "The team store cannot be reached ({why}): the handoff to {} waits on this machine and is made once the store settles the review — nothing is handed off before, and quitting keeps it",
+            envelope.route.target
+        )),
+        Err(e) => HandoffError::Failed(format!(
+            "the inbox, which keeps each pending review acted on once, cannot be reached ({why}), and the handoff could not be kept to make later ({e})"
+        )),
+    }
 }
 
 /// Puts a pending review settled for a handoff that was not made back under its claim; what to
@@ -323,6 +365,7 @@ mod tests {
         claim: &crate::store::inbox::Claim,
     ) -> Ledger {
         Ledger::new(store).with_pending(Some(crate::store::ledger::PendingClaim {
+            queue: None,
             inbox: inbox.clone(),
             claim: claim.clone(),
         }))

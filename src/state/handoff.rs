@@ -272,6 +272,18 @@ pub(super) fn on_handed_off(
             );
             return Vec::new();
         }
+        Err(crate::sink::HandoffError::Queued(message)) => {
+            audit(
+                state,
+                "handoff_queued",
+                at,
+                serde_json::json!({ "target": target, "why": message }),
+            );
+            state.review.handoff = Some(HandoffStatus::Queued { target });
+            notice(state, NoticeLevel::Warning, message);
+            // A deferred review it was resumed from stays until the handoff is made.
+            return Vec::new();
+        }
         Err(
             crate::sink::HandoffError::Failed(message)
             | crate::sink::HandoffError::Unrecorded(message),

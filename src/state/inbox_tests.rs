@@ -199,6 +199,41 @@ fn a_handoff_refused_for_a_lost_claim_hands_nothing_off_and_says_who_has_it() {
 }
 
 #[test]
+fn an_approval_kept_while_the_team_store_is_down_waits_and_cannot_be_made_twice() {
+    let mut b = opened();
+    b.key(KeyCode::Char('1'));
+    b.key(KeyCode::Enter);
+    let effects = b.send(Event::HandedOff(Err(crate::sink::HandoffError::Queued(
+        "The team store cannot be reached (cannot reach the team store: connection refused): the handoff to fullstack_developer waits on this machine".into(),
+    ))));
+    assert!(
+        effects.is_empty(),
+        "no next review while the store is away: {effects:?}"
+    );
+    assert_eq!(
+        b.state.review.handoff,
+        Some(crate::state::HandoffStatus::Queued {
+            target: "fullstack_developer".into()
+        })
+    );
+    assert!(
+        b.notice().contains("waits on this machine"),
+        "{}",
+        b.notice()
+    );
+    assert_eq!(b.state.audit.last().unwrap().kind, "handoff_queued");
+    // Approved once: Enter again hands nothing off and says why.
+    assert!(b.key(KeyCode::Enter).is_empty());
+    assert!(
+        b.notice().contains(
+            "the handoff to fullstack_developer waits on this machine for the team store"
+        ),
+        "{}",
+        b.notice()
+    );
+}
+
+#[test]
 fn rejecting_it_settles_it_in_the_inbox_then_opens_the_next() {
     let mut b = opened();
     b.key(KeyCode::Char('x'));

@@ -31,6 +31,9 @@ pub(super) fn not_ready(state: &State) -> Option<String> {
                 "This review is deferred: `archbench resume {}` continues it.",
                 short(id)
             ),
+            HandoffStatus::Queued { target } => format!(
+                "Approved: the handoff to {target} waits on this machine for the team store, and is made when it answers."
+            ),
             HandoffStatus::Settled(outcome) => format!(
                 "This answer was already {}; it is not handed off again. Ctrl-S runs the brief anew, in a new chain.",
                 outcome.describe()

@@ -35,6 +35,9 @@ pub enum HandoffStatus {
     /// The answer was settled before, elsewhere (another workbench, an earlier session, a
     /// headless run): the session store refused to settle it again.
     Settled(Box<crate::store::outcomes::Outcome>),
+    /// Approved while the team store could not be reached: the handoff waits on this machine and
+    /// is made once the store settles the review.
+    Queued { target: String },
 }
 
 impl HandoffStatus {
@@ -42,7 +45,7 @@ impl HandoffStatus {
     pub fn is_final(&self) -> bool {
         matches!(
             self,
-            Self::Written { .. } | Self::Rejected { .. } | Self::Settled(_)
+            Self::Written { .. } | Self::Rejected { .. } | Self::Settled(_) | Self::Queued { .. }
         )
     }
 
@@ -50,7 +53,11 @@ impl HandoffStatus {
     pub fn is_settled(&self) -> bool {
         matches!(
             self,
-            Self::Written { .. } | Self::Rejected { .. } | Self::Deferred { .. } | Self::Settled(_)
+            Self::Written { .. }
+                | Self::Rejected { .. }
+                | Self::Deferred { .. }
+                | Self::Settled(_)
+                | Self::Queued { .. }
         )
     }
 }

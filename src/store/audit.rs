@@ -290,6 +290,15 @@ fn write_record(
     seq: u64,
     prev: &str,
 ) -> std::io::Result<Appended> {
+    let (line, appended) = line_of(entry, seq, prev)?;
+    file.write_all(format!("{line}\n").as_bytes())?;
+    Ok(appended)
+}
+
+/// Record `seq` of a chain for `entry`, following the record whose hash is `prev`: the line as
+/// a log holds it (without its newline) and the record with that line's hash. The team store's
+/// chain keeps the same lines, so one verifier reads both.
+pub fn line_of(entry: &AuditEntry, seq: u64, prev: &str) -> std::io::Result<(String, Appended)> {
     let record = AuditRecord {
         seq,
         at: entry.at,
@@ -301,11 +310,8 @@ fn write_record(
         prev: prev.to_string(),
     };
     let line = serde_json::to_string(&record).map_err(std::io::Error::other)?;
-    file.write_all(format!("{line}\n").as_bytes())?;
-    Ok(Appended {
-        record,
-        sha256: sha_bytes(line.as_bytes()),
-    })
+    let sha256 = sha_bytes(line.as_bytes());
+    Ok((line, Appended { record, sha256 }))
 }
 
 /// A break in the chain, and where.

@@ -33,6 +33,9 @@ pub struct Ledger {
 pub struct PendingClaim {
     pub inbox: std::sync::Arc<super::inbox::Inbox>,
     pub claim: super::inbox::Claim,
+    /// Where the handoff waits if the team store cannot be reached to settle the review (none:
+    /// this machine's store, or a handoff being replayed from there).
+    pub queue: Option<super::inbox::queue::Queue>,
 }
 
 impl std::fmt::Debug for PendingClaim {

@@ -116,6 +116,34 @@ pub(super) const MIGRATIONS: &[&str] = &[
         settled_at TEXT
     );
     CREATE INDEX pending_reviews_waiting ON pending_reviews(status, created_at);",
+    // 6: the inbox's audit chain: every enqueue, claim, release and settlement, written in the
+    // transaction of the act it tells of, as the same lines an audit log holds (each naming the
+    // sha256 of the one before), with the head beside them so a chain cut short is found out.
+    // Append-only: the store refuses to change or delete a record.
+    "CREATE TABLE inbox_audit (
+        seq INTEGER PRIMARY KEY,
+        line TEXT NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    CREATE TABLE inbox_audit_head (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    INSERT INTO inbox_audit_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+    CREATE TRIGGER inbox_audit_no_update BEFORE UPDATE ON inbox_audit
+        BEGIN SELECT RAISE(ABORT, 'the audit chain is append-only'); END;
+    CREATE TRIGGER inbox_audit_no_delete BEFORE DELETE ON inbox_audit
+        BEGIN SELECT RAISE(ABORT, 'the audit chain is append-only'); END;",
+    // 7: what this machine owes a team store it could not reach: acts on pending reviews and
+    // handoffs waiting for their review's settlement, replayed in order (`seq`) when it answers.
+    "CREATE TABLE team_queue (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        store TEXT NOT NULL,
+        item TEXT NOT NULL,
+        queued_at TEXT NOT NULL
+    );
+    CREATE INDEX team_queue_store ON team_queue(store, seq);",
 ];
 
 /// The version that brought outcomes and the answers' hashes.

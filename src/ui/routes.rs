@@ -178,6 +178,18 @@ pub fn routes(frame: &mut Frame, area: Rect, state: &State, palette: &Palette) {
                     Style::default().fg(palette.dim),
                 )));
             }
+            HandoffStatus::Queued { target } => {
+                lines.push(Line::from(Span::styled(
+                    sanitize_line(&format!("⧗ Approved: to {target}")).into_owned(),
+                    Style::default()
+                        .fg(palette.info)
+                        .add_modifier(Modifier::BOLD),
+                )));
+                lines.push(Line::from(Span::styled(
+                    "waits here until the team store answers",
+                    Style::default().fg(palette.dim),
+                )));
+            }
             HandoffStatus::Settled(outcome) => {
                 let label = outcome.label();
                 let mut first = label.chars();

@@ -36,3 +36,76 @@ pub async fn fresh_database() -> String {
         .unwrap();
     admin_url.replace("dbname=postgres", &format!("dbname={name}"))
 }
+
+/// The suite's server reached over TCP on 127.0.0.1 through a relay the test can take down and
+/// bring back, as a store restarting or a network failing looks to a client: while down, every
+/// connection is cut and each new one closed at once.
+pub struct Relay {
+    pub port: u16,
+    down: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    /// Starts relaying to the suite's server (inside a test's runtime).
+    pub async fn start() -> Relay {
+        let admin: tokio_postgres::Config = server().url().unwrap().parse().unwrap();
+        let socket = match &admin.get_hosts()[0] {
+            tokio_postgres::config::Host::Unix(dir) => {
+                dir.join(format!(".s.PGSQL.{}", admin.get_ports()[0]))
+            }
+            other => panic!("the suite's server listens on a socket, not {other:?}"),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (down, _) = tokio::sync::watch::channel(false);
+        let down = std::sync::Arc::new(down);
+        let relay_down = down.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if *relay_down.borrow() {
+                    continue; // dropped: closed at once
+                }
+                let mut cut = relay_down.subscribe();
+                let socket = socket.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::UnixStream::connect(&socket).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.wait_for(|down| *down) => {}
+                    }
+                });
+            }
+        });
+        Relay { port, down, task }
+    }
+
+    /// A team store URL for database `url`'s, reached through the relay.
+    pub fn url(&self, url: &str) -> String {
+        let config: tokio_postgres::Config = url.parse().unwrap();
+        format!(
+            "host=127.0.0.1 port={} user={} dbname={} sslmode=disable",
+            self.port,
+            config.get_user().unwrap(),
+            config.get_dbname().unwrap()
+        )
+    }
+
+    /// The store goes away: every connection through the relay is cut, new ones are closed.
+    pub fn stop(&self) {
+        self.down.send_replace(true);
+    }
+
+    /// The store is back.
+    pub fn restart(&self) {
+        self.down.send_replace(false);
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

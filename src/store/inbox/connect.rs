@@ -68,10 +68,22 @@ where
 /// connection ends).
 pub(super) async fn connect(config: &Config) -> Result<(Client, UnboundedReceiver<()>), String> {
     let failed = |e: tokio_postgres::Error| {
-        format!(
-            "cannot reach the team store: {}",
-            super::postgres::sql_error(e)
-        )
+        // Not answering, or answering that it is starting or stopping: out of reach for now.
+        // A refusal (a wrong password, no such database) is not waited out.
+        let passing = e
+            .code()
+            .is_none_or(|c| c.code().starts_with("57") || c.code().starts_with("08"));
+        match passing {
+            true => format!(
+                "{}: {}",
+                super::queue::UNREACHABLE,
+                super::postgres::sql_error(e)
+            ),
+            false => format!(
+                "the team store refused the connection: {}",
+                super::postgres::sql_error(e)
+            ),
+        }
     };
     let (tx, rx) = unbounded_channel();
     let client = if over_network(config) && config.get_ssl_mode() != SslMode::Disable {

@@ -8,8 +8,10 @@
 //! PostgreSQL for a team. Both take the time from the caller (`at`): leases are tested with a
 //! clock the test holds, and every machine of a team reads the same rule.
 
+mod act;
 mod connect;
 mod postgres;
+pub mod queue;
 mod sqlite;
 
 use crate::store::deferred::DeferredReview;
@@ -17,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::Duration;
 
+pub use act::{Act, Done};
 pub use postgres::PgInbox;
 pub use sqlite::SqliteInbox;
 
@@ -85,7 +88,7 @@ impl Row {
 }
 
 /// A claim held: the token every later step must show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Claim {
     pub id: String,
     pub token: String,
@@ -139,7 +142,7 @@ pub struct Filter {
 }
 
 /// What a pending review is listed with, read once from the review when it is enqueued.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub title: String,
     pub decision: String,
@@ -284,19 +287,28 @@ pub async fn watch(
 /// The inbox, in whichever store the configuration names.
 pub enum Inbox {
     Sqlite(SqliteInbox),
-    Postgres(PgInbox),
+    Postgres(Box<PgInbox>),
 }
 
 impl Inbox {
     /// The team's PostgreSQL when `url` is given, else this machine's session store.
     pub async fn open(url: Option<&str>, sqlite: &std::path::Path) -> Result<Inbox, String> {
         match url {
-            Some(url) => Ok(Inbox::Postgres(PgInbox::connect(url).await?)),
+            Some(url) => Ok(Inbox::Postgres(Box::new(PgInbox::connect(url).await?))),
             None => Ok(Inbox::Sqlite(SqliteInbox::open(sqlite)?)),
         }
     }
 
-    /// Leaves `review` pending; returns its id.
+    /// Runs `act` with its audit record, in one transaction: the review changed, or none when
+    /// the act was refused (the claim it names is no longer the holder's, nothing waits…).
+    pub async fn write(&self, act: &Act) -> Result<Option<Done>, String> {
+        match self {
+            Inbox::Sqlite(s) => s.write(act),
+            Inbox::Postgres(p) => p.write(act).await,
+        }
+    }
+
+    /// Leaves `review` pending; returns its id. Leaving it again does nothing.
     pub async fn enqueue(
         &self,
         review: &DeferredReview,
@@ -304,10 +316,14 @@ impl Inbox {
         check: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<String, String> {
-        let summary = Summary::of(review, check);
-        match self {
-            Inbox::Sqlite(s) => s.enqueue(review, origin, &summary, at),
-            Inbox::Postgres(p) => p.enqueue(review, origin, &summary, at).await,
+        let act = Act::enqueue(review, origin, check, at)?;
+        match self.write(&act).await {
+            Ok(Some(_)) => Ok(review.id.clone()),
+            Ok(None) => Err(format!(
+                "cannot leave the review in the inbox: another review has its id {}",
+                review.id
+            )),
+            Err(e) => Err(format!("cannot leave the review in the inbox: {e}")),
         }
     }
 
@@ -353,12 +369,14 @@ impl Inbox {
     ) -> Result<Claim, Refused> {
         let token = uuid::Uuid::new_v4().to_string();
         let until = at + lease;
-        let won = match self {
-            Inbox::Sqlite(s) => s.claim(id, by, &token, at, until),
-            Inbox::Postgres(p) => p.claim(id, by, &token, at, until).await,
-        }
-        .map_err(Refused::Store)?;
-        if won {
+        let act = Act::Claim {
+            id: id.to_string(),
+            by: by.to_string(),
+            token: token.clone(),
+            at,
+            until,
+        };
+        if self.write(&act).await.map_err(Refused::Store)?.is_some() {
             return Ok(Claim {
                 id: id.to_string(),
                 token,
@@ -380,12 +398,15 @@ impl Inbox {
     ) -> Result<Option<Claim>, String> {
         let token = uuid::Uuid::new_v4().to_string();
         let until = at + lease;
-        let id = match self {
-            Inbox::Sqlite(s) => s.claim_next(by, role, &token, at, until)?,
-            Inbox::Postgres(p) => p.claim_next(by, role, &token, at, until).await?,
+        let act = Act::ClaimNext {
+            by: by.to_string(),
+            role: role.map(str::to_string),
+            token: token.clone(),
+            at,
+            until,
         };
-        Ok(id.map(|id| Claim {
-            id,
+        Ok(self.write(&act).await?.map(|done| Claim {
+            id: done.id,
             token,
             by: by.to_string(),
             until,
@@ -416,10 +437,9 @@ impl Inbox {
 
     /// Lets the review go back to the inbox.
     pub async fn release(&self, claim: &Claim) -> Result<(), String> {
-        match self {
-            Inbox::Sqlite(s) => s.release(&claim.id, &claim.token),
-            Inbox::Postgres(p) => p.release(&claim.id, &claim.token).await,
-        }
+        self.write(&Act::release(claim, Utc::now()))
+            .await
+            .map(|_| ())
     }
 
     /// Settles the review under `claim` with `outcome` (`handed off to X`, `rejected`): once
@@ -431,12 +451,8 @@ impl Inbox {
         outcome: &str,
         at: DateTime<Utc>,
     ) -> Result<(), Refused> {
-        let done = match self {
-            Inbox::Sqlite(s) => s.settle(&claim.id, &claim.token, outcome, at),
-            Inbox::Postgres(p) => p.settle(&claim.id, &claim.token, outcome, at).await,
-        }
-        .map_err(Refused::Store)?;
-        if done {
+        let act = Act::settle(claim, outcome, at);
+        if self.write(&act).await.map_err(Refused::Store)?.is_some() {
             return Ok(());
         }
         Err(self.why_not(&claim.id, at).await)
@@ -445,11 +461,30 @@ impl Inbox {
     /// Takes back a settlement whose handoff could not be made (the outbox or the audit log
     /// refused it): the review is pending again under the same claim, to be tried again.
     pub async fn unsettle(&self, claim: &Claim, at: DateTime<Utc>) -> Result<(), String> {
-        let until = at + LEASE;
-        match self {
-            Inbox::Sqlite(s) => s.unsettle(&claim.id, &claim.token, until),
-            Inbox::Postgres(p) => p.unsettle(&claim.id, &claim.token, until).await,
+        self.write(&Act::Unsettle {
+            id: claim.id.clone(),
+            by: claim.by.clone(),
+            token: claim.token.clone(),
+            at,
+            until: at + LEASE,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// The store's audit chain as an audit log's bytes, and its head: for
+    /// [`crate::store::audit::verify_bytes`], the verifier of every log.
+    pub async fn audit_chain(&self) -> Result<(Vec<u8>, (u64, String)), String> {
+        let (lines, head) = match self {
+            Inbox::Sqlite(s) => s.audit_lines()?,
+            Inbox::Postgres(p) => p.audit_lines().await?,
+        };
+        let mut bytes = Vec::new();
+        for line in lines {
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
         }
+        Ok((bytes, head))
     }
 
     /// Why a claim or an action on `id` did not take.

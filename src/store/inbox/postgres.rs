@@ -3,18 +3,19 @@
 //! archbench starting at once do not both migrate; a claim is one conditional UPDATE (the row's
 //! lock makes the second of two racing reviewers see the first's claim), the next review is
 //! chosen `FOR UPDATE SKIP LOCKED` (reviewers asking together get different ones), and every
-//! review enqueued is announced with NOTIFY in the same statement, so inboxes update at once.
+//! review enqueued is announced with NOTIFY in its transaction, so inboxes update at once. Every
+//! act is recorded in the team's audit chain in the transaction that makes it.
 
-use super::{status, Filter, Origin, Row, State, Summary};
-use crate::store::deferred::DeferredReview;
+use super::{status, Act, Done, Filter, Origin, Row, State};
 use chrono::{DateTime, Utc};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Transaction};
 
 /// The channel a new review is announced on (its id as the payload).
 pub const CHANNEL: &str = "archbench_inbox";
 
 /// Each migration takes the team store from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["CREATE TABLE archbench_pending_reviews (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE archbench_pending_reviews (
         id text PRIMARY KEY,
         role_id text NOT NULL,
         title text NOT NULL,
@@ -34,10 +35,34 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE archbench_pending_reviews (
         settled_at timestamptz
     );
     CREATE INDEX archbench_pending_reviews_waiting
-        ON archbench_pending_reviews (created_at, id) WHERE status = 'pending';"];
+        ON archbench_pending_reviews (created_at, id) WHERE status = 'pending';",
+    // The team's audit chain: the lines an audit log holds, each naming the sha256 of the one
+    // before; the head row is what writers lock to append one at a time. Append-only: the store
+    // refuses to change or delete a record (an owner who drops the trigger is still found out
+    // by `archbench audit verify --team`).
+    "CREATE TABLE archbench_audit (
+        seq bigint PRIMARY KEY,
+        line text NOT NULL,
+        sha256 text NOT NULL
+    );
+    CREATE TABLE archbench_audit_head (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        seq bigint NOT NULL,
+        sha256 text NOT NULL
+    );
+    INSERT INTO archbench_audit_head (seq, sha256)
+        VALUES (0, '0000000000000000000000000000000000000000000000000000000000000000');
+    CREATE FUNCTION archbench_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit chain is append-only'; END $$;
+    CREATE TRIGGER archbench_audit_append_only BEFORE UPDATE OR DELETE ON archbench_audit
+        FOR EACH ROW EXECUTE FUNCTION archbench_audit_append_only();",
+];
 
 pub struct PgInbox {
     config: tokio_postgres::Config,
+    /// The connection acts are written on, one transaction at a time (a transaction needs a
+    /// connection of its own); made when first needed, again when the store dropped it.
+    writer: tokio::sync::Mutex<Option<Client>>,
     /// Made again when the store dropped it (a restart, a failover): the claims live in the
     /// store, so a reviewer's claim outlives the connection.
     client: tokio::sync::Mutex<std::sync::Arc<Client>>,
@@ -165,6 +190,7 @@ impl PgInbox {
         migrate(&client).await?;
         Ok(PgInbox {
             config,
+            writer: tokio::sync::Mutex::new(None),
             client: tokio::sync::Mutex::new(std::sync::Arc::new(client)),
         })
     }
@@ -190,39 +216,51 @@ impl PgInbox {
         Ok(slot.clone())
     }
 
-    pub(super) async fn enqueue(
-        &self,
-        review: &DeferredReview,
-        origin: &Origin,
-        summary: &Summary,
-        at: DateTime<Utc>,
-    ) -> Result<String, String> {
-        let json = serde_json::to_string(review).map_err(|e| e.to_string())?;
-        // The row and its announcement in one statement: a listener never hears of a review it
-        // cannot read, and a review is never stored unannounced.
-        retried!(self, |c| c
-            .execute(
-                &format!(
-                    "WITH added AS (
-                       INSERT INTO archbench_pending_reviews (id, role_id, title, decision,
-                         check_summary, created_at, origin_who, origin_how, review, status)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, 'pending') RETURNING id)
-                     SELECT pg_notify('{CHANNEL}', id) FROM added"
-                ),
-                &[
-                    &review.id,
-                    &review.role_id,
-                    &summary.title,
-                    &summary.decision,
-                    &summary.check,
-                    &at,
-                    &origin.who,
-                    &origin.how,
-                    &json,
-                ],
-            ).await)
-            .map_err(|e| format!("cannot leave the review in the inbox: {}", sql_error(e)))?;
-        Ok(review.id.clone())
+    /// Runs `act` and, when it took effect, appends its record to the team's chain: one
+    /// transaction, on this process's writing connection. The chain's head row is locked
+    /// (`FOR UPDATE`) for the rest of the transaction, so writers on every machine append one at
+    /// a time and the chain stays one line; the row the act changed is locked first, so two
+    /// writers never wait on each other in turn. Run once more on a new connection if the store
+    /// dropped it: a transaction not committed took no effect, and one whose commit went
+    /// unanswered is found done (every act can be run twice and takes effect once).
+    pub(super) async fn write(&self, act: &Act) -> Result<Option<Done>, String> {
+        let mut slot = self.writer.lock().await;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            if slot.as_ref().is_none_or(Client::is_closed) {
+                *slot = Some(open(&self.config).await?);
+            }
+            let Some(client) = slot.as_mut() else {
+                continue;
+            };
+            match write_once(client, act).await {
+                Err(Failed::Sql(e)) if dropped(&e) && tries < 2 => *slot = None,
+                Err(Failed::Sql(e)) if dropped(&e) => {
+                    *slot = None;
+                    return Err(format!("{}: {}", super::queue::UNREACHABLE, sql_error(e)));
+                }
+                Err(Failed::Sql(e)) => return Err(sql_error(e)),
+                Err(Failed::Chain(e)) => return Err(e),
+                Ok(done) => return Ok(done),
+            }
+        }
+    }
+
+    /// The chain's lines in order, and its head.
+    pub(super) async fn audit_lines(&self) -> Result<(Vec<String>, (u64, String)), String> {
+        let rows = retried!(self, |c| c
+            .query("SELECT line FROM archbench_audit ORDER BY seq", &[])
+            .await)
+        .map_err(sql_error)?;
+        let head = retried!(self, |c| c
+            .query_one("SELECT seq, sha256 FROM archbench_audit_head", &[])
+            .await)
+        .map_err(sql_error)?;
+        Ok((
+            rows.iter().map(|r| r.get(0)).collect(),
+            (head.get::<_, i64>(0) as u64, head.get(1)),
+        ))
     }
 
     pub(super) async fn list(
@@ -270,52 +308,6 @@ impl PgInbox {
         Ok(rows.iter().map(|r| (row(r, now), r.get(12))).collect())
     }
 
-    pub(super) async fn claim(
-        &self,
-        id: &str,
-        by: &str,
-        token: &str,
-        at: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, String> {
-        retried!(self, |c| c
-            .execute(
-                "UPDATE archbench_pending_reviews SET claimed_by = $2, claim_token = $3,
-                   claimed_at = $4, lease_until = $5
-                 WHERE id = $1 AND status = 'pending'
-                   AND (claim_token IS NULL OR lease_until <= $4 OR claimed_by = $2)",
-                &[&id, &by, &token, &at, &until],
-            )
-            .await)
-        .map(|n| n == 1)
-        .map_err(sql_error)
-    }
-
-    pub(super) async fn claim_next(
-        &self,
-        by: &str,
-        role: Option<&str>,
-        token: &str,
-        at: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<Option<String>, String> {
-        let row = retried!(self, |c| c
-            .query_opt(
-                "WITH next AS (
-                   SELECT id FROM archbench_pending_reviews
-                   WHERE status = 'pending' AND (claim_token IS NULL OR lease_until <= $3)
-                     AND ($5::text IS NULL OR role_id = $5)
-                   ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 UPDATE archbench_pending_reviews p SET claimed_by = $1, claim_token = $2,
-                   claimed_at = $3, lease_until = $4
-                 FROM next WHERE p.id = next.id RETURNING p.id",
-                &[&by, &token, &at, &until, &role],
-            )
-            .await)
-        .map_err(sql_error)?;
-        Ok(row.map(|r| r.get(0)))
-    }
-
     pub(super) async fn renew(
         &self,
         id: &str,
@@ -330,56 +322,6 @@ impl PgInbox {
             )
             .await)
         .map(|n| n == 1)
-        .map_err(sql_error)
-    }
-
-    pub(super) async fn release(&self, id: &str, token: &str) -> Result<(), String> {
-        retried!(self, |c| c
-            .execute(
-                "UPDATE archbench_pending_reviews SET claimed_by = NULL, claim_token = NULL,
-                   claimed_at = NULL, lease_until = NULL
-                 WHERE id = $1 AND claim_token = $2 AND status = 'pending'",
-                &[&id, &token],
-            )
-            .await)
-        .map(|_| ())
-        .map_err(sql_error)
-    }
-
-    pub(super) async fn settle(
-        &self,
-        id: &str,
-        token: &str,
-        outcome: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, String> {
-        retried!(self, |c| c
-            .execute(
-                "UPDATE archbench_pending_reviews SET status = 'settled', outcome = $3,
-                   settled_by = claimed_by, settled_at = $4, lease_until = NULL
-                 WHERE id = $1 AND claim_token = $2 AND status = 'pending'",
-                &[&id, &token, &outcome, &at],
-            )
-            .await)
-        .map(|n| n == 1)
-        .map_err(sql_error)
-    }
-
-    pub(super) async fn unsettle(
-        &self,
-        id: &str,
-        token: &str,
-        until: DateTime<Utc>,
-    ) -> Result<(), String> {
-        retried!(self, |c| c
-            .execute(
-                "UPDATE archbench_pending_reviews SET status = 'pending', outcome = NULL,
-                   settled_by = NULL, settled_at = NULL, lease_until = $3
-                 WHERE id = $1 AND claim_token = $2 AND status = 'settled'",
-                &[&id, &token, &until],
-            )
-            .await)
-        .map(|_| ())
         .map_err(sql_error)
     }
 
@@ -412,21 +354,22 @@ async fn open(config: &tokio_postgres::Config) -> Result<Client, String> {
 
 /// Applies the migrations this store lacks, one transaction each, under an advisory lock.
 async fn migrate(client: &Client) -> Result<(), String> {
-    client
+    // Under the migrations' lock: two archbench meeting a new store at once would otherwise
+    // both create the table, and one of them fail.
+    let created = client
         .batch_execute(
-            "CREATE TABLE IF NOT EXISTS archbench_migrations (
+            "BEGIN;
+             SELECT pg_advisory_xact_lock(hashtext('archbench_migrations'));
+             CREATE TABLE IF NOT EXISTS archbench_migrations (
                  version integer PRIMARY KEY,
-                 applied_at timestamptz NOT NULL DEFAULT now())",
+                 applied_at timestamptz NOT NULL DEFAULT now());
+             COMMIT;",
         )
-        .await
-        .or_else(|e| {
-            // Two archbench creating it at the same instant: the other one did.
-            if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-                Ok(())
-            } else {
-                Err(format!("cannot prepare the team store: {}", sql_error(e)))
-            }
-        })?;
+        .await;
+    if let Err(e) = created {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(format!("cannot prepare the team store: {}", sql_error(e)));
+    }
     for (i, migration) in MIGRATIONS.iter().enumerate() {
         let version = i as i32 + 1;
         if let Err(e) = apply(client, version, migration).await {
@@ -479,4 +422,228 @@ async fn apply(
             .await?;
     }
     client.batch_execute("COMMIT").await
+}
+
+/// Why a write did not go through.
+enum Failed {
+    Sql(tokio_postgres::Error),
+    Chain(String),
+}
+
+impl From<tokio_postgres::Error> for Failed {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Failed::Sql(e)
+    }
+}
+
+async fn write_once(client: &mut Client, act: &Act) -> Result<Option<Done>, Failed> {
+    let tx = client.transaction().await?;
+    let done = run(&tx, act).await?;
+    if let Some(done) = done.as_ref().filter(|d| d.fresh) {
+        append(&tx, &act.entry(done)).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// What the changed row returns: enough to name the review in the audit record.
+const CHANGED: &str = "RETURNING id, role_id, review->>'chain_id'";
+
+fn changed(r: &tokio_postgres::Row) -> Done {
+    Done {
+        id: r.get(0),
+        role: r.get(1),
+        chain_id: r.get::<_, Option<String>>(2).unwrap_or_default(),
+        fresh: true,
+    }
+}
+
+type Params<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
+
+/// `sql`, returning the row it changed.
+async fn one(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Option<Done>, tokio_postgres::Error> {
+    tx.query_opt(&format!("{sql} {CHANGED}"), params)
+        .await
+        .map(|r| r.as_ref().map(changed))
+}
+
+/// Runs `act` in `tx`: the review it changed, or none when it was refused.
+async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_postgres::Error> {
+    match act {
+        Act::Enqueue {
+            id,
+            role,
+            chain_id,
+            review,
+            origin,
+            summary,
+            at,
+        } => {
+            let added = one(
+                tx,
+                "INSERT INTO archbench_pending_reviews (id, role_id, title, decision,
+                   check_summary, created_at, origin_who, origin_how, review, status)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, 'pending')
+                 ON CONFLICT (id) DO NOTHING",
+                &[
+                    id,
+                    role,
+                    &summary.title,
+                    &summary.decision,
+                    &summary.check,
+                    at,
+                    &origin.who,
+                    &origin.how,
+                    review,
+                ],
+            )
+            .await?;
+            if added.is_some() {
+                // Heard by every listening inbox when the transaction commits, not before: a
+                // listener never hears of a review it cannot read.
+                tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, id])
+                    .await?;
+            }
+            if added.is_some() {
+                return Ok(added);
+            }
+            // This very review left already (a replay): done, nothing new to record. Another
+            // under its id is refused.
+            let same = tx
+                .query_opt(
+                    "SELECT 1 FROM archbench_pending_reviews WHERE id = $1 AND review = $2::text::jsonb",
+                    &[id, review],
+                )
+                .await?;
+            Ok(same.map(|_| Done {
+                id: id.clone(),
+                role: role.clone(),
+                chain_id: chain_id.clone(),
+                fresh: false,
+            }))
+        }
+        Act::Claim {
+            id,
+            by,
+            token,
+            at,
+            until,
+        } => {
+            one(
+                tx,
+                "UPDATE archbench_pending_reviews SET claimed_by = $2, claim_token = $3,
+                   claimed_at = $4, lease_until = $5
+                 WHERE id = $1 AND status = 'pending'
+                   AND (claim_token IS NULL OR lease_until <= $4 OR claimed_by = $2)",
+                &[id, by, token, at, until],
+            )
+            .await
+        }
+        Act::ClaimNext {
+            by,
+            role,
+            token,
+            at,
+            until,
+        } => {
+            one(
+                tx,
+                "WITH next AS (
+                   SELECT id AS next_id FROM archbench_pending_reviews
+                   WHERE status = 'pending' AND (claim_token IS NULL OR lease_until <= $3)
+                     AND ($5::text IS NULL OR role_id = $5)
+                   ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 UPDATE archbench_pending_reviews p SET claimed_by = $1, claim_token = $2,
+                   claimed_at = $3, lease_until = $4
+                 FROM next WHERE p.id = next.next_id",
+                &[by, token, at, until, role],
+            )
+            .await
+        }
+        Act::Release { id, token, .. } => {
+            one(
+                tx,
+                "UPDATE archbench_pending_reviews SET claimed_by = NULL, claim_token = NULL,
+                   claimed_at = NULL, lease_until = NULL
+                 WHERE id = $1 AND claim_token = $2 AND status = 'pending'",
+                &[id, token],
+            )
+            .await
+        }
+        Act::Settle {
+            id,
+            token,
+            outcome,
+            at,
+            ..
+        } => {
+            let settled = one(
+                tx,
+                "UPDATE archbench_pending_reviews SET status = 'settled', outcome = $3,
+                   settled_by = claimed_by, settled_at = $4, lease_until = NULL
+                 WHERE id = $1 AND claim_token = $2 AND status = 'pending'",
+                &[id, token, outcome, at],
+            )
+            .await?;
+            if settled.is_some() {
+                return Ok(settled);
+            }
+            // Settled already under this very claim, as asked: a replay.
+            let again = tx
+                .query_opt(
+                    "SELECT id, role_id, review->>'chain_id' FROM archbench_pending_reviews
+                     WHERE id = $1 AND claim_token = $2 AND status = 'settled' AND outcome = $3",
+                    &[id, token, outcome],
+                )
+                .await?;
+            Ok(again.as_ref().map(|r| Done {
+                fresh: false,
+                ..changed(r)
+            }))
+        }
+        Act::Unsettle {
+            id, token, until, ..
+        } => {
+            one(
+                tx,
+                "UPDATE archbench_pending_reviews SET status = 'pending', outcome = NULL,
+                   settled_by = NULL, settled_at = NULL, lease_until = $3
+                 WHERE id = $1 AND claim_token = $2 AND status = 'settled'",
+                &[id, token, until],
+            )
+            .await
+        }
+    }
+}
+
+/// Appends the record of `entry` after the chain's head, which it locks until the transaction
+/// ends: the next writer reads the head this one leaves.
+async fn append(
+    tx: &Transaction<'_>,
+    entry: &crate::store::audit::AuditEntry,
+) -> Result<(), Failed> {
+    let head = tx
+        .query_one(
+            "SELECT seq, sha256 FROM archbench_audit_head FOR UPDATE",
+            &[],
+        )
+        .await?;
+    let (seq, prev): (i64, String) = (head.get(0), head.get(1));
+    let (line, appended) = crate::store::audit::line_of(entry, seq as u64 + 1, &prev)
+        .map_err(|e| Failed::Chain(format!("an audit record cannot be written: {e}")))?;
+    tx.execute(
+        "INSERT INTO archbench_audit (seq, line, sha256) VALUES ($1, $2, $3)",
+        &[&(seq + 1), &line, &appended.sha256],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE archbench_audit_head SET seq = $1, sha256 = $2",
+        &[&(seq + 1), &appended.sha256],
+    )
+    .await?;
+    Ok(())
 }

@@ -1,12 +1,11 @@
 //! The inbox in the session store's SQLite file: one machine, several processes. Each claim and
 //! settlement is one conditional UPDATE, which SQLite runs under its write lock: two processes
-//! racing for a review cannot both win.
+//! racing for a review cannot both win. Each act and its audit record are one transaction.
 
-use super::{status, Filter, Origin, Row, State, Summary};
-use crate::store::deferred::DeferredReview;
+use super::{status, Act, Done, Filter, Origin, Row, State};
 use crate::store::sessions::Store;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::Path;
 
 pub struct SqliteInbox {
@@ -62,36 +61,6 @@ impl SqliteInbox {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(super) fn enqueue(
-        &self,
-        review: &DeferredReview,
-        origin: &Origin,
-        summary: &Summary,
-        at: DateTime<Utc>,
-    ) -> Result<String, String> {
-        let json = serde_json::to_string(review).map_err(|e| e.to_string())?;
-        self.conn()
-            .conn
-            .execute(
-                "INSERT INTO pending_reviews (id, role_id, title, decision, check_summary, \
-                 created_at, origin_who, origin_how, review, status) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending')",
-                params![
-                    review.id,
-                    review.role_id,
-                    summary.title,
-                    summary.decision,
-                    summary.check,
-                    ts(at),
-                    origin.who,
-                    origin.how,
-                    json
-                ],
-            )
-            .map_err(|e| format!("cannot leave the review in the inbox: {e}"))?;
-        Ok(review.id.clone())
-    }
-
     pub(super) fn list(&self, filter: &Filter, at: DateTime<Utc>) -> Result<Vec<Row>, String> {
         let before = filter
             .older_than
@@ -139,50 +108,6 @@ impl SqliteInbox {
         rows
     }
 
-    pub(super) fn claim(
-        &self,
-        id: &str,
-        by: &str,
-        token: &str,
-        at: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<bool, String> {
-        self.conn()
-            .conn
-            .execute(
-                "UPDATE pending_reviews SET claimed_by = ?2, claim_token = ?3, claimed_at = ?4, \
-                 lease_until = ?5 WHERE id = ?1 AND status = 'pending' \
-                 AND (claim_token IS NULL OR lease_until <= ?4 OR claimed_by = ?2)",
-                params![id, by, token, ts(at), ts(until)],
-            )
-            .map(|n| n == 1)
-            .map_err(|e| e.to_string())
-    }
-
-    pub(super) fn claim_next(
-        &self,
-        by: &str,
-        role: Option<&str>,
-        token: &str,
-        at: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> Result<Option<String>, String> {
-        // One statement: the choice and the claim happen under the same write lock.
-        self.conn()
-            .conn
-            .query_row(
-                "UPDATE pending_reviews SET claimed_by = ?1, claim_token = ?2, claimed_at = ?3, \
-                 lease_until = ?4 WHERE id = (SELECT id FROM pending_reviews \
-                   WHERE status = 'pending' AND (claim_token IS NULL OR lease_until <= ?3) \
-                   AND (?5 IS NULL OR role_id = ?5) ORDER BY created_at, id LIMIT 1) \
-                 RETURNING id",
-                params![by, token, ts(at), ts(until), role],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| e.to_string())
-    }
-
     pub(super) fn renew(
         &self,
         id: &str,
@@ -200,54 +125,42 @@ impl SqliteInbox {
             .map_err(|e| e.to_string())
     }
 
-    pub(super) fn release(&self, id: &str, token: &str) -> Result<(), String> {
-        self.conn()
+    /// Runs `act` and, when it took effect, appends its record to the chain: one transaction,
+    /// taken with SQLite's write lock, so records follow one another as the acts did.
+    pub(super) fn write(&self, act: &Act) -> Result<Option<Done>, String> {
+        let mut store = self.conn();
+        let tx = store
             .conn
-            .execute(
-                "UPDATE pending_reviews SET claimed_by = NULL, claim_token = NULL, \
-                 claimed_at = NULL, lease_until = NULL \
-                 WHERE id = ?1 AND claim_token = ?2 AND status = 'pending'",
-                params![id, token],
-            )
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| e.to_string())?;
+        let done = apply(&tx, act).map_err(|e| e.to_string())?;
+        if let Some(done) = done.as_ref().filter(|d| d.fresh) {
+            append(&tx, &act.entry(done))?;
+        }
+        tx.commit().map_err(|e| e.to_string())?;
+        Ok(done)
     }
 
-    pub(super) fn settle(
-        &self,
-        id: &str,
-        token: &str,
-        outcome: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, String> {
-        self.conn()
+    /// The chain's lines in order, and its head (the number and hash of the record written
+    /// last).
+    pub(super) fn audit_lines(&self) -> Result<(Vec<String>, (u64, String)), String> {
+        let store = self.conn();
+        let mut stmt = store
             .conn
-            .execute(
-                "UPDATE pending_reviews SET status = 'settled', outcome = ?3, \
-                 settled_by = claimed_by, settled_at = ?4, lease_until = NULL \
-                 WHERE id = ?1 AND claim_token = ?2 AND status = 'pending'",
-                params![id, token, outcome, ts(at)],
-            )
-            .map(|n| n == 1)
-            .map_err(|e| e.to_string())
-    }
-
-    pub(super) fn unsettle(
-        &self,
-        id: &str,
-        token: &str,
-        until: DateTime<Utc>,
-    ) -> Result<(), String> {
-        self.conn()
+            .prepare("SELECT line FROM inbox_audit ORDER BY seq")
+            .map_err(|e| e.to_string())?;
+        let lines = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| e.to_string())?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| e.to_string())?;
+        let head = store
             .conn
-            .execute(
-                "UPDATE pending_reviews SET status = 'pending', outcome = NULL, settled_by = NULL, \
-                 settled_at = NULL, lease_until = ?3 \
-                 WHERE id = ?1 AND claim_token = ?2 AND status = 'settled'",
-                params![id, token, ts(until)],
-            )
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .query_row("SELECT seq, sha256 FROM inbox_audit_head", [], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+            })
+            .map_err(|e| e.to_string())?;
+        Ok((lines, head))
     }
 
     pub(super) fn state(&self, id: &str) -> Result<Option<State>, String> {
@@ -271,4 +184,160 @@ impl SqliteInbox {
             .optional()
             .map_err(|e| e.to_string())
     }
+}
+
+/// What the changed row returns: enough to name the review in the audit record.
+const CHANGED: &str = "RETURNING id, role_id, json_extract(review, '$.chain_id')";
+
+fn changed(r: &rusqlite::Row) -> rusqlite::Result<Done> {
+    Ok(Done {
+        id: r.get(0)?,
+        role: r.get(1)?,
+        chain_id: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+        fresh: true,
+    })
+}
+
+/// Runs `act` in `tx`: the review it changed, or none when it was refused.
+fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
+    let one = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
+        tx.query_row(&format!("{sql} {CHANGED}"), params, changed)
+            .optional()
+    };
+    match act {
+        Act::Enqueue {
+            id,
+            role,
+            chain_id,
+            review,
+            origin,
+            summary,
+            at,
+        } => {
+            let added = one(
+                "INSERT INTO pending_reviews (id, role_id, title, decision, check_summary, \
+                 created_at, origin_who, origin_how, review, status) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending') ON CONFLICT (id) DO NOTHING",
+                params![
+                    id,
+                    role,
+                    summary.title,
+                    summary.decision,
+                    summary.check,
+                    ts(*at),
+                    origin.who,
+                    origin.how,
+                    review
+                ],
+            )?;
+            if added.is_some() {
+                return Ok(added);
+            }
+            // This very review left already (a replay): done, nothing new to record. Another
+            // under its id is refused.
+            let same = tx
+                .query_row(
+                    "SELECT 1 FROM pending_reviews WHERE id = ?1 AND review = ?2",
+                    params![id, review],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            Ok(same.map(|()| Done {
+                id: id.clone(),
+                role: role.clone(),
+                chain_id: chain_id.clone(),
+                fresh: false,
+            }))
+        }
+        Act::Claim {
+            id,
+            by,
+            token,
+            at,
+            until,
+        } => one(
+            "UPDATE pending_reviews SET claimed_by = ?2, claim_token = ?3, claimed_at = ?4, \
+             lease_until = ?5 WHERE id = ?1 AND status = 'pending' \
+             AND (claim_token IS NULL OR lease_until <= ?4 OR claimed_by = ?2)",
+            params![id, by, token, ts(*at), ts(*until)],
+        ),
+        // One statement: the choice and the claim happen under the same write lock.
+        Act::ClaimNext {
+            by,
+            role,
+            token,
+            at,
+            until,
+        } => one(
+            "UPDATE pending_reviews SET claimed_by = ?1, claim_token = ?2, claimed_at = ?3, \
+             lease_until = ?4 WHERE id = (SELECT id FROM pending_reviews \
+               WHERE status = 'pending' AND (claim_token IS NULL OR lease_until <= ?3) \
+               AND (?5 IS NULL OR role_id = ?5) ORDER BY created_at, id LIMIT 1)",
+            params![by, token, ts(*at), ts(*until), role],
+        ),
+        Act::Release { id, token, .. } => one(
+            "UPDATE pending_reviews SET claimed_by = NULL, claim_token = NULL, \
+             claimed_at = NULL, lease_until = NULL \
+             WHERE id = ?1 AND claim_token = ?2 AND status = 'pending'",
+            params![id, token],
+        ),
+        Act::Settle {
+            id,
+            token,
+            outcome,
+            at,
+            ..
+        } => {
+            let settled = one(
+                "UPDATE pending_reviews SET status = 'settled', outcome = ?3, \
+                 settled_by = claimed_by, settled_at = ?4, lease_until = NULL \
+                 WHERE id = ?1 AND claim_token = ?2 AND status = 'pending'",
+                params![id, token, outcome, ts(*at)],
+            )?;
+            if settled.is_some() {
+                return Ok(settled);
+            }
+            // Settled already under this very claim, as asked: a replay.
+            let again = tx
+                .query_row(
+                    "SELECT id, role_id, json_extract(review, '$.chain_id') FROM pending_reviews \
+                     WHERE id = ?1 AND claim_token = ?2 AND status = 'settled' AND outcome = ?3",
+                    params![id, token, outcome],
+                    changed,
+                )
+                .optional()?;
+            Ok(again.map(|d| Done { fresh: false, ..d }))
+        }
+        Act::Unsettle {
+            id, token, until, ..
+        } => one(
+            "UPDATE pending_reviews SET status = 'pending', outcome = NULL, settled_by = NULL, \
+             settled_at = NULL, lease_until = ?3 \
+             WHERE id = ?1 AND claim_token = ?2 AND status = 'settled'",
+            params![id, token, ts(*until)],
+        ),
+    }
+}
+
+/// Appends the record of `entry` to the chain, after its head.
+fn append(tx: &Transaction, entry: &crate::store::audit::AuditEntry) -> Result<(), String> {
+    let (seq, prev): (i64, String) = tx
+        .query_row("SELECT seq, sha256 FROM inbox_audit_head", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(|e| e.to_string())?;
+    let (line, appended) =
+        crate::store::audit::line_of(entry, seq as u64 + 1, &prev).map_err(|e| e.to_string())?;
+    tx.execute(
+        "INSERT INTO inbox_audit (seq, line, sha256) VALUES (?1, ?2, ?3)",
+        params![seq + 1, line, appended.sha256],
+    )
+    .and_then(|_| {
+        tx.execute(
+            "UPDATE inbox_audit_head SET seq = ?1, sha256 = ?2",
+            params![seq + 1, appended.sha256],
+        )
+    })
+    .map(|_| ())
+    .map_err(|e| format!("the inbox's audit chain cannot be written: {e}"))
 }

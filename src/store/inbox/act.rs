@@ -1,0 +1,171 @@
+//! What changes the inbox, as data: each act is run in one transaction together with the audit
+//! record that tells of it, so the store's chain holds every claim and settlement exactly as
+//! they happened. An act is also what waits in this machine's queue while the team store cannot
+//! be reached, and is replayed from there: every one can be run twice and takes effect once.
+
+use super::{Claim, Origin, Summary};
+use crate::store::audit::AuditEntry;
+use crate::store::deferred::DeferredReview;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "act", rename_all = "snake_case")]
+pub enum Act {
+    /// Leaves a review pending (`review` as JSON); a second enqueue of its id does nothing.
+    Enqueue {
+        id: String,
+        role: String,
+        chain_id: String,
+        review: String,
+        origin: Origin,
+        summary: Summary,
+        at: DateTime<Utc>,
+    },
+    /// Claims review `id`: while nobody's lease holds, or again by its holder.
+    Claim {
+        id: String,
+        by: String,
+        token: String,
+        at: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+    /// Claims the oldest review nobody holds.
+    ClaimNext {
+        by: String,
+        role: Option<String>,
+        token: String,
+        at: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+    /// Lets the review go back to the inbox.
+    Release {
+        id: String,
+        by: String,
+        token: String,
+        at: DateTime<Utc>,
+    },
+    /// Settles the review under the claim; settling it again with the same claim and outcome
+    /// (a replay, a commit whose answer was lost) is done already, not refused.
+    Settle {
+        id: String,
+        by: String,
+        token: String,
+        outcome: String,
+        at: DateTime<Utc>,
+    },
+    /// Takes a settlement back under the same claim (its handoff could not be made).
+    Unsettle {
+        id: String,
+        by: String,
+        token: String,
+        at: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+}
+
+/// The review an act changed, as the store returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    pub id: String,
+    pub role: String,
+    pub chain_id: String,
+    /// False when the act had taken effect already (a replay): nothing new is recorded.
+    pub fresh: bool,
+}
+
+impl Act {
+    /// Leaves `review` pending.
+    pub fn enqueue(
+        review: &DeferredReview,
+        origin: &Origin,
+        check: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<Act, String> {
+        Ok(Act::Enqueue {
+            id: review.id.clone(),
+            role: review.role_id.clone(),
+            chain_id: review.chain_id.clone(),
+            review: serde_json::to_string(review).map_err(|e| e.to_string())?,
+            origin: origin.clone(),
+            summary: Summary::of(review, check),
+            at,
+        })
+    }
+
+    /// Lets `claim`'s review go.
+    pub fn release(claim: &Claim, at: DateTime<Utc>) -> Act {
+        Act::Release {
+            id: claim.id.clone(),
+            by: claim.by.clone(),
+            token: claim.token.clone(),
+            at,
+        }
+    }
+
+    /// Settles `claim`'s review with `outcome`.
+    pub fn settle(claim: &Claim, outcome: &str, at: DateTime<Utc>) -> Act {
+        Act::Settle {
+            id: claim.id.clone(),
+            by: claim.by.clone(),
+            token: claim.token.clone(),
+            outcome: outcome.to_string(),
+            at,
+        }
+    }
+
+    /// The audit record of this act on `done`.
+    pub fn entry(&self, done: &Done) -> AuditEntry {
+        let (kind, at, data) = match self {
+            Act::Enqueue {
+                origin,
+                summary,
+                at,
+                ..
+            } => (
+                "review_enqueued",
+                *at,
+                serde_json::json!({"origin": origin, "title": summary.title,
+                    "decision": summary.decision, "check": summary.check}),
+            ),
+            Act::Claim { by, at, until, .. } | Act::ClaimNext { by, at, until, .. } => (
+                "review_claimed",
+                *at,
+                serde_json::json!({"by": by, "lease_until": until}),
+            ),
+            Act::Release { by, at, .. } => ("review_released", *at, serde_json::json!({"by": by})),
+            Act::Settle {
+                by, outcome, at, ..
+            } => (
+                "review_settled",
+                *at,
+                serde_json::json!({"by": by, "outcome": outcome}),
+            ),
+            Act::Unsettle { by, at, .. } => {
+                ("review_unsettled", *at, serde_json::json!({"by": by}))
+            }
+        };
+        let mut data = data;
+        data["review"] = serde_json::Value::String(done.id.clone());
+        AuditEntry {
+            kind: kind.into(),
+            chain_id: done.chain_id.clone(),
+            role: done.role.clone(),
+            attempt: 0,
+            at,
+            data,
+        }
+    }
+
+    /// A line for a person: what waits in the queue.
+    pub fn describe(&self) -> String {
+        match self {
+            Act::Enqueue { id, .. } => format!("review {id} left in the inbox"),
+            Act::Claim { id, .. } => format!("review {id} claimed"),
+            Act::ClaimNext { .. } => "the next review claimed".into(),
+            Act::Release { id, .. } => format!("review {id} let go"),
+            Act::Settle { id, outcome, .. } => format!("review {id} settled: {outcome}"),
+            Act::Unsettle { id, .. } => format!("review {id} taken back"),
+        }
+    }
+}
