@@ -717,7 +717,13 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
     // Nothing was handed off: the outbox is empty.
     let outbox = home.archbench_data().join("outbox");
     assert!(std::fs::read_dir(&outbox).map_or(true, |mut d| d.next().is_none()));
-    // The store's audit chain tells of it.
+    // The store's audit chain tells of it; a team's, of the whole run too: each record of this
+    // machine's audit log, then the review left.
+    let logged = std::fs::read_to_string(home.archbench_data().join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    let chained = if store.is_empty() { 1 } else { logged + 1 };
     let out = home
         .command()
         .args(["inbox", "verify"])
@@ -727,8 +733,8 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(
-        said.contains("1 inbox records, the chain is intact"),
-        "{said}"
+        said.contains(&format!("{chained} records, the chain is intact")),
+        "{logged} in the log: {said}"
     );
     if store.is_empty() {
         // Its record edited behind the store's back: found out, exit 5.
@@ -1004,7 +1010,7 @@ async fn a_review_left_while_the_team_store_is_down_reaches_it_when_it_answers()
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(9), "{said}");
     assert!(
-        said.contains("1 kept on this machine for the team store"),
+        said.contains("kept on this machine for the team store, sent when it answers"),
         "{said}"
     );
 
@@ -1383,4 +1389,106 @@ async fn what_a_reviewer_does_while_the_store_is_down_reaches_it_once_when_it_re
     // One chain: 5 enqueued, 5 claimed (4 by Ada, 1 by Bea), 3 settled, 1 let go.
     let verified = archbench::store::audit::verify_bytes(&after, Some(head)).unwrap();
     assert_eq!(verified.records, 14);
+}
+
+/// Two machines' audit logs feed one team chain: every record once, each machine's in its own
+/// order, each naming the line of the log it copies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_machines_audit_records_join_the_team_chain_once_and_in_order() {
+    use archbench::store::audit::{self, AuditEntry, AuditLog};
+    use archbench::store::inbox::queue::{Owed, Queue};
+    use archbench::store::inbox::Act;
+    let url = common::pg::fresh_database().await;
+    let machines: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let logs: Vec<AuditLog> = machines
+        .iter()
+        .map(|dir| {
+            let sessions = dir.path().join("sessions.db");
+            AuditLog::new(dir.path().join("audit.jsonl"), Some(sessions.clone()))
+                .with_team(Some(Queue::new(&sessions, &url)))
+        })
+        .collect();
+    // Both write at once, and send as they go.
+    let writers = logs.iter().cloned().enumerate().map(|(m, log)| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let inbox = Inbox::open(Some(&url), log.store.as_ref().unwrap())
+                .await
+                .unwrap();
+            let queue = log.team.clone().unwrap();
+            for i in 0..10 {
+                let entry = AuditEntry {
+                    kind: "review_action".into(),
+                    chain_id: format!("chain-{m}"),
+                    role: "database_architect".into(),
+                    attempt: 1,
+                    at: t(i),
+                    data: serde_json::json!({ "n": i }),
+                };
+                log.append(&entry).unwrap();
+                if i % 3 == 0 {
+                    assert_eq!(inbox.replay(&queue, None).await.left, 0);
+                }
+            }
+            assert_eq!(inbox.replay(&queue, None).await.left, 0);
+        })
+    });
+    for writer in futures_util::future::join_all(writers).await {
+        writer.unwrap();
+    }
+    let team = Inbox::open(Some(&url), std::path::Path::new("/nonexistent"))
+        .await
+        .unwrap();
+    let (bytes, head) = team.audit_chain().await.unwrap();
+    assert_eq!(audit::verify_bytes(&bytes, Some(head)).unwrap().records, 20);
+    let records: Vec<audit::AuditRecord> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    for (m, log) in logs.iter().enumerate() {
+        let hashes = audit::line_hashes(&log.path).unwrap();
+        let copied: Vec<&audit::AuditRecord> = records
+            .iter()
+            .filter(|r| r.chain_id == format!("chain-{m}"))
+            .collect();
+        let seqs: Vec<u64> = copied
+            .iter()
+            .map(|r| r.data["from"]["seq"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seqs, (1..=10).collect::<Vec<_>>(), "in the log's order");
+        for r in copied {
+            let seq = r.data["from"]["seq"].as_u64().unwrap();
+            assert_eq!(r.data["from"]["sha256"], hashes[&seq].as_str());
+            assert_eq!(
+                r.data["from"]["log"],
+                audit::log_id(&log.path).unwrap().as_str()
+            );
+            assert_eq!(r.data["n"], seq - 1);
+        }
+    }
+    // A record sent again (a crash before the queue forgot it) is not taken twice.
+    let first = audit::read(&logs[0].path).unwrap().remove(0);
+    let appended = audit::Appended {
+        sha256: audit::line_hashes(&logs[0].path).unwrap()[&1].clone(),
+        record: first.clone(),
+    };
+    let entry = AuditEntry {
+        kind: first.kind,
+        chain_id: first.chain_id,
+        role: first.role,
+        attempt: first.attempt,
+        at: first.at,
+        data: first.data,
+    };
+    let queue = logs[0].team.clone().unwrap();
+    queue
+        .push(&Owed::Act {
+            act: Act::record(&entry, &appended, audit::log_id(&logs[0].path)),
+        })
+        .unwrap();
+    let again = team.replay(&queue, None).await;
+    assert_eq!(again.applied, ["audit record review_action"]);
+    let (after, _) = team.audit_chain().await.unwrap();
+    assert_eq!(after, bytes, "no record twice");
 }

@@ -1094,3 +1094,86 @@ fn a_review_left_by_a_headless_run_is_handed_off_from_the_inbox() {
     let row: serde_json::Value = serde_json::from_str(rows.lines().next().unwrap()).unwrap();
     assert_eq!(row["status"], "settled", "{rows}");
 }
+
+/// The team store goes away while a reviewer works: her approval waits on her machine and the
+/// screen says so, nothing is handed off; the store comes back and the handoff is made, once.
+#[test]
+fn an_approval_made_while_the_team_store_is_down_is_handed_off_when_it_returns() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let relay = runtime.block_on(common::pg::Relay::start());
+    let url = relay.url(&runtime.block_on(common::pg::fresh_database()));
+    let answer = "# Bookstore\n\nOne database, row-level security.\n\nDECISION: backup_disaster_specialist\n";
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(answer, 3, "stop")])]);
+    let home = Home::new();
+    let brief = home.path().join("brief.md");
+    std::fs::write(&brief, "# Bookstore\n\n340 tenants, RPO 5 min.").unwrap();
+    let pipeline = home
+        .command()
+        .args(["run", "--approve", "inbox", "--provider", "openai"])
+        .args(["--base-url", &server.base_url(), "--model", "m", "--brief"])
+        .arg(&brief)
+        .args(["--store-url", &url])
+        .env("OPENAI_API_KEY", "k")
+        .output()
+        .unwrap();
+    assert_eq!(
+        pipeline.status.code(),
+        Some(12),
+        "{}",
+        String::from_utf8_lossy(&pipeline.stderr)
+    );
+
+    let outbox = home.path().join("outbox");
+    let reviewer = Tmux::start(
+        &home.shell_with(
+            &[],
+            &[("TERM", "xterm-256color"), ("USER", "ada")],
+            &format!(
+                "inbox --store-url '{url}' --provider openai --base-url {} --model m --outbox {}",
+                server.base_url(),
+                outbox.display()
+            ),
+        ),
+        110,
+        32,
+    );
+    reviewer.wait_for("Bookstore");
+    reviewer.keys(&["Enter"]);
+    reviewer.wait_for("Reviewing “Bookstore”");
+
+    relay.stop();
+    reviewer.keys(&["Enter"]);
+    let waiting = reviewer.wait_for("Approved: to");
+    assert!(
+        waiting.contains("The team store cannot be reached"),
+        "{waiting}"
+    );
+    assert!(
+        !outbox.exists(),
+        "nothing handed off while the store is down"
+    );
+
+    relay.restart();
+    let sent = reviewer.wait_for("The team store answers again");
+    assert!(!sent.contains("refused"), "{sent}");
+    let envelopes: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(envelopes.len(), 1, "one handoff");
+    let list = home
+        .command()
+        .args(["inbox", "list", "--json", "--all", "--store-url", &url])
+        .output()
+        .unwrap();
+    let rows = String::from_utf8_lossy(&list.stdout);
+    let row: serde_json::Value = serde_json::from_str(rows.lines().next().unwrap()).unwrap();
+    assert_eq!(row["status"], "settled", "{rows}");
+    assert!(
+        row["claimed_by"]
+            .as_str()
+            .is_some_and(|by| by.contains("ada")),
+        "{rows}"
+    );
+}

@@ -43,6 +43,40 @@ pub type Deliver = Arc<
         + Sync,
 >;
 
+/// What to tell the reviewer of what went to the team store: the audit log's records go there
+/// all the time and are told only in a count when the store had been away; anything else (a
+/// handoff made, a rejection recorded) always.
+fn sent(applied: &[String], away: bool) -> Option<String> {
+    let records = applied
+        .iter()
+        .filter(|a| a.starts_with("audit record"))
+        .count();
+    let acts: Vec<&str> = applied
+        .iter()
+        .filter(|a| !a.starts_with("audit record"))
+        .map(String::as_str)
+        .collect();
+    if acts.is_empty() && !(away && records > 0) {
+        return None;
+    }
+    let mut said = match away {
+        true => {
+            "The team store answers again: what was kept on this machine went to it".to_string()
+        }
+        false => "Sent to the team store".to_string(),
+    };
+    if !acts.is_empty() {
+        said.push_str(&format!(": {}", acts.join("; ")));
+    }
+    if records > 0 {
+        said.push_str(&format!(
+            "{}{records} audit record(s)",
+            if acts.is_empty() { ": " } else { "; and " }
+        ));
+    }
+    Some(said)
+}
+
 /// How often what this machine owes the team store is tried again while it does not answer.
 const REPLAY_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -63,9 +97,8 @@ struct Link {
     renewing: Arc<std::sync::atomic::AtomicBool>,
     watching: Arc<std::sync::atomic::AtomicBool>,
     /// What this machine owes the team store (none: this machine's store is never out of
-    /// reach), and the replayer's wake-up when something is added.
+    /// reach).
     queue: Option<Queue>,
-    owed: Arc<tokio::sync::Notify>,
 }
 
 impl InboxLink {
@@ -81,7 +114,6 @@ impl InboxLink {
             url,
             sqlite,
             queue,
-            owed: Arc::new(tokio::sync::Notify::new()),
             inbox: Arc::new(OnceCell::new()),
             held: Arc::new(Mutex::new(None)),
             renewing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -161,10 +193,10 @@ impl InboxLink {
         heard.await.ok().flatten()
     }
 
-    /// The gate kept a handoff for the team store: the replayer tries it when the store answers.
+    /// The gate kept a handoff for the team store (the replayer makes it when the store
+    /// answers): the claim is the queue's now, never let go from here.
     pub fn owed(&self) {
         self.state.hold(None);
-        self.state.owed.notify_one();
     }
 
     /// The review `id` was settled by the gate: nothing is held any more.
@@ -371,11 +403,7 @@ impl Link {
             }
             Ok(Kept::Written(None)) => {
                 let why = match self.inbox().await {
-                    Ok(inbox) => inbox
-                        .settle(&claim, &outcome, Utc::now())
-                        .await
-                        .err()
-                        .map_or_else(String::new, |r| r.to_string()),
+                    Ok(inbox) => inbox.why_not(&claim.id, Utc::now()).await.to_string(),
                     Err(e) => e,
                 };
                 Err(format!("The inbox could not record the rejection: {why}"))
@@ -400,11 +428,7 @@ impl Link {
     /// woken to try).
     async fn write_or_owe(&self, act: Act) -> Result<Kept, String> {
         let inbox = self.inbox().await;
-        let kept = queue::write_or_owe(self.queue.as_ref(), inbox, act).await;
-        if matches!(kept, Ok(Kept::Owed)) {
-            self.owed.notify_one();
-        }
-        kept
+        queue::write_or_owe(self.queue.as_ref(), inbox, act).await
     }
 
     /// Replays what this machine owes the team store, in order, whenever something is owed:
@@ -417,14 +441,17 @@ impl Link {
         };
         let link = self.clone();
         tokio::spawn(async move {
+            // Whether the store stopped answering since it last took everything.
+            let mut away = false;
             loop {
                 if queue.is_empty() {
-                    link.owed.notified().await;
+                    queue::kept().notified().await;
                     continue;
                 }
                 let inbox = match link.inbox().await {
                     Ok(inbox) => inbox,
                     Err(_) => {
+                        away = true;
                         tokio::time::sleep(REPLAY_EVERY).await;
                         continue;
                     }
@@ -448,13 +475,10 @@ impl Link {
                     }) as futures_util::future::BoxFuture<'static, _>
                 };
                 let replayed = inbox.replay(&queue, Some(&hand_off)).await;
-                if !replayed.applied.is_empty() {
-                    let _ = done.send(Event::Reported(Ok(format!(
-                        "The team store answers again: {} kept on this machine went to it ({})",
-                        replayed.applied.len(),
-                        replayed.applied.join("; ")
-                    ))));
+                if let Some(said) = sent(&replayed.applied, away) {
+                    let _ = done.send(Event::Reported(Ok(said)));
                 }
+                away = replayed.left > 0;
                 if !replayed.refused.is_empty() {
                     let _ = done.send(Event::Reported(Err(format!(
                         "The team store refused what was kept for it: {}",
@@ -474,5 +498,32 @@ impl Link {
         if let Some(inbox) = self.inbox.get() {
             let _ = inbox.release(&claim).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sent;
+
+    #[test]
+    fn what_went_to_the_team_store_is_told_without_the_stream_of_audit_records() {
+        let records = vec!["audit record run_started".to_string(); 3];
+        assert_eq!(sent(&records, false), None, "records go all the time");
+        assert_eq!(
+            sent(&records, true).as_deref(),
+            Some("The team store answers again: what was kept on this machine went to it: 3 audit record(s)")
+        );
+        let mixed = [
+            "audit record review_action".to_string(),
+            "review r-2 handed off to fullstack_developer".to_string(),
+        ];
+        assert_eq!(
+            sent(&mixed, true).as_deref(),
+            Some("The team store answers again: what was kept on this machine went to it: review r-2 handed off to fullstack_developer; and 1 audit record(s)")
+        );
+        assert_eq!(
+            sent(&mixed[1..], false).as_deref(),
+            Some("Sent to the team store: review r-2 handed off to fullstack_developer")
+        );
     }
 }

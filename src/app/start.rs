@@ -135,10 +135,15 @@ pub async fn run_tui(
     };
     let delivery = state.session.chain.sinks.options.clone();
     let mut wiring = Wiring::new(provider, outbox)
-        .with_audit_log(crate::store::audit::AuditLog::new(
-            crate::paths::audit_log(),
-            Some(crate::paths::sessions_db()),
-        ))
+        .with_audit_log(
+            crate::store::audit::AuditLog::new(
+                crate::paths::audit_log(),
+                Some(crate::paths::sessions_db()),
+            )
+            .with_team(store_url.as_deref().map(|url| {
+                crate::store::inbox::queue::Queue::new(&crate::paths::sessions_db(), url)
+            })),
+        )
         .with_delivery(delivery)
         .with_drafts_dir(crate::paths::drafts_dir());
     if let Some(builder) = builder {

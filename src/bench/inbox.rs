@@ -132,6 +132,8 @@ struct Team {
     settled: usize,
     twice: usize,
     claims: Vec<Duration>,
+    /// The audit chain afterwards: its records, or what `verify` found wrong.
+    chain: Result<usize, String>,
 }
 
 /// 8 producers enqueue and 4 reviewers claim the next, read it and settle it, for `seconds`;
@@ -201,7 +203,15 @@ async fn team(url: &str, seconds: u64) -> Result<Team, String> {
     }
     let settled = settled.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let claims = claims.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let (bytes, head) = Inbox::open(Some(url), std::path::Path::new("/nonexistent"))
+        .await?
+        .audit_chain()
+        .await?;
+    let chain = crate::store::audit::verify_bytes(&bytes, Some(head))
+        .map(|v| v.records)
+        .map_err(|problems| format!("{} problem(s)", problems.len()));
     Ok(Team {
+        chain,
         enqueued: enqueued.load(Ordering::Relaxed),
         settled: settled.len(),
         twice: settled.values().filter(|n| **n > 1).count(),
@@ -277,6 +287,18 @@ pub fn run(seconds: u64, progress: impl Fn(&str)) -> Result<String, String> {
         progress(&format!("8 producers and 4 reviewers on one PostgreSQL for {seconds} s…"));
         let url = database(&server, "bench_team").await?;
         let team = team(&url, seconds).await?;
+        // Each review enqueued, claimed and settled once: three records each, one line.
+        let records = team.enqueued * 3;
+        let linear = team.chain == Ok(records);
+        out.push_str(&format!(
+            "| I3 the inbox's audit chain afterwards: records / verified | {} / {} | one line, a record for each act | {} |\n",
+            team.chain.as_ref().map_or(0, |n| *n),
+            match &team.chain {
+                Ok(_) => "intact".to_string(),
+                Err(e) => e.clone(),
+            },
+            mark(linear)
+        ));
         let once = team.settled == team.enqueued && team.twice == 0;
         out.push_str(&format!(
             "| I3 8 producers, 4 reviewers, {seconds} s: reviews enqueued / handed off once / twice | {} / {} / {} | every one exactly once | {} |\n",

@@ -150,10 +150,7 @@ async fn verify(inbox: &Inbox, url: Option<&str>) -> i32 {
     };
     match crate::store::audit::verify_bytes(&bytes, Some(head)) {
         Ok(report) => {
-            crate::say!(
-                "{place}: {} inbox records, the chain is intact",
-                report.records
-            );
+            crate::say!("{place}: {} records, the chain is intact", report.records);
             exit::OK
         }
         Err(problems) => {

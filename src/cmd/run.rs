@@ -8,6 +8,7 @@ use crate::paths;
 use crate::provider::choose;
 use crate::reviewer::Reviewer;
 use crate::sink::{Mode, SinkSpec};
+use crate::store::inbox::queue::Queue;
 use std::sync::Arc;
 
 /// Reads the configuration, the role and the brief, builds the provider, and runs.
@@ -77,10 +78,14 @@ pub async fn command(common: &CommonArgs, run: &RunArgs) -> i32 {
         json: sinks.uses(&SinkSpec::Stdout),
         outbox: outbox(common, &loaded.config),
         reviewer: Reviewer::resolve(&loaded.config.reviewer),
-        audit_log: Some(crate::store::audit::AuditLog::new(
-            paths::audit_log(),
-            Some(paths::sessions_db()),
-        )),
+        audit_log: Some(
+            crate::store::audit::AuditLog::new(paths::audit_log(), Some(paths::sessions_db()))
+                .with_team(
+                    store_url
+                        .as_deref()
+                        .map(|url| Queue::new(&paths::sessions_db(), url)),
+                ),
+        ),
         sessions: paths::sessions_db(),
         sinks,
         checker,

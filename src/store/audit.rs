@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What happened, as `update` or a headless run reports it (no I/O yet).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// `run_started`, `answer_complete`, `decision_parsed`, `review_action`, `handoff_sent`, `handoff_failed`.
     pub kind: String,
@@ -54,11 +54,24 @@ pub struct AuditLog {
     pub path: PathBuf,
     /// The session store (none in some tests).
     pub store: Option<PathBuf>,
+    /// The team store's queue on this machine, when there is a team store: each record goes
+    /// into the team's chain through it too.
+    pub team: Option<super::inbox::queue::Queue>,
 }
 
 impl AuditLog {
     pub fn new(path: PathBuf, store: Option<PathBuf>) -> Self {
-        Self { path, store }
+        Self {
+            path,
+            store,
+            team: None,
+        }
+    }
+
+    /// Sends each record to the team's chain too, through this machine's queue for it.
+    pub fn with_team(mut self, team: Option<super::inbox::queue::Queue>) -> Self {
+        self.team = team;
+        self
     }
 
     /// Appends `entry`, then notes the new head in the store (a store that cannot be written is
@@ -74,6 +87,14 @@ impl AuditLog {
                     "the audit head could not be kept in {}: {e}",
                     store.display()
                 );
+            }
+        }
+        if let Some(team) = &self.team {
+            // Kept on this machine first, sent in order by whoever replays the queue: the
+            // record is in this log whatever the team store's state.
+            let act = super::inbox::Act::record(entry, &appended, log_id(&self.path));
+            if let Err(e) = team.push(&super::inbox::queue::Owed::Act { act }) {
+                tracing::warn!("an audit record could not be kept for the team store: {e}");
             }
         }
         Ok(appended)

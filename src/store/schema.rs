@@ -118,12 +118,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX pending_reviews_waiting ON pending_reviews(status, created_at);",
     // 6: the inbox's audit chain: every enqueue, claim, release and settlement, written in the
     // transaction of the act it tells of, as the same lines an audit log holds (each naming the
-    // sha256 of the one before), with the head beside them so a chain cut short is found out.
+    // sha256 of the one before), with the head beside them so a chain cut short is found out;
+    // a record copied from a machine's log names it (`source`), and is taken once.
     // Append-only: the store refuses to change or delete a record.
     "CREATE TABLE inbox_audit (
         seq INTEGER PRIMARY KEY,
         line TEXT NOT NULL,
-        sha256 TEXT NOT NULL
+        sha256 TEXT NOT NULL,
+        source TEXT UNIQUE
     );
     CREATE TABLE inbox_audit_head (
         one INTEGER PRIMARY KEY CHECK (one = 1),

@@ -54,6 +54,9 @@ pub enum Act {
         outcome: String,
         at: DateTime<Utc>,
     },
+    /// A record of a machine's audit log (a run, an answer, a review action, a handoff), added
+    /// to the team's chain once: `source` names the log and the record's number in it.
+    Record { source: String, entry: AuditEntry },
     /// Takes a settlement back under the same claim (its handoff could not be made).
     Unsettle {
         id: String,
@@ -114,9 +117,46 @@ impl Act {
         }
     }
 
+    /// Record `appended` of the audit log whose first line hashes to `log`, written on this
+    /// machine by this person: for the team's chain.
+    pub fn record(
+        entry: &AuditEntry,
+        appended: &crate::store::audit::Appended,
+        log: Option<String>,
+    ) -> Act {
+        let log = log.unwrap_or_default();
+        let mut entry = entry.clone();
+        let from = serde_json::json!({
+            "who": Origin::here("").who,
+            "log": log,
+            "seq": appended.record.seq,
+            "sha256": appended.sha256,
+        });
+        match &mut entry.data {
+            serde_json::Value::Object(map) => {
+                map.insert("from".into(), from);
+            }
+            other => *other = serde_json::json!({ "value": other.take(), "from": from }),
+        }
+        Act::Record {
+            source: format!("{log}#{}", appended.record.seq),
+            entry,
+        }
+    }
+
+    /// Where the record comes from, for an act that carries one.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Act::Record { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
     /// The audit record of this act on `done`.
     pub fn entry(&self, done: &Done) -> AuditEntry {
         let (kind, at, data) = match self {
+            // A machine's record, as its log has it.
+            Act::Record { entry, .. } => return entry.clone(),
             Act::Enqueue {
                 origin,
                 summary,
@@ -166,6 +206,7 @@ impl Act {
             Act::Release { id, .. } => format!("review {id} let go"),
             Act::Settle { id, outcome, .. } => format!("review {id} settled: {outcome}"),
             Act::Unsettle { id, .. } => format!("review {id} taken back"),
+            Act::Record { entry, .. } => format!("audit record {}", entry.kind),
         }
     }
 }

@@ -488,7 +488,7 @@ impl Inbox {
     }
 
     /// Why a claim or an action on `id` did not take.
-    async fn why_not(&self, id: &str, at: DateTime<Utc>) -> Refused {
+    pub async fn why_not(&self, id: &str, at: DateTime<Utc>) -> Refused {
         let state = match self {
             Inbox::Sqlite(s) => s.state(id),
             Inbox::Postgres(p) => p.state(id).await,

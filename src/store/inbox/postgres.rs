@@ -37,13 +37,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX archbench_pending_reviews_waiting
         ON archbench_pending_reviews (created_at, id) WHERE status = 'pending';",
     // The team's audit chain: the lines an audit log holds, each naming the sha256 of the one
-    // before; the head row is what writers lock to append one at a time. Append-only: the store
+    // before; the head row is what writers lock to append one at a time. A record copied from a
+    // machine's audit log names it (`source`: the log and the record's number) and is taken once. Append-only: the store
     // refuses to change or delete a record (an owner who drops the trigger is still found out
     // by `archbench audit verify --team`).
     "CREATE TABLE archbench_audit (
         seq bigint PRIMARY KEY,
         line text NOT NULL,
-        sha256 text NOT NULL
+        sha256 text NOT NULL,
+        source text UNIQUE
     );
     CREATE TABLE archbench_audit_head (
         one boolean PRIMARY KEY DEFAULT true CHECK (one),
@@ -440,7 +442,7 @@ async fn write_once(client: &mut Client, act: &Act) -> Result<Option<Done>, Fail
     let tx = client.transaction().await?;
     let done = run(&tx, act).await?;
     if let Some(done) = done.as_ref().filter(|d| d.fresh) {
-        append(&tx, &act.entry(done)).await?;
+        append(&tx, &act.entry(done), act.source()).await?;
     }
     tx.commit().await?;
     Ok(done)
@@ -605,6 +607,17 @@ async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_post
                 ..changed(r)
             }))
         }
+        Act::Record { source, entry } => {
+            let known = tx
+                .query_opt("SELECT 1 FROM archbench_audit WHERE source = $1", &[source])
+                .await?;
+            Ok(Some(Done {
+                id: String::new(),
+                role: entry.role.clone(),
+                chain_id: entry.chain_id.clone(),
+                fresh: known.is_none(),
+            }))
+        }
         Act::Unsettle {
             id, token, until, ..
         } => {
@@ -625,6 +638,7 @@ async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_post
 async fn append(
     tx: &Transaction<'_>,
     entry: &crate::store::audit::AuditEntry,
+    source: Option<&str>,
 ) -> Result<(), Failed> {
     let head = tx
         .query_one(
@@ -636,8 +650,8 @@ async fn append(
     let (line, appended) = crate::store::audit::line_of(entry, seq as u64 + 1, &prev)
         .map_err(|e| Failed::Chain(format!("an audit record cannot be written: {e}")))?;
     tx.execute(
-        "INSERT INTO archbench_audit (seq, line, sha256) VALUES ($1, $2, $3)",
-        &[&(seq + 1), &line, &appended.sha256],
+        "INSERT INTO archbench_audit (seq, line, sha256, source) VALUES ($1, $2, $3, $4)",
+        &[&(seq + 1), &line, &appended.sha256, &source],
     )
     .await?;
     tx.execute(

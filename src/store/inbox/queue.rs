@@ -21,6 +21,13 @@ pub fn unreachable(error: &str) -> bool {
     error.contains(UNREACHABLE)
 }
 
+/// Told each time this process keeps something for the team store (the audit log's thread, the
+/// handoff gate and the inbox all do): the workbench's replayer waits on it.
+pub fn kept() -> &'static tokio::sync::Notify {
+    static KEPT: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
+    KEPT.get_or_init(tokio::sync::Notify::new)
+}
+
 /// One thing owed to the team store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -73,7 +80,7 @@ impl Queue {
         }
     }
 
-    /// Keeps `owed` after everything owed before it.
+    /// Keeps `owed` after everything owed before it, and wakes this process's replayer.
     pub fn push(&self, owed: &Owed) -> Result<(), String> {
         let item = serde_json::to_string(owed).map_err(failed)?;
         Store::open(&self.path)
@@ -83,8 +90,9 @@ impl Queue {
                 "INSERT INTO team_queue (store, item, queued_at) VALUES (?1, ?2, ?3)",
                 rusqlite::params![self.store, item, chrono::Utc::now().to_rfc3339()],
             )
-            .map(|_| ())
-            .map_err(failed)
+            .map_err(failed)?;
+        kept().notify_one();
+        Ok(())
     }
 
     /// Everything owed, oldest first, each with its place in the queue.
@@ -129,6 +137,23 @@ impl Queue {
         self.len() == 0
     }
 
+    /// Whether anything but the audit log's records is owed: an act or a handoff kept while
+    /// the store was away, which a new act must follow.
+    pub fn owes_acts(&self) -> bool {
+        let Ok(store) = Store::open(&self.path) else {
+            return false;
+        };
+        store
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM team_queue WHERE store = ?1 \
+                 AND json_extract(item, '$.act.act') IS NOT 'record')",
+                [&self.store],
+                |r| r.get::<_, bool>(0),
+            )
+            .unwrap_or(false)
+    }
+
     /// Entry `seq` was replayed (or refused for good).
     fn done(&self, seq: i64) -> Result<(), String> {
         Store::open(&self.path)
@@ -150,8 +175,9 @@ pub enum Kept {
 }
 
 /// Writes `act` to `inbox`, or keeps it in `queue` (the team store's; none for this machine's
-/// SQLite, which is never out of reach) when the store cannot be reached — or when something
-/// is owed already, so that acts reach the store in the order they were made.
+/// SQLite, which is never out of reach) when the store cannot be reached — or when an act is
+/// owed already, so that acts reach the store in the order they were made (the audit log's
+/// records, which go there all the time, are not waited for).
 pub async fn write_or_owe(
     queue: Option<&Queue>,
     inbox: Result<std::sync::Arc<Inbox>, String>,
@@ -160,7 +186,7 @@ pub async fn write_or_owe(
     let Some(queue) = queue else {
         return inbox?.write(&act).await.map(Kept::Written);
     };
-    if queue.is_empty() {
+    if !queue.owes_acts() {
         match inbox {
             Ok(inbox) => match inbox.write(&act).await {
                 Err(e) if unreachable(&e) => {}

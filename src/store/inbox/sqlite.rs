@@ -135,7 +135,7 @@ impl SqliteInbox {
             .map_err(|e| e.to_string())?;
         let done = apply(&tx, act).map_err(|e| e.to_string())?;
         if let Some(done) = done.as_ref().filter(|d| d.fresh) {
-            append(&tx, &act.entry(done))?;
+            append(&tx, &act.entry(done), act.source())?;
         }
         tx.commit().map_err(|e| e.to_string())?;
         Ok(done)
@@ -308,6 +308,21 @@ fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
                 .optional()?;
             Ok(again.map(|d| Done { fresh: false, ..d }))
         }
+        Act::Record { source, entry } => {
+            let known = tx
+                .query_row(
+                    "SELECT 1 FROM inbox_audit WHERE source = ?1",
+                    params![source],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            Ok(Some(Done {
+                id: String::new(),
+                role: entry.role.clone(),
+                chain_id: entry.chain_id.clone(),
+                fresh: known.is_none(),
+            }))
+        }
         Act::Unsettle {
             id, token, until, ..
         } => one(
@@ -320,7 +335,11 @@ fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
 }
 
 /// Appends the record of `entry` to the chain, after its head.
-fn append(tx: &Transaction, entry: &crate::store::audit::AuditEntry) -> Result<(), String> {
+fn append(
+    tx: &Transaction,
+    entry: &crate::store::audit::AuditEntry,
+    source: Option<&str>,
+) -> Result<(), String> {
     let (seq, prev): (i64, String) = tx
         .query_row("SELECT seq, sha256 FROM inbox_audit_head", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -329,8 +348,8 @@ fn append(tx: &Transaction, entry: &crate::store::audit::AuditEntry) -> Result<(
     let (line, appended) =
         crate::store::audit::line_of(entry, seq as u64 + 1, &prev).map_err(|e| e.to_string())?;
     tx.execute(
-        "INSERT INTO inbox_audit (seq, line, sha256) VALUES (?1, ?2, ?3)",
-        params![seq + 1, line, appended.sha256],
+        "INSERT INTO inbox_audit (seq, line, sha256, source) VALUES (?1, ?2, ?3, ?4)",
+        params![seq + 1, line, appended.sha256, source],
     )
     .and_then(|_| {
         tx.execute(
