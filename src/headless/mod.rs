@@ -1,6 +1,8 @@
 //! Headless runs for pipelines: the answer streams to standard output, the decision status goes
 //! to standard error, and the envelope is written only when the approval policy allows.
 
+mod inbox;
+
 use crate::cli::exit;
 use crate::provider::{
     AgentEvent, ChatRequest, FinishReason, Message, Params, Provider, Speaker, Usage,
@@ -180,7 +182,7 @@ pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let (url, sessions) = (job.store_url.clone(), job.sessions.clone());
     let code = run_chain(job, provider).await;
     if let Some(url) = url {
-        send_what_is_owed(&url, &sessions).await;
+        inbox::send_what_is_owed(&url, &sessions).await;
     }
     // A run whose audit trail is incomplete does not pass as done.
     if code == exit::OK && AUDIT_FAILED.load(std::sync::atomic::Ordering::SeqCst) {
@@ -265,77 +267,6 @@ async fn run_chain(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
             brief: envelope.payload.brief.clone(),
             parent_id: Some(envelope.id.clone()),
         };
-    }
-}
-
-/// At the run's end, what it kept for the team store (its audit records, a review left while
-/// the store was away) is sent; what cannot be is said, and stays for the next archbench here.
-async fn send_what_is_owed(url: &str, sessions: &std::path::Path) {
-    use crate::store::inbox::{queue::Queue, Inbox};
-    let queue = Queue::new(sessions, url);
-    if queue.is_empty() {
-        return;
-    }
-    let left = match Inbox::open(Some(url), sessions).await {
-        Ok(inbox) => inbox.replay(&queue, None).await.left,
-        Err(_) => queue.len(),
-    };
-    if left > 0 {
-        crate::tell!("archbench: {left} kept on this machine for the team store, which did not take them now: the next archbench here sends them (`archbench inbox sync` does at once)");
-    }
-}
-
-/// `--approve inbox`: the review left pending for a person, its id told; the chain stops here.
-async fn leave_pending(
-    job: &HeadlessRun,
-    review: &crate::store::deferred::DeferredReview,
-    check: Option<String>,
-    recorder: &Recorder<'_>,
-) -> StepEnd {
-    use crate::store::inbox::queue::{write_or_owe, Kept, Queue};
-    use crate::store::inbox::{Act, Inbox, Origin};
-    let origin = Origin::here("run --approve inbox");
-    let queue = job
-        .store_url
-        .as_deref()
-        .map(|url| Queue::new(&job.sessions, url));
-    let left = match Act::enqueue(review, &origin, check, Utc::now()) {
-        Ok(act) => {
-            let inbox = Inbox::open(job.store_url.as_deref(), &job.sessions)
-                .await
-                .map(Arc::new);
-            write_or_owe(queue.as_ref(), inbox, act).await
-        }
-        Err(e) => Err(e),
-    };
-    let left = match left {
-        Ok(Kept::Written(Some(_))) => Ok((review.id.clone(), false)),
-        Ok(Kept::Written(None)) => Err(format!(
-            "cannot leave the review in the inbox: another review has its id {}",
-            review.id
-        )),
-        Ok(Kept::Owed) => Ok((review.id.clone(), true)),
-        Err(e) => Err(e),
-    };
-    match left {
-        Ok((id, owed)) => {
-            recorder.record(
-                "review_action",
-                serde_json::json!({ "action": "policy", "policy": "inbox", "pending_review": id, "queued_here": owed }),
-            );
-            if owed {
-                crate::tell!("archbench: the team store cannot be reached: the review is kept on this machine and reaches the team's inbox when an archbench here next reaches the store (`archbench inbox sync` sends it now)");
-            }
-            crate::tell!("archbench: waiting for review: {id} (`archbench inbox` opens it)");
-            if job.json {
-                println!("{}", serde_json::json!({ "pending_review": id }));
-            }
-            StepEnd::Exit(exit::WAITING_FOR_REVIEW)
-        }
-        Err(e) => {
-            crate::tell!("archbench: {e}: nothing was handed off; the answer is kept (archbench sessions list)");
-            StepEnd::Exit(exit::STORAGE)
-        }
     }
 }
 
@@ -612,7 +543,7 @@ async fn run_step(
                 payload_brief: None,
             };
             let check = check.as_ref().map(crate::check::Report::summary);
-            return leave_pending(job, &review, check, &recorder).await;
+            return inbox::leave_pending(job, &review, check, &recorder).await;
         }
     };
     let sha = sha256_hex(&text);
