@@ -15,6 +15,8 @@ command -v ssh >/dev/null || need+=(openssh-client)
 command -v git >/dev/null || need+=(git)
 command -v curl >/dev/null || need+=(curl)
 command -v python3 >/dev/null || need+=(python3)
+# The tests make a team store's certificates with it (a private authority, as a team has).
+command -v openssl >/dev/null || need+=(openssl)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 # bindgen needs libclang itself (libclang.so or libclang-N.so); libclang-cpp, which other packages
 # bring, is a different library and does not do.

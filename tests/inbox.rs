@@ -1101,7 +1101,10 @@ async fn over_the_network_the_team_store_is_reached_over_tls() {
         .await
         .err()
         .unwrap();
-    assert!(err.contains("cannot reach the team store"), "{err}");
+    assert!(
+        err.contains("the team store refused the connection: error performing TLS handshake"),
+        "{err}"
+    );
     let asked = first.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(
         asked,
@@ -1491,4 +1494,137 @@ async fn each_machines_audit_records_join_the_team_chain_once_and_in_order() {
     assert_eq!(again.applied, ["audit record review_action"]);
     let (after, _) = team.audit_chain().await.unwrap();
     assert_eq!(after, bytes, "no record twice");
+}
+
+/// A private authority and a certificate it signs for `localhost`, made with openssl in `dir`:
+/// (the authority's certificate, the server's certificate, its key).
+fn certificates(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (scripts/setup.sh installs it)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=team-ca",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+/// The team store over TLS, a real PostgreSQL behind it: reached when its certificate verifies
+/// against `[store] ca_file`; refused, and not waited for, when it does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_store_over_tls_is_trusted_through_its_authority_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificates(dir.path());
+    let relay = common::pg::Relay::start_tls(&cert, &key).await;
+    let database = common::pg::fresh_database().await;
+    let url = relay
+        .url(&database)
+        .replace("host=127.0.0.1", "host=localhost")
+        .replace("sslmode=disable", "sslmode=require");
+    // Without the team's authority: the certificate is not trusted, nothing is kept for later.
+    let home = common::home::Home::new();
+    let out = home
+        .command()
+        .args(["inbox", "list", "--store-url", &url])
+        .output()
+        .unwrap();
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{told}");
+    assert!(
+        told.contains("the team store refused the connection: error performing TLS handshake")
+            && told.contains("UnknownIssuer"),
+        "{told}"
+    );
+    let (code, stderr, _) = run_to_inbox(&home, &["--store-url", &url]);
+    assert_eq!(code, 9, "not kept to retry: {stderr}");
+
+    // With it: the real store answers through TLS, migrated, and the review goes there.
+    home.write_config(&format!("[store]\nca_file = \"{}\"\n", ca.display()));
+    let (code, stderr, _) = run_to_inbox(&home, &["--store-url", &url]);
+    assert_eq!(code, 12, "{stderr}");
+    let rows = inbox_list(&home, &["--store-url", &url]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let direct = Inbox::open(Some(&database), std::path::Path::new("/nonexistent"))
+        .await
+        .unwrap();
+    assert_eq!(
+        direct
+            .list(&Filter::default(), Utc::now())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -49,6 +49,35 @@ pub struct Relay {
 impl Relay {
     /// Starts relaying to the suite's server (inside a test's runtime).
     pub async fn start() -> Relay {
+        Self::begin(None).await
+    }
+
+    /// Starts relaying as a PostgreSQL reached over TLS does: the client's SSLRequest answered
+    /// yes, the handshake made with `cert` and `key` (PEM files), the rest relayed in the clear
+    /// to the suite's server.
+    pub async fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> Relay {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(cert)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+        Self::begin(Some(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(
+            config,
+        ))))
+        .await
+    }
+
+    async fn begin(tls: Option<tokio_rustls::TlsAcceptor>) -> Relay {
         let admin: tokio_postgres::Config = server().url().unwrap().parse().unwrap();
         let socket = match &admin.get_hosts()[0] {
             tokio_postgres::config::Host::Unix(dir) => {
@@ -68,12 +97,39 @@ impl Relay {
                 }
                 let mut cut = relay_down.subscribe();
                 let socket = socket.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let Ok(mut server) = tokio::net::UnixStream::connect(&socket).await else {
                         return;
                     };
+                    let relayed = async {
+                        match tls {
+                            None => {
+                                let _ =
+                                    tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                            }
+                            Some(tls) => {
+                                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                                // SSLRequest: length 8, code 80877103.
+                                let mut request = [0u8; 8];
+                                if client.read_exact(&mut request).await.is_err()
+                                    || request != [0, 0, 0, 8, 4, 210, 22, 47]
+                                {
+                                    return;
+                                }
+                                if client.write_all(b"S").await.is_err() {
+                                    return;
+                                }
+                                let Ok(mut secured) = tls.accept(client).await else {
+                                    return;
+                                };
+                                let _ =
+                                    tokio::io::copy_bidirectional(&mut secured, &mut server).await;
+                            }
+                        }
+                    };
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = relayed => {}
                         _ = cut.wait_for(|down| *down) => {}
                     }
                 });
@@ -82,7 +138,7 @@ impl Relay {
         Relay { port, down, task }
     }
 
-    /// A team store URL for database `url`'s, reached through the relay.
+    /// A team store URL for database `url`'s, reached through the relay (in the clear).
     pub fn url(&self, url: &str) -> String {
         let config: tokio_postgres::Config = url.parse().unwrap();
         format!(

@@ -69,10 +69,13 @@ where
 pub(super) async fn connect(config: &Config) -> Result<(Client, UnboundedReceiver<()>), String> {
     let failed = |e: tokio_postgres::Error| {
         // Not answering, or answering that it is starting or stopping: out of reach for now.
-        // A refusal (a wrong password, no such database) is not waited out.
+        // A refusal (a wrong password, no such database, a certificate that does not verify)
+        // is not waited out.
+        let said = e.to_string();
         let passing = e
             .code()
-            .is_none_or(|c| c.code().starts_with("57") || c.code().starts_with("08"));
+            .is_none_or(|c| c.code().starts_with("57") || c.code().starts_with("08"))
+            && !said.contains("TLS");
         match passing {
             true => format!(
                 "{}: {}",

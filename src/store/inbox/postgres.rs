@@ -128,7 +128,16 @@ fn dropped(e: &tokio_postgres::Error) -> bool {
 pub(super) fn sql_error(e: tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => {
+            // With its causes: "error performing TLS handshake" alone does not say which.
+            let mut said = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                said.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            said
+        }
     }
 }
 
