@@ -66,6 +66,8 @@ pub enum Effect {
     SettlePending(String),
     /// Put the review held back in the inbox.
     ReleasePending,
+    /// Put the review held back in the inbox as it now stands (with the comments made on it).
+    PutBackPending(Box<crate::store::deferred::DeferredReview>),
     /// Read the latest runs, or those matching `query`, from the session store.
     LoadHistory { query: Option<String> },
     /// Read runs `ids` (for a conversation, every attempt leading to the last id) from the store.

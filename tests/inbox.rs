@@ -103,6 +103,7 @@ fn review(id: &str, role: &str, brief: &str) -> DeferredReview {
             first_token_at: None,
             completed_at: Some(t(1)),
             reask: None,
+            comments: Vec::new(),
         });
         r
     })
@@ -153,7 +154,42 @@ both!(
     a_review_is_found_by_the_start_of_its_id,
     a_review_enqueued_elsewhere_is_heard_at_once,
     the_audit_chain_stays_one_line_under_concurrent_writers,
+    a_review_put_back_takes_its_comments_to_the_next_reviewer,
 );
+
+async fn a_review_put_back_takes_its_comments_to_the_next_reviewer(place: Place) {
+    use archbench::review::comments::{Anchor, Comment};
+    use archbench::store::inbox::Act;
+    let ada = place.open().await;
+    three(&ada).await;
+    let claim = ada.claim("r-1", "ada", LEASE, t(10)).await.unwrap();
+    let (_, mut review) = ada.get("r-1").await.unwrap();
+    review.attempts[0].comments.push(Comment {
+        anchor: Anchor::Lines { first: 3, last: 3 },
+        quote: "DECISION: backup_disaster_specialist".into(),
+        text: "RPO 5 min needs WAL archiving".into(),
+        author: "ada".into(),
+        at: t(11),
+    });
+    let revise = Act::revise(&claim, &review, t(12)).unwrap();
+    assert!(ada.write(&revise).await.unwrap().unwrap().fresh);
+    // Sent again (a replay): done already, recorded once.
+    assert!(!ada.write(&revise).await.unwrap().unwrap().fresh);
+    ada.release(&claim).await.unwrap();
+    // Kept by a claim that was let go: refused.
+    assert_eq!(ada.write(&revise).await.unwrap(), None);
+
+    let bea = place.open().await;
+    bea.claim("r-1", "bea", LEASE, t(20)).await.unwrap();
+    let (_, opened) = bea.get("r-1").await.unwrap();
+    assert_eq!(opened.attempts[0].comments, review.attempts[0].comments);
+    let (bytes, _) = bea.audit_chain().await.unwrap();
+    let revised = String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter(|l| l.contains("review_revised"))
+        .count();
+    assert_eq!(revised, 1);
+}
 
 async fn the_audit_chain_stays_one_line_under_concurrent_writers(place: Place) {
     use archbench::store::audit;

@@ -432,6 +432,11 @@ impl EffectRunner {
                     link.release();
                 }
             }
+            Effect::PutBackPending(review) => {
+                if let Some(link) = &self.inbox {
+                    link.put_back(*review);
+                }
+            }
             Effect::LoadHistory { query } => {
                 let path = self.sessions_path.clone();
                 let done = self.internal_tx.clone();

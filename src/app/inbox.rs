@@ -24,6 +24,7 @@ enum Command {
     },
     Settle(String),
     Release,
+    PutBack(Box<crate::store::deferred::DeferredReview>),
     LetGo(tokio::sync::oneshot::Sender<()>),
     Enqueue(Box<crate::store::deferred::DeferredReview>),
     Adopt(Claim),
@@ -129,6 +130,7 @@ impl InboxLink {
                     Command::Open { id, by, role } => link.open(id, by, role, &done).await,
                     Command::Settle(outcome) => link.settle(outcome, &done).await,
                     Command::Release => link.release(&done).await,
+                    Command::PutBack(review) => link.put_back(&review, &done).await,
                     Command::LetGo(said) => {
                         link.let_go().await;
                         let _ = said.send(());
@@ -164,6 +166,11 @@ impl InboxLink {
 
     pub fn release(&self) {
         let _ = self.commands.send(Command::Release);
+    }
+
+    /// Puts the review held back as `review` now stands, its comments with it.
+    pub fn put_back(&self, review: crate::store::deferred::DeferredReview) {
+        let _ = self.commands.send(Command::PutBack(Box::new(review)));
     }
 
     /// A review deferred in this workbench waits in the inbox too, for anyone to take.
@@ -411,6 +418,26 @@ impl Link {
             Err(e) => Err(format!("The inbox could not record the rejection: {e}")),
         };
         let _ = done.send(Event::Reported(said));
+    }
+
+    /// Saves the review held as it now stands, then puts it back: whoever opens it next reads
+    /// the comments made on it.
+    async fn put_back(
+        &self,
+        review: &crate::store::deferred::DeferredReview,
+        done: &UnboundedSender<Event>,
+    ) {
+        let Some(claim) = self.held() else { return };
+        let saved = match Act::revise(&claim, review, Utc::now()) {
+            Ok(act) => self.write_or_owe(act).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = saved {
+            let _ = done.send(Event::Reported(Err(format!(
+                "The comments made on the review could not go back with it ({e}); they stay in this machine's history"
+            ))));
+        }
+        self.release(done).await;
     }
 
     /// Puts the review held back in the inbox.

@@ -55,6 +55,7 @@ fn review(id: String) -> DeferredReview {
             first_token_at: None,
             completed_at: None,
             reask: None,
+            comments: Vec::new(),
         }],
         selected_option: None,
         payload_brief: None,

@@ -539,6 +539,7 @@ async fn run_step(
                     first_token_at: first_token,
                     completed_at: Some(completed),
                     reask: None,
+                    comments: Vec::new(),
                 }],
                 payload_brief: None,
             };

@@ -44,14 +44,23 @@ pub(super) fn defer(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
                 pending.title
             ),
         );
-        let mut effects = vec![Effect::ReleasePending];
+        // Put back as it now stands: the comments made on it go with it to the next reviewer.
+        let review = saved(state, pending.id.clone(), at);
+        let mut effects = vec![Effect::PutBackPending(Box::new(review))];
         effects.extend(super::inbox::open(state));
         return effects;
     }
+    let review = saved(state, uuid::Uuid::now_v7().to_string(), at);
+    state.review.handoff = Some(HandoffStatus::Deferring);
+    vec![Effect::Defer(Box::new(review))]
+}
+
+/// The review as it stands, to be taken up later under `id`.
+fn saved(state: &State, id: String, at: DateTime<Utc>) -> DeferredReview {
     let session = &state.session;
-    let review = DeferredReview {
+    DeferredReview {
         format: crate::store::deferred::FORMAT.into(),
-        id: uuid::Uuid::now_v7().to_string(),
+        id,
         saved_at: at,
         reviewer: session.reviewer.clone(),
         chain_id: session.chain_id.clone(),
@@ -69,9 +78,7 @@ pub(super) fn defer(state: &mut State, at: DateTime<Utc>) -> Vec<Effect> {
             .and_then(|i| session.role.routes.get(i))
             .map(|o| o.id.clone()),
         payload_brief: state.review.payload.clone(),
-    };
-    state.review.handoff = Some(HandoffStatus::Deferring);
-    vec![Effect::Defer(Box::new(review))]
+    }
 }
 
 fn save_attempt(attempt: &super::Attempt) -> SavedAttempt {
@@ -92,6 +99,7 @@ fn save_attempt(attempt: &super::Attempt) -> SavedAttempt {
         first_token_at: attempt.first_token_at,
         completed_at: attempt.completed_at,
         reask: attempt.reask.as_ref().and_then(reask_record),
+        comments: attempt.comments.clone(),
     }
 }
 

@@ -59,6 +59,7 @@ fn saved(id: &str) -> DeferredReview {
             first_token_at: None,
             completed_at: Some(at(1)),
             reask: None,
+            comments: Vec::new(),
         }],
         selected_option: None,
         payload_brief: None,
@@ -255,18 +256,51 @@ fn rejecting_it_settles_it_in_the_inbox_then_opens_the_next() {
 }
 
 #[test]
-fn deferring_it_puts_it_back_in_the_inbox() {
+fn deferring_it_puts_it_back_in_the_inbox_with_the_comments_made_on_it() {
     let mut b = opened();
+    // Ada comments on the answer's first line, then puts the review back.
+    b.focus(Focus::Answer);
+    b.key(KeyCode::Char('g'));
+    b.key(KeyCode::Char('m'));
+    b.key(KeyCode::Enter);
+    b.type_text("RPO needs WAL archiving");
+    b.key(KeyCode::Enter);
+    assert_eq!(b.state.attempts[0].comments.len(), 1, "{}", b.notice());
+    b.focus(Focus::Routes);
     let effects = b.key(KeyCode::Char('d'));
-    assert_eq!(
-        effects,
-        [
-            Effect::ReleasePending,
-            Effect::LoadInbox(Default::default())
-        ]
-    );
+    let [Effect::PutBackPending(review), Effect::LoadInbox(filter)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(*filter, Default::default());
+    assert_eq!(review.id, "r-1", "the same pending review, saved again");
+    let comments = &review.attempts[0].comments;
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0].text, "RPO needs WAL archiving");
     assert!(b.state.pending.is_none());
     assert!(b.notice().contains("back in the inbox"), "{}", b.notice());
+}
+
+#[test]
+fn a_review_opened_shows_the_comments_it_was_put_back_with() {
+    let mut b = listed();
+    b.key(KeyCode::Enter);
+    let mut review = saved("r-1");
+    review.attempts[0]
+        .comments
+        .push(crate::review::comments::Comment {
+            anchor: crate::review::comments::Anchor::Lines { first: 1, last: 1 },
+            quote: "# Design".into(),
+            text: "RPO needs WAL archiving".into(),
+            author: "Bea".into(),
+            at: at(30),
+        });
+    b.send(Event::PendingOpened(Ok(Some(Box::new((
+        row("r-1", None),
+        review,
+    ))))));
+    let shown = &b.state.attempts[0].comments;
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].author, "Bea");
 }
 
 #[test]

@@ -484,3 +484,33 @@ fn saving_the_blocks_saves_the_schema_the_check_built_beside_them() {
     );
     assert!(exports[1].1.contains("categories"), "{}", exports[1].1);
 }
+
+#[test]
+fn a_deferred_review_keeps_its_comments_and_resumes_with_them() {
+    let mut b = answered("brief");
+    comment(&mut b, 1, "why one?");
+    b.focus(Focus::Routes);
+    let effects = b.key(KeyCode::Char('d'));
+    let [Effect::Defer(saved)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(saved.attempts[0].comments.len(), 1);
+    // Through the file, as `archbench resume` reads it.
+    let read: crate::store::deferred::DeferredReview =
+        serde_json::from_str(&serde_json::to_string(saved).unwrap()).unwrap();
+    let state = State::resume(
+        b.state.session.clone(),
+        &read,
+        "/d/x.json".into(),
+        100,
+        30,
+        chrono::Utc::now(),
+    );
+    let comments = &state.latest().unwrap().comments;
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].text, "why one?");
+    assert_eq!(
+        comments[0].anchor,
+        b.state.latest().unwrap().comments[0].anchor
+    );
+}

@@ -145,6 +145,7 @@ pub(super) fn load_attempts(state: &mut State, saved: &DeferredReview) {
             None => original.clone(),
         });
         attempt.reviewed_sha256 = a.reviewed_sha256.clone();
+        attempt.comments = a.comments.clone();
         attempt.first_token_at = a.first_token_at;
         attempt.completed_at = a.completed_at;
         attempt.reask = a.reask.as_ref().map(|r| Reask {

@@ -57,6 +57,10 @@ pub struct SavedAttempt {
     pub first_token_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub reask: Option<ReaskRecord>,
+    /// The comments standing on the answer, the reviewer's and their watchers': whoever takes
+    /// the review up next reads them (absent from reviews saved before they travelled).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<crate::review::comments::Comment>,
 }
 
 /// Saves the review into `dir`; returns its path.

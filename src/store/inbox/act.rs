@@ -57,6 +57,16 @@ pub enum Act {
     /// A record of a machine's audit log (a run, an answer, a review action, a handoff), added
     /// to the team's chain once: `source` names the log and the record's number in it.
     Record { source: String, entry: AuditEntry },
+    /// The held review saved again as it now stands (the comments made on it), under the claim,
+    /// for whoever takes it up next.
+    Revise {
+        id: String,
+        by: String,
+        token: String,
+        review: String,
+        comments: usize,
+        at: DateTime<Utc>,
+    },
     /// Takes a settlement back under the same claim (its handoff could not be made).
     Unsettle {
         id: String,
@@ -104,6 +114,22 @@ impl Act {
             token: claim.token.clone(),
             at,
         }
+    }
+
+    /// Saves `review` as `claim`'s review now stands.
+    pub fn revise(
+        claim: &Claim,
+        review: &DeferredReview,
+        at: DateTime<Utc>,
+    ) -> Result<Act, String> {
+        Ok(Act::Revise {
+            id: claim.id.clone(),
+            by: claim.by.clone(),
+            token: claim.token.clone(),
+            review: serde_json::to_string(review).map_err(|e| e.to_string())?,
+            comments: review.attempts.iter().map(|a| a.comments.len()).sum(),
+            at,
+        })
     }
 
     /// Settles `claim`'s review with `outcome`.
@@ -184,6 +210,13 @@ impl Act {
             Act::Unsettle { by, at, .. } => {
                 ("review_unsettled", *at, serde_json::json!({"by": by}))
             }
+            Act::Revise {
+                by, comments, at, ..
+            } => (
+                "review_revised",
+                *at,
+                serde_json::json!({"by": by, "comments": comments}),
+            ),
         };
         let mut data = data;
         data["review"] = serde_json::Value::String(done.id.clone());
@@ -206,6 +239,7 @@ impl Act {
             Act::Release { id, .. } => format!("review {id} let go"),
             Act::Settle { id, outcome, .. } => format!("review {id} settled: {outcome}"),
             Act::Unsettle { id, .. } => format!("review {id} taken back"),
+            Act::Revise { id, .. } => format!("review {id} saved with its comments"),
             Act::Record { entry, .. } => format!("audit record {}", entry.kind),
         }
     }

@@ -616,6 +616,34 @@ async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_post
                 ..changed(r)
             }))
         }
+        Act::Revise {
+            id, token, review, ..
+        } => {
+            let revised = one(
+                tx,
+                "UPDATE archbench_pending_reviews SET review = $3::text::jsonb
+                 WHERE id = $1 AND claim_token = $2 AND status = 'pending'
+                   AND review IS DISTINCT FROM $3::text::jsonb",
+                &[id, token, review],
+            )
+            .await?;
+            if revised.is_some() {
+                return Ok(revised);
+            }
+            // Saved so already under this claim: a replay.
+            let again = tx
+                .query_opt(
+                    "SELECT id, role_id, review->>'chain_id' FROM archbench_pending_reviews
+                     WHERE id = $1 AND claim_token = $2 AND status = 'pending'
+                       AND review = $3::text::jsonb",
+                    &[id, token, review],
+                )
+                .await?;
+            Ok(again.as_ref().map(|r| Done {
+                fresh: false,
+                ..changed(r)
+            }))
+        }
         Act::Record { source, entry } => {
             let known = tx
                 .query_opt("SELECT 1 FROM archbench_audit WHERE source = $1", &[source])

@@ -308,6 +308,28 @@ fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
                 .optional()?;
             Ok(again.map(|d| Done { fresh: false, ..d }))
         }
+        Act::Revise {
+            id, token, review, ..
+        } => {
+            let revised = one(
+                "UPDATE pending_reviews SET review = ?3 \
+                 WHERE id = ?1 AND claim_token = ?2 AND status = 'pending' AND review IS NOT ?3",
+                params![id, token, review],
+            )?;
+            if revised.is_some() {
+                return Ok(revised);
+            }
+            // Saved so already under this claim: a replay.
+            let again = tx
+                .query_row(
+                    "SELECT id, role_id, json_extract(review, '$.chain_id') FROM pending_reviews \
+                     WHERE id = ?1 AND claim_token = ?2 AND status = 'pending' AND review = ?3",
+                    params![id, token, review],
+                    changed,
+                )
+                .optional()?;
+            Ok(again.map(|d| Done { fresh: false, ..d }))
+        }
         Act::Record { source, entry } => {
             let known = tx
                 .query_row(
