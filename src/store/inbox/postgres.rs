@@ -482,6 +482,32 @@ async fn one(
         .map(|r| r.as_ref().map(changed))
 }
 
+/// `done`, else the review `id` ($1) as claim $2 left it, when it also meets `condition`: an
+/// act that had taken effect already, done without a new record.
+async fn or_already(
+    tx: &Transaction<'_>,
+    done: Option<Done>,
+    condition: &str,
+    params: Params<'_>,
+) -> Result<Option<Done>, tokio_postgres::Error> {
+    if done.is_some() {
+        return Ok(done);
+    }
+    let again = tx
+        .query_opt(
+            &format!(
+                "SELECT id, role_id, review->>'chain_id' FROM archbench_pending_reviews
+                 WHERE id = $1 AND claim_token = $2 AND {condition}"
+            ),
+            params,
+        )
+        .await?;
+    Ok(again.as_ref().map(|r| Done {
+        fresh: false,
+        ..changed(r)
+    }))
+}
+
 /// Runs `act` in `tx`: the review it changed, or none when it was refused.
 async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_postgres::Error> {
     match act {
@@ -600,21 +626,14 @@ async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_post
                 &[id, token, outcome, at],
             )
             .await?;
-            if settled.is_some() {
-                return Ok(settled);
-            }
             // Settled already under this very claim, as asked: a replay.
-            let again = tx
-                .query_opt(
-                    "SELECT id, role_id, review->>'chain_id' FROM archbench_pending_reviews
-                     WHERE id = $1 AND claim_token = $2 AND status = 'settled' AND outcome = $3",
-                    &[id, token, outcome],
-                )
-                .await?;
-            Ok(again.as_ref().map(|r| Done {
-                fresh: false,
-                ..changed(r)
-            }))
+            or_already(
+                tx,
+                settled,
+                "status = 'settled' AND outcome = $3",
+                &[id, token, outcome],
+            )
+            .await
         }
         Act::Revise {
             id, token, review, ..
@@ -627,22 +646,14 @@ async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_post
                 &[id, token, review],
             )
             .await?;
-            if revised.is_some() {
-                return Ok(revised);
-            }
             // Saved so already under this claim: a replay.
-            let again = tx
-                .query_opt(
-                    "SELECT id, role_id, review->>'chain_id' FROM archbench_pending_reviews
-                     WHERE id = $1 AND claim_token = $2 AND status = 'pending'
-                       AND review = $3::text::jsonb",
-                    &[id, token, review],
-                )
-                .await?;
-            Ok(again.as_ref().map(|r| Done {
-                fresh: false,
-                ..changed(r)
-            }))
+            or_already(
+                tx,
+                revised,
+                "status = 'pending' AND review = $3::text::jsonb",
+                &[id, token, review],
+            )
+            .await
         }
         Act::Record { source, entry } => {
             let known = tx

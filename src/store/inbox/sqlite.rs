@@ -198,6 +198,30 @@ fn changed(r: &rusqlite::Row) -> rusqlite::Result<Done> {
     })
 }
 
+/// `done`, else the review `id` (?1) as claim ?2 left it, when it also meets `condition`: an
+/// act that had taken effect already, done without a new record.
+fn or_already(
+    tx: &Transaction,
+    done: Option<Done>,
+    condition: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<Option<Done>> {
+    if done.is_some() {
+        return Ok(done);
+    }
+    let again = tx
+        .query_row(
+            &format!(
+                "SELECT id, role_id, json_extract(review, '$.chain_id') FROM pending_reviews \
+                 WHERE id = ?1 AND claim_token = ?2 AND {condition}"
+            ),
+            params,
+            changed,
+        )
+        .optional()?;
+    Ok(again.map(|d| Done { fresh: false, ..d }))
+}
+
 /// Runs `act` in `tx`: the review it changed, or none when it was refused.
 fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
     let one = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
@@ -294,19 +318,13 @@ fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
                  WHERE id = ?1 AND claim_token = ?2 AND status = 'pending'",
                 params![id, token, outcome, ts(*at)],
             )?;
-            if settled.is_some() {
-                return Ok(settled);
-            }
             // Settled already under this very claim, as asked: a replay.
-            let again = tx
-                .query_row(
-                    "SELECT id, role_id, json_extract(review, '$.chain_id') FROM pending_reviews \
-                     WHERE id = ?1 AND claim_token = ?2 AND status = 'settled' AND outcome = ?3",
-                    params![id, token, outcome],
-                    changed,
-                )
-                .optional()?;
-            Ok(again.map(|d| Done { fresh: false, ..d }))
+            or_already(
+                tx,
+                settled,
+                "status = 'settled' AND outcome = ?3",
+                params![id, token, outcome],
+            )
         }
         Act::Revise {
             id, token, review, ..
@@ -316,19 +334,13 @@ fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
                  WHERE id = ?1 AND claim_token = ?2 AND status = 'pending' AND review IS NOT ?3",
                 params![id, token, review],
             )?;
-            if revised.is_some() {
-                return Ok(revised);
-            }
             // Saved so already under this claim: a replay.
-            let again = tx
-                .query_row(
-                    "SELECT id, role_id, json_extract(review, '$.chain_id') FROM pending_reviews \
-                     WHERE id = ?1 AND claim_token = ?2 AND status = 'pending' AND review = ?3",
-                    params![id, token, review],
-                    changed,
-                )
-                .optional()?;
-            Ok(again.map(|d| Done { fresh: false, ..d }))
+            or_already(
+                tx,
+                revised,
+                "status = 'pending' AND review = ?3",
+                params![id, token, review],
+            )
         }
         Act::Record { source, entry } => {
             let known = tx
