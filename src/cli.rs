@@ -274,6 +274,19 @@ pub enum InboxCommand {
     /// Check the inbox's audit chain (every review left, claimed, let go and settled, in the
     /// order the store took them): exits 5 and names each record edited, deleted or reordered.
     Verify,
+    /// Print the inbox's audit chain as a table (or JSON): with a team store, every machine's
+    /// runs, answers, review actions and handoffs, and every act on a pending review.
+    History {
+        /// Only this chain (a prefix of its id is enough).
+        #[arg(long)]
+        chain: Option<String>,
+        /// Only this role.
+        #[arg(long)]
+        role: Option<String>,
+        /// One JSON array of the records instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Send the team store what this machine kept for it while it could not be reached
     /// (reviews left, rejections, reviews let go), in order; approved handoffs wait for the
     /// workbench, which makes them. Exits 9 while the store still does not answer.

@@ -772,6 +772,27 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
         said.contains(&format!("{chained} records, the chain is intact")),
         "{logged} in the log: {said}"
     );
+    // Read as a table: what the run did, by whom, and the review left.
+    let out = home
+        .command()
+        .args(["inbox", "history"])
+        .args(store)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{table}");
+    let enqueued = table
+        .lines()
+        .find(|l| l.contains("review_enqueued"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(enqueued.contains(&format!("review={id}")), "{table}");
+    if !store.is_empty() {
+        let started = table
+            .lines()
+            .find(|l| l.contains("run_started"))
+            .unwrap_or_else(|| panic!("{table}"));
+        assert!(started.contains("@"), "who and where it ran: {table}");
+    }
     if store.is_empty() {
         // Its record edited behind the store's back: found out, exit 5.
         rusqlite::Connection::open(home.archbench_data().join("sessions.db"))

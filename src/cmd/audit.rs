@@ -161,6 +161,11 @@ pub fn show(path: &Path, filter: &Filter, json: bool) -> i32 {
             return exit::BAD_INPUT;
         }
     };
+    print(&records, filter, json)
+}
+
+/// Records of a log or of the team's chain, as `audit show` prints them.
+pub fn print(records: &[AuditRecord], filter: &Filter, json: bool) -> i32 {
     let kept: Vec<&AuditRecord> = records.iter().filter(|r| filter.keeps(r)).collect();
     if json {
         crate::say::json(&serde_json::to_string(&kept).unwrap_or_default());
@@ -225,11 +230,15 @@ impl Row {
             })
         };
         let clean = |s: &str| sanitize_line(s).into_owned();
+        // The reviewer's name; in the team's chain, whoever acted on the inbox, or the person
+        // and machine whose log a record was copied from.
         let reviewer = r
             .data
             .get("reviewer")
             .and_then(|v| v.get("name").or(Some(v)))
             .and_then(|v| v.as_str())
+            .or_else(|| r.data.get("by").and_then(|v| v.as_str()))
+            .or_else(|| r.data.pointer("/from/who").and_then(|v| v.as_str()))
             .unwrap_or("-");
         let reason = text("reason")
             .or_else(|| text("why"))
@@ -258,7 +267,16 @@ impl Row {
 /// The other facts of a record, `key=value`, each cut short.
 fn detail(data: &serde_json::Value) -> String {
     let mut parts = Vec::new();
-    for key in ["status", "sink", "finish_reason", "path", "envelope_id"] {
+    for key in [
+        "status",
+        "sink",
+        "finish_reason",
+        "path",
+        "envelope_id",
+        "review",
+        "pending_review",
+        "outcome",
+    ] {
         if let Some(v) = data.get(key).filter(|v| !v.is_null()) {
             let text = v
                 .as_str()

@@ -60,6 +60,13 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
         },
         Some(InboxCommand::List(args)) => list(&inbox, args).await,
         Some(InboxCommand::Verify) => verify(&inbox, url.as_deref()).await,
+        Some(InboxCommand::History { chain, role, json }) => {
+            let filter = super::audit::Filter {
+                chain: chain.clone(),
+                role: role.clone(),
+            };
+            history(&inbox, &filter, *json).await
+        }
         None => {
             list(
                 &inbox,
@@ -164,4 +171,23 @@ async fn verify(inbox: &Inbox, url: Option<&str>) -> i32 {
             exit::TAMPERED
         }
     }
+}
+
+/// `archbench inbox history`: the store's chain, as `audit show` prints a log.
+async fn history(inbox: &Inbox, filter: &super::audit::Filter, json: bool) -> i32 {
+    let bytes = match inbox.audit_chain().await {
+        Ok((bytes, _)) => bytes,
+        Err(e) => {
+            return fail(
+                exit::STORAGE,
+                &format!("cannot read the inbox's audit chain: {e}"),
+            )
+        }
+    };
+    let records: Vec<crate::store::audit::AuditRecord> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect();
+    super::audit::print(&records, filter, json)
 }
