@@ -189,5 +189,9 @@ async fn history(inbox: &Inbox, filter: &super::audit::Filter, json: bool) -> i3
         .filter(|line| !line.is_empty())
         .filter_map(|line| serde_json::from_slice(line).ok())
         .collect();
+    if records.is_empty() && !json {
+        println!("No records yet: the chain begins with the first review left in the inbox.");
+        return exit::OK;
+    }
     super::audit::print(&records, filter, json)
 }
