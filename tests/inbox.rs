@@ -792,6 +792,28 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
             .find(|l| l.contains("run_started"))
             .unwrap_or_else(|| panic!("{table}"));
         assert!(started.contains("@"), "who and where it ran: {table}");
+        // This machine's log edited after its records were sent: the team's copy finds it.
+        let log = home.archbench_data().join("audit.jsonl");
+        let mut lines: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        // Its second record given a byte more (still JSON): not the line that was sent.
+        lines[1] = lines[1].replacen("\"seq\":2", "\"seq\": 2", 1);
+        std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+        let out = home
+            .command()
+            .args(["inbox", "verify"])
+            .args(store)
+            .output()
+            .unwrap();
+        let told = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{told}");
+        assert!(
+            told.contains("it copies record 2 of this machine's audit log"),
+            "{told}"
+        );
     }
     if store.is_empty() {
         // Its record edited behind the store's back: found out, exit 5.

@@ -155,7 +155,14 @@ async fn verify(inbox: &Inbox, url: Option<&str>) -> i32 {
             )
         }
     };
-    match crate::store::audit::verify_bytes(&bytes, Some(head)) {
+    let checked = crate::store::audit::verify_bytes(&bytes, Some(head)).and_then(|report| {
+        let problems = copies_of_this_log(&bytes, &paths::audit_log());
+        match problems.is_empty() {
+            true => Ok(report),
+            false => Err(problems),
+        }
+    });
+    match checked {
         Ok(report) => {
             crate::say!("{place}: {} records, the chain is intact", report.records);
             exit::OK
@@ -171,6 +178,33 @@ async fn verify(inbox: &Inbox, url: Option<&str>) -> i32 {
             exit::TAMPERED
         }
     }
+}
+
+/// The chain's copies of this machine's audit log (`log`) held against the log itself: a copy
+/// whose line the log no longer holds means the log was edited or cut after it was sent.
+fn copies_of_this_log(chain: &[u8], log: &std::path::Path) -> Vec<crate::store::audit::Problem> {
+    use crate::store::audit;
+    let Some(this_log) = audit::log_id(log) else {
+        return Vec::new();
+    };
+    let hashes = audit::line_hashes(log).unwrap_or_default();
+    chain
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .filter_map(|line| serde_json::from_slice::<audit::AuditRecord>(line).ok())
+        .filter(|r| r.data.pointer("/from/log").and_then(|v| v.as_str()) == Some(&this_log))
+        .filter_map(|r| {
+            let seq = r.data.pointer("/from/seq")?.as_u64()?;
+            let sha = r.data.pointer("/from/sha256")?.as_str()?;
+            (hashes.get(&seq).map(String::as_str) != Some(sha)).then(|| audit::Problem {
+                line: r.seq as usize,
+                message: format!(
+                    "it copies record {seq} of this machine's audit log {}, which no longer holds that record: the log was edited, cut or replaced after it was sent",
+                    log.display()
+                ),
+            })
+        })
+        .collect()
 }
 
 /// `archbench inbox history`: the store's chain, as `audit show` prints a log.
