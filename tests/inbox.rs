@@ -711,13 +711,13 @@ fn run_to_inbox(home: &common::home::Home, store: &[&str]) -> (i32, String, Stri
     )
 }
 
+/// The binary with `args`, then `store` (the team store's flag, or none).
+fn archbench(home: &common::home::Home, args: &[&str], store: &[&str]) -> std::process::Output {
+    home.command().args(args).args(store).output().unwrap()
+}
+
 fn inbox_list(home: &common::home::Home, store: &[&str]) -> Vec<serde_json::Value> {
-    let out = home
-        .command()
-        .args(["inbox", "list", "--json"])
-        .args(store)
-        .output()
-        .unwrap();
+    let out = archbench(home, &["inbox", "list", "--json"], store);
     assert!(
         out.status.success(),
         "{}",
@@ -760,12 +760,7 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
         .lines()
         .count();
     let chained = if store.is_empty() { 1 } else { logged + 1 };
-    let out = home
-        .command()
-        .args(["inbox", "verify"])
-        .args(store)
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "verify"], store);
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(
@@ -773,12 +768,7 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
         "{logged} in the log: {said}"
     );
     // Read as a table: what the run did, by whom, and the review left.
-    let out = home
-        .command()
-        .args(["inbox", "history"])
-        .args(store)
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "history"], store);
     let table = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{table}");
     let enqueued = table
@@ -802,12 +792,7 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
         // Its second record given a byte more (still JSON): not the line that was sent.
         lines[1] = lines[1].replacen("\"seq\":2", "\"seq\": 2", 1);
         std::fs::write(&log, lines.join("\n") + "\n").unwrap();
-        let out = home
-            .command()
-            .args(["inbox", "verify"])
-            .args(store)
-            .output()
-            .unwrap();
+        let out = archbench(&home, &["inbox", "verify"], store);
         let told = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(5), "{told}");
         assert!(
@@ -824,7 +809,7 @@ fn a_headless_run_leaves_its_review_waiting(store: &[&str]) {
                  UPDATE inbox_audit SET line = replace(line, 'Bookstore', 'Bakery');",
             )
             .unwrap();
-        let out = home.command().args(["inbox", "verify"]).output().unwrap();
+        let out = archbench(&home, &["inbox", "verify"], &[]);
         let told = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(5), "{told}");
         assert!(told.contains("record 1:"), "{told}");
@@ -868,7 +853,7 @@ fn a_store_url_with_a_password_is_refused_before_anything_runs() {
         "[store]\nurl = \"postgresql://ada:secret@db/archbench\"\n",
     )
     .unwrap();
-    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    let out = archbench(&home, &["inbox", "list"], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -894,7 +879,7 @@ async fn the_list_shows_a_hostile_title_without_acting_on_it() {
         )
         .await
         .unwrap();
-    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    let out = archbench(&home, &["inbox", "list"], &[]);
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -914,7 +899,7 @@ async fn the_list_shows_a_hostile_title_without_acting_on_it() {
 #[test]
 fn an_empty_inbox_says_how_one_is_filled() {
     let home = common::home::Home::new();
-    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    let out = archbench(&home, &["inbox", "list"], &[]);
     assert!(out.status.success());
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -1016,7 +1001,7 @@ async fn a_failing_password_command_is_named_and_its_output_never_shown() {
     )
     .unwrap();
     let out = tokio::task::spawn_blocking(move || {
-        let out = home.command().args(["inbox", "list"]).output().unwrap();
+        let out = archbench(&home, &["inbox", "list"], &[]);
         drop(home);
         out
     })
@@ -1040,11 +1025,7 @@ async fn a_failing_password_command_is_named_and_its_output_never_shown() {
 #[test]
 fn bad_input_to_inbox_list_says_what_to_write() {
     let home = common::home::Home::new();
-    let out = home
-        .command()
-        .args(["inbox", "list", "--older-than", "two hours"])
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "list", "--older-than", "two hours"], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("write 90s, 30m, 2h or 3d"), "{stderr}");
@@ -1054,11 +1035,7 @@ fn bad_input_to_inbox_list_says_what_to_write() {
         "host={} port=1 user=nobody dbname=none connect_timeout=5",
         dir.path().display()
     );
-    let out = home
-        .command()
-        .args(["inbox", "list", "--store-url", &url])
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "list", "--store-url", &url], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(9), "{stderr}");
     assert!(stderr.contains("cannot reach the team store"), "{stderr}");
@@ -1081,11 +1058,7 @@ async fn a_review_left_while_the_team_store_is_down_reaches_it_when_it_answers()
     );
     let told: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let id = told["pending_review"].as_str().unwrap().to_string();
-    let out = home
-        .command()
-        .args(["inbox", "sync", "--store-url", &url])
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "sync", "--store-url", &url], &[]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(9), "{said}");
     assert!(
@@ -1094,11 +1067,7 @@ async fn a_review_left_while_the_team_store_is_down_reaches_it_when_it_answers()
     );
 
     relay.restart();
-    let out = home
-        .command()
-        .args(["inbox", "sync", "--store-url", &url])
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "sync", "--store-url", &url], &[]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(
@@ -1111,11 +1080,7 @@ async fn a_review_left_while_the_team_store_is_down_reaches_it_when_it_answers()
     let rows = inbox_list(&home, &["--store-url", &url]);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["id"], id.as_str());
-    let out = home
-        .command()
-        .args(["inbox", "sync", "--store-url", &url])
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "sync", "--store-url", &url], &[]);
     assert!(
         out.stderr.is_empty(),
         "{}",
@@ -1132,11 +1097,7 @@ async fn a_review_left_while_the_team_store_is_down_reaches_it_when_it_answers()
             && stderr.contains("nothing was handed off; the answer is kept"),
         "{stderr}"
     );
-    let sessions = home
-        .command()
-        .args(["sessions", "list", "--json"])
-        .output()
-        .unwrap();
+    let sessions = archbench(&home, &["sessions", "list", "--json"], &[]);
     assert!(
         String::from_utf8_lossy(&sessions.stdout).contains("complete"),
         "the answers are in the session store: {}",
@@ -1217,7 +1178,7 @@ fn a_ca_file_that_cannot_be_read_is_named() {
         ),
     )
     .unwrap();
-    let out = home.command().args(["inbox", "list"]).output().unwrap();
+    let out = archbench(&home, &["inbox", "list"], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(9), "{stderr}");
     assert!(
@@ -1674,11 +1635,7 @@ async fn the_team_store_over_tls_is_trusted_through_its_authority_only() {
         .replace("sslmode=disable", "sslmode=require");
     // Without the team's authority: the certificate is not trusted, nothing is kept for later.
     let home = common::home::Home::new();
-    let out = home
-        .command()
-        .args(["inbox", "list", "--store-url", &url])
-        .output()
-        .unwrap();
+    let out = archbench(&home, &["inbox", "list", "--store-url", &url], &[]);
     let told = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(9), "{told}");
     assert!(
