@@ -4,7 +4,7 @@
 
 use crate::event::Event;
 use crate::sink::HandoffError;
-use crate::store::inbox::queue::{self, HandOffRefused, Kept, Queue};
+use crate::store::inbox::queue::{self, Kept, Queue, Replayed};
 use crate::store::inbox::{Act, Claim, Filter, Inbox, Refused, LEASE};
 use crate::store::ledger::PendingClaim;
 use chrono::Utc;
@@ -47,16 +47,8 @@ pub type Deliver = Arc<
 /// What to tell the reviewer of what went to the team store: the audit log's records go there
 /// all the time and are told only in a count when the store had been away; anything else (a
 /// handoff made, a rejection recorded) always.
-fn sent(applied: &[String], away: bool) -> Option<String> {
-    let records = applied
-        .iter()
-        .filter(|a| a.starts_with("audit record"))
-        .count();
-    let acts: Vec<&str> = applied
-        .iter()
-        .filter(|a| !a.starts_with("audit record"))
-        .map(String::as_str)
-        .collect();
+fn sent(replayed: &Replayed, away: bool) -> Option<String> {
+    let (acts, records) = (&replayed.applied, replayed.records);
     if acts.is_empty() && !(away && records > 0) {
         return None;
     }
@@ -491,18 +483,11 @@ impl Link {
                         queue: None,
                     };
                     let made = deliver(envelope, pending, sinks);
-                    Box::pin(async move {
-                        match made.await {
-                            Ok(_) => Ok(()),
-                            Err(HandoffError::Failed(e)) if queue::unreachable(&e) => {
-                                Err(HandOffRefused::Unreachable(e))
-                            }
-                            Err(e) => Err(HandOffRefused::Refused(e.to_string())),
-                        }
-                    }) as futures_util::future::BoxFuture<'static, _>
+                    Box::pin(async move { made.await.map(|_| ()).map_err(Into::into) })
+                        as futures_util::future::BoxFuture<'static, _>
                 };
                 let replayed = inbox.replay(&queue, Some(&hand_off)).await;
-                if let Some(said) = sent(&replayed.applied, away) {
+                if let Some(said) = sent(&replayed, away) {
                     let _ = done.send(Event::Reported(Ok(said)));
                 }
                 away = replayed.left > 0;
@@ -530,26 +515,34 @@ impl Link {
 
 #[cfg(test)]
 mod tests {
-    use super::sent;
+    use super::{sent, Replayed};
 
     #[test]
     fn what_went_to_the_team_store_is_told_without_the_stream_of_audit_records() {
-        let records = vec!["audit record run_started".to_string(); 3];
+        let records = Replayed {
+            records: 3,
+            ..Replayed::default()
+        };
         assert_eq!(sent(&records, false), None, "records go all the time");
         assert_eq!(
             sent(&records, true).as_deref(),
             Some("The team store answers again: what was kept on this machine went to it: 3 audit record(s)")
         );
-        let mixed = [
-            "audit record review_action".to_string(),
-            "review r-2 handed off to fullstack_developer".to_string(),
-        ];
+        let mixed = Replayed {
+            applied: vec!["review r-2 handed off to fullstack_developer".into()],
+            records: 1,
+            ..Replayed::default()
+        };
         assert_eq!(
             sent(&mixed, true).as_deref(),
             Some("The team store answers again: what was kept on this machine went to it: review r-2 handed off to fullstack_developer; and 1 audit record(s)")
         );
+        let handoff = Replayed {
+            records: 0,
+            ..mixed
+        };
         assert_eq!(
-            sent(&mixed[1..], false).as_deref(),
+            sent(&handoff, false).as_deref(),
             Some("Sent to the team store: review r-2 handed off to fullstack_developer")
         );
     }

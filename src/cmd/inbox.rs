@@ -40,6 +40,12 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
         for sent in &replayed.applied {
             crate::tell!("archbench: sent to the team store: {}", sanitize_line(sent));
         }
+        if replayed.records > 0 {
+            crate::tell!(
+                "archbench: sent to the team store: {} audit record(s)",
+                replayed.records
+            );
+        }
         for refused in &replayed.refused {
             crate::tell!(
                 "archbench: the team store refused: {}",
@@ -55,7 +61,11 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
     }
     match command {
         Some(InboxCommand::Sync) => match synced {
-            Some(r) if r.left > 0 && r.applied.is_empty() && r.refused.is_empty() => exit::STORAGE,
+            Some(r)
+                if r.left > 0 && r.applied.is_empty() && r.records == 0 && r.refused.is_empty() =>
+            {
+                exit::STORAGE
+            }
             _ => exit::OK,
         },
         Some(InboxCommand::List(args)) => list(&inbox, args).await,
@@ -188,10 +198,8 @@ fn copies_of_this_log(chain: &[u8], log: &std::path::Path) -> Vec<crate::store::
         return Vec::new();
     };
     let hashes = audit::line_hashes(log).unwrap_or_default();
-    chain
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.is_empty())
-        .filter_map(|line| serde_json::from_slice::<audit::AuditRecord>(line).ok())
+    audit::records(chain)
+        .into_iter()
         .filter(|r| r.data.pointer("/from/log").and_then(|v| v.as_str()) == Some(&this_log))
         .filter_map(|r| {
             let seq = r.data.pointer("/from/seq")?.as_u64()?;
@@ -218,11 +226,7 @@ async fn history(inbox: &Inbox, filter: &super::audit::Filter, json: bool) -> i3
             )
         }
     };
-    let records: Vec<crate::store::audit::AuditRecord> = bytes
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.is_empty())
-        .filter_map(|line| serde_json::from_slice(line).ok())
-        .collect();
+    let records = crate::store::audit::records(&bytes);
     if records.is_empty() && !json {
         println!("No records yet: the chain begins with the first review left in the inbox.");
         return exit::OK;

@@ -105,32 +105,30 @@ async fn settle_pending(
         .settle(&pending.claim, &outcome, at)
         .await
         .map_err(|refused| match refused {
-            crate::store::inbox::Refused::Store(e)
-                if crate::store::inbox::queue::unreachable(&e) && pending.queue.is_some() =>
-            {
-                queue_handoff(envelope, pending, sinks, &e)
+            crate::store::inbox::Refused::Store(e) => {
+                match pending.queue.as_ref().filter(|_| crate::store::inbox::queue::unreachable(&e)) {
+                    Some(queue) => queue_handoff(envelope, &pending.claim, queue, sinks, &e),
+                    None => HandoffError::Failed(format!(
+                        "the inbox, which keeps each pending review acted on once, cannot be written ({e})"
+                    )),
+                }
             }
-            crate::store::inbox::Refused::Store(e) => HandoffError::Failed(format!(
-                "the inbox, which keeps each pending review acted on once, cannot be written ({e})"
-            )),
             other => HandoffError::ClaimLost(other.to_string()),
         })
 }
 
-/// Keeps the handoff in the queue of the team store that could not be reached (`why`).
+/// Keeps the handoff under `claim` in `queue`, for the team store that could not be reached
+/// (`why`).
 fn queue_handoff(
     envelope: &Envelope,
-    pending: &crate::store::ledger::PendingClaim,
+    claim: &crate::store::inbox::Claim,
+    queue: &crate::store::inbox::queue::Queue,
     sinks: &[SinkSpec],
     why: &str,
 ) -> HandoffError {
-    use crate::store::inbox::queue::Owed;
-    let Some(queue) = &pending.queue else {
-        return HandoffError::Failed(why.to_string());
-    };
-    let owed = Owed::Handoff {
+    let owed = crate::store::inbox::queue::Owed::Handoff {
         envelope: Box::new(envelope.clone()),
-        claim: pending.claim.clone(),
+        claim: claim.clone(),
         sinks: sinks.to_vec(),
     };
     match queue.push(&owed) {

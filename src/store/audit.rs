@@ -534,17 +534,17 @@ pub fn line_hashes(path: &Path) -> std::io::Result<std::collections::HashMap<u64
 
 /// Every record of the log, for `audit show`.
 pub fn read(path: &Path) -> std::io::Result<Vec<AuditRecord>> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    // Byte by byte: a line that is not text, or not a record, hides none after it.
-    Ok(BufReader::new(file)
-        .split(b'\n')
-        .map_while(Result::ok)
-        .filter_map(|l| record_of(&l))
-        .collect())
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(records(&bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The records in a log's bytes (a file's, or the team chain's lines). Line by line, as bytes:
+/// a line that is not text, or not a record, hides none after it.
+pub fn records(bytes: &[u8]) -> Vec<AuditRecord> {
+    bytes.split(|&b| b == b'\n').filter_map(record_of).collect()
 }
 
 #[cfg(test)]

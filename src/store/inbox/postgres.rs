@@ -544,8 +544,6 @@ async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_post
                 // listener never hears of a review it cannot read.
                 tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, id])
                     .await?;
-            }
-            if added.is_some() {
                 return Ok(added);
             }
             // This very review left already (a replay): done, nothing new to record. Another

@@ -203,8 +203,10 @@ pub async fn write_or_owe(
 /// What a replay did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Replayed {
-    /// Each thing owed that the store took, described.
+    /// Each act or handoff the store took, described.
     pub applied: Vec<String>,
+    /// How many of the audit log's records it took (they go all the time: counted, not told).
+    pub records: usize,
     /// Each that the store refused for good, and why (the review taken by another, settled).
     pub refused: Vec<String>,
     /// Left for the next try, the store not answering again.
@@ -217,16 +219,26 @@ pub type HandOff<'a> = &'a (dyn Fn(
     Envelope,
     Claim,
     Vec<SinkSpec>,
-) -> futures_util::future::BoxFuture<'static, Result<(), HandOffRefused>>
+) -> futures_util::future::BoxFuture<'static, Result<(), NotSent>>
          + Sync);
 
-/// Why a queued handoff was not made.
+/// Why something owed was not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HandOffRefused {
+pub enum NotSent {
     /// The store is still not answering: try again later.
     Unreachable(String),
     /// For good: the claim lost, the answer settled already…
     Refused(String),
+}
+
+impl From<crate::sink::HandoffError> for NotSent {
+    /// What the gate said of a kept handoff: the store still away, or a refusal for good.
+    fn from(e: crate::sink::HandoffError) -> Self {
+        match e {
+            crate::sink::HandoffError::Failed(e) if unreachable(&e) => NotSent::Unreachable(e),
+            e => NotSent::Refused(e.to_string()),
+        }
+    }
 }
 
 impl Inbox {
@@ -247,12 +259,12 @@ impl Inbox {
             let outcome = match &owed {
                 Owed::Act { act } => match self.write(act).await {
                     Ok(Some(_)) => Ok(()),
-                    Ok(None) => Err(HandOffRefused::Refused(
+                    Ok(None) => Err(NotSent::Refused(
                         "the store refused it: the review was taken by another or settled meanwhile"
                             .into(),
                     )),
-                    Err(e) if unreachable(&e) => Err(HandOffRefused::Unreachable(e)),
-                    Err(e) => Err(HandOffRefused::Refused(e)),
+                    Err(e) if unreachable(&e) => Err(NotSent::Unreachable(e)),
+                    Err(e) => Err(NotSent::Refused(e)),
                 },
                 Owed::Handoff {
                     envelope,
@@ -262,17 +274,27 @@ impl Inbox {
                     Some(hand_off) => {
                         hand_off((**envelope).clone(), claim.clone(), sinks.clone()).await
                     }
-                    None => Err(HandOffRefused::Unreachable(
+                    None => Err(NotSent::Unreachable(
                         "a handoff waits: the workbench makes it".into(),
                     )),
                 },
             };
             match outcome {
+                Ok(())
+                    if matches!(
+                        owed,
+                        Owed::Act {
+                            act: Act::Record { .. }
+                        }
+                    ) =>
+                {
+                    replayed.records += 1
+                }
                 Ok(()) => replayed.applied.push(owed.describe()),
-                Err(HandOffRefused::Refused(why)) => {
+                Err(NotSent::Refused(why)) => {
                     replayed.refused.push(format!("{}: {why}", owed.describe()))
                 }
-                Err(HandOffRefused::Unreachable(_)) => {
+                Err(NotSent::Unreachable(_)) => {
                     replayed.left = total - n;
                     return replayed;
                 }

@@ -133,7 +133,7 @@ impl SqliteInbox {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| e.to_string())?;
-        let done = apply(&tx, act).map_err(|e| e.to_string())?;
+        let done = run(&tx, act).map_err(|e| e.to_string())?;
         if let Some(done) = done.as_ref().filter(|d| d.fresh) {
             append(&tx, &act.entry(done), act.source())?;
         }
@@ -223,7 +223,7 @@ fn or_already(
 }
 
 /// Runs `act` in `tx`: the review it changed, or none when it was refused.
-fn apply(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
+fn run(tx: &Transaction, act: &Act) -> rusqlite::Result<Option<Done>> {
     let one = |sql: &str, params: &[&dyn rusqlite::ToSql]| {
         tx.query_row(&format!("{sql} {CHANGED}"), params, changed)
             .optional()
