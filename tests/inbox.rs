@@ -1655,3 +1655,35 @@ async fn the_team_store_over_tls_is_trusted_through_its_authority_only() {
         1
     );
 }
+
+/// Two processes of one machine (a workbench and `archbench inbox`) send the same kept records
+/// at once: each record is taken once, and neither is told the store refused one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_kept_records_sent_twice_at_once_are_taken_once() {
+    use archbench::store::audit::{self, AuditEntry, AuditLog};
+    use archbench::store::inbox::queue::Queue;
+    let url = common::pg::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("sessions.db");
+    let queue = Queue::new(&sessions, &url);
+    let log = AuditLog::new(dir.path().join("audit.jsonl"), Some(sessions.clone()))
+        .with_team(Some(queue.clone()));
+    for i in 0..40 {
+        log.append(&AuditEntry {
+            kind: "run_started".into(),
+            chain_id: "c".into(),
+            role: "database_architect".into(),
+            attempt: 1,
+            at: t(i),
+            data: serde_json::json!({ "n": i }),
+        })
+        .unwrap();
+    }
+    let first = Inbox::open(Some(&url), &sessions).await.unwrap();
+    let second = Inbox::open(Some(&url), &sessions).await.unwrap();
+    let (a, b) = tokio::join!(first.replay(&queue, None), second.replay(&queue, None));
+    assert!(a.refused.is_empty() && b.refused.is_empty(), "{a:?} {b:?}");
+    assert_eq!(a.left + b.left, 0);
+    let (bytes, head) = first.audit_chain().await.unwrap();
+    assert_eq!(audit::verify_bytes(&bytes, Some(head)).unwrap().records, 40);
+}

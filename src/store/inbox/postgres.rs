@@ -654,6 +654,10 @@ async fn run(tx: &Transaction<'_>, act: &Act) -> Result<Option<Done>, tokio_post
             .await
         }
         Act::Record { source, entry } => {
+            // The head first: two processes sending the same kept record at once would both
+            // find it new; under the head's lock the second finds the first's.
+            tx.execute("SELECT 1 FROM archbench_audit_head FOR UPDATE", &[])
+                .await?;
             let known = tx
                 .query_opt("SELECT 1 FROM archbench_audit WHERE source = $1", &[source])
                 .await?;
