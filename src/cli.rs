@@ -276,17 +276,7 @@ pub enum InboxCommand {
     Verify,
     /// Print the inbox's audit chain as a table (or JSON): with a team store, every machine's
     /// runs, answers, review actions and handoffs, and every act on a pending review.
-    History {
-        /// Only this chain (a prefix of its id is enough).
-        #[arg(long)]
-        chain: Option<String>,
-        /// Only this role.
-        #[arg(long)]
-        role: Option<String>,
-        /// One JSON array of the records instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    History(ShowArgs),
     /// Send the team store what this machine kept for it while it could not be reached
     /// (reviews left, rejections, reviews let go), in order; approved handoffs wait for the
     /// workbench, which makes them. Exits 9 while the store still does not answer.
@@ -399,17 +389,21 @@ pub enum AuditCommand {
         store: Option<PathBuf>,
     },
     /// Print the log as a table.
-    Show {
-        /// Only this chain (a prefix of its id is enough).
-        #[arg(long)]
-        chain: Option<String>,
-        /// Only this role.
-        #[arg(long)]
-        role: Option<String>,
-        /// One JSON array of the records instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Show(ShowArgs),
+}
+
+/// Which audit records to print, and how: `audit show` and `inbox history` alike.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// Only this chain (a prefix of its id is enough).
+    #[arg(long)]
+    pub chain: Option<String>,
+    /// Only this role.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// One JSON array of the records instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -141,6 +141,14 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter the command line asked for.
+    pub fn of(args: &crate::cli::ShowArgs) -> Filter {
+        Filter {
+            chain: args.chain.clone(),
+            role: args.role.clone(),
+        }
+    }
+
     fn keeps(&self, r: &AuditRecord) -> bool {
         self.chain
             .as_ref()
@@ -321,12 +329,6 @@ pub fn command(args: &crate::cli::AuditArgs) -> i32 {
             };
             verify(&path, &witnesses)
         }
-        AuditCommand::Show { chain, role, json } => {
-            let filter = Filter {
-                chain: chain.clone(),
-                role: role.clone(),
-            };
-            show(&path, &filter, *json)
-        }
+        AuditCommand::Show(args) => show(&path, &Filter::of(args), args.json),
     }
 }

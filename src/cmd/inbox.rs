@@ -70,12 +70,8 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
         },
         Some(InboxCommand::List(args)) => list(&inbox, args).await,
         Some(InboxCommand::Verify) => verify(&inbox, url.as_deref()).await,
-        Some(InboxCommand::History { chain, role, json }) => {
-            let filter = super::audit::Filter {
-                chain: chain.clone(),
-                role: role.clone(),
-            };
-            history(&inbox, &filter, *json).await
+        Some(InboxCommand::History(args)) => {
+            history(&inbox, &super::audit::Filter::of(args), args.json).await
         }
         None => {
             list(
