@@ -212,9 +212,18 @@ pub enum ModelsCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct SessionsArgs {
-    /// The session store to read (default: sessions.db in the data folder).
-    #[arg(long)]
+    /// The session store to read (default: sessions.db in the data folder); this machine's.
+    #[arg(long, global = true)]
     pub store: Option<PathBuf>,
+    /// The team store whose history to read (default: `[store] url` of the configuration).
+    #[arg(long, global = true, value_name = "URL")]
+    pub store_url: Option<String>,
+    /// This machine's history, even with a team store configured.
+    #[arg(long, global = true, conflicts_with = "store_url")]
+    pub local: bool,
+    /// The configuration file (for `[store]`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: SessionsCommand,
 }

@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Some(Command::Keys { .. }) => cmd::look::keys(&cli),
         Some(Command::Bench(args)) => cmd::bench::command(args),
         Some(Command::Audit(args)) => cmd::audit::command(args),
-        Some(Command::Sessions(args)) => cmd::sessions::command(args),
+        Some(Command::Sessions(args)) => with_runtime(|| cmd::sessions::command(args)),
         Some(Command::Check(args)) => with_runtime(|| cmd::check::command(args)),
         Some(Command::Schema(args)) => with_runtime(|| cmd::schema::command(args)),
         Some(Command::Config { command, .. }) => cmd::config::command(&cli.common, command),

@@ -651,7 +651,7 @@ async fn a_new_team_store_is_migrated_once_by_whoever_comes_first() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1, 2], "each version applied once");
+    assert_eq!(versions, [1, 2, 3], "each version applied once");
 }
 
 #[tokio::test]
@@ -1686,4 +1686,374 @@ async fn the_same_kept_records_sent_twice_at_once_are_taken_once() {
     assert_eq!(a.left + b.left, 0);
     let (bytes, head) = first.audit_chain().await.unwrap();
     assert_eq!(audit::verify_bytes(&bytes, Some(head)).unwrap().records, 40);
+}
+
+// ---- The team's history: runs copied from each machine, read and followed from any ----
+
+fn team_run(key: &str, session: &str, brief: &str) -> archbench::store::sessions::NewRun {
+    use archbench::provider::{Params, ProviderInfo};
+    archbench::store::sessions::NewRun {
+        key: key.into(),
+        session_id: session.into(),
+        chain_id: format!("chain-{key}"),
+        parent_id: None,
+        role_id: "database_architect".into(),
+        prompt_sha256: "ab".repeat(32),
+        provider: ProviderInfo {
+            kind: "openai".into(),
+            model: "m1".into(),
+            endpoint: "http://x/v1".into(),
+        },
+        parameters: Params::default(),
+        brief: brief.into(),
+        attempt: 1,
+        feedback: None,
+        reviewer: "Ada".into(),
+        started_at: Utc::now(),
+    }
+}
+
+fn ended() -> archbench::store::sessions::RunEnd {
+    archbench::store::sessions::RunEnd {
+        status: "complete".into(),
+        finish_reason: Some("stop".into()),
+        usage: None,
+        decision: Some(serde_json::json!({"status": "unique"})),
+        first_token_at: None,
+        completed_at: Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_runs_copy_reaches_the_team_whole_once_and_never_goes_back() {
+    use archbench::store::inbox::copying::{join, Copier};
+    use archbench::store::inbox::PgInbox;
+    use archbench::store::sessions::{Progress, Store};
+    let url = common::pg::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    let mut store = Store::open(&path).unwrap();
+    // A run from before this machine joined the team stays here.
+    let mut old = team_run("w0:1", "s-old", "# Old\nkept here");
+    old.started_at = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+    store.begin_run(&old).unwrap();
+    join(&path, &url).unwrap();
+    let id = store
+        .begin_run(&team_run("w1:1", "s-team", "# Ledger\nfor 40 tenants"))
+        .unwrap();
+    store
+        .append(id, &["## Schema\n".into(), "CREATE TABLE t ();\n".into()])
+        .unwrap();
+    let mut copier = Copier::new(&url, &path);
+    assert_eq!(copier.pass().await.unwrap(), 1, "the new run only");
+    let team = PgInbox::connect(&url).await.unwrap();
+    let runs = team.runs(10).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].run.status, "running");
+    assert_eq!(runs[0].run.bytes, 29);
+    assert_eq!(runs[0].run.brief_first_line, "# Ledger");
+    let team_id = runs[0].run.id;
+
+    // A copy taken now and sent after the run moved on is older than the store's: not taken.
+    let stale = store.copy_of(id, Progress::default()).unwrap().unwrap();
+    store.append(id, &["DECISION: end".into()]).unwrap();
+    store.end_run(id, &ended()).unwrap();
+    store
+        .event(
+            Some(id),
+            Utc::now(),
+            "review_action",
+            &serde_json::json!({"action": "approve"}),
+        )
+        .unwrap();
+    // Two processes of this machine copying at once take it once.
+    let mut other = Copier::new(&url, &path);
+    let (a, b) = tokio::join!(copier.pass(), other.pass());
+    assert!(a.unwrap() + b.unwrap() >= 1);
+    team.put_run(&stale, "someone@else").await.unwrap();
+
+    let (machine, run) = team.run(team_id).await.unwrap().unwrap();
+    assert_eq!(machine, Origin::here("").who);
+    assert_eq!(run.status, "complete");
+    assert_eq!(run.answer, "## Schema\nCREATE TABLE t ();\nDECISION: end");
+    assert_eq!(run.events.len(), 1, "{:?}", run.events);
+    assert_eq!(run.events[0].data["action"], "approve");
+    let pieces = team.pieces_after(team_id, None).await.unwrap();
+    assert_eq!(
+        pieces.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        [0, 1, 2],
+        "each piece once"
+    );
+    // Nothing changed: nothing sent; the team has the one run.
+    assert_eq!(copier.pass().await.unwrap(), 0);
+    assert_eq!(team.runs(10).await.unwrap().len(), 1);
+    let found = team.search_runs("ledger TABLE", 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(team
+        .search_runs("ledger absent", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(team.search_runs("100%", 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_session_running_on_one_machine_is_followed_live_from_another() {
+    use archbench::store::follow::{follow_team, Watch};
+    use archbench::store::inbox::copying::{join, keep_copying};
+    use archbench::store::sessions::Store;
+    let url = common::pg::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    join(&path, &url).unwrap();
+    let copying = tokio::spawn(keep_copying(url.clone(), path.clone(), |_| {}));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let follower = tokio::spawn(follow_team(url.clone(), Some("feed".into()), move |w| {
+        tx.send(w).is_ok()
+    }));
+    let mut store = Store::open(&path).unwrap();
+    let id = store
+        .begin_run(&team_run("w2:1", "feed-42", "# Feed\nfollowed from afar"))
+        .unwrap();
+    let pieces = [
+        "## One\n",
+        "rows by tenant\n",
+        "## Two\n",
+        "DECISION: end\n",
+    ];
+    let mut seen = String::new();
+    let mut started = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    // Each piece is written once the follower has seen the one before: live, not at the end.
+    for piece in pieces {
+        store.append(id, &[piece.to_string()]).unwrap();
+        while !seen.ends_with(piece) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match tokio::time::timeout(left, rx.recv()).await {
+                Ok(Some(Watch::Started(run))) => started = Some(run),
+                Ok(Some(Watch::Pieces(p))) => seen.push_str(&p.concat()),
+                Ok(Some(other)) => panic!("{other:?} before the end"),
+                _ => panic!("the follower saw {seen:?} of the answer in time"),
+            }
+        }
+    }
+    store.end_run(id, &ended()).unwrap();
+    let end = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(Watch::Ended { status, .. })) => break status,
+            Ok(Some(Watch::Pieces(p))) => panic!("pieces after all were seen: {p:?}"),
+            Ok(Some(_)) => {}
+            _ => panic!("the end was not seen in time"),
+        }
+    };
+    assert_eq!(end, "complete");
+    assert_eq!(seen, pieces.concat());
+    let started = started.expect("the run's start");
+    assert_eq!(started.session_id, "feed-42");
+    assert_eq!(started.brief, "# Feed\nfollowed from afar");
+    follower.abort();
+    copying.abort();
+}
+
+/// A headless run on the machine of `user`, against the team store `url`.
+fn run_as(user: &str, url: &str, brief: &str) -> (i32, String) {
+    let home = common::home::Home::new();
+    let out = run_as_in(&home, user, url, brief);
+    std::mem::forget(home);
+    out
+}
+
+fn run_as_in(home: &common::home::Home, user: &str, url: &str, brief: &str) -> (i32, String) {
+    use common::server::{openai_sse, Reply, Server};
+    let server = Server::start(vec![Reply::Stream(vec![openai_sse(ANSWER, 50, "stop")])]);
+    let file = home.path().join("brief.md");
+    std::fs::write(&file, brief).unwrap();
+    let out = home
+        .command()
+        .args(["run", "--approve", "inbox", "--provider", "openai"])
+        .args(["--model", "m", "--base-url", &server.base_url(), "--brief"])
+        .arg(&file)
+        .args(["--store-url", url])
+        .env("OPENAI_API_KEY", "k")
+        .env("USER", user)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn team_sessions(home: &common::home::Home, args: &[&str]) -> (i32, String, String) {
+    let out = home.command().arg("sessions").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn runs_on_two_machines_are_one_history_read_from_a_third() {
+    let url = common::pg::fresh_database().await;
+    let (code, said) = run_as("ada", &url, "# Bookstore\n\n340 tenants");
+    assert_eq!(code, 12, "{said}");
+    let (code, said) = run_as("bea", &url, "# Ledger\n\nRPO 5 min, \u{1b}]0;owned\u{7}");
+    assert_eq!(code, 12, "{said}");
+
+    let third = common::home::Home::new();
+    let (code, out, err) = team_sessions(&third, &["list", "--json", "--store-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let machines: Vec<&str> = rows
+        .iter()
+        .map(|r| r["machine"].as_str().unwrap())
+        .collect();
+    assert!(
+        machines[0].starts_with("bea@") && machines[1].starts_with("ada@"),
+        "{machines:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r["status"] == "complete" && r["bytes"] == ANSWER.len()),
+        "{rows:?}"
+    );
+    // The table names each run's machine, and shows a hostile brief without acting on it.
+    let (code, out, err) = team_sessions(&third, &["list", "--store-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("machine") && out.contains("ada@") && out.contains("bea@"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    // One run whole, from the machine that did not make it.
+    let id = rows[1]["id"].as_i64().unwrap().to_string();
+    let (code, out, err) = team_sessions(&third, &["show", &id, "--json", "--store-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    let run: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(run["answer"], ANSWER);
+    assert_eq!(run["brief"], "# Bookstore\n\n340 tenants");
+    assert!(!run["events"].as_array().unwrap().is_empty(), "{run}");
+    let (code, out, _) = team_sessions(
+        &third,
+        &["search", "bookstore", "--json", "--store-url", &url],
+    );
+    assert_eq!(code, 0);
+    let found: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    // This machine's own history is apart, and asked for with --local.
+    let (code, _, err) = team_sessions(&third, &["list", "--local"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("No runs kept yet"), "{err}");
+    let (code, _, err) = team_sessions(&third, &["show", "99999", "--store-url", &url]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no run #99999 in the team's history"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_made_while_the_team_store_is_down_joins_its_history_once_when_it_answers() {
+    let home = common::home::Home::new();
+    let relay = common::pg::Relay::start().await;
+    let url = relay.url(&common::pg::fresh_database().await);
+    assert!(inbox_list(&home, &["--store-url", &url]).is_empty());
+    relay.stop();
+    let (code, said) = run_as_in(&home, "ada", &url, "# Offline\n\nmade while away");
+    assert_eq!(code, 12, "{said}");
+    assert!(
+        said.contains("the run is kept on this machine, not yet in the team's history"),
+        "{said}"
+    );
+    let (code, _, err) = team_sessions(&home, &["list", "--store-url", &url]);
+    assert_eq!(code, 9, "{err}");
+    assert!(
+        err.contains("--local reads this machine's history"),
+        "{err}"
+    );
+
+    relay.restart();
+    let out = archbench(&home, &["inbox", "sync", "--store-url", &url], &[]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("sent to the team store: 1 run(s) of this machine's history"),
+        "{said}"
+    );
+    let out = archbench(&home, &["inbox", "sync", "--store-url", &url], &[]);
+    assert!(
+        out.stderr.is_empty(),
+        "nothing more to send: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, out, err) = team_sessions(&home, &["list", "--json", "--store-url", &url]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["status"], "complete");
+    assert_eq!(rows[0]["bytes"], ANSWER.len());
+}
+
+#[tokio::test]
+async fn a_comment_from_a_watcher_on_another_machine_reaches_the_reviewers_workbench() {
+    use archbench::review::comments::{Anchor, Comment};
+    use archbench::store::follow::shared_comments_in_team;
+    use archbench::store::inbox::copying::{join, Copier};
+    use archbench::store::inbox::PgInbox;
+    use archbench::store::sessions::Store;
+    let url = common::pg::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions.db");
+    join(&path, &url).unwrap();
+    let mut store = Store::open(&path).unwrap();
+    store
+        .begin_run(&team_run("wb-7:1", "s-wb-7", "# Commented\nfrom afar"))
+        .unwrap();
+    Copier::new(&url, &path).pass().await.unwrap();
+    // The reviewer's workbench (instance wb-7) listens; a watcher elsewhere writes.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let listening = tokio::spawn(shared_comments_in_team(
+        url.clone(),
+        "wb-7".into(),
+        move |key, comment| tx.send((key, comment)).is_ok(),
+    ));
+    let watcher = PgInbox::connect(&url).await.unwrap();
+    let comment = Comment {
+        anchor: Anchor::Lines { first: 2, last: 3 },
+        quote: "rows by tenant".into(),
+        text: "partition by month too?".into(),
+        author: "bea@laptop".into(),
+        at: Utc::now(),
+    };
+    watcher
+        .share_comment(
+            "wb-7:1",
+            &comment.at.to_rfc3339(),
+            &serde_json::json!(comment),
+        )
+        .await
+        .unwrap();
+    let (key, got) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the comment in time")
+        .unwrap();
+    assert_eq!(key, "wb-7:1");
+    assert_eq!(got, comment);
+    // Another workbench's run is not this one's; a run the team does not hold is said.
+    let err = watcher
+        .share_comment(
+            "wb-8:1",
+            &comment.at.to_rfc3339(),
+            &serde_json::json!(comment),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.contains("holds no run wb-8:1"), "{err}");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), rx.recv())
+            .await
+            .is_err(),
+        "one comment, once"
+    );
+    listening.abort();
 }

@@ -53,7 +53,7 @@ pub struct EffectRunner {
     agent_tx: UnboundedSender<(u64, AgentEvent)>,
     pub(super) internal_tx: UnboundedSender<Event>,
     /// The session store a watcher follows, where its comments go (none: not watching).
-    shares_to: Option<PathBuf>,
+    shares_to: Option<ShareTo>,
     /// The inbox of reviews waiting, and the claim this workbench holds (none: not offered).
     pub inbox: Option<super::inbox::InboxLink>,
 }
@@ -128,9 +128,9 @@ impl EffectRunner {
         self
     }
 
-    /// `archbench watch`: comments written here go to the session store at `store`.
-    pub fn sharing_to(mut self, store: PathBuf) -> Self {
-        self.shares_to = Some(store);
+    /// `archbench watch`: comments written here go where the watched run is read from.
+    pub fn sharing_to(mut self, to: ShareTo) -> Self {
+        self.shares_to = Some(to);
         self
     }
 
@@ -302,11 +302,24 @@ impl EffectRunner {
             }
             Effect::ShareComment { key, comment } => {
                 let done = self.internal_tx.clone();
-                let store = self.shares_to.clone();
-                tokio::task::spawn_blocking(move || {
-                    let result = share_comment(store.as_deref(), &key, &comment);
-                    let _ = done.send(Event::Reported(result));
-                });
+                match self.shares_to.clone() {
+                    Some(ShareTo::Team(url)) => {
+                        tokio::spawn(async move {
+                            let result = share_in_team(&url, &key, &comment).await;
+                            let _ = done.send(Event::Reported(result));
+                        });
+                    }
+                    here => {
+                        tokio::task::spawn_blocking(move || {
+                            let store = match &here {
+                                Some(ShareTo::Here(path)) => Some(path.as_path()),
+                                _ => None,
+                            };
+                            let result = share_comment(store, &key, &comment);
+                            let _ = done.send(Event::Reported(result));
+                        });
+                    }
+                }
             }
             Effect::Copy { text, what } => {
                 let done = self.internal_tx.clone();
@@ -583,6 +596,39 @@ fn copy_to_clipboard(text: &str, what: &str) -> Result<String, String> {
         (true, None) => Ok(format!("Sent {what} ({} bytes) by OSC 52; your terminal decides whether to accept it (tmux: set-clipboard on).", text.len())),
         (false, None) => Err(format!("Could not copy {what}: no terminal to send OSC 52 to and no clipboard tool found.")),
     }
+}
+
+/// Where a watcher's comments go: the store the watched run is read from.
+#[derive(Clone)]
+pub enum ShareTo {
+    /// This machine's session store.
+    Here(PathBuf),
+    /// The team store at this URL (the run may be driven on another machine).
+    Team(String),
+}
+
+/// Writes a watcher's comment on the run `key` into the team store at `url`: what to tell the
+/// watcher.
+async fn share_in_team(
+    url: &str,
+    key: &str,
+    comment: &crate::review::comments::Comment,
+) -> Result<String, String> {
+    let shared = match crate::store::inbox::PgInbox::connect(url).await {
+        Ok(team) => {
+            team.share_comment(key, &comment.at.to_rfc3339(), &serde_json::json!(comment))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    shared
+        .map(|()| {
+            format!(
+                "Comment on {} sent to the reviewer.",
+                comment.anchor.label()
+            )
+        })
+        .map_err(|e| format!("The comment could not be sent (it stays on this screen): {e}"))
 }
 
 /// Writes a watcher's comment on the run `key` into the session store at `store`: what to tell

@@ -9,5 +9,5 @@ mod inbox;
 mod start;
 
 pub use drive::{drive, Instruments, DRAFT_DELAY};
-pub use effects::{EffectRunner, ProviderBuilder, Wiring};
-pub use start::{run_tui, run_watch, Opening};
+pub use effects::{EffectRunner, ProviderBuilder, ShareTo, Wiring};
+pub use start::{run_tui, run_watch, Opening, Watching};

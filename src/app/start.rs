@@ -2,7 +2,7 @@
 //! the terminal set up, what an earlier process left told, the loop run until asked to stop.
 
 use super::drive::{drive, Instruments};
-use super::effects::{ProviderBuilder, Wiring};
+use super::effects::{ProviderBuilder, ShareTo, Wiring};
 use crate::event::Event;
 use crate::input::Input;
 use crate::provider::Provider;
@@ -62,24 +62,41 @@ fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// Where a watched session is read.
+pub enum Watching {
+    /// This machine's session store.
+    Here(PathBuf),
+    /// The team's history in the team store at this URL: a session on any machine.
+    Team(String),
+}
+
 /// `archbench watch`: the session whose id starts with `session`, read-only, as the follower
 /// reads it from the store at `store`. Nothing is written (no run, audit log or draft) but the
 /// watcher's comments, which go into that store for the reviewer's workbench to pick up.
 pub async fn run_watch(
     mut state: State,
-    store: PathBuf,
+    source: Watching,
     session: Option<String>,
 ) -> color_eyre::Result<()> {
     let (mut terminal, _guard) = terminal::enter(state.mouse)?;
     let mut wiring = Wiring::new(Arc::new(crate::provider::Nothing), PathBuf::new());
-    wiring.runner = wiring.runner.sharing_to(store.clone());
     let events = wiring.runner.internal_tx.clone();
-    let follower = tokio::spawn(crate::store::follow::follow(
-        store,
-        session,
-        Duration::from_millis(200),
-        move |watch| events.send(Event::Watched(watch)).is_ok(),
-    ));
+    let send = move |watch| events.send(Event::Watched(watch)).is_ok();
+    let follower = match source {
+        Watching::Here(store) => {
+            wiring.runner = wiring.runner.sharing_to(ShareTo::Here(store.clone()));
+            tokio::spawn(crate::store::follow::follow(
+                store,
+                session,
+                Duration::from_millis(200),
+                send,
+            ))
+        }
+        Watching::Team(url) => {
+            wiring.runner = wiring.runner.sharing_to(ShareTo::Team(url.clone()));
+            tokio::spawn(crate::store::follow::follow_team(url, session, send))
+        }
+    };
     let stop = stop_signals()?;
     let size = terminal.size()?;
     let (terminal_inputs, _pause) = crate::input::spawn()?;
@@ -103,7 +120,25 @@ pub async fn run_watch(
     result
 }
 
-/// Runs the full-screen workbench until the user quits or the terminal goes away.
+/// Copies this workbench's runs into the team store `url` while it runs (the team's
+/// `archbench sessions` and `watch` read them there). The replayer of what is kept for the team
+/// store says when it is away; this only logs it.
+fn copy_runs(url: &str, sessions: &std::path::Path) -> Option<tokio::task::JoinHandle<()>> {
+    use crate::store::inbox::copying;
+    if let Err(e) = copying::join(sessions, url) {
+        tracing::warn!("runs are not copied into the team store: {e}");
+        return None;
+    }
+    Some(tokio::spawn(copying::keep_copying(
+        url.to_string(),
+        sessions.to_path_buf(),
+        |away| match away {
+            Some(why) => tracing::warn!("runs wait on this machine for the team store: {why}"),
+            None => tracing::info!("the team store takes this machine's runs again"),
+        },
+    )))
+}
+
 /// How the workbench starts besides its state.
 #[derive(Default)]
 pub struct Opening {
@@ -115,6 +150,7 @@ pub struct Opening {
     pub claim: Option<crate::store::inbox::Claim>,
 }
 
+/// Runs the full-screen workbench until the user quits or the terminal goes away.
 pub async fn run_tui(
     mut state: State,
     provider: Arc<dyn Provider>,
@@ -153,6 +189,9 @@ pub async fn run_tui(
         wiring.runner = wiring.runner.with_checker(checker);
     }
     let store = crate::paths::sessions_db();
+    let sessions = store.clone();
+    let copying = store_url.as_deref().and_then(|url| copy_runs(url, &store));
+    let copy_url = store_url.clone();
     wiring.runner = wiring.runner.with_inbox(store_url, store.clone());
     if let (Some(claim), Some(link)) = (claim, &wiring.runner.inbox) {
         link.adopt(claim);
@@ -169,7 +208,16 @@ pub async fn run_tui(
             });
         }
     }
-    // Comments from anyone watching this workbench's runs.
+    // Comments from anyone watching this workbench's runs: on this machine, and through the
+    // team store from any other.
+    let team_comments = copy_url.clone().map(|url| {
+        let events = wiring.runner.internal_tx.clone();
+        tokio::spawn(crate::store::follow::shared_comments_in_team(
+            url,
+            state.instance.clone(),
+            move |key, comment| events.send(Event::CommentShared { key, comment }).is_ok(),
+        ))
+    });
     let events = wiring.runner.internal_tx.clone();
     let co_review = tokio::spawn(crate::store::follow::shared_comments(
         store,
@@ -203,9 +251,19 @@ pub async fn run_tui(
     )
     .await;
     co_review.abort();
+    if let Some(task) = team_comments {
+        task.abort();
+    }
     // A review held goes back to the inbox now rather than when its lease lapses.
     if let Some(link) = &wiring.runner.inbox {
         link.let_go().await;
+    }
+    if let (Some(task), Some(url)) = (copying, &copy_url) {
+        task.abort();
+        // The session store was written to the end (the last run's end, the review's last
+        // events): sent now if the store answers at once, else by the next archbench here.
+        let mut copier = crate::store::inbox::copying::Copier::new(url, &sessions);
+        let _ = tokio::time::timeout(Duration::from_secs(3), copier.pass()).await;
     }
     result
 }

@@ -59,8 +59,32 @@ pub async fn command(common: &CommonArgs, command: Option<&InboxCommand>) -> i32
             );
         }
     }
+    // And the runs this machine has not yet copied into the team's history.
+    let copied = match url.as_deref() {
+        Some(url) => {
+            let mut copier = crate::store::inbox::copying::Copier::new(url, &paths::sessions_db());
+            match copier.pass().await {
+                Ok(0) => Ok(()),
+                Ok(n) => {
+                    crate::tell!(
+                        "archbench: sent to the team store: {n} run(s) of this machine's history"
+                    );
+                    Ok(())
+                }
+                Err(e) => {
+                    crate::tell!(
+                        "archbench: runs not yet sent to the team's history: {}",
+                        sanitize_line(&e)
+                    );
+                    Err(())
+                }
+            }
+        }
+        None => Ok(()),
+    };
     match command {
         Some(InboxCommand::Sync) => match synced {
+            _ if copied.is_err() => exit::STORAGE,
             Some(r)
                 if r.left > 0 && r.applied.is_empty() && r.records == 0 && r.refused.is_empty() =>
             {

@@ -4,6 +4,7 @@
 
 use crate::cli::{exit, ExportFormat};
 use crate::sanitize::{sanitize, sanitize_line};
+use crate::store::inbox::TeamRun;
 use crate::store::sessions::{RunDetail, RunSummary, Store};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -35,28 +36,42 @@ fn open(path: &Path) -> Result<Option<Store>, i32> {
     Ok(Some(store))
 }
 
-fn table(rows: &[RunSummary]) {
+/// The runs as a table; with `machines` (the team's history), each run's machine too.
+fn table(rows: &[RunSummary], machines: Option<&[String]>) {
     let states: Vec<String> = rows.iter().map(RunSummary::state).collect();
     let width = |longest: Option<usize>, header: &str| longest.unwrap_or(0).max(header.len());
     let role_w = width(rows.iter().map(|r| r.role_id.chars().count()).max(), "role");
     let state_w = width(states.iter().map(|s| s.chars().count()).max(), "outcome");
+    let machine_w = machines.map_or(0, |m| {
+        width(m.iter().map(|m| m.chars().count().min(24)).max(), "machine")
+    });
+    let machine = |m: &str| match machines {
+        Some(_) => format!(
+            "{:<machine_w$}  ",
+            sanitize_line(&m.chars().take(24).collect::<String>())
+        ),
+        None => String::new(),
+    };
     crate::say!(
-        "{:>5}  {:<16}  {:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  brief",
+        "{:>5}  {:<16}  {}{:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  brief",
         "id",
         "started (UTC)",
+        machine("machine"),
         "role",
         "try",
         "outcome",
         "bytes",
         "model"
     );
-    for (r, state) in rows.iter().zip(&states) {
+    for (i, (r, state)) in rows.iter().zip(&states).enumerate() {
         let started: String = r.started_at.replace('T', " ").chars().take(16).collect();
         let model: String = r.model.chars().take(18).collect();
+        let on = machines.and_then(|m| m.get(i)).map_or("", String::as_str);
         crate::say!(
-            "{:>5}  {:<16}  {:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  {}",
+            "{:>5}  {:<16}  {}{:<role_w$}  {:>3}  {:<state_w$}  {:>7}  {:<18}  {}",
             r.id,
             started,
+            machine(on),
             sanitize_line(&r.role_id),
             r.attempt,
             sanitize_line(state),
@@ -90,7 +105,21 @@ fn print_rows(rows: &[RunSummary], json: bool, empty: &str) -> i32 {
     } else if rows.is_empty() {
         crate::tell!("{empty}");
     } else {
-        table(rows);
+        table(rows, None);
+    }
+    exit::OK
+}
+
+/// The team's runs, as [`print_rows`] prints this machine's, each with its machine.
+fn print_team_rows(rows: &[TeamRun], json: bool, empty: &str) -> i32 {
+    if json {
+        crate::say::json(&serde_json::to_string(rows).unwrap_or_default());
+    } else if rows.is_empty() {
+        crate::tell!("{empty}");
+    } else {
+        let machines: Vec<String> = rows.iter().map(|r| r.machine.clone()).collect();
+        let runs: Vec<RunSummary> = rows.iter().map(|r| r.run.clone()).collect();
+        table(&runs, Some(&machines));
     }
     exit::OK
 }
@@ -135,8 +164,8 @@ fn find(path: &Path, id: i64) -> Result<RunDetail, i32> {
 }
 
 /// `archbench sessions show ID`: everything kept about one run.
-pub fn show(path: &Path, id: i64, json: bool) -> i32 {
-    let run = match find(path, id) {
+pub fn show(found: Result<RunDetail, i32>, json: bool) -> i32 {
+    let run = match found {
         Ok(run) => run,
         Err(code) => return code,
     };
@@ -150,11 +179,12 @@ pub fn show(path: &Path, id: i64, json: bool) -> i32 {
 
 /// `archbench sessions export ID`: the run as markdown (front matter, brief, answer, review) or
 /// JSON, to a file (written atomically, owner-only) or standard output.
-pub fn export(path: &Path, id: i64, format: ExportFormat, output: Option<&Path>) -> i32 {
-    let run = match find(path, id) {
+pub fn export(found: Result<RunDetail, i32>, format: ExportFormat, output: Option<&Path>) -> i32 {
+    let run = match found {
         Ok(run) => run,
         Err(code) => return code,
     };
+    let id = run.id;
     let text = match format {
         ExportFormat::Markdown => markdown(&run),
         ExportFormat::Json => serde_json::to_string_pretty(&run).unwrap_or_default() + "\n",
@@ -293,18 +323,102 @@ pub fn markdown(run: &RunDetail) -> String {
     out
 }
 
-/// `archbench sessions list|show|search|export`, on the default store unless `--store` names another.
-pub fn command(args: &crate::cli::SessionsArgs) -> i32 {
+/// `archbench sessions list|show|search|export`: the team's history when a team store is named
+/// (`--store-url`, `[store] url`), else this machine's (the default store, or `--store`);
+/// `--local` reads this machine's with a team store configured.
+pub async fn command(args: &crate::cli::SessionsArgs) -> i32 {
+    let url = match team_url(args) {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    match url {
+        Some(url) => team(&url, &args.command).await,
+        None => local(args),
+    }
+}
+
+/// The team store to read, if any: `--store-url`, else the configuration's `[store] url`, unless
+/// `--local` or `--store` asks for a file of this machine.
+fn team_url(args: &crate::cli::SessionsArgs) -> Result<Option<String>, i32> {
+    if args.local || args.store.is_some() {
+        return Ok(None);
+    }
+    let loaded = crate::config::load(args.config.as_deref()).map_err(|e| {
+        fail(
+            exit::BAD_INPUT,
+            &format!("{e} (archbench config check explains; fix it, pass --config FILE, or --local for this machine's history)"),
+        )
+    })?;
+    crate::store::inbox::store_url(args.store_url.as_deref(), &loaded.config.store)
+        .map_err(|e| fail(exit::BAD_INPUT, &e))
+}
+
+fn local(args: &crate::cli::SessionsArgs) -> i32 {
     use crate::cli::SessionsCommand;
     let store = args.store.clone().unwrap_or_else(crate::paths::sessions_db);
     match &args.command {
         SessionsCommand::List { limit, json } => list(&store, *limit, *json),
-        SessionsCommand::Show { id, json } => show(&store, *id, *json),
+        SessionsCommand::Show { id, json } => show(find(&store, *id), *json),
         SessionsCommand::Search { words, limit, json } => {
             search(&store, &words.join(" "), *limit, *json)
         }
         SessionsCommand::Export { id, format, output } => {
-            export(&store, *id, *format, output.as_deref())
+            export(find(&store, *id), *format, output.as_deref())
+        }
+    }
+}
+
+/// The same commands on the team's history.
+async fn team(url: &str, command: &crate::cli::SessionsCommand) -> i32 {
+    use crate::cli::SessionsCommand;
+    let inbox = match crate::store::inbox::PgInbox::connect(url).await {
+        Ok(inbox) => inbox,
+        Err(e) => {
+            return fail(
+                exit::STORAGE,
+                &format!("{e} (--local reads this machine's history)"),
+            )
+        }
+    };
+    let unreadable = |e: String| {
+        fail(
+            exit::STORAGE,
+            &format!("cannot read the team's history: {e}"),
+        )
+    };
+    let find = |found: Result<Option<(String, RunDetail)>, String>, id: i64| match found {
+        Ok(Some((_, run))) => Ok(run),
+        Ok(None) => Err(fail(
+            exit::BAD_INPUT,
+            &format!("no run #{id} in the team's history: archbench sessions list shows the ids"),
+        )),
+        Err(e) => Err(unreadable(e)),
+    };
+    match command {
+        SessionsCommand::List { limit, json } => match inbox.runs(*limit).await {
+            Ok(rows) => print_team_rows(
+                &rows,
+                *json,
+                "No runs in the team's history yet: runs made with the team store configured are copied there.",
+            ),
+            Err(e) => unreadable(e),
+        },
+        SessionsCommand::Search { words, limit, json } => {
+            let words = words.join(" ");
+            if words.trim().is_empty() {
+                return fail(
+                    exit::BAD_INPUT,
+                    "search needs words: archbench sessions search partitioning tenant",
+                );
+            }
+            match inbox.search_runs(&words, *limit).await {
+                Ok(rows) => print_team_rows(&rows, *json, &format!("No run mentions {words}.")),
+                Err(e) => unreadable(e),
+            }
+        }
+        SessionsCommand::Show { id, json } => show(find(inbox.run(*id).await, *id), *json),
+        SessionsCommand::Export { id, format, output } => {
+            export(find(inbox.run(*id).await, *id), *format, output.as_deref())
         }
     }
 }

@@ -206,7 +206,53 @@ fn offer_draft(state: &mut State, role: &str, brief: &str) -> bool {
     state.brief_file.is_none()
 }
 
-/// `archbench watch [SESSION]`: finds the session in the store, then follows it read-only.
+/// No session matches `session`: what to do about it.
+fn no_session(session: Option<&str>, where_: &str) -> i32 {
+    fail(
+        exit::BAD_INPUT,
+        &format!(
+            "no session matches `{}` in {where_}: archbench sessions list --json shows each run's session_id",
+            session.unwrap_or("")
+        ),
+    )
+}
+
+/// The latest run of the session in this machine's session store.
+fn watched_here(session: Option<&str>) -> Result<crate::store::sessions::Watched, i32> {
+    let path = paths::sessions_db();
+    if !path.exists() {
+        return Err(fail(
+            exit::BAD_INPUT,
+            &format!(
+                "no session store at {} yet: a session appears once someone runs the workbench (or archbench run) on this machine",
+                path.display()
+            ),
+        ));
+    }
+    match crate::store::sessions::Store::open(&path).and_then(|s| s.latest_of_session(session)) {
+        Ok(Some(run)) => Ok(run),
+        Ok(None) => Err(no_session(session, "this machine's history")),
+        Err(e) => Err(fail(exit::BAD_INPUT, &e.to_string())),
+    }
+}
+
+/// The latest run of the session in the team's history, whichever machine runs it.
+async fn watched_in_team(
+    url: &str,
+    session: Option<&str>,
+) -> Result<crate::store::sessions::Watched, i32> {
+    let team = crate::store::inbox::PgInbox::connect(url)
+        .await
+        .map_err(|e| fail(exit::STORAGE, &e))?;
+    match team.latest_of_session(session).await {
+        Ok(Some(run)) => Ok(run),
+        Ok(None) => Err(no_session(session, "the team's history")),
+        Err(e) => Err(fail(exit::STORAGE, &e)),
+    }
+}
+
+/// `archbench watch [SESSION]`: finds the session in the store (the team's, when one is
+/// configured: the session may run on another machine), then follows it read-only.
 pub async fn watch(cli: &Cli, session: Option<&str>) -> i32 {
     if let Err(code) = require_terminal("archbench watch") {
         return code;
@@ -217,30 +263,20 @@ pub async fn watch(cli: &Cli, session: Option<&str>) -> i32 {
         Err(code) => return code,
     };
     let look = look(cli, &loaded.config);
-    let path = paths::sessions_db();
-    if !path.exists() {
-        return fail(
-            exit::BAD_INPUT,
-            &format!(
-                "no session store at {} yet: a session appears once someone runs the workbench (or archbench run) on this machine",
-                path.display()
-            ),
-        );
-    }
-    let found =
-        crate::store::sessions::Store::open(&path).and_then(|s| s.latest_of_session(session));
-    let run = match found {
-        Ok(Some(run)) => run,
-        Ok(None) => {
-            return fail(
-                exit::BAD_INPUT,
-                &format!(
-                    "no session matches `{}`: archbench sessions list --json shows each run's session_id",
-                    session.unwrap_or("")
-                ),
-            )
-        }
-        Err(e) => return fail(exit::BAD_INPUT, &e.to_string()),
+    let url =
+        match crate::store::inbox::store_url(common.store_url.as_deref(), &loaded.config.store) {
+            Ok(url) => url,
+            Err(e) => return fail(exit::BAD_INPUT, &e),
+        };
+    let (run, source) = match url {
+        Some(url) => match watched_in_team(&url, session).await {
+            Ok(run) => (run, app::Watching::Team(url)),
+            Err(code) => return code,
+        },
+        None => match watched_here(session) {
+            Ok(run) => (run, app::Watching::Here(paths::sessions_db())),
+            Err(code) => return code,
+        },
     };
     let book = match role_book(common) {
         Ok(book) => book,
@@ -269,7 +305,7 @@ pub async fn watch(cli: &Cli, session: Option<&str>) -> i32 {
     let mut state = State::new(session_info, &run.brief, 80, 24);
     state.read_only = true;
     look.apply(&mut state);
-    match app::run_watch(state, path, Some(run.session_id)).await {
+    match app::run_watch(state, source, Some(run.session_id)).await {
         Ok(()) => exit::OK,
         Err(e) => fail(exit::PROVIDER, &format!("{e}")),
     }

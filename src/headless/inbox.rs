@@ -7,20 +7,45 @@ use crate::cli::exit;
 use chrono::Utc;
 use std::sync::Arc;
 
-/// At the run's end, what it kept for the team store (its audit records, a review left while
-/// the store was away) is sent; what cannot be is said, and stays for the next archbench here.
-pub(super) async fn send_what_is_owed(url: &str, sessions: &std::path::Path) {
-    use crate::store::inbox::{queue::Queue, Inbox};
-    let queue = Queue::new(sessions, url);
-    if queue.is_empty() {
-        return;
+/// Copies the run into the team store as it goes, so `archbench watch` follows it from any
+/// machine (a task, stopped at the run's end).
+pub(super) fn copy_runs(
+    url: &str,
+    sessions: &std::path::Path,
+) -> Option<tokio::task::JoinHandle<()>> {
+    use crate::store::inbox::copying;
+    if let Err(e) = copying::join(sessions, url) {
+        crate::tell!("archbench: this run is not copied into the team store: {e}");
+        return None;
     }
-    let left = match Inbox::open(Some(url), sessions).await {
-        Ok(inbox) => inbox.replay(&queue, None).await.left,
-        Err(_) => queue.len(),
-    };
-    if left > 0 {
-        crate::tell!("archbench: {left} kept on this machine for the team store, which did not take them now: the next archbench here sends them (`archbench inbox sync` does at once)");
+    Some(tokio::spawn(copying::keep_copying(
+        url.to_string(),
+        sessions.to_path_buf(),
+        |away| {
+            if let Some(why) = away {
+                tracing::warn!("the run waits on this machine for the team store: {why}");
+            }
+        },
+    )))
+}
+
+/// At the run's end, what it kept for the team store (its audit records, a review left while
+/// the store was away) is sent, and the run copied whole; what cannot be is said, and stays for
+/// the next archbench here.
+pub(super) async fn send_what_is_owed(url: &str, sessions: &std::path::Path) {
+    use crate::store::inbox::{copying::Copier, queue::Queue, Inbox};
+    let queue = Queue::new(sessions, url);
+    if !queue.is_empty() {
+        let left = match Inbox::open(Some(url), sessions).await {
+            Ok(inbox) => inbox.replay(&queue, None).await.left,
+            Err(_) => queue.len(),
+        };
+        if left > 0 {
+            crate::tell!("archbench: {left} kept on this machine for the team store, which did not take them now: the next archbench here sends them (`archbench inbox sync` does at once)");
+        }
+    }
+    if let Err(e) = Copier::new(url, sessions).pass().await {
+        crate::tell!("archbench: the run is kept on this machine, not yet in the team's history ({e}): the next archbench here sends it (`archbench inbox sync` does at once)");
     }
 }
 

@@ -180,7 +180,13 @@ enum StepEnd {
 /// policy approves; returns the exit code.
 pub async fn run(job: HeadlessRun, provider: Arc<dyn Provider>) -> i32 {
     let (url, sessions) = (job.store_url.clone(), job.sessions.clone());
+    let copying = url
+        .as_deref()
+        .and_then(|url| inbox::copy_runs(url, &sessions));
     let code = run_chain(job, provider).await;
+    if let Some(task) = copying {
+        task.abort();
+    }
     if let Some(url) = url {
         inbox::send_what_is_owed(&url, &sessions).await;
     }

@@ -2,6 +2,7 @@
 //! session store every moment, with its own connection (WAL lets it read while the other writes),
 //! and reports what is new — a run started, pieces of its answer, its end, the review's events.
 
+use super::inbox::PgInbox;
 use super::outcomes::Outcome;
 use super::sessions::{EventRow, Store, Watched};
 use std::path::PathBuf;
@@ -48,13 +49,13 @@ pub async fn follow(
     every: Duration,
     send: impl Fn(Watch) -> bool + Send + 'static,
 ) {
-    let mut store: Option<Store> = None;
+    let mut store: Option<Local> = None;
     let mut followed = Followed::default();
     let mut troubled = false;
     loop {
         if store.is_none() {
             match Store::open(&path) {
-                Ok(s) => store = Some(s),
+                Ok(s) => store = Some(Local(std::sync::Mutex::new(s))),
                 Err(e) if !troubled => {
                     troubled = true;
                     if !send(Watch::Trouble(e.to_string())) {
@@ -65,7 +66,7 @@ pub async fn follow(
             }
         }
         if let Some(s) = &store {
-            if !look(s, session.as_deref(), &mut followed, &send) {
+            if !look(s, session.as_deref(), &mut followed, &send).await {
                 return;
             }
         }
@@ -73,14 +74,127 @@ pub async fn follow(
     }
 }
 
+/// Follows the session whose id starts with `session` in the team's history at `url`, from any
+/// machine: a look each time a run's copy is announced (NOTIFY, no polling), and when the
+/// connection that listens is made again (what was announced meanwhile was not heard).
+pub async fn follow_team(
+    url: String,
+    session: Option<String>,
+    send: impl Fn(Watch) -> bool + Send + 'static,
+) {
+    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    // A first look at once: a store that does not answer is said now, not never.
+    let _ = heard_tx.send(());
+    let listen_url = url.clone();
+    let listener = tokio::spawn(async move {
+        let _ =
+            crate::store::inbox::listen_on(&listen_url, crate::store::inbox::SESSIONS, move || {
+                heard_tx.send(()).is_ok()
+            })
+            .await;
+    });
+    let mut team: Option<PgInbox> = None;
+    let mut followed = Followed::default();
+    let mut troubled = false;
+    while heard.recv().await.is_some() {
+        // Announcements that came together need one look.
+        while heard.try_recv().is_ok() {}
+        if team.is_none() {
+            match PgInbox::connect(&url).await {
+                Ok(t) => team = Some(t),
+                Err(e) => {
+                    if !troubled {
+                        troubled = true;
+                        if !send(Watch::Trouble(e)) {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+            }
+        }
+        if let Some(t) = &team {
+            if !look(t, session.as_deref(), &mut followed, &send).await {
+                break;
+            }
+        }
+    }
+    listener.abort();
+}
+
+/// What a watch reads of a run: this machine's session store or the team's history.
+pub(crate) trait Followable {
+    async fn latest(&self, session: Option<&str>) -> Result<Option<Watched>, String>;
+    async fn pieces_after(&self, id: i64, after: Option<i64>)
+        -> Result<Vec<(i64, String)>, String>;
+    async fn events_after(&self, id: i64, after: i64) -> Result<Vec<(i64, EventRow)>, String>;
+    async fn outcome_of_run(&self, id: i64) -> Result<Option<Outcome>, String>;
+}
+
+/// This machine's store behind a lock: a connection cannot be shared between threads, and the
+/// watch is a task that may move between them (the lock is held for one read, never across a
+/// wait).
+struct Local(std::sync::Mutex<Store>);
+
+impl Local {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, super::sessions::StoreError>,
+    ) -> Result<T, String> {
+        let store = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&store).map_err(|e| e.to_string())
+    }
+}
+
+impl Followable for Local {
+    async fn latest(&self, session: Option<&str>) -> Result<Option<Watched>, String> {
+        self.read(|s| s.latest_of_session(session))
+    }
+    async fn pieces_after(
+        &self,
+        id: i64,
+        after: Option<i64>,
+    ) -> Result<Vec<(i64, String)>, String> {
+        self.read(|s| s.pieces_after(id, after))
+    }
+    async fn events_after(&self, id: i64, after: i64) -> Result<Vec<(i64, EventRow)>, String> {
+        self.read(|s| s.events_after(id, after))
+    }
+    async fn outcome_of_run(&self, id: i64) -> Result<Option<Outcome>, String> {
+        self.read(|s| s.outcome_of_run(id))
+    }
+}
+
+impl Followable for PgInbox {
+    async fn latest(&self, session: Option<&str>) -> Result<Option<Watched>, String> {
+        self.latest_of_session(session).await
+    }
+    async fn pieces_after(
+        &self,
+        id: i64,
+        after: Option<i64>,
+    ) -> Result<Vec<(i64, String)>, String> {
+        PgInbox::pieces_after(self, id, after).await
+    }
+    async fn events_after(&self, id: i64, after: i64) -> Result<Vec<(i64, EventRow)>, String> {
+        PgInbox::events_after(self, id, after).await
+    }
+    async fn outcome_of_run(&self, id: i64) -> Result<Option<Outcome>, String> {
+        PgInbox::outcome_of_run(self, id).await
+    }
+}
+
 /// One look at the store; false once the watcher is gone.
-fn look(
-    store: &Store,
+async fn look(
+    store: &impl Followable,
     session: Option<&str>,
     at: &mut Followed,
     send: &impl Fn(Watch) -> bool,
 ) -> bool {
-    let Ok(Some(latest)) = store.latest_of_session(session) else {
+    let Ok(Some(latest)) = store.latest(session).await else {
         return true;
     };
     if at.run.as_ref().map(|r| r.id) != Some(latest.id) {
@@ -93,7 +207,7 @@ fn look(
         }
     }
     let id = latest.id;
-    if let Ok(pieces) = store.pieces_after(id, at.seq) {
+    if let Ok(pieces) = store.pieces_after(id, at.seq).await {
         if let Some((last, _)) = pieces.last() {
             at.seq = Some(*last);
             let texts = pieces.into_iter().map(|(_, t)| t).collect();
@@ -104,7 +218,7 @@ fn look(
     }
     if !at.ended && latest.status != "running" {
         // Pieces written just before the end may land after this look's read: read again.
-        if let Ok(rest) = store.pieces_after(id, at.seq) {
+        if let Ok(rest) = store.pieces_after(id, at.seq).await {
             if let Some((last, _)) = rest.last() {
                 at.seq = Some(*last);
                 if !send(Watch::Pieces(rest.into_iter().map(|(_, t)| t).collect())) {
@@ -120,7 +234,7 @@ fn look(
             return false;
         }
     }
-    if let Ok(events) = store.events_after(id, at.event) {
+    if let Ok(events) = store.events_after(id, at.event).await {
         if let Some((last, _)) = events.last() {
             at.event = *last;
             if !send(Watch::Events(events.into_iter().map(|(_, e)| e).collect())) {
@@ -128,7 +242,7 @@ fn look(
             }
         }
     }
-    if let Ok(Some(outcome)) = store.outcome_of_run(id) {
+    if let Ok(Some(outcome)) = store.outcome_of_run(id).await {
         if at.outcome.as_ref() != Some(&outcome) {
             at.outcome = Some(outcome.clone());
             if !send(Watch::Outcome(Box::new(outcome))) {
@@ -172,4 +286,44 @@ pub async fn shared_comments(
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// The comments people watching from any machine share on the runs of workbench `instance`
+/// through the team store at `url`: read when one is announced (NOTIFY), and when the
+/// connection that listens is made again; each sent once through `send` with its run's key,
+/// until `send` says the workbench is gone.
+pub async fn shared_comments_in_team(
+    url: String,
+    instance: String,
+    send: impl Fn(String, crate::review::comments::Comment) -> bool + Send + 'static,
+) {
+    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let listen_url = url.clone();
+    let listener = tokio::spawn(async move {
+        let _ =
+            crate::store::inbox::listen_on(&listen_url, crate::store::inbox::COMMENTS, move || {
+                heard_tx.send(()).is_ok()
+            })
+            .await;
+    });
+    let mut team: Option<PgInbox> = None;
+    let mut after = 0;
+    'heard: while heard.recv().await.is_some() {
+        while heard.try_recv().is_ok() {}
+        if team.is_none() {
+            team = PgInbox::connect(&url).await.ok();
+        }
+        let Some(t) = &team else { continue };
+        if let Ok(rows) = t.shared_comments(&instance, after).await {
+            for (id, key, data) in rows {
+                after = id;
+                if let Ok(comment) = serde_json::from_value(data) {
+                    if !send(key, comment) {
+                        break 'heard;
+                    }
+                }
+            }
+        }
+    }
+    listener.abort();
 }

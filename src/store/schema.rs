@@ -146,6 +146,23 @@ pub(super) const MIGRATIONS: &[&str] = &[
         queued_at TEXT NOT NULL
     );
     CREATE INDEX team_queue_store ON team_queue(store, seq);",
+    // 8: the runs this machine copies into a team store: since when it does (runs from before
+    // stay on this machine), and how far each run has been copied — its end, its last piece,
+    // event and outcome — so a copy interrupted (the store away, the process gone) goes on
+    // from there, and a run that has not changed is not sent again.
+    "CREATE TABLE team_joined (
+        store TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE team_sent (
+        store TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        ended INTEGER NOT NULL,
+        piece INTEGER NOT NULL,
+        event INTEGER NOT NULL,
+        outcome INTEGER NOT NULL,
+        PRIMARY KEY (store, run_id)
+    );",
 ];
 
 /// The version that brought outcomes and the answers' hashes.

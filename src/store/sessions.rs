@@ -83,7 +83,34 @@ pub struct RunSummary {
     pub outcome: Option<super::outcomes::Outcome>,
 }
 
+/// A brief's first line that says something, as a listing shows it.
+pub fn first_line(brief: &str) -> String {
+    brief
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .chars()
+        .take(80)
+        .collect()
+}
+
 impl RunSummary {
+    /// The listing's line of `run`, whose answer is `bytes` long.
+    pub fn of(run: &RunDetail, bytes: i64) -> RunSummary {
+        RunSummary {
+            id: run.id,
+            started_at: run.started_at.clone(),
+            role_id: run.role_id.clone(),
+            model: run.model.clone(),
+            attempt: run.attempt,
+            status: run.status.clone(),
+            brief_first_line: first_line(&run.brief),
+            bytes,
+            envelope_id: run.envelope_id.clone(),
+            outcome: run.outcome.clone(),
+        }
+    }
+
     /// Its outcome, else `pending` or how it ended (see [`super::outcomes::run_state`]).
     pub fn state(&self) -> String {
         super::outcomes::run_state(
@@ -95,7 +122,7 @@ impl RunSummary {
 }
 
 /// A run with everything kept about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RunDetail {
     pub id: i64,
     pub session_id: String,
@@ -155,7 +182,7 @@ pub struct Watched {
     pub feedback: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct EventRow {
     pub at: String,
     pub kind: String,
@@ -167,7 +194,7 @@ pub struct Store {
     path: String,
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -558,6 +585,10 @@ pub(crate) fn process_alive(pid: i64) -> bool {
 
 #[path = "sessions_query.rs"]
 mod query;
+
+#[path = "sessions_copied.rs"]
+mod copied;
+pub use copied::{Progress, RunCopy};
 
 pub use super::outcomes::{AnswerId, Outcome, OutcomeKind};
 

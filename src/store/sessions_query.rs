@@ -355,13 +355,7 @@ pub(super) fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<RunSummary> {
         model: r.get(3)?,
         attempt: r.get(4)?,
         status: r.get(5)?,
-        brief_first_line: brief
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .chars()
-            .take(80)
-            .collect(),
+        brief_first_line: super::first_line(&brief),
         bytes: r.get(7)?,
         envelope_id,
         outcome,

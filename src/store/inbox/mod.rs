@@ -10,6 +10,7 @@
 
 mod act;
 mod connect;
+pub mod copying;
 mod postgres;
 pub mod queue;
 mod sqlite;
@@ -20,7 +21,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 pub use act::{Act, Done};
-pub use postgres::PgInbox;
+pub use postgres::{listen_on, PgInbox, TeamRun, COMMENTS, SESSIONS};
 pub use sqlite::SqliteInbox;
 
 /// A lease is renewed this often while the reviewer works (a third of its length: two renewals

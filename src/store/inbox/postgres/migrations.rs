@@ -50,6 +50,48 @@ const MIGRATIONS: &[&str] = &[
         BEGIN RAISE EXCEPTION 'the audit chain is append-only'; END $$;
     CREATE TRIGGER archbench_audit_append_only BEFORE UPDATE OR DELETE ON archbench_audit
         FOR EACH ROW EXECUTE FUNCTION archbench_audit_append_only();",
+    // The team's history: each machine's runs as it copies them (`key` names a run across
+    // machines), their answers in pieces while they stream, their review's events. `ended`,
+    // `piece`, `event` and `outcome` only grow on the machine that ran it; a copy whose are
+    // smaller than the row's is older than what the row holds, and is not taken.
+    "CREATE TABLE archbench_runs (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        key text NOT NULL UNIQUE,
+        machine text NOT NULL,
+        session_id text NOT NULL,
+        started_at text NOT NULL,
+        detail jsonb NOT NULL,
+        answer text,
+        ended boolean NOT NULL,
+        piece bigint NOT NULL,
+        event bigint NOT NULL,
+        outcome bigint NOT NULL
+    );
+    CREATE INDEX archbench_runs_started ON archbench_runs (started_at DESC, id DESC);
+    CREATE INDEX archbench_runs_session ON archbench_runs (session_id text_pattern_ops);
+    CREATE TABLE archbench_transcript (
+        run bigint NOT NULL REFERENCES archbench_runs (id),
+        seq bigint NOT NULL,
+        text text NOT NULL,
+        PRIMARY KEY (run, seq)
+    );
+    CREATE TABLE archbench_run_events (
+        run bigint NOT NULL REFERENCES archbench_runs (id),
+        seq bigint NOT NULL,
+        at text NOT NULL,
+        kind text NOT NULL,
+        data jsonb NOT NULL,
+        PRIMARY KEY (run, seq)
+    );
+    -- What people watching a run write about it, from any machine: the workbench that drives
+    -- the run (its key begins with the workbench's id) picks them up.
+    CREATE TABLE archbench_shared_comments (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        run_key text NOT NULL,
+        at text NOT NULL,
+        data jsonb NOT NULL
+    );
+    CREATE INDEX archbench_shared_comments_run ON archbench_shared_comments (run_key text_pattern_ops);",
 ];
 
 /// Applies the migrations this store lacks, one transaction each, under an advisory lock.

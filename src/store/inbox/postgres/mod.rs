@@ -18,6 +18,12 @@ use tokio_postgres::Client;
 /// The channel a new review is announced on (its id as the payload).
 pub const CHANNEL: &str = "archbench_inbox";
 
+/// The channel a run's copy is announced on (its session's id as the payload).
+pub const SESSIONS: &str = "archbench_sessions";
+
+/// The channel a watcher's comment is announced on (its run's key as the payload).
+pub const COMMENTS: &str = "archbench_comments";
+
 pub struct PgInbox {
     config: tokio_postgres::Config,
     /// The connection acts are written on, one transaction at a time (a transaction needs a
@@ -43,6 +49,42 @@ macro_rules! retried {
         }
     }};
 }
+
+/// `$body` run on the writing connection `$c` (made when first needed), once more on a new
+/// connection if the store dropped it; a store still away is said with
+/// [`super::queue::UNREACHABLE`], so what was to be written is kept for later.
+macro_rules! on_writer {
+    ($self:ident, |$c:ident| $body:expr) => {{
+        let mut slot = $self.writer.lock().await;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            if slot.as_ref().is_none_or(Client::is_closed) {
+                *slot = Some(open(&$self.config).await?);
+            }
+            let Some($c) = slot.as_mut() else {
+                continue;
+            };
+            match $body {
+                Err(Failed::Sql(e)) if dropped(&e) && tries < 2 => *slot = None,
+                Err(Failed::Sql(e)) if dropped(&e) => {
+                    *slot = None;
+                    break Err(format!(
+                        "{}: {}",
+                        crate::store::inbox::queue::UNREACHABLE,
+                        sql_error(e)
+                    ));
+                }
+                Err(Failed::Sql(e)) => break Err(sql_error(e)),
+                Err(Failed::Chain(e)) => break Err(e),
+                Ok(done) => break Ok(done),
+            }
+        }
+    }};
+}
+
+mod sessions;
+pub use sessions::TeamRun;
 
 const COLUMNS: &str = "id, role_id, title, decision, check_summary, created_at, origin_who, \
                        origin_how, status, claimed_by, claimed_at, lease_until";
@@ -129,11 +171,20 @@ fn config(url: &str) -> Result<tokio_postgres::Config, String> {
 /// until `heard` returns false. A connection lost (the store restarting) is made again, a second
 /// later, and `heard` is told then too: what was enqueued meanwhile was not announced to it.
 pub async fn listen(url: &str, heard: impl Fn() -> bool + Send + 'static) -> Result<(), String> {
+    listen_on(url, CHANNEL, heard).await
+}
+
+/// Tells `heard` of each notification on `channel`, as [`listen`] does.
+pub async fn listen_on(
+    url: &str,
+    channel: &str,
+    heard: impl Fn() -> bool + Send + 'static,
+) -> Result<(), String> {
     let config = config(url)?;
     loop {
         if let Ok((client, mut notified)) = super::connect::connect(&config).await {
             if client
-                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                .batch_execute(&format!("LISTEN {channel}"))
                 .await
                 .is_ok()
             {
@@ -193,27 +244,7 @@ impl PgInbox {
     /// dropped it: a transaction not committed took no effect, and one whose commit went
     /// unanswered is found done (every act can be run twice and takes effect once).
     pub(super) async fn write(&self, act: &Act) -> Result<Option<Done>, String> {
-        let mut slot = self.writer.lock().await;
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            if slot.as_ref().is_none_or(Client::is_closed) {
-                *slot = Some(open(&self.config).await?);
-            }
-            let Some(client) = slot.as_mut() else {
-                continue;
-            };
-            match write_once(client, act).await {
-                Err(Failed::Sql(e)) if dropped(&e) && tries < 2 => *slot = None,
-                Err(Failed::Sql(e)) if dropped(&e) => {
-                    *slot = None;
-                    return Err(format!("{}: {}", super::queue::UNREACHABLE, sql_error(e)));
-                }
-                Err(Failed::Sql(e)) => return Err(sql_error(e)),
-                Err(Failed::Chain(e)) => return Err(e),
-                Ok(done) => return Ok(done),
-            }
-        }
+        on_writer!(self, |client| write_once(client, act).await)
     }
 
     /// The chain's lines in order, and its head.
