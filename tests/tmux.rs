@@ -1014,6 +1014,81 @@ fn a_watchers_comment_reaches_the_reviewer_named_by_its_author() {
     );
 }
 
+/// Two machines sharing a team store: a reviewer's workbench on one, `archbench watch` on the
+/// other follows her session live from the team's history, and the watcher's comment reaches
+/// her workbench, named by its author.
+#[test]
+fn a_session_on_one_machine_is_watched_and_commented_on_from_another() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let url = runtime.block_on(common::pg::fresh_database());
+    let server = Server::start(vec![Reply::Stream(split(
+        &openai_sse(ANSWER, 3, "stop"),
+        40,
+    ))]);
+    let (ada_machine, bea_machine) = (Home::new(), Home::new());
+    let on = |home: &Home, user: &str, args: &str| {
+        home.shell_with(
+            &[],
+            &[
+                ("TERM", "xterm-256color"),
+                ("USER", user),
+                ("LOGNAME", user),
+            ],
+            &format!("{args} --store-url '{url}'"),
+        )
+    };
+    let reviewer = Tmux::start(
+        &on(
+            &ada_machine,
+            "ada",
+            &format!(
+                "--provider openai --base-url {} --model m --outbox {}/outbox",
+                server.base_url(),
+                ada_machine.path().display()
+            ),
+        ),
+        110,
+        32,
+    );
+    reviewer.wait_for("No answer yet");
+    reviewer.text("Design the data layer.");
+    reviewer.keys(&["C-s"]);
+    reviewer.wait_for("Decision: ambiguous");
+
+    // The run reaches the team's history a moment after it streamed: bea's machine asks until
+    // it is there (bounded), as a person would run `sessions list` again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let listed = bea_machine
+            .command()
+            .args(["sessions", "list", "--json", "--store-url", &url])
+            .output()
+            .unwrap();
+        let rows: Vec<serde_json::Value> =
+            serde_json::from_slice(&listed.stdout).unwrap_or_default();
+        if rows.iter().any(|r| r["status"] == "complete") {
+            assert!(rows[0]["machine"].as_str().unwrap().starts_with("ada@"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never reached the team's history: {}",
+            String::from_utf8_lossy(&listed.stderr)
+        );
+    }
+    let watcher = Tmux::start(&on(&bea_machine, "bea", "watch"), 110, 32);
+    let seen = watcher.wait_for("Decision: ambiguous");
+    assert!(seen.contains("CREATE TABLE tenant"), "{seen}");
+    watcher.keys(&["BTab", "BTab", "g", "m", "j", "j", "j", "j", "j", "Enter"]);
+    watcher.wait_for("Comment on line 6");
+    watcher.text("Use an identity column.");
+    watcher.keys(&["Enter"]);
+    watcher.wait_for("sent to the reviewer");
+
+    let screen = reviewer.wait_for("bea commented on line 6 of attempt 1");
+    assert!(screen.contains("Use an identity column."), "{screen}");
+}
+
 /// Two terminals: a pipeline's headless run leaves its review in the inbox and exits 12; the
 /// reviewer, with `archbench inbox` open in the other, reads the inbox again, opens the review
 /// (claiming it), and hands it off with Enter; the inbox is then empty.
