@@ -149,10 +149,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 8: the runs this machine copies into a team store: since when it does (runs from before
     // stay on this machine), and how far each run has been copied — its end, its last piece,
     // event and outcome — so a copy interrupted (the store away, the process gone) goes on
-    // from there, and a run that has not changed is not sent again.
+    // from there, and a run that has not changed is not sent again. The marks are the last
+    // run, event and outcome every copy had taken in: only what came after them, and runs
+    // still running when last copied, are looked at again.
     "CREATE TABLE team_joined (
         store TEXT PRIMARY KEY,
-        at TEXT NOT NULL
+        at TEXT NOT NULL,
+        run_mark INTEGER NOT NULL,
+        event_mark INTEGER NOT NULL,
+        outcome_mark INTEGER NOT NULL
     );
     CREATE TABLE team_sent (
         store TEXT NOT NULL,

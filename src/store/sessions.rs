@@ -588,7 +588,7 @@ mod query;
 
 #[path = "sessions_copied.rs"]
 mod copied;
-pub use copied::{Progress, RunCopy};
+pub use copied::{Marks, Progress, RunCopy};
 
 pub use super::outcomes::{AnswerId, Outcome, OutcomeKind};
 

@@ -29,6 +29,19 @@ pub struct RunCopy {
     pub since: Progress,
 }
 
+/// The newest run, event and outcome of the store.
+const MARKS: &str =
+    "coalesce((SELECT max(id) FROM runs), 0), coalesce((SELECT max(id) FROM events), 0),
+    coalesce((SELECT max(id) FROM outcomes), 0)";
+
+/// Where a pass began: the newest run, event and outcome it could see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marks {
+    pub run: i64,
+    pub event: i64,
+    pub outcome: i64,
+}
+
 /// A run's progress: four columns read from its row in `runs`.
 const PROGRESS: &str = "runs.status != 'running',
     coalesce((SELECT max(seq) FROM transcript t WHERE t.run_id = runs.id), -1),
@@ -52,15 +65,49 @@ impl Store {
         let sql = self.sql();
         self.conn
             .execute(
-                "INSERT INTO team_joined (store, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                &format!(
+                    "INSERT INTO team_joined (store, at, run_mark, event_mark, outcome_mark)
+                     SELECT ?1, ?2, {MARKS} ON CONFLICT DO NOTHING"
+                ),
                 params![store, super::ts(Utc::now())],
             )
             .map(|_| ())
             .map_err(sql)
     }
 
+    /// The last run, event and outcome written so far: a pass's marks, read before it looks.
+    pub fn marks(&self) -> Result<Marks, StoreError> {
+        let sql = self.sql();
+        self.conn
+            .query_row(&format!("SELECT {MARKS}"), [], |r| {
+                Ok(Marks {
+                    run: r.get(0)?,
+                    event: r.get(1)?,
+                    outcome: r.get(2)?,
+                })
+            })
+            .map_err(sql)
+    }
+
+    /// Notes that every run, event and outcome up to `marks` is in `store` (a pass sent all it
+    /// found): the next passes look only after them.
+    pub fn marks_copied(&self, store: &str, marks: Marks) -> Result<(), StoreError> {
+        let sql = self.sql();
+        self.conn
+            .execute(
+                "UPDATE team_joined SET run_mark = max(run_mark, ?2),
+                    event_mark = max(event_mark, ?3), outcome_mark = max(outcome_mark, ?4)
+                 WHERE store = ?1",
+                params![store, marks.run, marks.event, marks.outcome],
+            )
+            .map(|_| ())
+            .map_err(sql)
+    }
+
     /// Up to `limit` runs to copy into `store`, oldest first: those it has not seen, and those
-    /// that moved on since their last copy (none before [`Self::join_team`]).
+    /// that moved on since their last copy (none before [`Self::join_team`]). Only runs after
+    /// the marks, with events or outcomes after them, or running when last copied are looked
+    /// at: a long history costs a pass nothing.
     pub fn runs_to_copy(
         &self,
         store: &str,
@@ -75,6 +122,12 @@ impl Store {
                         coalesce(s.event, 0), coalesce(s.outcome, 0), s.run_id IS NULL
                  FROM runs JOIN team_joined j ON j.store = ?1 AND runs.started_at >= j.at
                  LEFT JOIN team_sent s ON s.store = ?1 AND s.run_id = runs.id
+                 WHERE runs.id IN (
+                    SELECT id FROM runs WHERE id > j.run_mark
+                    UNION SELECT run_id FROM team_sent WHERE store = ?1 AND ended = 0
+                    UNION SELECT run_id FROM events WHERE id > j.event_mark
+                    UNION SELECT r.id FROM outcomes o JOIN runs r ON r.chain_id = o.chain_id
+                        WHERE o.id > j.outcome_mark)
                  ORDER BY runs.id"
             ))
             .map_err(&sql)?;

@@ -275,3 +275,60 @@ fn a_listed_runs_size_is_in_bytes_as_its_column_says() {
     store.end_run(id, &end()).unwrap();
     assert_eq!(store.list(1).unwrap()[0].bytes, 27);
 }
+
+#[test]
+fn a_team_copy_looks_again_only_at_runs_that_moved_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let before = store.begin_run(&new_run("w:0", "before joining")).unwrap();
+    store.join_team("team").unwrap();
+    let now = |key: &str| NewRun {
+        started_at: Utc::now(),
+        ..new_run(key, "after joining")
+    };
+    let (done, running) = (
+        store.begin_run(&now("w:1")).unwrap(),
+        store.begin_run(&now("w:2")).unwrap(),
+    );
+    store.append(done, &["answer".into()]).unwrap();
+    store.end_run(done, &end()).unwrap();
+    let copy_all = |store: &Store| {
+        let marks = store.marks().unwrap();
+        for (id, since) in store.runs_to_copy("team", 10).unwrap() {
+            let copy = store.copy_of(id, since).unwrap().unwrap();
+            store.copied("team", id, copy.progress).unwrap();
+        }
+        store.marks_copied("team", marks).unwrap();
+    };
+    let ids = |store: &Store| -> Vec<i64> {
+        store
+            .runs_to_copy("team", 10)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    };
+    assert_eq!(
+        ids(&store),
+        [done, running],
+        "not the run from before joining"
+    );
+    copy_all(&store);
+    assert!(ids(&store).is_empty(), "nothing moved on");
+    // An event on the ended run, the running one's end: each looked at again, once.
+    store
+        .event(Some(done), Utc::now(), "handed_off", &serde_json::json!({}))
+        .unwrap();
+    store.end_run(running, &end()).unwrap();
+    store
+        .event(
+            Some(before),
+            Utc::now(),
+            "handed_off",
+            &serde_json::json!({}),
+        )
+        .unwrap();
+    assert_eq!(ids(&store), [done, running]);
+    copy_all(&store);
+    assert!(ids(&store).is_empty());
+}

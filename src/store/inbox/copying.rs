@@ -73,10 +73,21 @@ impl Copier {
         let Some(team) = &self.team else {
             return (store, Ok(0));
         };
+        let marks = match store.marks() {
+            Ok(marks) => marks,
+            Err(e) => return (store, Err(e.to_string())),
+        };
         let mut sent = 0;
         loop {
             let changed = match store.runs_to_copy(&self.url, BATCH) {
-                Ok(changed) if changed.is_empty() => return (store, Ok(sent)),
+                Ok(changed) if changed.is_empty() => {
+                    // Everything up to the marks is in: the next pass looks after them.
+                    let marked = store
+                        .marks_copied(&self.url, marks)
+                        .map(|()| sent)
+                        .map_err(|e| e.to_string());
+                    return (store, marked);
+                }
                 Ok(changed) => changed,
                 Err(e) => return (store, Err(e.to_string())),
             };
