@@ -456,7 +456,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub check: bool,
     /// The inbox's figures instead: 10,000 pending reviews listed and one opened (PostgreSQL and
-    /// SQLite), 8 producers and 4 reviewers on one PostgreSQL for --seconds, NOTIFY's latency.
+    /// SQLite), 8 producers and 4 reviewers on one PostgreSQL for --seconds, NOTIFY's latency, a
+    /// watched session's latency across machines.
     #[arg(long)]
     pub inbox: bool,
     /// With --inbox: how long the producers and reviewers run.

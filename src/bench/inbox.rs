@@ -1,6 +1,7 @@
 //! The inbox's figures (issue 16): 10,000 pending reviews listed and one opened, in both stores;
 //! 8 producers and 4 reviewers on one PostgreSQL for a while, every review handed off exactly
-//! once, with the claim's latency; a review enqueued on one connection heard on another (NOTIFY).
+//! once, with the claim's latency; a review enqueued on one connection heard on another (NOTIFY);
+//! a piece of an answer on one machine seen by a watcher following through the team store.
 //! The PostgreSQL is a throwaway server, started by the same code the check uses.
 
 use super::ms;
@@ -256,6 +257,75 @@ async fn heard(url: &str) -> Result<(Duration, Duration), String> {
     Ok((median(latencies), max))
 }
 
+/// A piece of an answer committed to one machine's session store, seen by a watcher following
+/// the session through the team store (copied, announced, read): 30 times, a little apart.
+async fn followed(url: &str) -> Result<(Duration, Duration), String> {
+    use crate::store::follow::{follow_team, Watch};
+    use crate::store::inbox::copying::{join, keep_copying};
+    use crate::store::sessions::{NewRun, Store};
+    let dir = std::env::temp_dir().join(format!("archbench-bench-{}", uuid::Uuid::new_v4()));
+    let path = dir.join("sessions.db");
+    join(&path, url)?;
+    let copying = tokio::spawn(keep_copying(url.to_string(), path.clone(), |_| {}));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let follower = tokio::spawn(follow_team(
+        url.to_string(),
+        Some("bench-follow".into()),
+        move |w| tx.send((Instant::now(), w)).is_ok(),
+    ));
+    let measured = async {
+        let mut store = Store::open(&path).map_err(|e| e.to_string())?;
+        let run = NewRun {
+            key: "bench-follow:1".into(),
+            session_id: "bench-follow".into(),
+            chain_id: uuid::Uuid::now_v7().to_string(),
+            parent_id: None,
+            role_id: "database_architect".into(),
+            prompt_sha256: String::new(),
+            provider: crate::provider::ProviderInfo {
+                kind: "bench".into(),
+                model: "none".into(),
+                endpoint: String::new(),
+            },
+            parameters: crate::provider::Params::default(),
+            brief: "# Followed".into(),
+            attempt: 1,
+            feedback: None,
+            reviewer: "bench".into(),
+            started_at: Utc::now(),
+        };
+        let id = store.begin_run(&run).map_err(|e| e.to_string())?;
+        let mut latencies = Vec::new();
+        for i in 0..31 {
+            let sent = Instant::now();
+            let piece = format!("piece {i}\n");
+            store
+                .append(id, std::slice::from_ref(&piece))
+                .map_err(|e| e.to_string())?;
+            let at = loop {
+                match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+                    Ok(Some((at, Watch::Pieces(p)))) if p.concat().ends_with(&piece) => break at,
+                    Ok(Some(_)) => {}
+                    _ => return Err("a piece was never seen by the watcher".to_string()),
+                }
+            };
+            // The first includes the watch finding the run.
+            if i > 0 {
+                latencies.push(at - sent);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(latencies)
+    }
+    .await;
+    follower.abort();
+    copying.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+    let latencies = measured?;
+    let max = latencies.iter().max().copied().unwrap_or_default();
+    Ok((median(latencies), max))
+}
+
 pub fn run(seconds: u64, progress: impl Fn(&str)) -> Result<String, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -317,6 +387,12 @@ pub fn run(seconds: u64, progress: impl Fn(&str)) -> Result<String, String> {
         Inbox::open(Some(&url), std::path::Path::new("/x")).await?;
         let (typical, worst) = heard(&url).await?;
         out.push_str(&format!("| I4 enqueued → heard in another inbox (NOTIFY), median / max of 30 | {} / {} | ≤ 1 s | {} |\n", ms(typical), ms(worst), mark(worst <= Duration::from_secs(1))));
+
+        progress("a piece of an answer on one machine, seen by a watcher on another, 30 times…");
+        let url = database(&server, "bench_follow").await?;
+        Inbox::open(Some(&url), std::path::Path::new("/x")).await?;
+        let (typical, worst) = followed(&url).await?;
+        out.push_str(&format!("| I5 a piece committed on one machine → seen by `watch` on another (copied, NOTIFY), median / max of 30 | {} / {} | ≤ 1 s | {} |\n", ms(typical), ms(worst), mark(worst <= Duration::from_secs(1))));
         Ok(out)
     })
 }
