@@ -124,19 +124,12 @@ pub async fn run_watch(
 /// `archbench sessions` and `watch` read them there). The replayer of what is kept for the team
 /// store says when it is away; this only logs it.
 fn copy_runs(url: &str, sessions: &std::path::Path) -> Option<tokio::task::JoinHandle<()>> {
-    use crate::store::inbox::copying;
-    if let Err(e) = copying::join(sessions, url) {
-        tracing::warn!("runs are not copied into the team store: {e}");
-        return None;
-    }
-    Some(tokio::spawn(copying::keep_copying(
-        url.to_string(),
-        sessions.to_path_buf(),
-        |away| match away {
-            Some(why) => tracing::warn!("runs wait on this machine for the team store: {why}"),
-            None => tracing::info!("the team store takes this machine's runs again"),
-        },
-    )))
+    crate::store::inbox::copying::start(url, sessions, |away| match away {
+        Some(why) => tracing::warn!("runs wait on this machine for the team store: {why}"),
+        None => tracing::info!("the team store takes this machine's runs again"),
+    })
+    .map_err(|e| tracing::warn!("runs are not copied into the team store: {e}"))
+    .ok()
 }
 
 /// How the workbench starts besides its state.

@@ -13,20 +13,13 @@ pub(super) fn copy_runs(
     url: &str,
     sessions: &std::path::Path,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    use crate::store::inbox::copying;
-    if let Err(e) = copying::join(sessions, url) {
-        crate::tell!("archbench: this run is not copied into the team store: {e}");
-        return None;
-    }
-    Some(tokio::spawn(copying::keep_copying(
-        url.to_string(),
-        sessions.to_path_buf(),
-        |away| {
-            if let Some(why) = away {
-                tracing::warn!("the run waits on this machine for the team store: {why}");
-            }
-        },
-    )))
+    crate::store::inbox::copying::start(url, sessions, |away| {
+        if let Some(why) = away {
+            tracing::warn!("the run waits on this machine for the team store: {why}");
+        }
+    })
+    .map_err(|e| crate::tell!("archbench: this run is not copied into the team store: {e}"))
+    .ok()
 }
 
 /// At the run's end, what it kept for the team store (its audit records, a review left while

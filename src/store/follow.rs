@@ -74,6 +74,27 @@ pub async fn follow(
     }
 }
 
+/// A task listening on `channel` of the team store at `url`, and what it hears: once at once (a
+/// first look: a store that does not answer is found out now, not never), once for each
+/// announcement, and once each time the listening connection is made again (what was announced
+/// meanwhile was not heard).
+fn announced(
+    url: &str,
+    channel: &'static str,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::mpsc::UnboundedReceiver<()>,
+) {
+    let (heard_tx, heard) = tokio::sync::mpsc::unbounded_channel();
+    let _ = heard_tx.send(());
+    let url = url.to_string();
+    let listener = tokio::spawn(async move {
+        let _ =
+            crate::store::inbox::listen_on(&url, channel, move || heard_tx.send(()).is_ok()).await;
+    });
+    (listener, heard)
+}
+
 /// Follows the session whose id starts with `session` in the team's history at `url`, from any
 /// machine: a look each time a run's copy is announced (NOTIFY, no polling), and when the
 /// connection that listens is made again (what was announced meanwhile was not heard).
@@ -82,17 +103,7 @@ pub async fn follow_team(
     session: Option<String>,
     send: impl Fn(Watch) -> bool + Send + 'static,
 ) {
-    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
-    // A first look at once: a store that does not answer is said now, not never.
-    let _ = heard_tx.send(());
-    let listen_url = url.clone();
-    let listener = tokio::spawn(async move {
-        let _ =
-            crate::store::inbox::listen_on(&listen_url, crate::store::inbox::SESSIONS, move || {
-                heard_tx.send(()).is_ok()
-            })
-            .await;
-    });
+    let (listener, mut heard) = announced(&url, crate::store::inbox::SESSIONS);
     let mut team: Option<PgInbox> = None;
     let mut followed = Followed::default();
     let mut troubled = false;
@@ -297,15 +308,7 @@ pub async fn shared_comments_in_team(
     instance: String,
     send: impl Fn(String, crate::review::comments::Comment) -> bool + Send + 'static,
 ) {
-    let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
-    let listen_url = url.clone();
-    let listener = tokio::spawn(async move {
-        let _ =
-            crate::store::inbox::listen_on(&listen_url, crate::store::inbox::COMMENTS, move || {
-                heard_tx.send(()).is_ok()
-            })
-            .await;
-    });
+    let (listener, mut heard) = announced(&url, crate::store::inbox::COMMENTS);
     let mut team: Option<PgInbox> = None;
     let mut after = 0;
     'heard: while heard.recv().await.is_some() {

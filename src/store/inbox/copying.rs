@@ -28,6 +28,21 @@ pub fn join(sessions: &Path, url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// Joins the team store `url` ([`join`]) and copies this machine's runs into it on a task of
+/// its own ([`keep_copying`]) until the task is aborted; `away` as there.
+pub fn start(
+    url: &str,
+    sessions: &Path,
+    away: impl Fn(Option<String>) + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    join(sessions, url)?;
+    Ok(tokio::spawn(keep_copying(
+        url.to_string(),
+        sessions.to_path_buf(),
+        away,
+    )))
+}
+
 /// Copies this machine's runs into one team store.
 pub struct Copier {
     url: String,
