@@ -1795,6 +1795,26 @@ async fn a_runs_copy_reaches_the_team_whole_once_and_never_goes_back() {
         .unwrap()
         .is_empty());
     assert!(team.search_runs("100%", 10).await.unwrap().is_empty());
+    // Its second attempt, asked for with feedback: the conversation reads both, in order.
+    let second = store
+        .begin_run(&archbench::store::sessions::NewRun {
+            attempt: 2,
+            chain_id: "chain-w1:1".into(),
+            feedback: Some("and the indexes?".into()),
+            ..team_run("w1:2", "s-team", "# Ledger\nfor 40 tenants")
+        })
+        .unwrap();
+    store.end_run(second, &ended()).unwrap();
+    assert_eq!(copier.pass().await.unwrap(), 1);
+    let newest = team.runs(1).await.unwrap()[0].run.id;
+    let conversation = team.conversation(newest).await.unwrap();
+    assert_eq!(
+        conversation
+            .iter()
+            .map(|r| (r.id, r.attempt))
+            .collect::<Vec<_>>(),
+        [(team_id, 1), (newest, 2)]
+    );
 }
 
 #[tokio::test]

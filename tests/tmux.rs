@@ -1087,6 +1087,25 @@ fn a_session_on_one_machine_is_watched_and_commented_on_from_another() {
 
     let screen = reviewer.wait_for("bea commented on line 6 of attempt 1");
     assert!(screen.contains("Use an identity column."), "{screen}");
+
+    // Bea's own workbench: its history is the team's, ada's run in it, opened whole.
+    let bench = Tmux::start(
+        &on(
+            &bea_machine,
+            "bea",
+            &format!(
+                "--provider openai --base-url {} --model m",
+                server.base_url()
+            ),
+        ),
+        110,
+        32,
+    );
+    bench.wait_for("No answer yet");
+    bench.keys(&["C-o"]);
+    bench.wait_for("Design the data layer.");
+    bench.keys(&["Enter"]);
+    bench.wait_for("CREATE TABLE tenant");
 }
 
 /// Two terminals: a pipeline's headless run leaves its review in the inbox and exits 12; the

@@ -54,6 +54,8 @@ pub struct EffectRunner {
     pub(super) internal_tx: UnboundedSender<Event>,
     /// The session store a watcher follows, where its comments go (none: not watching).
     shares_to: Option<ShareTo>,
+    /// The team store whose history the history screen reads (none: this machine's).
+    team: Option<String>,
     /// The inbox of reviews waiting, and the claim this workbench holds (none: not offered).
     pub inbox: Option<super::inbox::InboxLink>,
 }
@@ -75,6 +77,7 @@ impl EffectRunner {
             sessions: None,
             sessions_path: None,
             shares_to: None,
+            team: None,
             drafts_dir: None,
             builder: None,
             pause: None,
@@ -89,6 +92,7 @@ impl EffectRunner {
 
     /// Offers the inbox: the team's PostgreSQL at `url`, else the session store at `sqlite`.
     pub fn with_inbox(mut self, url: Option<String>, sqlite: PathBuf) -> Self {
+        self.team = url.clone();
         let (outbox, options, audit, sessions) = (
             self.outbox.clone(),
             self.delivery.clone(),
@@ -450,6 +454,50 @@ impl EffectRunner {
                     link.put_back(*review);
                 }
             }
+            Effect::LoadHistory { query } if self.team.is_some() => {
+                let url = self.team.clone().unwrap_or_default();
+                let done = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let limit = crate::state::history::LIST_LIMIT;
+                    let result = match crate::store::inbox::PgInbox::connect(&url).await {
+                        Ok(team) => match &query {
+                            Some(words) => team.search_runs(words, limit).await,
+                            None => team.runs(limit).await,
+                        },
+                        Err(e) => Err(e),
+                    };
+                    let result = result
+                        .map(|rows| rows.into_iter().map(|r| r.run).collect())
+                        .map_err(team_history_error);
+                    let _ = done.send(Event::HistoryLoaded(result));
+                });
+            }
+            Effect::LoadRuns { ids, then } if self.team.is_some() => {
+                let url = self.team.clone().unwrap_or_default();
+                let done = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let result = async {
+                        let team = crate::store::inbox::PgInbox::connect(&url).await?;
+                        if then == crate::effect::RunsFor::Continue {
+                            return team
+                                .conversation(ids.last().copied().unwrap_or_default())
+                                .await;
+                        }
+                        let mut runs = Vec::new();
+                        for id in &ids {
+                            runs.extend(team.run(*id).await?.map(|(_, run)| run));
+                        }
+                        Ok(runs)
+                    }
+                    .await
+                    .map_err(team_history_error);
+                    let _ = done.send(Event::RunsLoaded {
+                        then,
+                        result,
+                        chain_id: uuid::Uuid::now_v7().to_string(),
+                    });
+                });
+            }
             Effect::LoadHistory { query } => {
                 let path = self.sessions_path.clone();
                 let done = self.internal_tx.clone();
@@ -548,6 +596,11 @@ impl EffectRunner {
 }
 
 /// Reads the session store at `path` with `read`, for the history screen.
+/// The team's history could not be read: why, and where this machine's is.
+fn team_history_error(e: String) -> String {
+    format!("The team's history cannot be read now ({e}); `archbench sessions list --local` lists this machine's runs.")
+}
+
 fn read_store<T>(
     path: Option<&Path>,
     read: impl FnOnce(&crate::store::sessions::Store) -> Result<T, crate::store::sessions::StoreError>,

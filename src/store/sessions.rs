@@ -94,6 +94,25 @@ pub fn first_line(brief: &str) -> String {
         .collect()
 }
 
+/// The runs of the attempts before attempt `last` of a step, oldest first, from the step's
+/// earlier runs `earlier` (row, attempt), newest first: each attempt asked for by the feedback on
+/// the one before, a conversation.
+pub fn earlier_attempts(last: u32, earlier: impl IntoIterator<Item = (i64, u32)>) -> Vec<i64> {
+    let mut wanted = last;
+    let mut ids = Vec::new();
+    for (row, attempt) in earlier {
+        if wanted <= 1 {
+            break;
+        }
+        if attempt == wanted - 1 {
+            ids.push(row);
+            wanted -= 1;
+        }
+    }
+    ids.reverse();
+    ids
+}
+
 impl RunSummary {
     /// The listing's line of `run`, whose answer is `bytes` long.
     pub fn of(run: &RunDetail, bytes: i64) -> RunSummary {

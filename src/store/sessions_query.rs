@@ -67,19 +67,8 @@ impl Store {
                 .map_err(&sql)?;
             rows
         };
-        let mut wanted = last.attempt;
-        let mut ids = Vec::new();
-        for (row, attempt) in earlier {
-            if wanted <= 1 {
-                break;
-            }
-            if attempt == wanted - 1 {
-                ids.push(row);
-                wanted -= 1;
-            }
-        }
         let mut runs = Vec::new();
-        for row in ids.into_iter().rev() {
+        for row in super::earlier_attempts(last.attempt, earlier) {
             if let Some(run) = self.get(row)? {
                 runs.push(run);
             }

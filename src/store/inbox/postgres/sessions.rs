@@ -188,6 +188,32 @@ impl PgInbox {
         Ok(Some((row.get(0), detail)))
     }
 
+    /// The conversation that run `id` ends, as [`crate::store::sessions::Store::conversation`]
+    /// reads it on one machine: its step's earlier attempts, oldest first, then the run.
+    pub async fn conversation(&self, id: i64) -> Result<Vec<RunDetail>, String> {
+        let Some((_, last)) = self.run(id).await? else {
+            return Ok(Vec::new());
+        };
+        let rows = retried!(self, |c| c
+            .query(
+                "SELECT id, (detail->>'attempt')::bigint FROM archbench_runs
+                 WHERE session_id = $1 AND detail->>'chain_id' = $2 AND detail->>'role_id' = $3
+                   AND id < $4 ORDER BY id DESC",
+                &[&last.session_id, &last.chain_id, &last.role_id, &id],
+            )
+            .await)
+        .map_err(sql_error)?;
+        let earlier = rows.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u32));
+        let mut runs = Vec::new();
+        for row in crate::store::sessions::earlier_attempts(last.attempt, earlier) {
+            if let Some((_, run)) = self.run(row).await? {
+                runs.push(run);
+            }
+        }
+        runs.push(last);
+        Ok(runs)
+    }
+
     /// The latest run of the session whose id starts with `session` (of any, without it).
     pub async fn latest_of_session(
         &self,
