@@ -96,32 +96,32 @@ pub fn list(path: &Path, limit: usize, json: bool) -> i32 {
         &rows,
         json,
         "No runs kept yet: every run of the workbench or `archbench run` is kept here.",
+        |rows| table(rows, None),
     )
 }
 
-fn print_rows(rows: &[RunSummary], json: bool, empty: &str) -> i32 {
+/// `rows` as one JSON array, else as `table` prints them, else `empty` when there are none.
+fn print_rows<T: serde::Serialize>(
+    rows: &[T],
+    json: bool,
+    empty: &str,
+    table: impl FnOnce(&[T]),
+) -> i32 {
     if json {
         crate::say::json(&serde_json::to_string(rows).unwrap_or_default());
     } else if rows.is_empty() {
         crate::tell!("{empty}");
     } else {
-        table(rows, None);
+        table(rows);
     }
     exit::OK
 }
 
-/// The team's runs, as [`print_rows`] prints this machine's, each with its machine.
-fn print_team_rows(rows: &[TeamRun], json: bool, empty: &str) -> i32 {
-    if json {
-        crate::say::json(&serde_json::to_string(rows).unwrap_or_default());
-    } else if rows.is_empty() {
-        crate::tell!("{empty}");
-    } else {
-        let machines: Vec<String> = rows.iter().map(|r| r.machine.clone()).collect();
-        let runs: Vec<RunSummary> = rows.iter().map(|r| r.run.clone()).collect();
-        table(&runs, Some(&machines));
-    }
-    exit::OK
+/// The team's runs as a table, each with its machine.
+fn team_table(rows: &[TeamRun]) {
+    let machines: Vec<String> = rows.iter().map(|r| r.machine.clone()).collect();
+    let runs: Vec<RunSummary> = rows.iter().map(|r| r.run.clone()).collect();
+    table(&runs, Some(&machines));
 }
 
 /// `archbench sessions search WORDS`: runs whose brief or answer hold every word.
@@ -140,7 +140,9 @@ pub fn search(path: &Path, words: &str, limit: usize, json: bool) -> i32 {
         Ok(None) => Vec::new(),
         Err(code) => return code,
     };
-    print_rows(&rows, json, &format!("No run mentions {words}."))
+    print_rows(&rows, json, &format!("No run mentions {words}."), |rows| {
+        table(rows, None)
+    })
 }
 
 fn find(path: &Path, id: i64) -> Result<RunDetail, i32> {
@@ -396,10 +398,11 @@ async fn team(url: &str, command: &crate::cli::SessionsCommand) -> i32 {
     };
     match command {
         SessionsCommand::List { limit, json } => match inbox.runs(*limit).await {
-            Ok(rows) => print_team_rows(
+            Ok(rows) => print_rows(
                 &rows,
                 *json,
                 "No runs in the team's history yet: runs made with the team store configured are copied there.",
+                team_table,
             ),
             Err(e) => unreadable(e),
         },
@@ -412,7 +415,7 @@ async fn team(url: &str, command: &crate::cli::SessionsCommand) -> i32 {
                 );
             }
             match inbox.search_runs(&words, *limit).await {
-                Ok(rows) => print_team_rows(&rows, *json, &format!("No run mentions {words}.")),
+                Ok(rows) => print_rows(&rows, *json, &format!("No run mentions {words}."), team_table),
                 Err(e) => unreadable(e),
             }
         }

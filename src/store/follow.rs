@@ -4,7 +4,7 @@
 
 use super::inbox::PgInbox;
 use super::outcomes::Outcome;
-use super::sessions::{EventRow, Store, Watched};
+use super::sessions::{EventRow, Shared, Store, Watched};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -49,13 +49,13 @@ pub async fn follow(
     every: Duration,
     send: impl Fn(Watch) -> bool + Send + 'static,
 ) {
-    let mut store: Option<Local> = None;
+    let mut store: Option<Shared> = None;
     let mut followed = Followed::default();
     let mut troubled = false;
     loop {
         if store.is_none() {
             match Store::open(&path) {
-                Ok(s) => store = Some(Local(std::sync::Mutex::new(s))),
+                Ok(s) => store = Some(Shared::new(s)),
                 Err(e) if !troubled => {
                     troubled = true;
                     if !send(Watch::Trouble(e.to_string())) {
@@ -142,40 +142,22 @@ pub(crate) trait Followable {
     async fn outcome_of_run(&self, id: i64) -> Result<Option<Outcome>, String>;
 }
 
-/// This machine's store behind a lock: a connection cannot be shared between threads, and the
-/// watch is a task that may move between them (the lock is held for one read, never across a
-/// wait).
-struct Local(std::sync::Mutex<Store>);
-
-impl Local {
-    fn read<T>(
-        &self,
-        f: impl FnOnce(&Store) -> Result<T, super::sessions::StoreError>,
-    ) -> Result<T, String> {
-        let store = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&store).map_err(|e| e.to_string())
-    }
-}
-
-impl Followable for Local {
+impl Followable for Shared {
     async fn latest(&self, session: Option<&str>) -> Result<Option<Watched>, String> {
-        self.read(|s| s.latest_of_session(session))
+        self.with(|s| s.latest_of_session(session))
     }
     async fn pieces_after(
         &self,
         id: i64,
         after: Option<i64>,
     ) -> Result<Vec<(i64, String)>, String> {
-        self.read(|s| s.pieces_after(id, after))
+        self.with(|s| s.pieces_after(id, after))
     }
     async fn events_after(&self, id: i64, after: i64) -> Result<Vec<(i64, EventRow)>, String> {
-        self.read(|s| s.events_after(id, after))
+        self.with(|s| s.events_after(id, after))
     }
     async fn outcome_of_run(&self, id: i64) -> Result<Option<Outcome>, String> {
-        self.read(|s| s.outcome_of_run(id))
+        self.with(|s| s.outcome_of_run(id))
     }
 }
 

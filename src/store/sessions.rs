@@ -213,6 +213,25 @@ pub struct Store {
     path: String,
 }
 
+/// A store tasks may share: a connection cannot be used from two threads at once, and a task
+/// may move between them, so each use takes the lock for itself (never across a wait).
+pub struct Shared(std::sync::Mutex<Store>);
+
+impl Shared {
+    pub fn new(store: Store) -> Shared {
+        Shared(std::sync::Mutex::new(store))
+    }
+
+    /// `f` run on the store, its error said as text.
+    pub fn with<T>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError>) -> Result<T, String> {
+        let store = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&store).map_err(|e| e.to_string())
+    }
+}
+
 pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -289,6 +308,13 @@ impl Store {
             path: path.clone(),
             source,
         }
+    }
+
+    /// SQLite's data version: it moves when another connection commits (it reads no data).
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(self.sql())
     }
 
     pub fn version(&self) -> Result<usize, StoreError> {

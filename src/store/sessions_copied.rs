@@ -17,8 +17,8 @@ pub struct Progress {
     pub outcome: i64,
 }
 
-/// A run as a team store is sent it: everything about it (the answer once it ended), and what
-/// it gained since `since`.
+/// A run as a team store is sent it: everything about it (the answer once it ended), and the
+/// pieces and events it gained since the copy before.
 #[derive(Debug, Clone)]
 pub struct RunCopy {
     pub key: String,
@@ -26,7 +26,6 @@ pub struct RunCopy {
     pub pieces: Vec<(i64, String)>,
     pub events: Vec<(i64, EventRow)>,
     pub progress: Progress,
-    pub since: Progress,
 }
 
 /// The newest run, event and outcome of the store.
@@ -190,7 +189,6 @@ impl Store {
             pieces,
             events,
             progress,
-            since,
         }))
     }
 

@@ -6,7 +6,7 @@
 //! [`AWAY_RETRY`] and sends, when it answers, everything from where each run's copy had got to.
 
 use super::PgInbox;
-use crate::store::sessions::Store;
+use crate::store::sessions::{Shared, Store};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ pub fn start(
 pub struct Copier {
     url: String,
     sessions: PathBuf,
-    store: Option<Store>,
+    store: Option<Shared>,
     team: Option<PgInbox>,
     /// This machine as the team sees it (`ada@build-7`).
     machine: String,
@@ -67,57 +67,31 @@ impl Copier {
     /// Sends every run that changed since its last copy, oldest first; how many were sent, or
     /// why it stopped (what is left is sent next time: nothing was marked sent that was not).
     pub async fn pass(&mut self) -> Result<usize, String> {
-        // Owned for the pass, not borrowed from `self`: a connection cannot be shared between
-        // threads, and the pass waits on the network while it holds it.
-        let store = match self.store.take() {
-            Some(store) => store,
-            None => Store::open(&self.sessions).map_err(|e| e.to_string())?,
-        };
-        let (store, sent) = self.send(store).await;
-        self.store = Some(store);
-        sent
-    }
-
-    async fn send(&mut self, store: Store) -> (Store, Result<usize, String>) {
-        if self.team.is_none() {
-            match PgInbox::connect(&self.url).await {
-                Ok(team) => self.team = Some(team),
-                Err(e) => return (store, Err(e)),
-            }
+        if self.store.is_none() {
+            let store = Store::open(&self.sessions).map_err(|e| e.to_string())?;
+            self.store = Some(Shared::new(store));
         }
-        let Some(team) = &self.team else {
-            return (store, Ok(0));
+        if self.team.is_none() {
+            self.team = Some(PgInbox::connect(&self.url).await?);
+        }
+        let (Some(store), Some(team)) = (&self.store, &self.team) else {
+            return Ok(0);
         };
-        let marks = match store.marks() {
-            Ok(marks) => marks,
-            Err(e) => return (store, Err(e.to_string())),
-        };
+        let marks = store.with(Store::marks)?;
         let mut sent = 0;
         loop {
-            let changed = match store.runs_to_copy(&self.url, BATCH) {
-                Ok(changed) if changed.is_empty() => {
-                    // Everything up to the marks is in: the next pass looks after them.
-                    let marked = store
-                        .marks_copied(&self.url, marks)
-                        .map(|()| sent)
-                        .map_err(|e| e.to_string());
-                    return (store, marked);
-                }
-                Ok(changed) => changed,
-                Err(e) => return (store, Err(e.to_string())),
-            };
+            let changed = store.with(|s| s.runs_to_copy(&self.url, BATCH))?;
+            if changed.is_empty() {
+                // Everything up to the marks is in: the next pass looks after them.
+                store.with(|s| s.marks_copied(&self.url, marks))?;
+                return Ok(sent);
+            }
             for (id, since) in changed {
-                let copy = match store.copy_of(id, since) {
-                    Ok(Some(copy)) => copy,
-                    Ok(None) => continue,
-                    Err(e) => return (store, Err(e.to_string())),
+                let Some(copy) = store.with(|s| s.copy_of(id, since))? else {
+                    continue;
                 };
-                if let Err(e) = team.put_run(&copy, &self.machine).await {
-                    return (store, Err(e));
-                }
-                if let Err(e) = store.copied(&self.url, id, copy.progress) {
-                    return (store, Err(e.to_string()));
-                }
+                team.put_run(&copy, &self.machine).await?;
+                store.with(|s| s.copied(&self.url, id, copy.progress))?;
                 sent += 1;
             }
         }
@@ -125,11 +99,9 @@ impl Copier {
 
     /// The session store's data version: it moves when another connection commits.
     fn version(&self) -> Option<i64> {
-        self.store.as_ref().and_then(|s| {
-            s.conn
-                .query_row("PRAGMA data_version", [], |r| r.get(0))
-                .ok()
-        })
+        self.store
+            .as_ref()
+            .and_then(|s| s.with(Store::data_version).ok())
     }
 }
 

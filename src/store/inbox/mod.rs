@@ -256,15 +256,12 @@ pub async fn watch(
         None => {
             // A connection of its own (the version is per connection), behind a lock so the
             // watch can run as a task and stop when it is aborted.
-            let store = std::sync::Mutex::new(
+            let store = crate::store::sessions::Shared::new(
                 crate::store::sessions::Store::open(sqlite).map_err(|e| e.to_string())?,
             );
             let version = || {
                 store
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .conn
-                    .query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))
+                    .with(crate::store::sessions::Store::data_version)
                     .unwrap_or(0)
             };
             let mut seen = version();
