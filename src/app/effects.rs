@@ -132,6 +132,14 @@ impl EffectRunner {
         self
     }
 
+    /// Where the history screen reads: the team's history, else this machine's session store.
+    fn history_source(&self) -> super::history::Source {
+        match &self.team {
+            Some(url) => super::history::Source::Team(url.clone()),
+            None => super::history::Source::Here(self.sessions_path.clone()),
+        }
+    }
+
     /// `archbench watch`: comments written here go where the watched run is read from.
     pub fn sharing_to(mut self, to: ShareTo) -> Self {
         self.shares_to = Some(to);
@@ -454,82 +462,16 @@ impl EffectRunner {
                     link.put_back(*review);
                 }
             }
-            Effect::LoadHistory { query } if self.team.is_some() => {
-                let url = self.team.clone().unwrap_or_default();
-                let done = self.internal_tx.clone();
-                tokio::spawn(async move {
-                    let limit = crate::state::history::LIST_LIMIT;
-                    let result = match crate::store::inbox::PgInbox::connect(&url).await {
-                        Ok(team) => match &query {
-                            Some(words) => team.search_runs(words, limit).await,
-                            None => team.runs(limit).await,
-                        },
-                        Err(e) => Err(e),
-                    };
-                    let result = result
-                        .map(|rows| rows.into_iter().map(|r| r.run).collect())
-                        .map_err(team_history_error);
-                    let _ = done.send(Event::HistoryLoaded(result));
-                });
-            }
-            Effect::LoadRuns { ids, then } if self.team.is_some() => {
-                let url = self.team.clone().unwrap_or_default();
-                let done = self.internal_tx.clone();
-                tokio::spawn(async move {
-                    let result = async {
-                        let team = crate::store::inbox::PgInbox::connect(&url).await?;
-                        if then == crate::effect::RunsFor::Continue {
-                            return team
-                                .conversation(ids.last().copied().unwrap_or_default())
-                                .await;
-                        }
-                        let mut runs = Vec::new();
-                        for id in &ids {
-                            runs.extend(team.run(*id).await?.map(|(_, run)| run));
-                        }
-                        Ok(runs)
-                    }
-                    .await
-                    .map_err(team_history_error);
-                    let _ = done.send(Event::RunsLoaded {
-                        then,
-                        result,
-                        chain_id: uuid::Uuid::now_v7().to_string(),
-                    });
-                });
-            }
             Effect::LoadHistory { query } => {
-                let path = self.sessions_path.clone();
-                let done = self.internal_tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let result = read_store(path.as_deref(), |store| match &query {
-                        Some(words) => store.search(words, crate::state::history::LIST_LIMIT),
-                        None => store.list(crate::state::history::LIST_LIMIT),
-                    });
-                    let _ = done.send(Event::HistoryLoaded(result));
-                });
+                super::history::load(self.history_source(), query, self.internal_tx.clone());
             }
             Effect::LoadRuns { ids, then } => {
-                let path = self.sessions_path.clone();
-                let done = self.internal_tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let result = read_store(path.as_deref(), |store| {
-                        if then == crate::effect::RunsFor::Continue {
-                            let last = ids.last().copied().unwrap_or_default();
-                            return store.conversation(last);
-                        }
-                        let mut runs = Vec::new();
-                        for id in &ids {
-                            runs.extend(store.get(*id)?);
-                        }
-                        Ok(runs)
-                    });
-                    let _ = done.send(Event::RunsLoaded {
-                        then,
-                        result,
-                        chain_id: uuid::Uuid::now_v7().to_string(),
-                    });
-                });
+                super::history::load_runs(
+                    self.history_source(),
+                    ids,
+                    then,
+                    self.internal_tx.clone(),
+                );
             }
             Effect::SaveDraft {
                 owner,
@@ -593,24 +535,6 @@ impl EffectRunner {
             }
         }
     }
-}
-
-/// Reads the session store at `path` with `read`, for the history screen.
-/// The team's history could not be read: why, and where this machine's is.
-fn team_history_error(e: String) -> String {
-    format!("The team's history cannot be read now ({e}); `archbench sessions list --local` lists this machine's runs.")
-}
-
-fn read_store<T>(
-    path: Option<&Path>,
-    read: impl FnOnce(&crate::store::sessions::Store) -> Result<T, crate::store::sessions::StoreError>,
-) -> Result<T, String> {
-    let path = path.ok_or_else(|| {
-        "The session store is not open in this workbench, so there is no history to show."
-            .to_string()
-    })?;
-    let store = crate::store::sessions::Store::open(path).map_err(|e| e.to_string())?;
-    read(&store).map_err(|e| e.to_string())
 }
 
 /// Puts `text` on the clipboard two ways: the OSC 52 sequence to the terminal (works over ssh and

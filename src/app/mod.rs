@@ -5,6 +5,7 @@
 
 mod drive;
 mod effects;
+mod history;
 mod inbox;
 mod start;
 
